@@ -1,0 +1,185 @@
+//! Naming rules for namespaces, secret names and ServiceAccount names.
+//!
+//! All three are Kubernetes DNS-1123 labels: 1 to 63 characters, lowercase
+//! ASCII letters, digits and `-`, starting and ending with a letter or digit.
+
+use std::fmt;
+
+/// The longest a DNS-1123 label may be.
+pub const MAX_LABEL_LEN: usize = 63;
+
+/// What kind of name is being checked; used to word errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameKind {
+    /// A Kubernetes namespace.
+    Namespace,
+    /// A kiss secret name.
+    Secret,
+    /// A Kubernetes ServiceAccount name.
+    ServiceAccount,
+}
+
+impl fmt::Display for NameKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            NameKind::Namespace => "namespace",
+            NameKind::Secret => "secret name",
+            NameKind::ServiceAccount => "service account name",
+        })
+    }
+}
+
+/// Why a name was refused. The message names the rule that was broken.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    /// The name is empty.
+    #[error("the {0} is empty; give a lowercase name such as 'my-app'")]
+    Empty(NameKind),
+    /// The name is longer than 63 characters.
+    #[error("the {kind} '{name}' is {len} characters long; at most 63 are allowed")]
+    TooLong {
+        /// What was being named.
+        kind: NameKind,
+        /// The refused name.
+        name: String,
+        /// Its length in characters.
+        len: usize,
+    },
+    /// The name holds a character other than `a-z`, `0-9` and `-`.
+    #[error(
+        "the {kind} '{name}' contains {found}; only lowercase letters a-z, digits 0-9 and '-' are allowed"
+    )]
+    BadCharacter {
+        /// What was being named.
+        kind: NameKind,
+        /// The refused name.
+        name: String,
+        /// The first offending character, described.
+        found: String,
+    },
+    /// The name starts or ends with `-`.
+    #[error("the {kind} '{name}' must start and end with a lowercase letter or a digit")]
+    BadEdge {
+        /// What was being named.
+        kind: NameKind,
+        /// The refused name.
+        name: String,
+    },
+}
+
+/// Checks `name` against the DNS-1123 label rules.
+pub fn validate(kind: NameKind, name: &str) -> Result<(), NameError> {
+    if name.is_empty() {
+        return Err(NameError::Empty(kind));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+    {
+        let found = if c.is_ascii_uppercase() {
+            format!("the uppercase letter '{c}'")
+        } else if c.is_whitespace() || c.is_control() {
+            format!("the character {c:?}")
+        } else {
+            format!("the character '{c}'")
+        };
+        return Err(NameError::BadCharacter {
+            kind,
+            name: name.to_owned(),
+            found,
+        });
+    }
+    // Only ASCII is left, so bytes and characters count the same.
+    if name.len() > MAX_LABEL_LEN {
+        return Err(NameError::TooLong {
+            kind,
+            name: name.to_owned(),
+            len: name.len(),
+        });
+    }
+    if name.starts_with('-') || name.ends_with('-') {
+        return Err(NameError::BadEdge {
+            kind,
+            name: name.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// Checks a namespace name.
+pub fn validate_namespace(name: &str) -> Result<(), NameError> {
+    validate(NameKind::Namespace, name)
+}
+
+/// Checks a secret name.
+pub fn validate_secret_name(name: &str) -> Result<(), NameError> {
+    validate(NameKind::Secret, name)
+}
+
+/// Checks a ServiceAccount name.
+pub fn validate_service_account(name: &str) -> Result<(), NameError> {
+    validate(NameKind::ServiceAccount, name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_dns_labels() {
+        for ok in [
+            "a",
+            "0",
+            "team-a",
+            "0abc",
+            "a0",
+            "x".repeat(63).as_str(),
+            "a-b-c9",
+        ] {
+            assert_eq!(validate_namespace(ok), Ok(()), "{ok}");
+        }
+    }
+
+    #[test]
+    fn zero_is_allowed_unlike_the_go_version() {
+        assert!(validate_secret_name("db0").is_ok());
+        assert!(validate_secret_name("0").is_ok());
+    }
+
+    #[test]
+    fn refuses_each_broken_rule_with_its_reason() {
+        assert_eq!(
+            validate_secret_name(""),
+            Err(NameError::Empty(NameKind::Secret))
+        );
+        let long = "a".repeat(64);
+        assert!(matches!(
+            validate_secret_name(&long),
+            Err(NameError::TooLong { len: 64, .. })
+        ));
+        for bad in ["a_b", "a.b", "Abc", "é", "a b", "a/b", "a\nb"] {
+            assert!(
+                matches!(
+                    validate_secret_name(bad),
+                    Err(NameError::BadCharacter { .. })
+                ),
+                "{bad}"
+            );
+        }
+        for bad in ["-a", "a-", "-"] {
+            assert!(
+                matches!(validate_secret_name(bad), Err(NameError::BadEdge { .. })),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn messages_say_what_to_do() {
+        let msg = validate_service_account("My_SA").unwrap_err().to_string();
+        assert!(msg.contains("service account name 'My_SA'"), "{msg}");
+        assert!(msg.contains("uppercase letter 'M'"), "{msg}");
+        let msg = validate_namespace("ns-").unwrap_err().to_string();
+        assert!(msg.contains("must start and end"), "{msg}");
+    }
+}

@@ -1,0 +1,387 @@
+//! Command-line flags of `kiss-server`, each also settable as `KISS_*`.
+//!
+//! The Go server's flags keep working in their Go form (`-jwks-url=URL`,
+//! `-port 10000`): [`normalize_go_flags`] rewrites single-dash long flags to
+//! the double-dash form before clap sees them.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+
+use crate::store::Naming;
+
+/// Which storage backend serves the secrets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Backend {
+    /// AWS Secrets Manager and IAM (needs AWS credentials).
+    Aws,
+    /// A file under --data-dir; for development, demos and tests.
+    Local,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// kiss-server: manage namespaced AWS Secrets Manager secrets with OIDC tokens.
+///
+/// Every flag can also be given as an environment variable (shown in
+/// brackets) and, for flags the Go server had, in its Go form (-port 10000).
+#[derive(Debug, Clone, Parser)]
+#[command(name = "kiss-server", version, about, long_about = None)]
+pub struct Config {
+    /// URL of the identity provider's JWKS (its public signing keys).
+    /// Required unless --dev.
+    #[arg(long, env = "KISS_JWKS_URL", required_unless_present = "dev")]
+    pub jwks_url: Option<String>,
+
+    /// Token claim that holds the caller's namespaces (a list of strings or one string).
+    #[arg(long, env = "KISS_NAMESPACES_KEY", default_value = "cognito:groups")]
+    pub namespaces_key: String,
+
+    /// Regex with exactly one capture group that extracts a namespace from each
+    /// claim value, anchored to the whole value (e.g. 'kaluza:([0-9a-z-]{1,63})').
+    /// Values that don't match are skipped. Default: values are used as they are.
+    #[arg(long, env = "KISS_NAMESPACES_REGEX")]
+    pub namespaces_regex: Option<String>,
+
+    /// Token claim that identifies the caller in messages and audit records.
+    #[arg(long, env = "KISS_IDENTIFIER_KEY", default_value = "email")]
+    pub identifier_key: String,
+
+    /// A namespace whose holders may act on every namespace.
+    #[arg(long, env = "KISS_ADMIN_NAMESPACE")]
+    pub admin_namespace: Option<String>,
+
+    /// Required `iss` of tokens (e.g. https://cognito-idp.<region>.amazonaws.com/<pool-id>).
+    #[arg(long, env = "KISS_ISSUER")]
+    pub issuer: Option<String>,
+
+    /// Accepted `aud` of tokens (the Cognito app client id); repeatable.
+    /// Default: the audience is not checked.
+    #[arg(long = "audience", env = "KISS_AUDIENCE", value_delimiter = ',')]
+    pub audiences: Vec<String>,
+
+    /// A claim every token must carry with this exact value, as KEY=VALUE;
+    /// repeatable (Cognito ID tokens: token_use=id).
+    #[arg(long = "required-claim", env = "KISS_REQUIRED_CLAIMS", value_delimiter = ',', value_parser = parse_key_value)]
+    pub required_claims: Vec<(String, String)>,
+
+    /// Signature algorithms accepted, comma-separated; asymmetric only.
+    #[arg(
+        long,
+        env = "KISS_ALGORITHMS",
+        value_delimiter = ',',
+        default_value = "RS256,RS384,RS512,PS256,PS384,PS512,ES256,ES384,EdDSA"
+    )]
+    pub algorithms: Vec<String>,
+
+    /// Clock skew tolerated on exp and nbf, in seconds.
+    #[arg(long, env = "KISS_LEEWAY", default_value_t = 60)]
+    pub leeway: u64,
+
+    /// Address to listen on.
+    #[arg(long, env = "KISS_HOST", default_value = "0.0.0.0")]
+    pub host: IpAddr,
+
+    /// Port to listen on.
+    #[arg(long, env = "KISS_PORT", default_value_t = 10000)]
+    pub port: u16,
+
+    /// PEM certificate chain for TLS; with --tls-key. Default: plaintext
+    /// (e.g. behind a TLS-terminating load balancer or service mesh).
+    #[arg(long, env = "KISS_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM private key for TLS; with --tls-cert.
+    #[arg(long, env = "KISS_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Storage backend.
+    #[arg(long, env = "KISS_BACKEND", value_enum, default_value_t = default_backend())]
+    pub backend: Backend,
+
+    /// Directory of the local backend's store file.
+    #[arg(long, env = "KISS_DATA_DIR", default_value = "./kiss-data")]
+    pub data_dir: PathBuf,
+
+    /// Days a deleted secret can still be restored; 0 deletes at once (the Go behaviour).
+    /// AWS accepts 7 to 30.
+    #[arg(long, env = "KISS_DELETION_RECOVERY_DAYS", default_value_t = 7, value_parser = parse_recovery_days)]
+    pub deletion_recovery_days: u32,
+
+    /// Prefix of AWS secret and policy names; empty for none.
+    #[arg(long, env = "KISS_SECRET_PREFIX", default_value = "k8s-secret")]
+    pub secret_prefix: String,
+
+    /// Prefix of the IAM role names of ServiceAccounts; empty for none.
+    #[arg(
+        long,
+        env = "KISS_SERVICE_ACCOUNT_ROLE_PREFIX",
+        default_value = "k8s-sa"
+    )]
+    pub service_account_role_prefix: String,
+
+    /// Separator between prefix, namespace and name in AWS secret names: '-'
+    /// (what the Go kiss created; ambiguous: team + x-db = team-x + db) or '_'
+    /// (unambiguous; recommended for new installations).
+    #[arg(long, env = "KISS_SECRET_NAME_SEPARATOR", default_value = "-", value_parser = parse_separator)]
+    pub secret_name_separator: char,
+
+    /// AWS region.
+    #[arg(long, env = "KISS_REGION", default_value = "eu-west-1")]
+    pub region: String,
+
+    /// Web identity token file for AWS; empty: the SDK's default credential
+    /// chain (which also picks up IRSA's environment variables).
+    #[arg(long, env = "KISS_TOKEN_PATH", default_value = "")]
+    pub token_path: String,
+
+    /// IAM role to assume with --token-path.
+    #[arg(long, env = "KISS_ROLE_ARN", default_value = "")]
+    pub role_arn: String,
+
+    /// Write audit records to this file (JSON lines) instead of the log.
+    /// A request whose audit record cannot be written fails.
+    #[arg(long, env = "KISS_AUDIT_LOG")]
+    pub audit_log: Option<PathBuf>,
+
+    /// Proxy addresses whose X-Forwarded-For header is trusted for the
+    /// client address in audit records; comma-separated or repeated.
+    #[arg(
+        long = "trusted-proxy",
+        env = "KISS_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<IpAddr>,
+
+    /// Log format.
+    #[arg(long, env = "KISS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    /// Seconds in-flight calls get to finish after SIGTERM/SIGINT.
+    #[arg(long, env = "KISS_SHUTDOWN_GRACE", default_value_t = 20)]
+    pub shutdown_grace: u64,
+
+    /// Development mode: local backend, a self-issued signing key and token
+    /// files for a demo user and an admin; loopback only; no AWS, no IdP.
+    #[arg(long, env = "KISS_DEV")]
+    pub dev: bool,
+
+    /// With --dev: where to write the token files. Default: a directory
+    /// under the system's temporary directory.
+    #[arg(long, env = "KISS_DEV_TOKEN_DIR")]
+    pub dev_token_dir: Option<PathBuf>,
+
+    /// Validate every flag (and the regex) and exit without serving.
+    #[arg(long)]
+    pub check_config: bool,
+}
+
+fn default_backend() -> Backend {
+    if cfg!(feature = "aws") {
+        Backend::Aws
+    } else {
+        Backend::Local
+    }
+}
+
+fn parse_key_value(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
+        _ => Err(format!("expected KEY=VALUE (e.g. token_use=id), got '{s}'")),
+    }
+}
+
+fn parse_separator(s: &str) -> Result<char, String> {
+    match s {
+        "-" => Ok('-'),
+        "_" => Ok('_'),
+        _ => Err(format!("the separator must be '-' or '_', got '{s}'")),
+    }
+}
+
+fn parse_recovery_days(s: &str) -> Result<u32, String> {
+    let days: u32 = s
+        .parse()
+        .map_err(|_| format!("expected a number of days, got '{s}'"))?;
+    if days != 0 && !(7..=30).contains(&days) {
+        return Err(format!(
+            "AWS keeps deleted secrets for 7 to 30 days; use one of those, or 0 to delete at once (got {days})"
+        ));
+    }
+    Ok(days)
+}
+
+/// Flags the Go server had; also accepted with a single dash.
+const GO_FLAGS: &[&str] = &[
+    "jwks-url",
+    "namespaces-key",
+    "namespaces-regex",
+    "identifier-key",
+    "admin-namespace",
+    "host",
+    "port",
+    "region",
+    "token-path",
+    "role-arn",
+    "secret-prefix",
+    "service-account-role-prefix",
+];
+
+/// Rewrites Go-style `-flag` / `-flag=value` to `--flag` for every long flag
+/// name in `known`, leaving everything else (values, `--flags`, `-h`) alone.
+pub fn normalize_go_flags<I, S>(args: I, known: &[&str]) -> Vec<String>
+where
+    I: IntoIterator<Item = S>,
+    S: Into<String>,
+{
+    let mut out = Vec::new();
+    let mut rest_are_values = false;
+    for arg in args.into_iter().map(Into::into) {
+        if rest_are_values || arg == "--" {
+            rest_are_values = true;
+            out.push(arg);
+            continue;
+        }
+        if let Some(body) = arg.strip_prefix('-').filter(|b| !b.starts_with('-')) {
+            let name = body.split_once('=').map_or(body, |(n, _)| n);
+            if name.len() > 1 && known.contains(&name) {
+                out.push(format!("-{arg}"));
+                continue;
+            }
+        }
+        out.push(arg);
+    }
+    out
+}
+
+impl Config {
+    /// Parses the process's arguments, Go forms included; exits with usage on error.
+    pub fn from_env_args() -> Config {
+        Config::parse_from(Self::normalize(std::env::args()))
+    }
+
+    /// Parses `args` (program name first), Go forms included.
+    pub fn try_parse_args<I, S>(args: I) -> Result<Config, clap::Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Config::try_parse_from(Self::normalize(args))
+    }
+
+    fn normalize<I, S>(args: I) -> Vec<String>
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        // Every long flag of ours works in Go form, not only the Go server's.
+        let cmd = <Config as clap::CommandFactory>::command();
+        let ours: Vec<String> = cmd
+            .get_arguments()
+            .filter_map(|a| a.get_long().map(str::to_owned))
+            .collect();
+        let mut known: Vec<&str> = ours.iter().map(String::as_str).collect();
+        known.extend_from_slice(GO_FLAGS);
+        normalize_go_flags(args, &known)
+    }
+
+    /// The naming scheme the flags describe.
+    pub fn naming(&self) -> Naming {
+        Naming {
+            secret_prefix: self.secret_prefix.clone(),
+            role_prefix: self.service_account_role_prefix.clone(),
+            separator: self.secret_name_separator,
+        }
+    }
+
+    /// The listen address.
+    pub fn listen_addr(&self) -> SocketAddr {
+        SocketAddr::new(self.host, self.port)
+    }
+
+    /// The shutdown grace period.
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_secs(self.shutdown_grace)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Config, clap::Error> {
+        let mut all = vec!["kiss-server"];
+        all.extend_from_slice(args);
+        Config::try_parse_args(all)
+    }
+
+    #[test]
+    fn go_style_flags_are_accepted() {
+        let c = parse(&[
+            "-jwks-url=https://idp/jwks.json",
+            "-port",
+            "10001",
+            "-namespaces-regex",
+            "kaluza:([0-9a-z-]{1,63})",
+            "-secret-prefix=",
+        ])
+        .unwrap();
+        assert_eq!(c.jwks_url.as_deref(), Some("https://idp/jwks.json"));
+        assert_eq!(c.port, 10001);
+        assert_eq!(
+            c.namespaces_regex.as_deref(),
+            Some("kaluza:([0-9a-z-]{1,63})")
+        );
+        assert_eq!(c.secret_prefix, "");
+    }
+
+    #[test]
+    fn defaults_match_the_go_server() {
+        let c = parse(&["--jwks-url", "x"]).unwrap();
+        assert_eq!(c.listen_addr(), "0.0.0.0:10000".parse().unwrap());
+        assert_eq!(c.namespaces_key, "cognito:groups");
+        assert_eq!(c.identifier_key, "email");
+        assert_eq!(c.region, "eu-west-1");
+        assert_eq!(c.deletion_recovery_days, 7);
+        assert_eq!(c.leeway, 60);
+        assert_eq!(c.naming(), Naming::default());
+    }
+
+    #[test]
+    fn values_that_look_like_flags_are_left_alone() {
+        let args = normalize_go_flags(["x", "-port", "-1", "--", "-host"], &["port", "host"]);
+        assert_eq!(args, ["x", "--port", "-1", "--", "-host"]);
+        let args = normalize_go_flags(["x", "-h", "-unknown"], &["port"]);
+        assert_eq!(args, ["x", "-h", "-unknown"]);
+    }
+
+    #[test]
+    fn repeatable_and_checked_flags() {
+        let c = parse(&[
+            "--jwks-url=x",
+            "--audience",
+            "a",
+            "--audience=b",
+            "--required-claim",
+            "token_use=id",
+        ])
+        .unwrap();
+        assert_eq!(c.audiences, ["a", "b"]);
+        assert_eq!(c.required_claims, [("token_use".into(), "id".into())]);
+        assert!(parse(&["--jwks-url=x", "--required-claim", "novalue"]).is_err());
+        assert!(parse(&["--jwks-url=x", "--secret-name-separator", "."]).is_err());
+        assert!(parse(&["--jwks-url=x", "--deletion-recovery-days", "3"]).is_err());
+        assert!(parse(&["--jwks-url=x", "--deletion-recovery-days", "0"]).is_ok());
+        assert!(parse(&[]).is_err(), "jwks-url is required");
+        assert!(parse(&["--dev"]).is_ok(), "but not in dev mode");
+    }
+}

@@ -1,0 +1,11 @@
+//! kiss-server: a gRPC service that lets Kubernetes users manage AWS Secrets
+//! Manager secrets scoped to their namespaces, authenticated by their OIDC ID
+//! token.
+//!
+//! Layers: [`auth`] turns a token into an [`auth::Identity`]; [`service`]
+//! validates, authorizes, calls a [`store::SecretStore`] and writes an
+//! [`audit`] record; [`server`] wires it into tonic with health and
+//! reflection; [`dev`] provides the self-contained development mode.
+
+pub mod config;
+pub mod store;

@@ -1,0 +1,1 @@
+//! The AWS backend: Secrets Manager, IAM and STS (in progress; see issue 3).

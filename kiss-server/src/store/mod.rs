@@ -1,0 +1,233 @@
+//! The storage seam: every handler talks to a [`SecretStore`], never to AWS.
+//!
+//! A store knows nothing about tokens. It receives a namespace the caller has
+//! already been authorized for, and it must itself guarantee that a secret is
+//! only ever seen or changed through the namespace its tags say it belongs to.
+
+#[cfg(feature = "aws")]
+pub mod aws;
+pub mod local;
+pub mod naming;
+
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+
+pub use naming::Naming;
+
+/// A secret as addressed by a caller: its namespace and its kiss name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SecretRef {
+    /// The Kubernetes namespace that owns the secret.
+    pub namespace: String,
+    /// The secret's name within the namespace.
+    pub name: String,
+}
+
+impl SecretRef {
+    /// Builds a reference; the names must already be validated.
+    pub fn new(namespace: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            namespace: namespace.into(),
+            name: name.into(),
+        }
+    }
+}
+
+/// One secret in a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretEntry {
+    /// The kiss name of the secret.
+    pub name: String,
+    /// When the secret was created.
+    pub created: Option<SystemTime>,
+    /// When its value or metadata last changed.
+    pub last_changed: Option<SystemTime>,
+}
+
+/// A secret scheduled for deletion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeletedEntry {
+    /// The kiss name of the secret.
+    pub name: String,
+    /// When deletion was requested.
+    pub deleted: Option<SystemTime>,
+    /// When the secret will be gone for good.
+    pub deletion_date: Option<SystemTime>,
+}
+
+/// Everything a store knows about one secret.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SecretDetails {
+    /// The kiss name.
+    pub name: String,
+    /// The owning namespace.
+    pub namespace: String,
+    /// The backend's name for the secret (the AWS secret name).
+    pub aws_name: String,
+    /// The backend's identifier (the AWS ARN).
+    pub arn: String,
+    /// When it was created.
+    pub created: Option<SystemTime>,
+    /// When it last changed.
+    pub last_changed: Option<SystemTime>,
+    /// When it was last read (AWS keeps the day only).
+    pub last_accessed: Option<SystemTime>,
+    /// The current version id.
+    pub version_id: String,
+    /// The ARN of the read policy, if one exists.
+    pub policy_arn: Option<String>,
+    /// ServiceAccounts in the namespace whose role holds the read policy.
+    pub bound_service_accounts: Vec<String>,
+    /// The value, only when asked for.
+    pub value: Option<String>,
+}
+
+/// Why a store operation failed. The service maps each to a gRPC status; the
+/// messages are shown to users, so they never name another namespace.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// No secret of that name in that namespace (also when the name is held
+    /// by another namespace: the owner is never revealed).
+    #[error("secret '{name}' does not exist in namespace '{namespace}'")]
+    NotFound {
+        /// The namespace asked for.
+        namespace: String,
+        /// The secret asked for.
+        name: String,
+    },
+    /// The name is taken.
+    #[error("a secret named '{name}' already exists; choose another name or update it")]
+    AlreadyExists {
+        /// The secret asked for.
+        name: String,
+    },
+    /// The name is held by a secret scheduled for deletion.
+    #[error(
+        "secret '{name}' is scheduled for deletion; restore it, or wait until it is deleted for good to create it again"
+    )]
+    ScheduledForDeletion {
+        /// The secret asked for.
+        name: String,
+    },
+    /// The secret is not scheduled for deletion, so it cannot be restored.
+    #[error("secret '{name}' is not deleted, so there is nothing to restore")]
+    NotDeleted {
+        /// The secret asked for.
+        name: String,
+    },
+    /// The update was based on a version that is no longer current.
+    #[error(
+        "secret '{name}' was changed by someone else since version {expected}; reload it and apply your change again"
+    )]
+    VersionConflict {
+        /// The secret asked for.
+        name: String,
+        /// The version the caller started from.
+        expected: String,
+    },
+    /// Bind needs the read policy, which does not exist yet.
+    #[error(
+        "secret '{name}' has no read policy yet; create it first (CreateSecretIAMPolicy, or `create -policy`)"
+    )]
+    PolicyMissing {
+        /// The secret asked for.
+        name: String,
+    },
+    /// The read policy exists already.
+    #[error("secret '{name}' already has a read policy")]
+    PolicyExists {
+        /// The secret asked for.
+        name: String,
+    },
+    /// The read policy is still attached to ServiceAccount roles.
+    #[error(
+        "the read policy of secret '{name}' is still bound to service account(s) {}; unbind them first, or ask to unbind them as well",
+        service_accounts.join(", ")
+    )]
+    PolicyAttached {
+        /// The secret asked for.
+        name: String,
+        /// The ServiceAccounts still holding it.
+        service_accounts: Vec<String>,
+    },
+    /// The ServiceAccount's IAM role does not exist.
+    #[error(
+        "no IAM role '{role}' exists for service account '{service_account}'; ask your platform team to create it (IRSA)"
+    )]
+    RoleNotFound {
+        /// The ServiceAccount asked for.
+        service_account: String,
+        /// The role name that should exist.
+        role: String,
+    },
+    /// The service account is not bound to the secret.
+    #[error("service account '{service_account}' is not bound to secret '{name}'")]
+    NotBound {
+        /// The secret asked for.
+        name: String,
+        /// The ServiceAccount asked for.
+        service_account: String,
+    },
+    /// A backend limit (role policy count, quota) is reached.
+    #[error("{0}")]
+    LimitReached(String),
+    /// The request breaks a backend limit on names or sizes.
+    #[error("{0}")]
+    Invalid(String),
+    /// The backend could not be reached or is throttling; retrying may help.
+    #[error("{0}")]
+    Unavailable(String),
+    /// The server's own credentials lack a permission.
+    #[error("{0}")]
+    AccessDenied(String),
+    /// Anything else; the message is safe to show.
+    #[error("{0}")]
+    Internal(String),
+}
+
+/// Result alias for store operations.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A backend that keeps secrets, read policies and bindings.
+///
+/// Every method that addresses one secret must verify that the secret is
+/// managed by kiss and tagged with exactly this namespace and name, and
+/// answer [`StoreError::NotFound`] otherwise.
+#[async_trait]
+pub trait SecretStore: Send + Sync + 'static {
+    /// Creates a secret. The name must be free (not even held by a deleted secret).
+    async fn create(&self, secret: &SecretRef, value: &str) -> StoreResult<String>;
+    /// Lists the namespace's live secrets, sorted by name.
+    async fn list(&self, namespace: &str) -> StoreResult<Vec<SecretEntry>>;
+    /// Lists the namespace's secrets scheduled for deletion, sorted by name.
+    async fn list_deleted(&self, namespace: &str) -> StoreResult<Vec<DeletedEntry>>;
+    /// Describes one secret, with its value when `include_value` is set.
+    async fn get(&self, secret: &SecretRef, include_value: bool) -> StoreResult<SecretDetails>;
+    /// Stores a new value; refuses if `expected_version` is set and stale.
+    /// Returns the new version id.
+    async fn update(
+        &self,
+        secret: &SecretRef,
+        value: &str,
+        expected_version: Option<&str>,
+    ) -> StoreResult<String>;
+    /// Schedules deletion (or deletes at once with a zero recovery window).
+    /// Returns when the secret will be gone for good, if scheduled.
+    async fn delete(&self, secret: &SecretRef) -> StoreResult<Option<SystemTime>>;
+    /// Cancels a scheduled deletion.
+    async fn restore(&self, secret: &SecretRef) -> StoreResult<()>;
+    /// Creates the read policy. Returns its ARN.
+    async fn create_policy(&self, secret: &SecretRef) -> StoreResult<String>;
+    /// Deletes the read policy; with `unbind`, detaches it first and returns
+    /// the ServiceAccounts it was detached from.
+    async fn delete_policy(&self, secret: &SecretRef, unbind: bool) -> StoreResult<Vec<String>>;
+    /// Attaches the read policy to the ServiceAccount's role.
+    async fn bind(&self, secret: &SecretRef, service_account: &str) -> StoreResult<()>;
+    /// Detaches the read policy from the ServiceAccount's role.
+    async fn unbind(&self, secret: &SecretRef, service_account: &str) -> StoreResult<()>;
+    /// Whether the backend is usable; used for readiness.
+    async fn ready(&self) -> StoreResult<()> {
+        Ok(())
+    }
+}
