@@ -1,1 +1,9 @@
-//! kiss-tui
+//! kiss-tui: the terminal app and scripting client of kiss.
+//!
+//! With no verb the binary opens the full-screen app ([`tui`]); with a verb
+//! (`ping`, `list`, `create`, ...) it runs it and exits ([`cli`]). Both reach
+//! the server through [`client`], with a token found by [`tokens`], using the
+//! [`settings::Settings`] that flags and the config file resolve to.
+
+pub mod settings;
+pub mod tui;

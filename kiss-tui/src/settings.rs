@@ -1,0 +1,42 @@
+//! What the flags and the config file resolve to: where the server is, how to
+//! reach it, which token and namespace to use. Shared by the TUI and the
+//! scripting verbs.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Resolved connection and token settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// `host:port` of kiss-server (default `localhost:10000`).
+    pub server_addr: String,
+    /// Use TLS (default true, as the Go client).
+    pub secure: bool,
+    /// A PEM CA bundle to trust instead of the system's roots.
+    pub ca_file: Option<PathBuf>,
+    /// One token file to use; skips the token picker.
+    pub token_path: Option<PathBuf>,
+    /// Where token files are listed from (default `~/.kube/cache/oidc-login`).
+    pub token_dir: Option<PathBuf>,
+    /// The namespace to act on; skips the namespace picker.
+    pub namespace: Option<String>,
+    /// Deadline of each call (default 10 s).
+    pub timeout: Duration,
+    /// Print debugging details.
+    pub debug: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            server_addr: "localhost:10000".into(),
+            secure: true,
+            ca_file: None,
+            token_path: None,
+            token_dir: None,
+            namespace: None,
+            timeout: Duration::from_secs(10),
+            debug: false,
+        }
+    }
+}
