@@ -7,3 +7,6 @@
 
 pub mod settings;
 pub mod tui;
+pub mod client;
+pub mod duration;
+pub mod tokens;
