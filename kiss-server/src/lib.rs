@@ -7,5 +7,12 @@
 //! [`audit`] record; [`server`] wires it into tonic with health and
 //! reflection; [`dev`] provides the self-contained development mode.
 
+pub mod audit;
+pub mod auth;
 pub mod config;
+pub mod dev;
+pub mod server;
+pub mod service;
 pub mod store;
+
+pub use server::ServeError;

@@ -1,1 +1,100 @@
-fn main() {}
+//! `kiss-server`: see `kiss-server --help`.
+
+use std::process::ExitCode;
+
+use kiss_server::config::{Config, LogFormat};
+use kiss_server::dev::{DevOptions, DevServer};
+use tracing_subscriber::EnvFilter;
+
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_env("KISS_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stdout);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .init(),
+    }
+}
+
+fn check_config(config: &Config) -> Result<(), kiss_server::ServeError> {
+    kiss_server::server::auth_settings(config)?;
+    kiss_server::server::tls_config(config)?;
+    Ok(())
+}
+
+async fn run_dev(config: &Config) -> anyhow::Result<()> {
+    let base = std::env::temp_dir().join("kiss-dev");
+    let token_dir = config
+        .dev_token_dir
+        .clone()
+        .unwrap_or_else(|| base.join("tokens"));
+    let data_dir = if config.data_dir.as_os_str() == "./kiss-data" {
+        base.join("data")
+    } else {
+        config.data_dir.clone()
+    };
+    let host = if config.host.is_loopback() {
+        config.host
+    } else {
+        // Dev mode trusts a key anyone with the token files holds: loopback only.
+        std::net::Ipv4Addr::LOCALHOST.into()
+    };
+    let mut dev = DevServer::start(DevOptions {
+        data_dir: data_dir.clone(),
+        token_dir: token_dir.clone(),
+        addr: (host, config.port).into(),
+        seed_samples: true,
+    })
+    .await?;
+    println!(
+        "kiss-server dev mode on {addr} (local backend in {data}; no AWS, no identity provider)\n\
+         token files in {tokens}:\n  {user} ({ns})\n  {admin} (admin)\n\n\
+         open the app with:\n  kiss-tui --server-addr {addr} --secure=false --token-dir {tokens}\n\
+         or script it:\n  kiss-tui list --server-addr {addr} --secure=false --token-path {user} --namespace team-a",
+        addr = dev.addr,
+        data = data_dir.display(),
+        tokens = token_dir.display(),
+        user = dev.user_token_path.display(),
+        admin = dev.admin_token_path.display(),
+        ns = kiss_server::dev::DEMO_NAMESPACES.join(", "),
+    );
+    dev.stop_on_signal();
+    dev.wait().await?;
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let config = Config::from_env_args();
+    init_logging(config.log_format);
+    if config.check_config {
+        return match check_config(&config) {
+            Ok(()) => {
+                println!("configuration OK");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("kiss-server: {e}");
+                ExitCode::from(2)
+            }
+        };
+    }
+    let result = if config.dev {
+        run_dev(&config).await
+    } else {
+        kiss_server::server::run(config).await.map_err(Into::into)
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            eprintln!("kiss-server: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

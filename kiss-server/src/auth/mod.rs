@@ -1,0 +1,355 @@
+//! Turning a token into an [`Identity`]: signature against the JWKS, the
+//! registered claims, the configured required claims, then the identifier
+//! and namespaces.
+
+pub mod claims;
+pub mod jwks;
+pub mod layer;
+
+use std::collections::{BTreeSet, HashSet};
+use std::str::FromStr;
+use std::sync::Arc;
+
+use base64::Engine;
+use jsonwebtoken::errors::ErrorKind;
+use jsonwebtoken::{Algorithm, Validation};
+use serde_json::{Map, Value};
+
+pub use claims::{ClaimError, NamespaceRule, RuleError};
+pub use jwks::Jwks;
+
+/// Tokens larger than this are refused before any decoding.
+pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
+
+/// What kiss-server knows about a caller once the token checked out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// The identifier claim (e.g. e-mail), used in messages and audit.
+    pub user: String,
+    /// The `sub` claim, for audit.
+    pub subject: String,
+    /// The namespaces the token grants.
+    pub namespaces: BTreeSet<String>,
+    /// Whether the token grants the admin namespace.
+    pub admin: bool,
+    /// `exp`, in seconds since the epoch.
+    pub expires_at: Option<i64>,
+    /// `iss`.
+    pub issuer: String,
+}
+
+impl Identity {
+    /// Whether the caller may act on `namespace`.
+    pub fn may_access(&self, namespace: &str) -> bool {
+        self.admin || self.namespaces.contains(namespace)
+    }
+}
+
+/// Why a token was refused. Each is answered with UNAUTHENTICATED and this
+/// message, which says what is wrong and what to do.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    /// No `authorization` metadata.
+    #[error(
+        "no token: send your OIDC ID token in the 'authorization' metadata (e.g. 'Bearer <token>')"
+    )]
+    Missing,
+    /// Over [`MAX_TOKEN_BYTES`].
+    #[error("the token is {0} bytes; kiss accepts at most {MAX_TOKEN_BYTES}")]
+    TooLarge(usize),
+    /// Not three base64url parts with a JSON header.
+    #[error(
+        "the token is malformed ({0}); send the ID token itself, not the access or refresh token"
+    )]
+    Malformed(String),
+    /// `alg` not in the allow-list (`none`, HS*, ...).
+    #[error("the token's algorithm '{alg}' is not accepted; kiss accepts {allowed}")]
+    Algorithm {
+        /// The token's `alg`.
+        alg: String,
+        /// The accepted ones.
+        allowed: String,
+    },
+    /// No key with that `kid`, even after a refetch.
+    #[error(
+        "the token was signed with a key the identity provider does not publish (kid {0}); log in again"
+    )]
+    UnknownKey(String),
+    /// The keys are not loaded yet.
+    #[error("kiss-server has not loaded the identity provider's keys yet; try again in a moment")]
+    NoKeys,
+    /// The signature does not verify (or the payload was altered).
+    #[error("the token's signature is invalid; log in again to get a fresh token")]
+    BadSignature,
+    /// `exp` is past.
+    #[error("the token has expired; log in again (e.g. run any kubectl command to refresh it)")]
+    Expired,
+    /// `nbf` is in the future.
+    #[error("the token is not valid yet (nbf is in the future); check your clock")]
+    NotYetValid,
+    /// `iss` is not the configured issuer.
+    #[error("the token was issued by another identity provider than the one kiss-server trusts")]
+    Issuer,
+    /// `aud` is not an accepted audience.
+    #[error(
+        "the token was issued for another application (audience); use the token of the cluster's OIDC client"
+    )]
+    Audience,
+    /// A registered claim kiss needs is missing.
+    #[error("the token has no '{0}' claim")]
+    MissingClaim(String),
+    /// A claim has the wrong format.
+    #[error("the token's '{0}' claim has the wrong format")]
+    ClaimFormat(String),
+    /// A `--required-claim` is missing or different.
+    #[error("the token's '{key}' claim must be '{expected}'")]
+    RequiredClaim {
+        /// The claim.
+        key: String,
+        /// Its required value.
+        expected: String,
+    },
+    /// The identifier claim is missing or not a string.
+    #[error("the token has no usable '{0}' claim to identify you")]
+    Identifier(String),
+    /// The namespace claim is missing or of the wrong type.
+    #[error("{0}")]
+    Namespaces(#[from] ClaimError),
+}
+
+impl AuthError {
+    /// A short, stable reason for metrics and audit records.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            AuthError::Missing => "missing",
+            AuthError::TooLarge(_) => "too_large",
+            AuthError::Malformed(_) => "malformed",
+            AuthError::Algorithm { .. } => "algorithm",
+            AuthError::UnknownKey(_) => "unknown_key",
+            AuthError::NoKeys => "no_keys",
+            AuthError::BadSignature => "signature",
+            AuthError::Expired => "expired",
+            AuthError::NotYetValid => "not_yet_valid",
+            AuthError::Issuer => "issuer",
+            AuthError::Audience => "audience",
+            AuthError::MissingClaim(_) | AuthError::ClaimFormat(_) => "claims",
+            AuthError::RequiredClaim { .. } => "required_claim",
+            AuthError::Identifier(_) => "identifier",
+            AuthError::Namespaces(_) => "namespaces",
+        }
+    }
+}
+
+/// The token rules, from the server's flags.
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    /// Accepted signature algorithms (asymmetric only).
+    pub algorithms: Vec<Algorithm>,
+    /// Required `iss`, if any.
+    pub issuer: Option<String>,
+    /// Accepted `aud` values; empty: not checked.
+    pub audiences: Vec<String>,
+    /// Claims that must have these exact values.
+    pub required_claims: Vec<(String, String)>,
+    /// Tolerated clock skew, seconds.
+    pub leeway: u64,
+    /// The identifier claim.
+    pub identifier_key: String,
+    /// How namespaces are read.
+    pub namespaces: NamespaceRule,
+    /// The namespace that grants every namespace.
+    pub admin_namespace: Option<String>,
+}
+
+/// Parses an algorithm list, refusing symmetric ones and `none`.
+pub fn parse_algorithms(names: &[String]) -> Result<Vec<Algorithm>, String> {
+    names
+        .iter()
+        .map(|n| {
+            let alg = Algorithm::from_str(n.trim()).map_err(|_| {
+                format!("unknown algorithm '{n}'; use RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384 or EdDSA")
+            })?;
+            if matches!(alg, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512) {
+                return Err(format!(
+                    "'{n}' is a shared-secret algorithm; kiss accepts only asymmetric ones, whose public keys come from the JWKS"
+                ));
+            }
+            Ok(alg)
+        })
+        .collect()
+}
+
+#[derive(serde::Deserialize)]
+struct RawHeader {
+    alg: Option<String>,
+    kid: Option<String>,
+}
+
+/// Verifies tokens against the JWKS and the settings.
+pub struct Authenticator {
+    settings: AuthSettings,
+    validation: Validation,
+    jwks: Arc<Jwks>,
+    allowed_names: String,
+}
+
+impl Authenticator {
+    /// Builds an authenticator.
+    pub fn new(settings: AuthSettings, jwks: Arc<Jwks>) -> Authenticator {
+        // The algorithm is checked against the allow-list before this is
+        // used; jsonwebtoken then requires it to match the key.
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.algorithms = settings.algorithms.clone();
+        validation.leeway = settings.leeway;
+        validation.validate_exp = true;
+        validation.validate_nbf = true;
+        let mut required: HashSet<String> = HashSet::from(["exp".to_owned()]);
+        if let Some(iss) = &settings.issuer {
+            validation.set_issuer(&[iss]);
+            required.insert("iss".into());
+        }
+        if settings.audiences.is_empty() {
+            validation.validate_aud = false;
+        } else {
+            validation.set_audience(&settings.audiences);
+            required.insert("aud".into());
+        }
+        validation.required_spec_claims = required;
+        let allowed_names = settings
+            .algorithms
+            .iter()
+            .map(|a| format!("{a:?}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        Authenticator {
+            settings,
+            validation,
+            jwks,
+            allowed_names,
+        }
+    }
+
+    /// The key cache.
+    pub fn jwks(&self) -> &Arc<Jwks> {
+        &self.jwks
+    }
+
+    /// Verifies the `authorization` value (raw token or `Bearer <token>`).
+    pub async fn authenticate(&self, authorization: Option<&str>) -> Result<Identity, AuthError> {
+        let raw = authorization.map(str::trim).unwrap_or_default();
+        let token = match raw.get(..7) {
+            Some(p) if p.eq_ignore_ascii_case("bearer ") => raw[7..].trim(),
+            _ => raw,
+        };
+        if token.is_empty() {
+            return Err(AuthError::Missing);
+        }
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(AuthError::TooLarge(token.len()));
+        }
+        let header = raw_header(token)?;
+        let alg_name = header.alg.unwrap_or_default();
+        let alg = Algorithm::from_str(&alg_name)
+            .ok()
+            .filter(|a| self.settings.algorithms.contains(a))
+            .ok_or_else(|| AuthError::Algorithm {
+                alg: alg_name.clone(),
+                allowed: self.allowed_names.clone(),
+            })?;
+        let key = match self.jwks.key(header.kid.as_deref(), alg).await {
+            Some(k) => k,
+            None if !*self.jwks.ready().borrow() => return Err(AuthError::NoKeys),
+            None => {
+                return Err(AuthError::UnknownKey(
+                    header.kid.unwrap_or_else(|| "absent".into()),
+                ));
+            }
+        };
+        let data = jsonwebtoken::decode::<Map<String, Value>>(token, &key, &self.validation)
+            .map_err(|e| map_jwt_error(e.into_kind()))?;
+        self.identity(&data.claims)
+    }
+
+    fn identity(&self, claims: &Map<String, Value>) -> Result<Identity, AuthError> {
+        for (key, expected) in &self.settings.required_claims {
+            let matches = match claims.get(key) {
+                Some(Value::String(s)) => s == expected,
+                Some(Value::Bool(b)) => b.to_string() == *expected,
+                Some(Value::Number(n)) => n.to_string() == *expected,
+                _ => false,
+            };
+            if !matches {
+                return Err(AuthError::RequiredClaim {
+                    key: key.clone(),
+                    expected: expected.clone(),
+                });
+            }
+        }
+        let id_key = &self.settings.identifier_key;
+        let user = claims
+            .get(id_key)
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| AuthError::Identifier(id_key.clone()))?
+            .to_owned();
+        let namespaces = self.settings.namespaces.extract(claims)?;
+        let admin = self
+            .settings
+            .admin_namespace
+            .as_ref()
+            .is_some_and(|a| namespaces.contains(a));
+        let text = |k: &str| {
+            claims
+                .get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        Ok(Identity {
+            user,
+            subject: text("sub"),
+            namespaces,
+            admin,
+            expires_at: claims.get("exp").and_then(Value::as_i64),
+            issuer: text("iss"),
+        })
+    }
+}
+
+fn raw_header(token: &str) -> Result<RawHeader, AuthError> {
+    let mut parts = token.split('.');
+    let (Some(header), Some(_), Some(_), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(AuthError::Malformed(
+            "a JWT has three dot-separated parts".into(),
+        ));
+    };
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(header.trim_end_matches('='))
+        .map_err(|_| AuthError::Malformed("the header is not base64url".into()))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|_| AuthError::Malformed("the header is not a JSON object".into()))
+}
+
+fn map_jwt_error(kind: ErrorKind) -> AuthError {
+    match kind {
+        ErrorKind::ExpiredSignature => AuthError::Expired,
+        ErrorKind::ImmatureSignature => AuthError::NotYetValid,
+        ErrorKind::InvalidIssuer => AuthError::Issuer,
+        ErrorKind::InvalidAudience => AuthError::Audience,
+        ErrorKind::MissingRequiredClaim(c) => AuthError::MissingClaim(c),
+        ErrorKind::InvalidClaimFormat(c) => AuthError::ClaimFormat(c),
+        ErrorKind::InvalidSignature
+        | ErrorKind::InvalidAlgorithm
+        | ErrorKind::InvalidRsaKey(_)
+        | ErrorKind::InvalidEcdsaKey
+        | ErrorKind::InvalidEddsaKey
+        | ErrorKind::Provider(_) => AuthError::BadSignature,
+        ErrorKind::Base64(_) | ErrorKind::Utf8(_) => {
+            AuthError::Malformed("a part is not valid base64url".into())
+        }
+        ErrorKind::Json(_) => AuthError::Malformed("the payload is not a JSON object".into()),
+        other => AuthError::Malformed(format!("{other:?}")),
+    }
+}

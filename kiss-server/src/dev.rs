@@ -1,0 +1,263 @@
+//! Development mode: a kiss-server with no AWS and no identity provider.
+//!
+//! The server generates an RSA signing key and trusts only it, keeps secrets
+//! in the local backend, and writes token files in kubelogin's format for a
+//! demo user and an admin. It listens on loopback only.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::rsa::{KeyPair, KeySize};
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+
+use crate::ServeError;
+use crate::audit::Audit;
+use crate::auth::layer::AuthMode;
+use crate::auth::{AuthSettings, Authenticator, Jwks, NamespaceRule};
+use crate::server::{self, Parts, Running};
+use crate::store::local::LocalStore;
+use crate::store::{Naming, SecretRef, SecretStore};
+
+/// The demo user's identifier.
+pub const DEMO_USER: &str = "demo@kiss.dev";
+/// The namespaces the demo user is granted.
+pub const DEMO_NAMESPACES: &[&str] = &["team-a", "team-b", "sandbox"];
+/// The admin's identifier.
+pub const ADMIN_USER: &str = "admin@kiss.dev";
+/// The admin namespace in dev mode.
+pub const ADMIN_NAMESPACE: &str = "kiss-admins";
+/// The `iss` of dev tokens.
+pub const ISSUER: &str = "https://kiss.dev/dev-mode";
+/// The `aud` of dev tokens.
+pub const AUDIENCE: &str = "kiss";
+/// The claim dev tokens carry their namespaces in.
+pub const GROUPS_CLAIM: &str = "cognito:groups";
+const KID: &str = "kiss-dev-key";
+const TOKEN_LIFETIME: i64 = 12 * 3600;
+
+/// How to start a dev server.
+#[derive(Debug, Clone)]
+pub struct DevOptions {
+    /// Where the local backend keeps its file.
+    pub data_dir: PathBuf,
+    /// Where the token files are written.
+    pub token_dir: PathBuf,
+    /// Where to listen; must be a loopback address (port 0: any free port).
+    pub addr: SocketAddr,
+    /// Create a few sample secrets (only into an empty store).
+    pub seed_samples: bool,
+}
+
+/// A running dev server.
+pub struct DevServer {
+    /// The address it listens on.
+    pub addr: SocketAddr,
+    /// Where the token files are.
+    pub token_dir: PathBuf,
+    /// The demo user's token file.
+    pub user_token_path: PathBuf,
+    /// The admin's token file.
+    pub admin_token_path: PathBuf,
+    key: EncodingKey,
+    running: Running,
+}
+
+fn fail(what: &str, e: impl std::fmt::Display) -> ServeError {
+    ServeError::Config(format!("dev mode: {what}: {e}"))
+}
+
+/// The dev signing key and the key set that publishes it.
+fn signing_key() -> Result<(EncodingKey, JwkSet), ServeError> {
+    let pair = KeyPair::generate(KeySize::Rsa2048).map_err(|e| fail("cannot generate a key", e))?;
+    let pkcs8 = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&pair)
+        .map_err(|e| fail("cannot encode the key", e))?;
+    let pem = format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        STANDARD.encode(pkcs8.as_ref())
+    );
+    let key =
+        EncodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| fail("cannot load the key", e))?;
+    let public = aws_lc_rs::signature::KeyPair::public_key(&pair);
+    let n = URL_SAFE_NO_PAD.encode(public.modulus().big_endian_without_leading_zero());
+    let e = URL_SAFE_NO_PAD.encode(public.exponent().big_endian_without_leading_zero());
+    let jwks: JwkSet = serde_json::from_value(serde_json::json!({
+        "keys": [{"kty": "RSA", "kid": KID, "alg": "RS256", "use": "sig", "n": n, "e": e}]
+    }))
+    .map_err(|e| fail("cannot build the key set", e))?;
+    Ok((key, jwks))
+}
+
+/// The token rules of dev mode, as flags would give them.
+pub fn dev_auth_settings() -> AuthSettings {
+    AuthSettings {
+        algorithms: vec![Algorithm::RS256],
+        issuer: Some(ISSUER.into()),
+        audiences: vec![AUDIENCE.into()],
+        required_claims: vec![("token_use".into(), "id".into())],
+        leeway: 60,
+        identifier_key: "email".into(),
+        namespaces: NamespaceRule::new(GROUPS_CLAIM, None).expect("a fixed, valid rule"),
+        admin_namespace: Some(ADMIN_NAMESPACE.into()),
+    }
+}
+
+/// Signs an ID token like Cognito's with `key`.
+fn mint(key: &EncodingKey, identifier: &str, namespaces: &[&str], expires_in_secs: i64) -> String {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let claims = serde_json::json!({
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": format!("dev-{}", identifier.split('@').next().unwrap_or(identifier)),
+        "email": identifier,
+        "token_use": "id",
+        GROUPS_CLAIM: namespaces,
+        "iat": now,
+        "exp": now + expires_in_secs,
+    });
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some(KID.into());
+    // Signing with a key we just generated cannot fail short of a bug.
+    jsonwebtoken::encode(&header, &claims, key).unwrap_or_default()
+}
+
+fn write_token_file(dir: &Path, file: &str, token: &str) -> Result<PathBuf, ServeError> {
+    let path = dir.join(file);
+    let body = serde_json::json!({ "id_token": token }).to_string();
+    std::fs::write(&path, body)
+        .map_err(|e| fail(&format!("cannot write {}", path.display()), e))?;
+    Ok(path)
+}
+
+async fn seed(store: &LocalStore) -> Result<(), ServeError> {
+    let samples: &[(&str, &str, &str)] = &[
+        (
+            "team-a",
+            "database-url",
+            "postgres://app:s3cr3t@db.team-a.svc:5432/app",
+        ),
+        ("team-a", "api-key", "sk_live_51Hdemo0000000000000000"),
+        (
+            "team-a",
+            "tls-bundle",
+            "-----BEGIN CERTIFICATE-----\nMIIBdemo...\n-----END CERTIFICATE-----\n",
+        ),
+        ("team-b", "stripe-webhook", "whsec_demo_0123456789"),
+        ("sandbox", "hello", "world"),
+    ];
+    for (ns, name, value) in samples {
+        let secret = SecretRef::new(*ns, *name);
+        store
+            .create(&secret, value)
+            .await
+            .map_err(|e| fail("cannot seed samples", e))?;
+    }
+    let api_key = SecretRef::new("team-a", "api-key");
+    store
+        .create_policy(&api_key)
+        .await
+        .map_err(|e| fail("cannot seed samples", e))?;
+    store
+        .bind(&api_key, "payments")
+        .await
+        .map_err(|e| fail("cannot seed samples", e))?;
+    Ok(())
+}
+
+impl DevServer {
+    /// Starts a dev server.
+    pub async fn start(opts: DevOptions) -> Result<DevServer, ServeError> {
+        if !opts.addr.ip().is_loopback() {
+            return Err(ServeError::Config(format!(
+                "dev mode listens on loopback only; {} is not a loopback address",
+                opts.addr.ip()
+            )));
+        }
+        let (key, jwks) = signing_key()?;
+        std::fs::create_dir_all(&opts.token_dir)
+            .map_err(|e| fail(&format!("cannot create {}", opts.token_dir.display()), e))?;
+        let store = LocalStore::open(&opts.data_dir, Naming::default(), 7).map_err(|source| {
+            ServeError::Store {
+                backend: "local",
+                source,
+            }
+        })?;
+        if opts.seed_samples
+            && store
+                .list("team-a")
+                .await
+                .map(|l| l.is_empty())
+                .unwrap_or(false)
+        {
+            seed(&store).await?;
+        }
+        let user_token_path = write_token_file(
+            &opts.token_dir,
+            "kiss-dev-demo-user",
+            &mint(&key, DEMO_USER, DEMO_NAMESPACES, TOKEN_LIFETIME),
+        )?;
+        let admin_token_path = write_token_file(
+            &opts.token_dir,
+            "kiss-dev-admin",
+            &mint(&key, ADMIN_USER, &[ADMIN_NAMESPACE], TOKEN_LIFETIME),
+        )?;
+        let jwks = Jwks::fixed(&jwks);
+        let ready = jwks.ready();
+        let parts = Parts {
+            store: Arc::new(store),
+            auth: AuthMode::Verify(Arc::new(Authenticator::new(dev_auth_settings(), jwks))),
+            audit: Arc::new(Audit::to_log()),
+            trusted_proxies: Vec::new(),
+            tls: None,
+            shutdown_grace: Duration::from_secs(2),
+        };
+        let listener = server::bind(opts.addr).await?;
+        let running = server::start(parts, listener, ready).await?;
+        Ok(DevServer {
+            addr: running.addr,
+            token_dir: opts.token_dir,
+            user_token_path,
+            admin_token_path,
+            key,
+            running,
+        })
+    }
+
+    /// Signs a token for any identifier and namespaces; a negative
+    /// `expires_in_secs` gives an expired token.
+    pub fn mint_token(
+        &self,
+        identifier: &str,
+        namespaces: &[&str],
+        expires_in_secs: i64,
+    ) -> String {
+        mint(&self.key, identifier, namespaces, expires_in_secs)
+    }
+
+    /// Stops the server.
+    pub async fn shutdown(self) {
+        let _ = self.running.shutdown().await;
+    }
+
+    /// Waits until the server stops (after a signal, via [`DevServer::stop_on_signal`]).
+    pub async fn wait(&mut self) -> Result<(), ServeError> {
+        self.running.wait().await
+    }
+
+    /// Stops the server when SIGTERM or SIGINT arrives.
+    pub fn stop_on_signal(&mut self) {
+        if let Some(stop) = self.running.take_shutdown() {
+            tokio::spawn(async move {
+                server::wait_for_signal().await;
+                let _ = stop.send(());
+            });
+        }
+    }
+}

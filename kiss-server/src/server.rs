@@ -1,0 +1,336 @@
+//! Wiring: the store, the auth layer, health and reflection, TLS, and
+//! graceful shutdown.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use kiss_proto::pb::kiss_server::KissServer;
+use tokio::net::TcpListener;
+use tokio::sync::{oneshot, watch};
+use tokio::task::JoinHandle;
+use tonic::transport::{Identity as TlsIdentity, Server, ServerTlsConfig};
+use tonic_health::ServingStatus;
+use tower::Layer;
+
+use crate::audit::Audit;
+use crate::auth::layer::{AuthLayer, AuthMode};
+use crate::auth::{self, AuthSettings, Authenticator, Jwks, NamespaceRule};
+use crate::config::{Backend, Config};
+use crate::service::KissService;
+use crate::store::SecretStore;
+use crate::store::local::LocalStore;
+
+/// Largest request message accepted: a 64 KiB value plus room for names.
+pub const MAX_REQUEST_BYTES: usize = 128 * 1024;
+
+/// Why the server could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// A flag's value is unusable.
+    #[error("{0}")]
+    Config(String),
+    /// The storage backend could not be opened.
+    #[error("cannot open the {backend} backend: {source}")]
+    Store {
+        /// Which backend.
+        backend: &'static str,
+        /// Why.
+        source: crate::store::StoreError,
+    },
+    /// The listen address could not be bound.
+    #[error("cannot listen on {addr}: {source}; is another process using the port?")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The gRPC transport failed.
+    #[error("the gRPC server failed: {0}")]
+    Transport(#[from] tonic::transport::Error),
+}
+
+/// Everything the running server is made of.
+pub struct Parts {
+    /// The backend.
+    pub store: Arc<dyn SecretStore>,
+    /// How tokens are checked.
+    pub auth: AuthMode,
+    /// Where audit records go.
+    pub audit: Arc<Audit>,
+    /// Proxies whose X-Forwarded-For is believed.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// TLS, if configured.
+    pub tls: Option<ServerTlsConfig>,
+    /// How long in-flight calls get after shutdown is requested.
+    pub shutdown_grace: Duration,
+}
+
+/// A server running in the background.
+pub struct Running {
+    /// The address it listens on.
+    pub addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<Result<(), ServeError>>,
+}
+
+impl Running {
+    /// Asks the server to stop (health goes NOT_SERVING, in-flight calls get
+    /// the grace period) and waits until it has.
+    pub async fn shutdown(mut self) -> Result<(), ServeError> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.wait().await
+    }
+
+    /// Waits until the server stops on its own.
+    pub async fn wait(&mut self) -> Result<(), ServeError> {
+        match (&mut self.task).await {
+            Ok(r) => r,
+            Err(e) => Err(ServeError::Config(format!("the server task failed: {e}"))),
+        }
+    }
+
+    /// A handle that triggers shutdown, for signal handlers.
+    pub fn take_shutdown(&mut self) -> Option<oneshot::Sender<()>> {
+        self.shutdown.take()
+    }
+}
+
+/// The token rules the flags describe; fails on a bad regex or algorithm.
+pub fn auth_settings(config: &Config) -> Result<AuthSettings, ServeError> {
+    let namespaces = NamespaceRule::new(&config.namespaces_key, config.namespaces_regex.as_deref())
+        .map_err(|e| ServeError::Config(e.to_string()))?;
+    let algorithms = auth::parse_algorithms(&config.algorithms)
+        .map_err(|e| ServeError::Config(format!("--algorithms: {e}")))?;
+    if algorithms.is_empty() {
+        return Err(ServeError::Config("--algorithms lists no algorithm".into()));
+    }
+    if let Some(admin) = &config.admin_namespace {
+        kiss_proto::names::validate_namespace(admin)
+            .map_err(|e| ServeError::Config(format!("--admin-namespace: {e}")))?;
+    }
+    Ok(AuthSettings {
+        algorithms,
+        issuer: config.issuer.clone().filter(|s| !s.is_empty()),
+        audiences: config
+            .audiences
+            .iter()
+            .filter(|a| !a.is_empty())
+            .cloned()
+            .collect(),
+        required_claims: config.required_claims.clone(),
+        leeway: config.leeway,
+        identifier_key: config.identifier_key.clone(),
+        namespaces,
+        admin_namespace: config.admin_namespace.clone(),
+    })
+}
+
+/// Reads the TLS key pair, if configured.
+pub fn tls_config(config: &Config) -> Result<Option<ServerTlsConfig>, ServeError> {
+    let (Some(cert), Some(key)) = (&config.tls_cert, &config.tls_key) else {
+        return Ok(None);
+    };
+    let read = |p: &std::path::Path, what: &str| {
+        std::fs::read(p).map_err(|e| {
+            ServeError::Config(format!("cannot read the TLS {what} {}: {e}", p.display()))
+        })
+    };
+    let identity = TlsIdentity::from_pem(read(cert, "certificate")?, read(key, "key")?);
+    Ok(Some(ServerTlsConfig::new().identity(identity)))
+}
+
+/// Opens the backend the flags select.
+pub async fn open_store(config: &Config) -> Result<Arc<dyn SecretStore>, ServeError> {
+    match config.backend {
+        Backend::Local => {
+            let store = LocalStore::open(
+                &config.data_dir,
+                config.naming(),
+                config.deletion_recovery_days,
+            )
+            .map_err(|source| ServeError::Store {
+                backend: "local",
+                source,
+            })?;
+            tracing::info!(file = %store.path().display(), "local backend");
+            Ok(Arc::new(store))
+        }
+        #[cfg(feature = "aws")]
+        Backend::Aws => {
+            let store = crate::store::aws::AwsStore::connect(config)
+                .await
+                .map_err(|source| ServeError::Store {
+                    backend: "aws",
+                    source,
+                })?;
+            Ok(Arc::new(store))
+        }
+        #[cfg(not(feature = "aws"))]
+        Backend::Aws => Err(ServeError::Config(
+            "this build of kiss-server has no AWS backend; use --backend local".into(),
+        )),
+    }
+}
+
+/// Opens the audit sink the flags select.
+pub fn open_audit(config: &Config) -> Result<Arc<Audit>, ServeError> {
+    match &config.audit_log {
+        None => Ok(Arc::new(Audit::to_log())),
+        Some(path) => Audit::to_file(path).map(Arc::new).map_err(|e| {
+            ServeError::Config(format!("cannot open the audit log {}: {e}", path.display()))
+        }),
+    }
+}
+
+/// Binds `addr`.
+pub async fn bind(addr: SocketAddr) -> Result<TcpListener, ServeError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServeError::Bind { addr, source })
+}
+
+/// Starts serving on `listener`. Health reports NOT_SERVING until `ready`
+/// turns true (the JWKS has keys), and again once shutdown begins.
+pub async fn start(
+    parts: Parts,
+    listener: TcpListener,
+    mut ready: watch::Receiver<bool>,
+) -> Result<Running, ServeError> {
+    let addr = listener.local_addr().map_err(|source| ServeError::Bind {
+        addr: SocketAddr::from(([0, 0, 0, 0], 0)),
+        source,
+    })?;
+    let (health, health_service) = tonic_health::server::health_reporter();
+    let set_health = {
+        let health = health.clone();
+        move |status: ServingStatus| {
+            let health = health.clone();
+            async move {
+                health.set_service_status("", status).await;
+                health
+                    .set_service_status(kiss_proto::SERVICE_NAME, status)
+                    .await;
+            }
+        }
+    };
+    set_health(ServingStatus::NotServing).await;
+    {
+        let set_health = set_health.clone();
+        tokio::spawn(async move {
+            if ready.wait_for(|r| *r).await.is_ok() {
+                set_health(ServingStatus::Serving).await;
+            }
+        });
+    }
+
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(kiss_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .map_err(|e| ServeError::Config(format!("reflection: {e}")))?;
+
+    let kiss = KissServer::new(KissService::new(parts.store, parts.audit.clone()))
+        .max_decoding_message_size(MAX_REQUEST_BYTES);
+    let kiss = AuthLayer::new(parts.auth, parts.audit, parts.trusted_proxies).layer(kiss);
+
+    let mut builder = Server::builder();
+    if let Some(tls) = parts.tls {
+        builder = builder.tls_config(tls)?;
+    }
+    let router = builder
+        .add_service(health_service)
+        .add_service(reflection)
+        .add_service(kiss);
+
+    let (tx, rx) = oneshot::channel::<()>();
+    let grace = parts.shutdown_grace;
+    let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+    let task = tokio::spawn(async move {
+        let (stopping_tx, stopping_rx) = oneshot::channel::<()>();
+        let signal = async move {
+            let _ = rx.await;
+            set_health(ServingStatus::NotServing).await;
+            tracing::info!(grace = ?grace, "shutting down; in-flight calls may finish");
+            let _ = stopping_tx.send(());
+        };
+        let serve = router.serve_with_incoming_shutdown(incoming, signal);
+        tokio::pin!(serve);
+        tokio::select! {
+            r = &mut serve => return r.map_err(ServeError::from),
+            _ = stopping_rx => {}
+        }
+        match tokio::time::timeout(grace, serve).await {
+            Ok(r) => r.map_err(ServeError::from),
+            Err(_) => {
+                tracing::warn!("grace period over; dropping the calls still in flight");
+                Ok(())
+            }
+        }
+    });
+    Ok(Running {
+        addr,
+        shutdown: Some(tx),
+        task,
+    })
+}
+
+/// Runs the server the flags describe until SIGTERM or SIGINT.
+pub async fn run(config: Config) -> Result<(), ServeError> {
+    let settings = auth_settings(&config)?;
+    let tls = tls_config(&config)?;
+    let audit = open_audit(&config)?;
+    let url = config
+        .jwks_url
+        .clone()
+        .ok_or_else(|| ServeError::Config("--jwks-url is required".into()))?;
+    let jwks = Jwks::from_url(&url).map_err(|e| ServeError::Config(e.to_string()))?;
+    let ready = jwks.ready();
+    tokio::spawn(jwks.clone().keep_fresh());
+    let store = open_store(&config).await?;
+    let listener = bind(config.listen_addr()).await?;
+    let parts = Parts {
+        store,
+        auth: AuthMode::Verify(Arc::new(Authenticator::new(settings, jwks))),
+        audit,
+        trusted_proxies: config.trusted_proxies.clone(),
+        tls,
+        shutdown_grace: config.shutdown_grace(),
+    };
+    let mut running = start(parts, listener, ready).await?;
+    tracing::info!(addr = %running.addr, backend = ?config.backend, "kiss-server listening");
+    let stop = running.take_shutdown();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        if let Some(stop) = stop {
+            let _ = stop.send(());
+        }
+    });
+    running.wait().await
+}
+
+/// Resolves on SIGTERM or SIGINT (Ctrl-C).
+pub async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
