@@ -1,1 +1,66 @@
-fn main() {}
+//! `kiss-tui`: with no verb, the full-screen app; with a verb (`ping`, `list`,
+//! `create`, ...), that one command, as the Go `kiss` client ran it.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use kiss_tui::options::{self, Options};
+use kiss_tui::{cli, config, tui};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let opts = match Options::try_parse_from(options::normalize(std::env::args_os())) {
+        Ok(opts) => opts,
+        // Prints help/version (exit 0) or the usage error (exit 2).
+        Err(e) => e.exit(),
+    };
+    let file = match config::load(opts.common.config.as_deref()) {
+        Ok(file) => file,
+        Err(e) => {
+            eprintln!("kiss-tui: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let settings = config::resolve(&opts.common, &file);
+    match opts.verb {
+        Some(verb) => {
+            if opts.demo {
+                eprintln!(
+                    "kiss-tui: --demo opens the app against a demo server; it cannot be combined with the verb '{}'",
+                    verb.name()
+                );
+                return ExitCode::from(2);
+            }
+            if settings.debug {
+                init_debug_log();
+            }
+            cli::run(verb, &opts.common, settings).await
+        }
+        None => {
+            // The app owns the terminal, so nothing is logged to stderr here.
+            let result = if opts.demo {
+                tui::run_demo(settings).await
+            } else {
+                tui::run(settings).await
+            };
+            match result {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("kiss-tui: {e:#}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+    }
+}
+
+/// `-debug` for verbs: kiss-tui's own events on stderr.
+fn init_debug_log() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("kiss_tui=debug"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}

@@ -1,0 +1,88 @@
+//! The scripting verbs: the Go `kiss` client's commands (ping, list, create,
+//! create-from, update, delete, bind) and the new ones (get, unbind, restore,
+//! whoami, completions), run once without the full-screen app.
+//!
+//! Results go to stdout; messages and errors to stderr. Exit status: 0 on
+//! success, 1 on a failure, 2 on a usage error.
+
+mod input;
+mod output;
+mod token;
+mod verbs;
+
+use std::process::ExitCode;
+
+use crate::client::{Client, ClientError};
+use crate::options::{CommonFlags, Verb};
+use crate::settings::Settings;
+
+/// Why a verb failed; decides the exit status.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// The command line was wrong (a missing or invalid flag): exit status 2.
+    #[error("{0}")]
+    Usage(String),
+    /// The call or a local step failed: exit status 1.
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl From<ClientError> for CliError {
+    fn from(e: ClientError) -> Self {
+        CliError::Failed(e.to_string())
+    }
+}
+
+impl CliError {
+    /// The process exit status for this error.
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            CliError::Usage(_) => ExitCode::from(2),
+            CliError::Failed(_) => ExitCode::from(1),
+        }
+    }
+}
+
+/// Runs one verb and returns the process exit status. Errors are printed
+/// on stderr.
+pub async fn run(verb: Verb, flags: &CommonFlags, settings: Settings) -> ExitCode {
+    match run_verb(verb, flags, settings).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("kiss-tui: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+async fn run_verb(verb: Verb, flags: &CommonFlags, settings: Settings) -> Result<(), CliError> {
+    if let Verb::Completions(args) = &verb {
+        return verbs::completions(args.shell);
+    }
+    let namespace = if verb.needs_namespace() {
+        let ns = settings.namespace.clone().ok_or_else(|| {
+            CliError::Usage(
+                "the --namespace flag is required: give the namespace to act on, e.g. -namespace team-a (or set namespace in the config file)".into(),
+            )
+        })?;
+        kiss_proto::names::validate_namespace(&ns)
+            .map_err(|e| CliError::Usage(format!("--namespace: {e}")))?;
+        ns
+    } else {
+        String::new()
+    };
+    // Names are checked before anything touches stdin, a token or the network.
+    verbs::validate_names(&verb)?;
+
+    let chosen = token::choose(&settings, flags.interactive.unwrap_or(false))?;
+    tracing::debug!(
+        server = %settings.server_addr,
+        secure = settings.secure,
+        timeout = ?settings.timeout,
+        token_file = %chosen.path.display(),
+        identifier = chosen.identifier.as_deref().unwrap_or(""),
+        "connecting"
+    );
+    let client = Client::connect(&settings, chosen.token).await?;
+    verbs::run(&client, &namespace, verb).await
+}

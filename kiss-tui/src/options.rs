@@ -1,0 +1,458 @@
+//! The command line: common flags, an optional verb, and the app-only flags.
+//!
+//! Scripts written for the Go `kiss` client pass flags the Go way (`-name foo`,
+//! `-name=foo`, `-secure=false`); [`normalize`] rewrites them into the GNU form
+//! clap parses, so both spellings work everywhere.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Flags that take a value. The normalizer needs them to keep a value that
+/// starts with `-` (e.g. `-value -----BEGIN`) from being read as a flag,
+/// as Go's flag package does.
+const VALUE_FLAGS: &[&str] = &[
+    "namespace",
+    "server-addr",
+    "timeout",
+    "token-path",
+    "token-dir",
+    "config",
+    "ca-file",
+    "name",
+    "value",
+    "service-account",
+    "output",
+];
+
+/// kiss: manage your namespace's AWS Secrets Manager secrets with your kubectl login.
+#[derive(Debug, Parser)]
+#[command(
+    name = "kiss-tui",
+    version,
+    about = "kiss: manage your namespace's AWS Secrets Manager secrets with your kubectl login.",
+    long_about = "kiss: manage your namespace's AWS Secrets Manager secrets with your kubectl login.\n\n\
+        With no verb, kiss-tui opens the full-screen app. With a verb it runs that one command \
+        and exits, like the Go `kiss` client: flags are accepted as -name foo, -name=foo and \
+        --name foo, before or after the verb.",
+    after_help = "Examples:\n  kiss-tui --demo                                  try the app against a built-in demo server\n  \
+        kiss-tui -namespace team-a list\n  \
+        printf 'line1\\nline2\\n' | kiss-tui create -namespace team-a -name db-password\n  \
+        kiss-tui get -namespace team-a -name db-password -show-value\n\n\
+        Settings are read from ~/.config/kiss/config.toml (or $KISS_CONFIG); flags override it."
+)]
+pub struct Options {
+    /// Flags shared by the app and every verb.
+    #[command(
+        flatten,
+        next_help_heading = "Common options (before or after the verb)"
+    )]
+    pub common: CommonFlags,
+
+    /// Open the app against a built-in demo server with sample secrets (no AWS, no login).
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_go_bool, value_name = "BOOL", default_value = "false", hide_default_value = true, hide_possible_values = true)]
+    pub demo: bool,
+
+    /// The verb to run; none opens the app.
+    #[command(subcommand)]
+    pub verb: Option<Verb>,
+}
+
+/// Flags accepted by the app and by every verb, before or after the verb.
+#[derive(Debug, Default, Clone, Args)]
+pub struct CommonFlags {
+    /// The Kubernetes namespace to act on (required by verbs, unless the config file sets one).
+    #[arg(long, global = true, value_name = "NAMESPACE")]
+    pub namespace: Option<String>,
+
+    /// host:port of kiss-server [default: localhost:10000, or server_addr from the config file].
+    #[arg(long, global = true, value_name = "HOST:PORT")]
+    pub server_addr: Option<String>,
+
+    /// Use TLS with the system's roots; -secure=false for a plaintext server [default: true].
+    #[arg(long, global = true, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_go_bool, value_name = "BOOL", hide_possible_values = true)]
+    pub secure: Option<bool>,
+
+    /// Deadline of each call, in Go's syntax: 10s, 1m30s, 500ms [default: 10s].
+    #[arg(long, global = true, value_parser = parse_go_duration, value_name = "DURATION")]
+    pub timeout: Option<Duration>,
+
+    /// The token file to use: kubelogin's JSON or a raw JWT [default: the first usable file in ~/.kube/cache/oidc-login].
+    #[arg(long, global = true, value_name = "FILE")]
+    pub token_path: Option<PathBuf>,
+
+    /// Choose the token from a numbered list of the files in the token directory.
+    #[arg(long, global = true, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_go_bool, value_name = "BOOL", hide_possible_values = true)]
+    pub interactive: Option<bool>,
+
+    /// Print what is being done (server, TLS, token file, calls) on stderr. Never a token or a value.
+    #[arg(long, global = true, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_go_bool, value_name = "BOOL", hide_possible_values = true)]
+    pub debug: Option<bool>,
+
+    /// Where token files are looked for [default: ~/.kube/cache/oidc-login].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub token_dir: Option<PathBuf>,
+
+    /// A PEM CA bundle to trust instead of the system's roots.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub ca_file: Option<PathBuf>,
+
+    /// The config file [default: $KISS_CONFIG, else ~/.config/kiss/config.toml].
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// The scripting verbs.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Verb {
+    /// Check that the server is reachable and accepts your token for the namespace.
+    Ping,
+    /// List the namespace's secrets, one name per line.
+    List(ListArgs),
+    /// Get one secret's details; -show-value prints its value instead.
+    Get(GetArgs),
+    /// Create a secret; its value comes from -value, else from stdin.
+    Create(CreateArgs),
+    /// Create a secret whose value is the contents of a file, byte for byte.
+    CreateFrom(CreateFromArgs),
+    /// Store a new value in a secret; from -value, else from stdin.
+    Update(UpdateArgs),
+    /// Delete a secret (recoverable with `restore` during the server's recovery window).
+    Delete(DeleteArgs),
+    /// Restore a deleted secret during its recovery window.
+    Restore(NameArgs),
+    /// Let a ServiceAccount read the secret (attach its read policy to the account's role).
+    Bind(BindArgs),
+    /// Stop a ServiceAccount reading the secret.
+    Unbind(BindArgs),
+    /// Show who the server says your token belongs to and the namespaces it grants.
+    Whoami(OutputArgs),
+    /// Print a shell completion script: bash, zsh or fish.
+    Completions(CompletionsArgs),
+}
+
+impl Verb {
+    /// The verb as typed on the command line.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Verb::Ping => "ping",
+            Verb::List(_) => "list",
+            Verb::Get(_) => "get",
+            Verb::Create(_) => "create",
+            Verb::CreateFrom(_) => "create-from",
+            Verb::Update(_) => "update",
+            Verb::Delete(_) => "delete",
+            Verb::Restore(_) => "restore",
+            Verb::Bind(_) => "bind",
+            Verb::Unbind(_) => "unbind",
+            Verb::Whoami(_) => "whoami",
+            Verb::Completions(_) => "completions",
+        }
+    }
+
+    /// Whether the verb acts on a namespace (and so needs `-namespace`).
+    pub fn needs_namespace(&self) -> bool {
+        !matches!(self, Verb::Whoami(_) | Verb::Completions(_))
+    }
+
+    /// Whether the verb talks to the server.
+    pub fn needs_server(&self) -> bool {
+        !matches!(self, Verb::Completions(_))
+    }
+}
+
+/// How results are printed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum Output {
+    /// For people: one item per line, or labelled fields.
+    #[default]
+    Text,
+    /// One JSON document on stdout, for scripts.
+    Json,
+}
+
+/// `-output`.
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Output::Text, value_name = "FORMAT")]
+    pub output: Output,
+}
+
+/// `list`.
+#[derive(Debug, Clone, Args)]
+pub struct ListArgs {
+    /// List the secrets scheduled for deletion (restorable) instead.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_go_bool, value_name = "BOOL", default_value = "false", hide_default_value = true, hide_possible_values = true)]
+    pub deleted: bool,
+    /// Output format: text (one name per line) or json (names with dates).
+    #[arg(long, value_enum, default_value_t = Output::Text, value_name = "FORMAT")]
+    pub output: Output,
+}
+
+/// `get`.
+#[derive(Debug, Clone, Args)]
+pub struct GetArgs {
+    /// The secret's name.
+    #[arg(long, required = true, value_name = "NAME")]
+    pub name: String,
+    /// Print the value (exactly, with no added newline) instead of the details; with -output json, add a "value" field.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_go_bool, value_name = "BOOL", default_value = "false", hide_default_value = true, hide_possible_values = true)]
+    pub show_value: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Output::Text, value_name = "FORMAT")]
+    pub output: Output,
+}
+
+/// `create`.
+#[derive(Debug, Clone, Args)]
+pub struct CreateArgs {
+    /// The secret's name: lowercase letters, digits and '-', at most 63.
+    #[arg(long, required = true, value_name = "NAME")]
+    pub name: String,
+    /// The value [default: read from stdin: all of it when piped, typed until Ctrl-D on a terminal; newlines kept].
+    #[arg(long, value_name = "VALUE")]
+    pub value: Option<String>,
+    /// Also create the IAM read policy, so the secret can be bound to ServiceAccounts.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_go_bool, value_name = "BOOL", default_value = "false", hide_default_value = true, hide_possible_values = true)]
+    pub policy: bool,
+}
+
+/// `create-from`.
+#[derive(Debug, Clone, Args)]
+pub struct CreateFromArgs {
+    /// The secret's name: lowercase letters, digits and '-', at most 63.
+    #[arg(long, required = true, value_name = "NAME")]
+    pub name: String,
+    /// The file whose contents become the value, byte for byte (must be UTF-8 text).
+    #[arg(long, required = true, value_name = "PATH")]
+    pub value: PathBuf,
+    /// Also create the IAM read policy, so the secret can be bound to ServiceAccounts.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_go_bool, value_name = "BOOL", default_value = "false", hide_default_value = true, hide_possible_values = true)]
+    pub policy: bool,
+}
+
+/// `update`.
+#[derive(Debug, Clone, Args)]
+pub struct UpdateArgs {
+    /// The secret's name.
+    #[arg(long, required = true, value_name = "NAME")]
+    pub name: String,
+    /// The new value [default: read from stdin: all of it when piped, typed until Ctrl-D on a terminal; newlines kept].
+    #[arg(long, value_name = "VALUE")]
+    pub value: Option<String>,
+}
+
+/// `delete`.
+#[derive(Debug, Clone, Args)]
+pub struct DeleteArgs {
+    /// The secret's name.
+    #[arg(long, required = true, value_name = "NAME")]
+    pub name: String,
+    /// Remove the secret's IAM read policy first (refused while ServiceAccounts are still bound).
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_go_bool, value_name = "BOOL", default_value = "false", hide_default_value = true, hide_possible_values = true)]
+    pub policy: bool,
+}
+
+/// Verbs that take only a secret name.
+#[derive(Debug, Clone, Args)]
+pub struct NameArgs {
+    /// The secret's name.
+    #[arg(long, required = true, value_name = "NAME")]
+    pub name: String,
+}
+
+/// `bind` and `unbind`.
+#[derive(Debug, Clone, Args)]
+pub struct BindArgs {
+    /// The secret's name.
+    #[arg(long, required = true, value_name = "NAME")]
+    pub name: String,
+    /// The ServiceAccount in the namespace.
+    #[arg(long, required = true, value_name = "NAME")]
+    pub service_account: String,
+}
+
+/// `completions`.
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// The shell to print the completion script for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// Parses a boolean as Go's `strconv.ParseBool` does.
+pub fn parse_go_bool(s: &str) -> Result<bool, String> {
+    match s {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Ok(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Ok(false),
+        _ => Err(format!("'{s}' is not a boolean; use true or false")),
+    }
+}
+
+fn parse_go_duration(s: &str) -> Result<Duration, String> {
+    crate::duration::parse_go(s).map_err(|e| e.to_string())
+}
+
+/// Rewrites Go-style flags into the form clap parses: `-name` becomes
+/// `--name`, and a value flag followed by its value becomes `--name=value`
+/// (so a value starting with `-` stays a value). `-h`, `-V` and everything
+/// after `--` are left alone.
+pub fn normalize<I, T>(args: I) -> Vec<OsString>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString>,
+{
+    let mut input = args.into_iter().map(Into::into);
+    let mut out: Vec<OsString> = input.next().into_iter().collect();
+    while let Some(arg) = input.next() {
+        let Some(text) = arg.to_str() else {
+            out.push(arg);
+            continue;
+        };
+        if text == "--" {
+            out.push(arg);
+            out.extend(input.by_ref());
+            break;
+        }
+        let long = if let Some(rest) = text.strip_prefix("--") {
+            rest
+        } else if let Some(rest) = text.strip_prefix('-') {
+            // A single letter is a real short flag (-h); a dash and a digit or
+            // nothing is a value, not a flag.
+            if rest.chars().count() < 2 || !rest.starts_with(|c: char| c.is_ascii_alphabetic()) {
+                out.push(arg);
+                continue;
+            }
+            rest
+        } else {
+            out.push(arg);
+            continue;
+        };
+        if long.contains('=') || !VALUE_FLAGS.contains(&long) {
+            out.push(format!("--{long}").into());
+            continue;
+        }
+        match input.next() {
+            Some(value) => {
+                let mut joined = OsString::from(format!("--{long}="));
+                joined.push(value);
+                out.push(joined);
+            }
+            None => out.push(format!("--{long}").into()),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn norm(args: &[&str]) -> Vec<String> {
+        normalize(std::iter::once("kiss-tui").chain(args.iter().copied()))
+            .into_iter()
+            .skip(1)
+            .map(|s| s.into_string().unwrap())
+            .collect()
+    }
+
+    fn parse(args: &[&str]) -> Result<Options, clap::Error> {
+        Options::try_parse_from(normalize(
+            std::iter::once("kiss-tui").chain(args.iter().copied()),
+        ))
+    }
+
+    #[test]
+    fn go_flags_become_gnu_flags() {
+        assert_eq!(norm(&["-name", "foo"]), ["--name=foo"]);
+        assert_eq!(norm(&["-name=foo"]), ["--name=foo"]);
+        assert_eq!(norm(&["--name", "foo"]), ["--name=foo"]);
+        assert_eq!(norm(&["-secure=false"]), ["--secure=false"]);
+        assert_eq!(norm(&["-policy", "list"]), ["--policy", "list"]);
+        assert_eq!(norm(&["-value", "-----BEGIN"]), ["--value=-----BEGIN"]);
+        assert_eq!(norm(&["-value", "--name"]), ["--value=--name"]);
+        assert_eq!(norm(&["-h", "-V"]), ["-h", "-V"]);
+        assert_eq!(norm(&["-5", "-"]), ["-5", "-"]);
+        assert_eq!(norm(&["--", "-name", "x"]), ["--", "-name", "x"]);
+        assert_eq!(norm(&["-name"]), ["--name"]);
+        assert_eq!(norm(&["create", "-value="]), ["create", "--value="]);
+        assert_eq!(norm(&["-help"]), ["--help"]);
+    }
+
+    #[test]
+    fn flags_work_before_and_after_the_verb() {
+        let o = parse(&["-namespace", "a", "create", "-name=x", "-value", "v"]).unwrap();
+        assert_eq!(o.common.namespace.as_deref(), Some("a"));
+        let o2 = parse(&["create", "-name=x", "-value", "v", "-namespace", "a"]).unwrap();
+        assert_eq!(o2.common.namespace.as_deref(), Some("a"));
+        let Some(Verb::Create(c)) = o2.verb else {
+            panic!("not create")
+        };
+        assert_eq!((c.name.as_str(), c.value.as_deref()), ("x", Some("v")));
+        assert!(!c.policy);
+    }
+
+    #[test]
+    fn go_bool_flags() {
+        let o = parse(&["-secure=false", "ping"]).unwrap();
+        assert_eq!(o.common.secure, Some(false));
+        let o = parse(&["ping", "-secure"]).unwrap();
+        assert_eq!(o.common.secure, Some(true));
+        let o = parse(&["ping"]).unwrap();
+        assert_eq!(o.common.secure, None);
+        let o = parse(&["create", "-name", "x", "-policy"]).unwrap();
+        assert!(matches!(
+            o.verb,
+            Some(Verb::Create(CreateArgs { policy: true, .. }))
+        ));
+        let o = parse(&["delete", "-name", "x", "-policy=1"]).unwrap();
+        assert!(matches!(
+            o.verb,
+            Some(Verb::Delete(DeleteArgs { policy: true, .. }))
+        ));
+        assert!(parse(&["ping", "-secure=maybe"]).is_err());
+        let o = parse(&["-demo"]).unwrap();
+        assert!(o.demo && o.verb.is_none());
+    }
+
+    #[test]
+    fn timeouts_in_go_syntax() {
+        let o = parse(&["-timeout", "1m30s", "ping"]).unwrap();
+        assert_eq!(o.common.timeout, Some(Duration::from_secs(90)));
+        let err = parse(&["-timeout", "10", "ping"]).unwrap_err().to_string();
+        assert!(err.contains("e.g. 10s"), "{err}");
+    }
+
+    #[test]
+    fn missing_flags_are_usage_errors_that_name_the_flag() {
+        let err = parse(&["create", "-namespace", "a"]).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().contains("--name"), "{err}");
+        let err = parse(&["bind", "-name", "a"]).unwrap_err();
+        assert!(err.to_string().contains("--service-account"), "{err}");
+        let err = parse(&["create-from", "-name", "a"]).unwrap_err();
+        assert!(err.to_string().contains("--value"), "{err}");
+    }
+
+    #[test]
+    fn every_verb_parses() {
+        for args in [
+            &["ping"][..],
+            &["list", "-deleted", "-output", "json"],
+            &["get", "-name", "a", "-show-value"],
+            &["create-from", "-name", "a", "-value", "/tmp/x"],
+            &["update", "-name", "a"],
+            &["restore", "-name", "a"],
+            &["unbind", "-name", "a", "-service-account", "sa"],
+            &["whoami", "-output=json"],
+            &["completions", "zsh"],
+        ] {
+            assert!(parse(args).is_ok(), "{args:?}");
+        }
+        use clap::CommandFactory;
+        Options::command().debug_assert();
+    }
+}
