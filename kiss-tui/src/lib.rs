@@ -7,11 +7,6 @@
 
 pub mod settings;
 pub mod tui;
-pub mod app;
-pub mod view;
-pub mod clipboard;
-pub mod manifests;
-pub mod demo;
 pub mod client;
 pub mod duration;
 pub mod tokens;
