@@ -1,0 +1,948 @@
+//! The AWS backend against moto's server, with the AWS state checked
+//! directly through the SDK: names, tags, exact values, the policy document,
+//! role attachments, and the isolation rules the Go kiss got wrong.
+//!
+//! Each test starts its own moto (a fraction of a second) so tests stay
+//! independent and can run in parallel.
+#![cfg(feature = "aws")]
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_secretsmanager::config::Credentials;
+use kiss_server::config::Config;
+use kiss_server::store::aws::AwsStore;
+use kiss_server::store::{SecretRef, SecretStore, StoreError};
+use kiss_testkit::Moto;
+
+const ACCOUNT: &str = "123456789012";
+
+struct Aws {
+    // Kept alive for the test; moto is killed when dropped.
+    moto: Moto,
+    store: AwsStore,
+    sm: aws_sdk_secretsmanager::Client,
+    iam: aws_sdk_iam::Client,
+}
+
+async fn sdk_for(moto: &Moto) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("eu-west-1"))
+        .endpoint_url(moto.endpoint())
+        .credentials_provider(Credentials::new(
+            "testing",
+            "testing",
+            None,
+            None,
+            "kiss-tests",
+        ))
+        .load()
+        .await
+}
+
+fn config(extra: &[&str]) -> Config {
+    let mut args = vec!["kiss-server", "--jwks-url", "http://127.0.0.1:1/unused"];
+    args.extend_from_slice(extra);
+    Config::try_parse_args(args).expect("test flags parse")
+}
+
+async fn aws(extra: &[&str]) -> Aws {
+    let moto = Moto::start();
+    let sdk = sdk_for(&moto).await;
+    let store = AwsStore::from_sdk_config(&sdk, &config(extra))
+        .await
+        .expect("the store connects to moto");
+    Aws {
+        sm: aws_sdk_secretsmanager::Client::new(&sdk),
+        iam: aws_sdk_iam::Client::new(&sdk),
+        moto,
+        store,
+    }
+}
+
+fn s(namespace: &str, name: &str) -> SecretRef {
+    SecretRef::new(namespace, name)
+}
+
+fn kiss_tags(namespace: &str, name: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("security.kaluza.com/managed-by".into(), "kiss".into()),
+        (
+            "security.kaluza.com/secret-namespace".into(),
+            namespace.into(),
+        ),
+        ("security.kaluza.com/secret-name".into(), name.into()),
+    ])
+}
+
+impl Aws {
+    async fn tags(&self, aws_name: &str) -> BTreeMap<String, String> {
+        let out = self
+            .sm
+            .describe_secret()
+            .secret_id(aws_name)
+            .send()
+            .await
+            .expect("describe");
+        out.tags()
+            .iter()
+            .map(|t| (t.key().unwrap().to_owned(), t.value().unwrap().to_owned()))
+            .collect()
+    }
+
+    async fn value(&self, aws_name: &str) -> String {
+        self.sm
+            .get_secret_value()
+            .secret_id(aws_name)
+            .send()
+            .await
+            .expect("get value")
+            .secret_string()
+            .expect("a string value")
+            .to_owned()
+    }
+
+    async fn version_count(&self, aws_name: &str) -> usize {
+        self.sm
+            .list_secret_version_ids()
+            .secret_id(aws_name)
+            .send()
+            .await
+            .expect("list versions")
+            .versions()
+            .len()
+    }
+
+    async fn exists(&self, aws_name: &str) -> bool {
+        self.sm
+            .describe_secret()
+            .secret_id(aws_name)
+            .send()
+            .await
+            .is_ok()
+    }
+
+    async fn deleted(&self, aws_name: &str) -> bool {
+        self.sm
+            .describe_secret()
+            .secret_id(aws_name)
+            .send()
+            .await
+            .expect("describe")
+            .deleted_date()
+            .is_some()
+    }
+
+    /// A secret made behind kiss's back, to test what kiss makes of it.
+    async fn raw_secret(&self, aws_name: &str, tags: &[(&str, &str)]) {
+        let tags = tags
+            .iter()
+            .map(|(k, v)| {
+                aws_sdk_secretsmanager::types::Tag::builder()
+                    .key(*k)
+                    .value(*v)
+                    .build()
+            })
+            .collect();
+        self.sm
+            .create_secret()
+            .name(aws_name)
+            .secret_string("not kiss's")
+            .set_tags(Some(tags))
+            .send()
+            .await
+            .expect("create raw secret");
+    }
+
+    async fn create_role(&self, role: &str) {
+        let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/TEST"},"Action":"sts:AssumeRoleWithWebIdentity"}]}"#;
+        self.iam
+            .create_role()
+            .role_name(role)
+            .assume_role_policy_document(trust)
+            .send()
+            .await
+            .expect("create role");
+    }
+
+    async fn attached(&self, role: &str) -> Vec<String> {
+        let mut arns: Vec<String> = self
+            .iam
+            .list_attached_role_policies()
+            .role_name(role)
+            .send()
+            .await
+            .expect("list attached")
+            .attached_policies()
+            .iter()
+            .filter_map(|p| p.policy_arn().map(str::to_owned))
+            .collect();
+        arns.sort();
+        arns
+    }
+
+    async fn policy_exists(&self, arn: &str) -> bool {
+        self.iam.get_policy().policy_arn(arn).send().await.is_ok()
+    }
+
+    async fn names(&self, namespace: &str) -> Vec<String> {
+        self.store
+            .list(namespace)
+            .await
+            .expect("list")
+            .into_iter()
+            .map(|e| e.name)
+            .collect()
+    }
+
+    async fn deleted_names(&self, namespace: &str) -> Vec<String> {
+        self.store
+            .list_deleted(namespace)
+            .await
+            .expect("list deleted")
+            .into_iter()
+            .map(|e| e.name)
+            .collect()
+    }
+}
+
+/// IAM returns policy documents URL-encoded (RFC 3986); moto may not.
+fn decode_policy_document(doc: &str) -> serde_json::Value {
+    let raw = doc.as_bytes();
+    let mut bytes = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        if raw[i] == b'%' && i + 2 < raw.len() {
+            let hex = std::str::from_utf8(&raw[i + 1..i + 3]).unwrap();
+            bytes.push(u8::from_str_radix(hex, 16).unwrap());
+            i += 3;
+        } else {
+            bytes.push(raw[i]);
+            i += 1;
+        }
+    }
+    serde_json::from_slice(&bytes).expect("the policy document is JSON")
+}
+
+#[tokio::test]
+async fn values_tags_versions_and_recovery_are_exact_in_aws() {
+    let aws = aws(&[]).await;
+    let db = s("team-a", "db");
+    let value = "line one\nline two\n\tindented\r\nünïcødé ✓ 🔑 \"quoted\" \\ end ";
+
+    let v1 = aws.store.create(&db, value).await.unwrap();
+    assert!(!v1.is_empty());
+    assert_eq!(
+        aws.tags("k8s-secret-team-a-db").await,
+        kiss_tags("team-a", "db")
+    );
+    assert_eq!(aws.value("k8s-secret-team-a-db").await, value);
+
+    let details = aws.store.get(&db, true).await.unwrap();
+    assert_eq!(details.value.as_deref(), Some(value));
+    assert_eq!(details.version_id, v1);
+    assert_eq!(details.aws_name, "k8s-secret-team-a-db");
+    assert_eq!(details.name, "db");
+    assert_eq!(details.namespace, "team-a");
+    assert!(
+        details.arn.starts_with(&format!(
+            "arn:aws:secretsmanager:eu-west-1:{ACCOUNT}:secret:k8s-secret-team-a-db-"
+        )),
+        "{}",
+        details.arn
+    );
+    assert!(details.created.is_some());
+    assert_eq!(details.policy_arn, None);
+    assert!(details.bound_service_accounts.is_empty());
+    let details = aws.store.get(&db, false).await.unwrap();
+    assert_eq!(details.value, None);
+    assert_eq!(details.version_id, v1);
+
+    let listed = aws.store.list("team-a").await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].name, "db");
+    assert!(listed[0].created.is_some());
+
+    // Update based on the current version, then a stale one: refused, nothing written.
+    let v2 = aws.store.update(&db, "second\n", Some(&v1)).await.unwrap();
+    assert_ne!(v2, v1);
+    assert_eq!(aws.value("k8s-secret-team-a-db").await, "second\n");
+    let versions = aws.version_count("k8s-secret-team-a-db").await;
+    let stale = aws.store.update(&db, "lost update", Some(&v1)).await;
+    assert_eq!(
+        stale,
+        Err(StoreError::VersionConflict {
+            name: "db".into(),
+            expected: v1.clone()
+        })
+    );
+    assert_eq!(aws.value("k8s-secret-team-a-db").await, "second\n");
+    assert_eq!(aws.version_count("k8s-secret-team-a-db").await, versions);
+    assert_eq!(aws.store.get(&db, false).await.unwrap().version_id, v2);
+    // Without an expected version (the Go client), whatever is current is replaced.
+    let v3 = aws.store.update(&db, value, None).await.unwrap();
+    assert_eq!(aws.store.get(&db, true).await.unwrap().version_id, v3);
+    assert_eq!(aws.value("k8s-secret-team-a-db").await, value);
+
+    // Delete keeps a recovery window.
+    let gone_at = aws.store.delete(&db).await.unwrap();
+    assert!(gone_at.is_some_and(|t| t > SystemTime::now()));
+    assert!(aws.deleted("k8s-secret-team-a-db").await);
+    assert!(aws.names("team-a").await.is_empty());
+    let deleted = aws.store.list_deleted("team-a").await.unwrap();
+    assert_eq!(deleted.len(), 1);
+    assert_eq!(deleted[0].name, "db");
+    assert!(deleted[0].deleted.is_some());
+    assert!(
+        deleted[0]
+            .deletion_date
+            .is_some_and(|t| t > SystemTime::now())
+    );
+    assert!(matches!(
+        aws.store.get(&db, true).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        aws.store.update(&db, "x", None).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        aws.store.delete(&db).await,
+        Err(StoreError::NotFound { .. })
+    ));
+
+    // The name is held until the secret is gone for good.
+    let again = aws.store.create(&db, "new").await.unwrap_err();
+    assert_eq!(
+        again,
+        StoreError::ScheduledForDeletion { name: "db".into() }
+    );
+    assert!(again.to_string().contains("restore"), "{again}");
+
+    aws.store.restore(&db).await.unwrap();
+    assert!(!aws.deleted("k8s-secret-team-a-db").await);
+    assert_eq!(aws.names("team-a").await, ["db"]);
+    assert!(aws.deleted_names("team-a").await.is_empty());
+    assert_eq!(
+        aws.store.get(&db, true).await.unwrap().value.as_deref(),
+        Some(value)
+    );
+    assert_eq!(
+        aws.store.restore(&db).await,
+        Err(StoreError::NotDeleted { name: "db".into() })
+    );
+
+    // A live name is simply taken.
+    assert_eq!(
+        aws.store.create(&db, "dup").await,
+        Err(StoreError::AlreadyExists { name: "db".into() })
+    );
+    // Missing secrets are NotFound everywhere.
+    let ghost = s("team-a", "ghost");
+    assert!(matches!(
+        aws.store.get(&ghost, false).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        aws.store.restore(&ghost).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        aws.store.delete(&ghost).await,
+        Err(StoreError::NotFound { .. })
+    ));
+}
+
+#[tokio::test]
+async fn oversized_values_are_refused_before_aws_is_called() {
+    let aws = aws(&[]).await;
+    let big = "x".repeat(65_537);
+    let err = aws.store.create(&s("ns", "big"), &big).await.unwrap_err();
+    assert!(
+        matches!(err, StoreError::Invalid(ref m) if m.contains("65536")),
+        "{err}"
+    );
+    assert!(!aws.exists("k8s-secret-ns-big").await);
+    // The limit itself fits.
+    aws.store
+        .create(&s("ns", "big"), &"x".repeat(65_536))
+        .await
+        .unwrap();
+    let err = aws
+        .store
+        .update(&s("ns", "big"), &big, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Invalid(_)), "{err}");
+}
+
+#[tokio::test]
+async fn zero_recovery_days_delete_at_once() {
+    let aws = aws(&["--deletion-recovery-days", "0"]).await;
+    let x = s("ns", "x");
+    aws.store.create(&x, "v").await.unwrap();
+    assert_eq!(aws.store.delete(&x).await.unwrap(), None);
+    assert!(!aws.exists("k8s-secret-ns-x").await);
+    assert!(aws.deleted_names("ns").await.is_empty());
+    aws.store.create(&x, "again").await.unwrap();
+    assert_eq!(aws.value("k8s-secret-ns-x").await, "again");
+}
+
+#[tokio::test]
+async fn underscore_separator_names() {
+    let aws = aws(&["--secret-name-separator", "_"]).await;
+    let x = s("team", "x-foo");
+    aws.store.create(&x, "v").await.unwrap();
+    assert_eq!(
+        aws.tags("k8s-secret_team_x-foo").await,
+        kiss_tags("team", "x-foo")
+    );
+    // Unambiguous now: team-x/foo is a different AWS name.
+    aws.store.create(&s("team-x", "foo"), "w").await.unwrap();
+    assert_eq!(aws.value("k8s-secret_team-x_foo").await, "w");
+    assert_eq!(aws.names("team").await, ["x-foo"]);
+    assert_eq!(aws.names("team-x").await, ["foo"]);
+}
+
+/// Everything `intruder` may do to the AWS name `owner` holds: nothing.
+async fn assert_cannot_touch(aws: &Aws, intruder: &SecretRef, owner: &SecretRef, aws_name: &str) {
+    let before = aws.value(aws_name).await;
+    let nf = |r: Result<(), StoreError>, what: &str| match r {
+        Err(StoreError::NotFound { namespace, name }) => {
+            assert_eq!(
+                (namespace.as_str(), name.as_str()),
+                (intruder.namespace.as_str(), intruder.name.as_str()),
+                "{what}"
+            );
+        }
+        other => panic!("{what}: expected NotFound, got {other:?}"),
+    };
+    nf(aws.store.get(intruder, true).await.map(drop), "get");
+    nf(
+        aws.store
+            .update(intruder, "overwrite", None)
+            .await
+            .map(drop),
+        "update",
+    );
+    nf(aws.store.delete(intruder).await.map(drop), "delete");
+    nf(aws.store.restore(intruder).await, "restore");
+    nf(
+        aws.store.create_policy(intruder).await.map(drop),
+        "create policy",
+    );
+    nf(
+        aws.store.delete_policy(intruder, true).await.map(drop),
+        "delete policy",
+    );
+    nf(aws.store.bind(intruder, "app").await, "bind");
+    nf(aws.store.unbind(intruder, "app").await, "unbind");
+    let err = aws.store.create(intruder, "mine").await.unwrap_err();
+    assert_eq!(
+        err,
+        StoreError::AlreadyExists {
+            name: intruder.name.clone()
+        }
+    );
+    assert!(!err.to_string().contains(&owner.namespace), "{err}");
+
+    // Nothing changed in AWS.
+    assert_eq!(aws.value(aws_name).await, before);
+    assert!(!aws.deleted(aws_name).await);
+    assert_eq!(
+        aws.tags(aws_name).await,
+        kiss_tags(&owner.namespace, &owner.name)
+    );
+    assert!(
+        aws.names(&intruder.namespace)
+            .await
+            .iter()
+            .all(|n| n != &intruder.name)
+    );
+}
+
+#[tokio::test]
+async fn colliding_names_stay_with_their_owner() {
+    let aws = aws(&[]).await;
+    for role in ["k8s-sa_team_app", "k8s-sa_team-x_app"] {
+        aws.create_role(role).await;
+    }
+
+    // team + x-foo owns k8s-secret-team-x-foo; team-x + foo maps to the same name.
+    let owner = s("team", "x-foo");
+    let intruder = s("team-x", "foo");
+    aws.store.create(&owner, "team's value").await.unwrap();
+    let owner_policy = aws.store.create_policy(&owner).await.unwrap();
+    aws.store.bind(&owner, "app").await.unwrap();
+    assert_cannot_touch(&aws, &intruder, &owner, "k8s-secret-team-x-foo").await;
+    // The owner's policy and binding are untouched.
+    assert!(aws.policy_exists(&owner_policy).await);
+    assert_eq!(
+        aws.attached("k8s-sa_team_app").await,
+        vec![owner_policy.clone()]
+    );
+    assert!(aws.attached("k8s-sa_team-x_app").await.is_empty());
+    assert_eq!(aws.names("team").await, ["x-foo"]);
+
+    // The other direction: team-x + bar owns k8s-secret-team-x-bar.
+    let owner = s("team-x", "bar");
+    let intruder = s("team", "x-bar");
+    aws.store.create(&owner, "team-x's value").await.unwrap();
+    aws.store.create_policy(&owner).await.unwrap();
+    assert_cannot_touch(&aws, &intruder, &owner, "k8s-secret-team-x-bar").await;
+    assert_eq!(aws.names("team-x").await, ["bar"]);
+
+    // Scheduled for deletion, the owner's name is still not the intruder's,
+    // and the intruder learns nothing about a deletion.
+    aws.store.delete(&owner).await.unwrap();
+    assert_eq!(
+        aws.store.create(&intruder, "mine").await,
+        Err(StoreError::AlreadyExists {
+            name: "x-bar".into()
+        })
+    );
+    assert!(matches!(
+        aws.store.restore(&intruder).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(aws.deleted_names("team").await.is_empty());
+    assert_eq!(aws.deleted_names("team-x").await, ["bar"]);
+    aws.store.restore(&owner).await.unwrap();
+}
+
+#[tokio::test]
+async fn listing_keeps_only_exact_tag_matches() {
+    let aws = aws(&[]).await;
+    aws.store.create(&s("a", "one"), "1").await.unwrap();
+    aws.store.create(&s("alpha", "two"), "2").await.unwrap();
+    // A name that equals another namespace (tag-value filters match any tag).
+    aws.store.create(&s("b", "a"), "3").await.unwrap();
+    for ns in ["k", "ki", "kis", "kiss"] {
+        aws.store.create(&s(ns, "s"), ns).await.unwrap();
+    }
+    // Behind kiss's back: no name tag; another manager; a name kiss would not
+    // derive from the tags; tags without the managed-by tag.
+    aws.raw_secret(
+        "k8s-secret-a-untagged",
+        &[
+            ("security.kaluza.com/managed-by", "kiss"),
+            ("security.kaluza.com/secret-namespace", "a"),
+        ],
+    )
+    .await;
+    aws.raw_secret(
+        "k8s-secret-a-foreign",
+        &[
+            ("security.kaluza.com/managed-by", "terraform"),
+            ("security.kaluza.com/secret-namespace", "a"),
+            ("security.kaluza.com/secret-name", "foreign"),
+        ],
+    )
+    .await;
+    aws.raw_secret(
+        "elsewhere-a-moved",
+        &[
+            ("security.kaluza.com/managed-by", "kiss"),
+            ("security.kaluza.com/secret-namespace", "a"),
+            ("security.kaluza.com/secret-name", "moved"),
+        ],
+    )
+    .await;
+    aws.raw_secret(
+        "k8s-secret-a-unmanaged",
+        &[
+            ("security.kaluza.com/secret-namespace", "a"),
+            ("security.kaluza.com/secret-name", "unmanaged"),
+        ],
+    )
+    .await;
+
+    assert_eq!(aws.names("a").await, ["one"]);
+    assert_eq!(aws.names("alpha").await, ["two"]);
+    assert_eq!(aws.names("b").await, ["a"]);
+    for ns in ["k", "ki", "kis", "kiss"] {
+        assert_eq!(aws.names(ns).await, ["s"], "namespace {ns}");
+    }
+    assert!(aws.names("al").await.is_empty());
+    for name in ["untagged", "foreign", "moved", "unmanaged"] {
+        assert!(
+            matches!(
+                aws.store.get(&s("a", name), false).await,
+                Err(StoreError::NotFound { .. })
+            ),
+            "{name}"
+        );
+    }
+
+    // The deleted list follows the same rules.
+    aws.store.delete(&s("alpha", "two")).await.unwrap();
+    aws.store.delete(&s("kis", "s")).await.unwrap();
+    assert!(aws.deleted_names("a").await.is_empty());
+    assert!(aws.deleted_names("k").await.is_empty());
+    assert_eq!(aws.deleted_names("alpha").await, ["two"]);
+    assert_eq!(aws.deleted_names("kis").await, ["s"]);
+    assert!(aws.names("kis").await.is_empty());
+    assert_eq!(aws.names("ki").await, ["s"]);
+}
+
+#[tokio::test]
+async fn listing_follows_every_page() {
+    let aws = aws(&[]).await;
+    // More than one default page (100), plus a neighbour namespace whose
+    // secrets the filters also return.
+    let creates = (0..105).map(|i| {
+        let store = aws.store.clone();
+        async move { store.create(&s("many", &format!("s{i:03}")), "v").await }
+    });
+    for r in futures::future::join_all(creates).await {
+        r.unwrap();
+    }
+    for i in 0..12 {
+        aws.store
+            .create(&s("many-x", &format!("n{i}")), "v")
+            .await
+            .unwrap();
+    }
+    let expected: Vec<String> = (0..105).map(|i| format!("s{i:03}")).collect();
+    assert_eq!(aws.names("many").await, expected);
+
+    let small = aws.store.clone().with_list_page_size(7);
+    let names: Vec<String> = small
+        .list("many")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
+    assert_eq!(names, expected);
+    assert_eq!(small.list("many-x").await.unwrap().len(), 12);
+
+    for i in 0..10 {
+        small.delete(&s("many", &format!("s{i:03}"))).await.unwrap();
+    }
+    let small = small.with_list_page_size(3);
+    assert_eq!(small.list_deleted("many").await.unwrap().len(), 10);
+    assert_eq!(small.list("many").await.unwrap().len(), 95);
+}
+
+#[tokio::test]
+async fn read_policy_and_bindings_in_iam() {
+    let aws = aws(&[]).await;
+    let db = s("apps", "db");
+    for role in ["k8s-sa_apps_web", "k8s-sa_apps_worker", "k8s-sa_other_web"] {
+        aws.create_role(role).await;
+    }
+    aws.store.create(&db, "v").await.unwrap();
+    let arn = aws.store.get(&db, false).await.unwrap().arn;
+
+    // Bind needs the policy first.
+    let err = aws.store.bind(&db, "web").await.unwrap_err();
+    assert_eq!(err, StoreError::PolicyMissing { name: "db".into() });
+    assert!(err.to_string().contains("create it first"), "{err}");
+    assert_eq!(
+        aws.store.delete_policy(&db, false).await,
+        Err(StoreError::PolicyMissing { name: "db".into() })
+    );
+
+    let policy_arn = aws.store.create_policy(&db).await.unwrap();
+    assert_eq!(
+        policy_arn,
+        format!("arn:aws:iam::{ACCOUNT}:policy/k8s-secret_apps_db")
+    );
+    assert_eq!(aws.store.policy_arn(&db).unwrap(), policy_arn);
+    let policy = aws
+        .iam
+        .get_policy()
+        .policy_arn(&policy_arn)
+        .send()
+        .await
+        .unwrap();
+    let policy = policy.policy().unwrap();
+    assert_eq!(policy.path(), Some("/"));
+    let tags: BTreeMap<String, String> = policy
+        .tags()
+        .iter()
+        .map(|t| (t.key().to_owned(), t.value().to_owned()))
+        .collect();
+    assert_eq!(tags, kiss_tags("apps", "db"));
+    let version = aws
+        .iam
+        .get_policy_version()
+        .policy_arn(&policy_arn)
+        .version_id(policy.default_version_id().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let doc = decode_policy_document(version.policy_version().unwrap().document().unwrap());
+    assert_eq!(doc["Version"], "2012-10-17");
+    let statements = doc["Statement"].as_array().unwrap();
+    assert_eq!(statements.len(), 1);
+    assert_eq!(statements[0]["Effect"], "Allow");
+    assert_eq!(
+        statements[0]["Action"],
+        serde_json::json!([
+            "secretsmanager:GetSecretValue",
+            "secretsmanager:DescribeSecret"
+        ])
+    );
+    assert_eq!(statements[0]["Resource"], arn.as_str());
+    assert!(
+        statements[0].get("Condition").is_none(),
+        "no version-stage condition"
+    );
+
+    assert_eq!(
+        aws.store.create_policy(&db).await,
+        Err(StoreError::PolicyExists { name: "db".into() })
+    );
+
+    // Bind: the role gets the policy; a missing role is named.
+    aws.store.bind(&db, "web").await.unwrap();
+    aws.store.bind(&db, "worker").await.unwrap();
+    aws.store.bind(&db, "web").await.unwrap();
+    assert_eq!(
+        aws.attached("k8s-sa_apps_web").await,
+        vec![policy_arn.clone()]
+    );
+    assert_eq!(
+        aws.attached("k8s-sa_apps_worker").await,
+        vec![policy_arn.clone()]
+    );
+    let err = aws.store.bind(&db, "ghost").await.unwrap_err();
+    assert_eq!(
+        err,
+        StoreError::RoleNotFound {
+            service_account: "ghost".into(),
+            role: "k8s-sa_apps_ghost".into()
+        }
+    );
+    assert!(err.to_string().contains("k8s-sa_apps_ghost"), "{err}");
+
+    // Details list only this namespace's ServiceAccounts, even when someone
+    // attached the policy to another namespace's role by hand.
+    aws.iam
+        .attach_role_policy()
+        .role_name("k8s-sa_other_web")
+        .policy_arn(&policy_arn)
+        .send()
+        .await
+        .unwrap();
+    let details = aws.store.get(&db, false).await.unwrap();
+    assert_eq!(details.policy_arn.as_deref(), Some(policy_arn.as_str()));
+    assert_eq!(details.bound_service_accounts, ["web", "worker"]);
+
+    // Delete refuses while bound, naming the namespace's ServiceAccounts only.
+    let err = aws.store.delete_policy(&db, false).await.unwrap_err();
+    match &err {
+        StoreError::PolicyAttached {
+            name,
+            service_accounts,
+        } => {
+            assert_eq!(name, "db");
+            assert_eq!(&service_accounts[..2], ["web", "worker"]);
+            assert_eq!(service_accounts.len(), 3);
+        }
+        other => panic!("expected PolicyAttached, got {other:?}"),
+    }
+    assert!(!err.to_string().contains("other"), "{err}");
+    aws.iam
+        .detach_role_policy()
+        .role_name("k8s-sa_other_web")
+        .policy_arn(&policy_arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        aws.store.delete_policy(&db, false).await,
+        Err(StoreError::PolicyAttached {
+            name: "db".into(),
+            service_accounts: vec!["web".into(), "worker".into()]
+        })
+    );
+    assert!(aws.policy_exists(&policy_arn).await);
+
+    // Unbind.
+    aws.store.unbind(&db, "worker").await.unwrap();
+    assert!(aws.attached("k8s-sa_apps_worker").await.is_empty());
+    assert_eq!(
+        aws.store.unbind(&db, "worker").await,
+        Err(StoreError::NotBound {
+            name: "db".into(),
+            service_account: "worker".into()
+        })
+    );
+    assert_eq!(
+        aws.store
+            .get(&db, false)
+            .await
+            .unwrap()
+            .bound_service_accounts,
+        ["web"]
+    );
+
+    // Delete with unbind detaches first and says from whom.
+    assert_eq!(aws.store.delete_policy(&db, true).await.unwrap(), ["web"]);
+    assert!(!aws.policy_exists(&policy_arn).await);
+    assert!(aws.attached("k8s-sa_apps_web").await.is_empty());
+    let details = aws.store.get(&db, false).await.unwrap();
+    assert_eq!(details.policy_arn, None);
+    assert!(details.bound_service_accounts.is_empty());
+    assert_eq!(
+        aws.store.bind(&db, "web").await,
+        Err(StoreError::PolicyMissing { name: "db".into() })
+    );
+
+    // Without bindings, delete needs no unbind.
+    aws.store.create_policy(&db).await.unwrap();
+    assert_eq!(
+        aws.store.delete_policy(&db, false).await.unwrap(),
+        Vec::<String>::new()
+    );
+    assert!(!aws.policy_exists(&policy_arn).await);
+}
+
+#[tokio::test]
+async fn policies_of_deleted_secrets_can_be_cleaned_up() {
+    let aws = aws(&[]).await;
+    aws.create_role("k8s-sa_apps_web").await;
+    let db = s("apps", "db");
+    aws.store.create(&db, "v").await.unwrap();
+    let policy_arn = aws.store.create_policy(&db).await.unwrap();
+    aws.store.bind(&db, "web").await.unwrap();
+
+    // Scheduled for deletion: no new bindings, but unbinding and deleting
+    // the policy still work.
+    aws.store.delete(&db).await.unwrap();
+    assert!(matches!(
+        aws.store.bind(&db, "web").await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(matches!(
+        aws.store.create_policy(&db).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    aws.store.unbind(&db, "web").await.unwrap();
+    aws.store.delete_policy(&db, false).await.unwrap();
+    aws.store.restore(&db).await.unwrap();
+
+    // Deleted for good (as the Go kiss did) with its policy left behind: the
+    // policy's own tags let its namespace delete it, and nobody else.
+    aws.store.create_policy(&db).await.unwrap();
+    aws.sm
+        .delete_secret()
+        .secret_id("k8s-secret-apps-db")
+        .force_delete_without_recovery(true)
+        .send()
+        .await
+        .unwrap();
+    assert!(matches!(
+        aws.store.delete_policy(&s("apps-x", "db"), false).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert!(aws.policy_exists(&policy_arn).await);
+    assert_eq!(
+        aws.store.delete_policy(&db, false).await.unwrap(),
+        Vec::<String>::new()
+    );
+    assert!(!aws.policy_exists(&policy_arn).await);
+    // Nothing left at all: NotFound, not PolicyMissing.
+    assert!(matches!(
+        aws.store.delete_policy(&db, false).await,
+        Err(StoreError::NotFound { .. })
+    ));
+}
+
+#[tokio::test]
+async fn an_unreachable_aws_is_unavailable_and_recovers() {
+    let mut aws = aws(&[]).await;
+    aws.store.create(&s("ns", "x"), "v").await.unwrap();
+
+    aws.moto.stop();
+    let err = aws.store.list("ns").await.unwrap_err();
+    assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
+    assert!(err.to_string().contains("try again"), "{err}");
+    let err = aws.store.get(&s("ns", "x"), true).await.unwrap_err();
+    assert!(matches!(err, StoreError::Unavailable(_)), "{err:?}");
+
+    // Same store, same clients: moto is back (empty), and calls succeed again.
+    aws.moto.restart();
+    assert!(aws.store.list("ns").await.unwrap().is_empty());
+    aws.store.create(&s("ns", "x"), "again").await.unwrap();
+    assert_eq!(aws.value("k8s-secret-ns-x").await, "again");
+}
+
+/// Collects log output, to check what the backend logs.
+#[derive(Clone, Default)]
+struct LogBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogBuffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for LogBuffer {
+    type Writer = LogBuffer;
+    fn make_writer(&'a self) -> LogBuffer {
+        self.clone()
+    }
+}
+
+#[tokio::test]
+async fn aws_errors_are_logged_with_request_ids_and_never_values() {
+    let logs = LogBuffer::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(logs.clone())
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .finish();
+    // The test runtime is single-threaded, so the default holds for every call.
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let mut aws = aws(&[]).await;
+    let x = s("ns", "x");
+    let secret_value = "SUPER-SECRET-VALUE-\u{1F511}";
+    aws.store.create(&x, secret_value).await.unwrap();
+    // CreateSecret refused (the name is taken) while carrying a value.
+    assert!(aws.store.create(&x, secret_value).await.is_err());
+    assert!(aws.store.get(&s("ns", "missing"), false).await.is_err());
+    aws.store.get(&x, true).await.unwrap();
+    aws.moto.stop();
+    assert!(aws.store.update(&x, secret_value, None).await.is_err());
+
+    let out = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        !out.contains("SUPER-SECRET-VALUE"),
+        "a value reached the log:\n{out}"
+    );
+    let create = out
+        .lines()
+        .find(|l| l.contains("secretsmanager:CreateSecret"))
+        .unwrap_or_else(|| panic!("the refused CreateSecret is not logged:\n{out}"));
+    assert!(create.contains("ResourceExistsException"), "{create}");
+    assert!(
+        !create.contains("aws.request_id=\"-\""),
+        "no request id: {create}"
+    );
+    assert!(create.contains("aws.request_id="), "{create}");
+    let describe = out
+        .lines()
+        .find(|l| {
+            l.contains("secretsmanager:DescribeSecret") && l.contains("ResourceNotFoundException")
+        })
+        .unwrap_or_else(|| panic!("the failed DescribeSecret is not logged:\n{out}"));
+    assert!(
+        !describe.contains("aws.request_id=\"-\""),
+        "no request id: {describe}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.contains("WARN") && l.contains("secretsmanager:DescribeSecret")),
+        "the outage is not logged as a warning:\n{out}"
+    );
+}
