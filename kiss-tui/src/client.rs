@@ -176,8 +176,8 @@ fn innermost(err: &(dyn std::error::Error + 'static)) -> String {
     while let Some(next) = last.source() {
         last = next;
     }
-    let deepest = last.to_string();
-    let top = err.to_string();
+    let deepest = last.to_string().trim_end_matches('.').to_owned();
+    let top = err.to_string().trim_end_matches('.').to_owned();
     if deepest == top || top.contains(&deepest) {
         top
     } else {
@@ -255,7 +255,9 @@ impl Client {
             .connect_timeout(settings.timeout)
             .tcp_nodelay(true);
         if tls {
-            let mut config = ClientTlsConfig::new();
+            // Without its own timeout a TLS handshake with a silent peer
+            // outlives the per-call deadline.
+            let mut config = ClientTlsConfig::new().timeout(settings.timeout);
             config = match &settings.ca_file {
                 Some(path) => {
                     let pem = tokio::fs::read(path)
@@ -303,8 +305,21 @@ impl Client {
         &self.addr
     }
 
-    fn error(&self, status: Status) -> ClientError {
-        ClientError::from_status(&status, &self.addr, self.timeout)
+    /// Awaits one call, bounded by the deadline even where the transport's
+    /// own timeouts do not reach (e.g. a peer that accepts and never answers).
+    async fn call<T>(
+        &self,
+        call: impl Future<Output = Result<tonic::Response<T>, Status>>,
+    ) -> Result<T, ClientError> {
+        // The margin lets the transport's own, more precise error win the race.
+        match tokio::time::timeout(self.timeout + Duration::from_millis(250), call).await {
+            Ok(Ok(response)) => Ok(response.into_inner()),
+            Ok(Err(status)) => Err(ClientError::from_status(&status, &self.addr, self.timeout)),
+            Err(_) => Err(ClientError::Timeout {
+                addr: self.addr.clone(),
+                timeout: self.timeout,
+            }),
+        }
     }
 
     /// `Ping`: is the server there, and does it accept the token for `namespace`?
@@ -312,11 +327,7 @@ impl Client {
         let req = pb::PingRequest {
             metadata: meta(namespace),
         };
-        self.kiss()
-            .ping(req)
-            .await
-            .map(tonic::Response::into_inner)
-            .map_err(|s| self.error(s))
+        self.call(self.kiss().ping(req)).await
     }
 
     /// `ListSecrets`: the namespace's live secrets.
@@ -324,11 +335,7 @@ impl Client {
         let req = pb::ListSecretsRequest {
             metadata: meta(namespace),
         };
-        self.kiss()
-            .list_secrets(req)
-            .await
-            .map(tonic::Response::into_inner)
-            .map_err(|s| self.error(s))
+        self.call(self.kiss().list_secrets(req)).await
     }
 
     /// `ListDeletedSecrets`: secrets scheduled for deletion that can be restored.
@@ -339,11 +346,7 @@ impl Client {
         let req = pb::ListDeletedSecretsRequest {
             metadata: meta(namespace),
         };
-        self.kiss()
-            .list_deleted_secrets(req)
-            .await
-            .map(tonic::Response::into_inner)
-            .map_err(|s| self.error(s))
+        self.call(self.kiss().list_deleted_secrets(req)).await
     }
 
     /// `GetSecret`: one secret's details, with its value if `include_value`.
@@ -358,11 +361,7 @@ impl Client {
             name: name.to_owned(),
             include_value,
         };
-        self.kiss()
-            .get_secret(req)
-            .await
-            .map(tonic::Response::into_inner)
-            .map_err(|s| self.error(s))
+        self.call(self.kiss().get_secret(req)).await
     }
 
     /// `CreateSecret`.
@@ -377,11 +376,7 @@ impl Client {
             name: name.to_owned(),
             value: value.to_owned(),
         };
-        self.kiss()
-            .create_secret(req)
-            .await
-            .map(tonic::Response::into_inner)
-            .map_err(|s| self.error(s))
+        self.call(self.kiss().create_secret(req)).await
     }
 
     /// `UpdateSecret`; with `expected_version_id`, refused (ABORTED) if the
@@ -399,11 +394,7 @@ impl Client {
             value: value.to_owned(),
             expected_version_id: expected_version_id.unwrap_or_default().to_owned(),
         };
-        self.kiss()
-            .update_secret(req)
-            .await
-            .map(tonic::Response::into_inner)
-            .map_err(|s| self.error(s))
+        self.call(self.kiss().update_secret(req)).await
     }
 
     /// `DeleteSecret`: schedules the secret for deletion.
@@ -416,11 +407,7 @@ impl Client {
             metadata: meta(namespace),
             name: name.to_owned(),
         };
-        self.kiss()
-            .delete_secret(req)
-            .await
-            .map(tonic::Response::into_inner)
-            .map_err(|s| self.error(s))
+        self.call(self.kiss().delete_secret(req)).await
     }
 
     /// `RestoreSecret`: cancels a scheduled deletion.
@@ -433,11 +420,7 @@ impl Client {
             metadata: meta(namespace),
             name: name.to_owned(),
         };
-        self.kiss()
-            .restore_secret(req)
-            .await
-            .map(tonic::Response::into_inner)
-            .map_err(|s| self.error(s))
+        self.call(self.kiss().restore_secret(req)).await
     }
 
     /// `BindSecret`: attaches the read policy to a ServiceAccount's role.
@@ -452,11 +435,7 @@ impl Client {
             name: name.to_owned(),
             service_account_name: service_account.to_owned(),
         };
-        self.kiss()
-            .bind_secret(req)
-            .await
-            .map(tonic::Response::into_inner)
-            .map_err(|s| self.error(s))
+        self.call(self.kiss().bind_secret(req)).await
     }
 
     /// `UnbindSecret`: detaches the read policy from a ServiceAccount's role.
@@ -471,11 +450,7 @@ impl Client {
             name: name.to_owned(),
             service_account_name: service_account.to_owned(),
         };
-        self.kiss()
-            .unbind_secret(req)
-            .await
-            .map(tonic::Response::into_inner)
-            .map_err(|s| self.error(s))
+        self.call(self.kiss().unbind_secret(req)).await
     }
 
     /// `CreateSecretIAMPolicy`: creates the secret's read policy.
@@ -488,11 +463,7 @@ impl Client {
             metadata: meta(namespace),
             name: name.to_owned(),
         };
-        self.kiss()
-            .create_secret_iam_policy(req)
-            .await
-            .map(tonic::Response::into_inner)
-            .map_err(|s| self.error(s))
+        self.call(self.kiss().create_secret_iam_policy(req)).await
     }
 
     /// `DeleteSecretIAMPolicy`; with `unbind`, also detaches it from every role.
@@ -507,20 +478,12 @@ impl Client {
             name: name.to_owned(),
             unbind,
         };
-        self.kiss()
-            .delete_secret_iam_policy(req)
-            .await
-            .map(tonic::Response::into_inner)
-            .map_err(|s| self.error(s))
+        self.call(self.kiss().delete_secret_iam_policy(req)).await
     }
 
     /// `WhoAmI`: who the server says the token belongs to.
     pub async fn whoami(&self) -> Result<pb::WhoAmIResponse, ClientError> {
-        self.kiss()
-            .who_am_i(pb::WhoAmIRequest {})
-            .await
-            .map(tonic::Response::into_inner)
-            .map_err(|s| self.error(s))
+        self.call(self.kiss().who_am_i(pb::WhoAmIRequest {})).await
     }
 }
 
@@ -579,6 +542,33 @@ mod tests {
             "{msg}"
         );
         assert!(msg.contains("--server-addr"), "{msg}");
+    }
+
+    #[tokio::test]
+    async fn a_peer_that_never_answers_hits_the_deadline() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        // Accepts connections and holds them open without a word.
+        let holder = tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((conn, _)) = listener.accept().await {
+                held.push(conn);
+            }
+        });
+        for secure in [false, true] {
+            let mut s = settings(&addr, secure);
+            s.timeout = Duration::from_millis(300);
+            let client = Client::connect(&s, "t".into()).await.unwrap();
+            let err = client.ping("team-a").await.unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    ClientError::Timeout { .. } | ClientError::Unreachable { .. }
+                ),
+                "secure={secure}: {err:?}"
+            );
+        }
+        holder.abort();
     }
 
     #[test]

@@ -106,7 +106,7 @@ pub fn details_text(d: &pb::SecretDetails) -> String {
         ("bound to", bound),
     ];
     rows.iter()
-        .map(|(k, v)| format!("{:<14}{v}\n", format!("{k}:")))
+        .map(|(k, v)| format!("{:<15}{v}\n", format!("{k}:")))
         .collect()
 }
 

@@ -1,0 +1,642 @@
+//! Every scripting verb end to end: the real `kiss-tui` binary against a real
+//! dev-mode kiss-server on a loopback port.
+
+mod cli_support;
+
+use cli_support::{Dev, kiss_in};
+use kiss_tui::tokens::REFRESH_HINT;
+
+const NS: &str = "team-a";
+
+#[test]
+fn ping_list_and_whoami() {
+    let dev = Dev::shared();
+    let out = dev.kiss(&["ping", "-namespace", NS]);
+    assert_eq!(out.ok(), "Successfully sent ping\n");
+
+    let list = dev.kiss(&["list", "-namespace", NS]);
+    let names: Vec<&str> = list.ok().lines().collect();
+    for sample in ["database-url", "api-key", "tls-bundle"] {
+        assert!(names.contains(&sample), "{names:?}");
+    }
+
+    let json = dev.kiss(&["list", "-namespace", NS, "-output", "json"]);
+    let v: serde_json::Value = serde_json::from_str(json.ok()).unwrap();
+    let entry = v["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "api-key")
+        .expect("api-key listed");
+    assert!(entry["created"].as_str().unwrap().ends_with('Z'), "{entry}");
+
+    let who = dev.kiss(&["whoami"]);
+    let text = who.ok();
+    assert!(text.contains("demo@kiss.dev"), "{text}");
+    assert!(text.contains("team-a, team-b"), "{text}");
+    let who = dev.kiss(&["whoami", "-output=json"]);
+    let v: serde_json::Value = serde_json::from_str(who.ok()).unwrap();
+    assert_eq!(v["identifier"], "demo@kiss.dev");
+    assert_eq!(v["admin"], false);
+    assert_eq!(
+        v["namespaces"],
+        serde_json::json!(["sandbox", "team-a", "team-b"])
+    );
+}
+
+#[test]
+fn create_from_piped_stdin_keeps_newlines_and_update_replaces() {
+    let dev = Dev::shared();
+    let value = b"line one\nline two\n\n  indented\ttab \xc3\xa9\n";
+    let out = dev.kiss_stdin(&["create", "-namespace", NS, "-name", "piped"], Some(value));
+    assert_eq!(out.ok(), "Successfully created secret\n");
+    let got = dev.kiss(&["get", "-namespace", NS, "-name", "piped", "-show-value"]);
+    got.ok();
+    assert_eq!(got.stdout_bytes, value);
+
+    let newer = b"second\nversion\n";
+    let out = dev.kiss_stdin(&["update", "-namespace", NS, "-name", "piped"], Some(newer));
+    assert_eq!(out.ok(), "Successfully updated secret\n");
+    let got = dev.kiss(&["get", "-namespace", NS, "-name", "piped", "-show-value"]);
+    got.ok();
+    assert_eq!(got.stdout_bytes, newer);
+
+    // -value wins over stdin; a value starting with '-' stays a value.
+    let out = dev.kiss_stdin(
+        &[
+            "update",
+            "-namespace",
+            NS,
+            "-name",
+            "piped",
+            "-value",
+            "-dash-first",
+        ],
+        Some(b"ignored"),
+    );
+    out.ok();
+    let got = dev.kiss(&["get", "-namespace", NS, "-name", "piped", "-show-value"]);
+    assert_eq!(got.ok(), "-dash-first");
+
+    let created_twice = dev.kiss(&["create", "-namespace", NS, "-name", "piped", "-value", "x"]);
+    let err = created_twice.fails_with(1);
+    assert!(err.contains("piped"), "{err}");
+}
+
+#[test]
+fn create_from_a_file_round_trips_byte_for_byte() {
+    let dev = Dev::shared();
+    let dir = dev.scratch("create-from");
+    let path = dir.join("cert.pem");
+    let body = "-----BEGIN CERTIFICATE-----\nMIIB\r\nabc\n\n-----END CERTIFICATE-----\n";
+    std::fs::write(&path, body).unwrap();
+    let out = dev.kiss(&[
+        "create-from",
+        "-namespace",
+        NS,
+        "-name",
+        "from-file",
+        "-value",
+        path.to_str().unwrap(),
+    ]);
+    assert_eq!(out.ok(), "Successfully created secret\n");
+    let got = dev.kiss(&["get", "-namespace", NS, "-name", "from-file", "-show-value"]);
+    got.ok();
+    assert_eq!(got.stdout_bytes, body.as_bytes());
+
+    let json = dev.kiss(&[
+        "get",
+        "-namespace",
+        NS,
+        "-name",
+        "from-file",
+        "-show-value",
+        "-output",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(json.ok()).unwrap();
+    assert_eq!(v["value"], body);
+    assert_eq!(v["name"], "from-file");
+
+    let details = dev.kiss(&["get", "-namespace", NS, "-name", "from-file"]);
+    let text = details.ok();
+    assert!(
+        text.contains("from-file") && text.contains("read policy:"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("BEGIN CERTIFICATE"),
+        "the value must stay hidden: {text}"
+    );
+
+    let binary = dir.join("binary");
+    std::fs::write(&binary, [0x00, 0xff, 0xfe]).unwrap();
+    let out = dev.kiss(&[
+        "create-from",
+        "-namespace",
+        NS,
+        "-name",
+        "binary",
+        "-value",
+        binary.to_str().unwrap(),
+    ]);
+    let err = out.fails_with(1);
+    assert!(err.contains("not UTF-8"), "{err}");
+    let out = dev.kiss(&[
+        "create-from",
+        "-namespace",
+        NS,
+        "-name",
+        "nofile",
+        "-value",
+        "/nonexistent/file",
+    ]);
+    assert!(
+        out.fails_with(1)
+            .contains("cannot read the file /nonexistent/file")
+    );
+}
+
+#[test]
+fn delete_list_deleted_and_restore() {
+    let dev = Dev::shared();
+    dev.kiss(&[
+        "create",
+        "-namespace",
+        NS,
+        "-name",
+        "short-lived",
+        "-value",
+        "v",
+    ])
+    .ok();
+    let out = dev.kiss(&["delete", "-namespace", NS, "-name", "short-lived"]);
+    assert_eq!(out.ok(), "Successfully deleted secret\n");
+    assert!(out.stderr.contains("restore"), "{}", out.stderr);
+    let list = dev.kiss(&["list", "-namespace", NS]);
+    assert!(!list.ok().lines().any(|l| l == "short-lived"));
+    let deleted = dev.kiss(&["list", "-namespace", NS, "-deleted"]);
+    assert!(
+        deleted.ok().lines().any(|l| l == "short-lived"),
+        "{deleted:?}"
+    );
+    let json = dev.kiss(&["list", "-deleted", "-output", "json", "-namespace", NS]);
+    let v: serde_json::Value = serde_json::from_str(json.ok()).unwrap();
+    let entry = v["deleted_secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "short-lived")
+        .expect("listed as deleted");
+    assert!(entry["deletion_date"].is_string(), "{entry}");
+
+    let out = dev.kiss(&["restore", "-namespace", NS, "-name", "short-lived"]);
+    assert_eq!(out.ok(), "Successfully restored secret\n");
+    let list = dev.kiss(&["list", "-namespace", NS]);
+    assert!(list.ok().lines().any(|l| l == "short-lived"));
+
+    let missing = dev.kiss(&["delete", "-namespace", NS, "-name", "never-existed"]);
+    let err = missing.fails_with(1);
+    assert!(err.contains("never-existed"), "{err}");
+}
+
+#[test]
+fn policy_bind_unbind_and_delete_with_policy() {
+    let dev = Dev::shared();
+    let ns = "team-b";
+    let out = dev.kiss(&[
+        "create",
+        "-namespace",
+        ns,
+        "-name",
+        "bound",
+        "-value",
+        "v",
+        "-policy",
+    ]);
+    assert_eq!(
+        out.ok(),
+        "Successfully created secret\nSuccessfully created IAM policy for secret\n"
+    );
+    let out = dev.kiss(&[
+        "bind",
+        "-namespace",
+        ns,
+        "-name",
+        "bound",
+        "-service-account",
+        "app",
+    ]);
+    assert_eq!(out.ok(), "Successfully bound secret\n");
+    let json = dev.kiss(&["get", "-namespace", ns, "-name", "bound", "-output", "json"]);
+    let v: serde_json::Value = serde_json::from_str(json.ok()).unwrap();
+    assert_eq!(v["has_read_policy"], true);
+    assert_eq!(v["bound_service_accounts"], serde_json::json!(["app"]));
+    assert!(v.get("value").is_none(), "{v}");
+
+    // Still bound: nothing is deleted, and the user is told what holds it.
+    let out = dev.kiss(&["delete", "-namespace", ns, "-name", "bound", "-policy"]);
+    let err = out.fails_with(1);
+    assert!(err.contains("app"), "{err}");
+    assert!(err.contains("unbind"), "{err}");
+    assert!(
+        dev.kiss(&["list", "-namespace", ns])
+            .ok()
+            .lines()
+            .any(|l| l == "bound")
+    );
+
+    let out = dev.kiss(&[
+        "unbind",
+        "-namespace",
+        ns,
+        "-name",
+        "bound",
+        "-service-account",
+        "app",
+    ]);
+    assert_eq!(out.ok(), "Successfully unbound secret\n");
+    let out = dev.kiss(&["delete", "-namespace", ns, "-name", "bound", "-policy"]);
+    assert_eq!(
+        out.ok(),
+        "Successfully deleted IAM policy for secret\nSuccessfully deleted secret\n"
+    );
+    let bad_sa = dev.kiss(&[
+        "bind",
+        "-namespace",
+        ns,
+        "-name",
+        "bound",
+        "-service-account",
+        "App_1",
+    ]);
+    let err = bad_sa.fails_with(2);
+    assert!(
+        err.contains("--service-account") && err.contains("uppercase"),
+        "{err}"
+    );
+}
+
+#[test]
+fn go_and_gnu_flag_spellings_before_or_after_the_verb() {
+    let dev = Dev::shared();
+    let addr = dev.addr();
+    let token = dev.server.user_token_path.to_str().unwrap().to_owned();
+    let addr_eq = format!("-server-addr={addr}");
+    let token_eq = format!("--token-path={token}");
+    let spellings: Vec<Vec<&str>> = vec![
+        vec![
+            "-namespace",
+            NS,
+            "-server-addr",
+            &addr,
+            "-secure=false",
+            "-token-path",
+            &token,
+            "ping",
+        ],
+        vec![
+            "ping",
+            "-namespace=team-a",
+            &addr_eq,
+            "--secure=false",
+            &token_eq,
+        ],
+        vec![
+            "--namespace",
+            NS,
+            "ping",
+            "--server-addr",
+            &addr,
+            "--secure=false",
+            "--token-path",
+            &token,
+            "-timeout",
+            "1m30s",
+        ],
+        vec![
+            "-secure=false",
+            "ping",
+            "-namespace",
+            NS,
+            &addr_eq,
+            "-token-path",
+            &token,
+            "--timeout=500ms",
+            "-debug=false",
+        ],
+    ];
+    for args in spellings {
+        let out = dev.kiss_raw(&args, None, &[]);
+        assert_eq!(out.ok(), "Successfully sent ping\n", "{args:?}");
+    }
+}
+
+#[test]
+fn usage_errors_exit_2_and_name_the_flag() {
+    let dev = Dev::shared();
+    let cases: &[(&[&str], &str)] = &[
+        (&["create", "-namespace", NS, "-value", "v"], "--name"),
+        (&["create-from", "-namespace", NS, "-name", "x"], "--value"),
+        (&["update", "-namespace", NS], "--name"),
+        (&["delete", "-namespace", NS], "--name"),
+        (&["get", "-namespace", NS], "--name"),
+        (&["restore", "-namespace", NS], "--name"),
+        (
+            &["bind", "-namespace", NS, "-name", "x"],
+            "--service-account",
+        ),
+        (
+            &["unbind", "-namespace", NS, "-name", "x"],
+            "--service-account",
+        ),
+        (&["ping"], "--namespace"),
+        (&["list"], "--namespace"),
+        (&["create", "-name", "x", "-value", "v"], "--namespace"),
+        (&["get", "-namespace", NS, "-name", "Bad_Name"], "--name"),
+        (&["ping", "-namespace", "-bad-"], "--namespace"),
+        (&["ping", "-namespace", NS, "-timeout", "10"], "--timeout"),
+        (&["ping", "-namespace", NS, "-secure=maybe"], "--secure"),
+        (&["list", "-namespace", NS, "-output", "yaml"], "--output"),
+        (&["frobnicate"], "frobnicate"),
+        (&["completions", "tcsh"], "tcsh"),
+    ];
+    for (args, flag) in cases {
+        let out = dev.kiss(args);
+        let err = out.fails_with(2);
+        assert!(err.contains(flag), "{args:?} should name {flag}: {err}");
+        assert!(out.stdout.is_empty(), "{args:?}: {}", out.stdout);
+    }
+}
+
+#[test]
+fn help_lists_the_verbs_and_every_verb_has_help() {
+    let dev = Dev::shared();
+    let help = dev.kiss_raw(&["help"], None, &[]);
+    let text = help.ok();
+    for verb in [
+        "ping",
+        "list",
+        "get",
+        "create",
+        "create-from",
+        "update",
+        "delete",
+        "restore",
+        "bind",
+        "unbind",
+        "whoami",
+        "completions",
+    ] {
+        assert!(text.contains(verb), "help lists {verb}: {text}");
+        let out = dev.kiss_raw(&[verb, "--help"], None, &[]);
+        let text = out.ok();
+        assert!(text.contains("--namespace"), "{verb} --help: {text}");
+        let go_style = dev.kiss_raw(&[verb, "-help"], None, &[]);
+        assert_eq!(go_style.ok(), text);
+    }
+    let create = dev.kiss_raw(&["create", "--help"], None, &[]);
+    assert!(create.ok().contains("stdin"));
+    assert!(create.ok().contains("localhost:10000"));
+    for shell in ["bash", "zsh", "fish"] {
+        let out = dev.kiss_raw(&["completions", shell], None, &[]);
+        assert!(out.ok().contains("create-from"), "{shell}");
+    }
+}
+
+#[test]
+fn a_server_that_is_down_is_a_clear_error() {
+    let dev = Dev::shared();
+    let port = kiss_testkit::free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let token = dev.server.user_token_path.to_str().unwrap();
+    let out = dev.kiss_raw(
+        &[
+            "ping",
+            "-namespace",
+            NS,
+            "-server-addr",
+            &addr,
+            "-secure=false",
+            "-token-path",
+            token,
+        ],
+        None,
+        &[],
+    );
+    let err = out.fails_with(1);
+    assert!(
+        err.contains(&format!("cannot reach kiss-server at {addr}")),
+        "{err}"
+    );
+    assert!(err.contains("--server-addr"), "{err}");
+
+    // TLS (the default) against a plaintext server: non-zero, and says to check TLS.
+    let tls = dev.kiss_raw(
+        &[
+            "ping",
+            "-namespace",
+            NS,
+            "-server-addr",
+            &dev.addr(),
+            "-token-path",
+            token,
+            "-timeout",
+            "5s",
+        ],
+        None,
+        &[],
+    );
+    let err = tls.fails_with(1);
+    assert!(err.contains("--secure=false"), "{err}");
+}
+
+#[test]
+fn permission_denied_shows_the_servers_message() {
+    let dev = Dev::shared();
+    let out = dev.kiss(&["list", "-namespace", "other-team"]);
+    let err = out.fails_with(1);
+    assert!(
+        err.contains("user 'demo@kiss.dev' is not authorized for namespace 'other-team'"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_expired_token_says_how_to_refresh_it() {
+    let dev = Dev::shared();
+    let dir = dev.scratch("expired");
+    let path = dev.token_file(&dir, "expired", "demo@kiss.dev", &["team-a"], -3600);
+    let out = dev.kiss_raw(
+        &[
+            "ping",
+            "-namespace",
+            NS,
+            "-server-addr",
+            &dev.addr(),
+            "-secure=false",
+            "-token-path",
+            path.to_str().unwrap(),
+        ],
+        None,
+        &[],
+    );
+    let err = out.fails_with(1);
+    assert!(err.contains(REFRESH_HINT), "{err}");
+
+    // With only expired tokens in the directory, the client says so before calling.
+    let out = dev.kiss_raw(
+        &[
+            "ping",
+            "-namespace",
+            NS,
+            "-server-addr",
+            &dev.addr(),
+            "-secure=false",
+            "-token-dir",
+            dir.to_str().unwrap(),
+        ],
+        None,
+        &[],
+    );
+    let err = out.fails_with(1);
+    assert!(
+        err.contains("expired") && err.contains(REFRESH_HINT),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_default_token_is_the_first_usable_file_in_kubelogins_cache() {
+    let dev = Dev::shared();
+    let home = dev.scratch("home-with-cache");
+    let cache = home.join(".kube/cache/oidc-login");
+    std::fs::create_dir_all(&cache).unwrap();
+    std::fs::write(cache.join("0-broken"), b"{\"id_token\": ").unwrap();
+    std::fs::write(cache.join("1.lock"), b"").unwrap();
+    dev.token_file(&cache, "2-expired", "old@kiss.dev", &["team-a"], -60);
+    let good = dev.token_file(&cache, "3-good", "demo@kiss.dev", &["team-a"], 3600);
+    let out = kiss_in(
+        &home,
+        &[
+            "ping",
+            "-namespace",
+            NS,
+            "-server-addr",
+            &dev.addr(),
+            "-secure=false",
+        ],
+        None,
+        &[],
+    );
+    assert_eq!(out.ok(), "Successfully sent ping\n");
+    assert!(
+        out.stderr
+            .contains(&format!("Using token {}", good.display())),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("demo@kiss.dev"), "{}", out.stderr);
+
+    // -interactive: a numbered list of the usable files, the choice read from stdin.
+    let out = kiss_in(
+        &home,
+        &[
+            "whoami",
+            "-server-addr",
+            &dev.addr(),
+            "-secure=false",
+            "-interactive",
+            "-output",
+            "json",
+        ],
+        Some(b"2\n"),
+        &[],
+    );
+    let v: serde_json::Value = serde_json::from_str(out.ok()).unwrap();
+    assert_eq!(v["identifier"], "demo@kiss.dev");
+    assert!(out.stderr.contains("1) 2-expired"), "{}", out.stderr);
+    assert!(out.stderr.contains("2) 3-good"), "{}", out.stderr);
+    assert!(out.stderr.contains("unusable"), "{}", out.stderr);
+}
+
+#[test]
+fn the_config_file_supplies_defaults_and_flags_override_it() {
+    let dev = Dev::shared();
+    let dir = dev.scratch("config");
+    let config = dir.join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "server_addr = \"{}\"\nsecure = false\nnamespace = \"team-a\"\ntoken_dir = \"{}\"\n",
+            dev.addr(),
+            dev.server.token_dir.display()
+        ),
+    )
+    .unwrap();
+    let cfg = config.to_str().unwrap();
+    let out = dev.kiss_raw(&["ping"], None, &[("KISS_CONFIG", cfg)]);
+    assert_eq!(out.ok(), "Successfully sent ping\n");
+    let out = dev.kiss_raw(&["ping", "-config", cfg], None, &[]);
+    out.ok();
+    // A flag overrides the file's namespace.
+    let out = dev.kiss_raw(
+        &["list", "-namespace", "sandbox", "-config", cfg],
+        None,
+        &[],
+    );
+    assert_eq!(out.ok(), "hello\n");
+
+    std::fs::write(&config, "sever_addr = \"typo\"\n").unwrap();
+    let out = dev.kiss_raw(&["ping"], None, &[("KISS_CONFIG", cfg)]);
+    assert!(out.fails_with(2).contains("sever_addr"));
+}
+
+#[test]
+fn tokens_and_values_never_appear_unless_asked() {
+    let dev = Dev::shared();
+    let token_file = std::fs::read_to_string(&dev.server.user_token_path).unwrap();
+    let token: serde_json::Value = serde_json::from_str(&token_file).unwrap();
+    let token = token["id_token"].as_str().unwrap();
+    let secret = "do-not-print-me";
+    let runs = [
+        dev.kiss(&[
+            "create",
+            "-namespace",
+            "sandbox",
+            "-name",
+            "quiet",
+            "-value",
+            secret,
+            "-debug",
+        ]),
+        dev.kiss(&["get", "-namespace", "sandbox", "-name", "quiet", "-debug"]),
+        dev.kiss(&[
+            "get",
+            "-namespace",
+            "sandbox",
+            "-name",
+            "quiet",
+            "-output",
+            "json",
+        ]),
+        dev.kiss(&["list", "-namespace", "sandbox", "-debug"]),
+        dev.kiss(&["whoami", "-debug"]),
+        dev.kiss(&["list", "-namespace", "nope", "-debug"]),
+    ];
+    for run in &runs {
+        assert!(
+            !run.stdout.contains(token) && !run.stderr.contains(token),
+            "{run:?}"
+        );
+        assert!(
+            !run.stdout.contains(secret) && !run.stderr.contains(secret),
+            "{run:?}"
+        );
+    }
+    assert!(
+        runs[0].stderr.contains("connecting"),
+        "-debug logs: {}",
+        runs[0].stderr
+    );
+}
