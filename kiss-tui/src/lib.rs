@@ -7,6 +7,11 @@
 
 pub mod settings;
 pub mod tui;
+pub mod app;
+pub mod view;
+pub mod clipboard;
+pub mod manifests;
+pub mod demo;
 pub mod client;
 pub mod duration;
 pub mod tokens;

@@ -1,13 +1,218 @@
-//! The full-screen app (being built: issue 4).
+//! The full-screen app: the terminal, one event loop, and the effects the
+//! app asks for.
+//!
+//! The loop waits on three things at once — terminal events (crossterm's
+//! `EventStream`), finished calls (an mpsc channel fed by spawned tasks) and
+//! a clock — turns each into an [`Action`], lets [`App::update`] decide, runs
+//! the returned effects without waiting on them, and redraws. Nothing on
+//! this path waits on the network.
 
+mod calls;
+mod convert;
+mod terminal;
+
+use std::time::{Duration, SystemTime};
+
+use crossterm::event::{Event, EventStream, KeyEventKind};
+use futures::StreamExt as _;
+use tokio::sync::mpsc;
+
+use crate::app::action::TokenScan;
+use crate::app::{Action, App, AppConfig, Effect};
+use crate::client::Client;
+use crate::clipboard::Clipboard;
 use crate::settings::Settings;
+use crate::view;
+
+pub use terminal::{install_panic_hook, restore_terminal};
+
+/// How often the clock ticks while a call is in flight (spinner frames).
+const BUSY_TICK: Duration = Duration::from_millis(100);
 
 /// Runs the full-screen app until the user quits.
-pub async fn run(_settings: Settings) -> anyhow::Result<()> {
-    anyhow::bail!("the full-screen app is not built yet; use a verb such as `kiss-tui list`")
+pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    let mut term = terminal::Terminal::enter()?;
+    let result = event_loop(&mut term, settings).await;
+    drop(term);
+    result
 }
 
 /// Starts an in-process dev server with sample secrets and runs the app against it.
-pub async fn run_demo(_settings: Settings) -> anyhow::Result<()> {
-    anyhow::bail!("the demo is not built yet")
+pub async fn run_demo(settings: Settings) -> anyhow::Result<()> {
+    crate::demo::run(settings).await
+}
+
+async fn event_loop(term: &mut terminal::Terminal, settings: Settings) -> anyhow::Result<()> {
+    let size = term.inner().size()?;
+    let (mut app, effects) = App::new(AppConfig {
+        server: settings.server_addr.clone(),
+        namespace: settings.namespace.clone(),
+        now: SystemTime::now(),
+        size: (size.width, size.height),
+    });
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let mut runner = Runner {
+        settings,
+        client: None,
+        tx,
+        clipboard: if std::env::var_os("KISS_CLIPBOARD").is_some_and(|v| v == "osc52") {
+            Clipboard::osc52_only()
+        } else {
+            Clipboard::new()
+        },
+    };
+    term.inner().draw(|f| view::draw(f, &app.state))?;
+    for e in effects {
+        runner.run(e, term).await;
+    }
+
+    let mut events = EventStream::new();
+    let mut clock = tokio::time::interval(BUSY_TICK);
+    clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut last_second = 0;
+    loop {
+        let action = tokio::select! {
+            event = events.next() => match event {
+                Some(Ok(event)) => match to_action(event) {
+                    Some(a) => a,
+                    None => continue,
+                },
+                Some(Err(e)) => return Err(anyhow::anyhow!("cannot read the terminal: {e}")),
+                None => return Ok(()),
+            },
+            Some(action) = rx.recv() => action,
+            _ = clock.tick() => {
+                let now = SystemTime::now();
+                let second = now.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+                // Idle: redraw once a second, for the expiry countdown.
+                if app.state.pending.is_empty() && second == last_second {
+                    continue;
+                }
+                last_second = second;
+                Action::Tick(now)
+            }
+        };
+        let effects = app.update(action);
+        for e in effects {
+            runner.run(e, term).await;
+        }
+        if app.state.quit {
+            return Ok(());
+        }
+        term.inner().draw(|f| view::draw(f, &app.state))?;
+    }
+}
+
+/// Terminal events the app cares about, as actions.
+fn to_action(event: Event) -> Option<Action> {
+    match event {
+        Event::Key(key) if key.kind != KeyEventKind::Release => Some(Action::Key(key)),
+        Event::Paste(text) => Some(Action::Paste(text)),
+        Event::Resize(w, h) => Some(Action::Resize(w, h)),
+        _ => None,
+    }
+}
+
+/// Runs effects: calls as spawned tasks, the rest at once.
+struct Runner {
+    settings: Settings,
+    client: Option<Client>,
+    tx: mpsc::UnboundedSender<Action>,
+    clipboard: Clipboard,
+}
+
+impl Runner {
+    async fn run(&mut self, effect: Effect, term: &mut terminal::Terminal) {
+        match effect {
+            Effect::ScanTokens => {
+                let settings = self.settings.clone();
+                let tx = self.tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    let _ = tx.send(Action::TokensScanned(scan_tokens(&settings)));
+                });
+            }
+            Effect::Call { id, call } => {
+                if let crate::app::Call::Connect { token } = call {
+                    // Building the client does not touch the network: the
+                    // channel connects on its first call.
+                    let result = match Client::connect(&self.settings, token.0).await {
+                        Ok(client) => {
+                            self.client = Some(client);
+                            Ok(crate::app::Reply::Connected)
+                        }
+                        Err(e) => Err(convert::call_error(&e)),
+                    };
+                    let _ = self.tx.send(Action::Reply { id, result });
+                    return;
+                }
+                let client = self.client.clone();
+                let tx = self.tx.clone();
+                tokio::spawn(async move {
+                    let result = match client {
+                        Some(c) => calls::perform(&c, call).await,
+                        None => Err(crate::app::CallError::new(
+                            crate::app::ErrorKind::Unreachable,
+                            "Not connected yet: pick a token first.",
+                        )),
+                    };
+                    let _ = tx.send(Action::Reply { id, result });
+                });
+            }
+            Effect::Copy { what, text } => {
+                let outcome = self.clipboard.copy(text.expose(), term.writer());
+                let _ = self.tx.send(Action::Copied { what, outcome });
+            }
+            Effect::After { delay, action } => {
+                let tx = self.tx.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(delay).await;
+                    let _ = tx.send(*action);
+                });
+            }
+            Effect::Quit => {}
+        }
+    }
+}
+
+/// Lists the token files the settings point at.
+pub fn scan_tokens(settings: &Settings) -> TokenScan {
+    use crate::tokens;
+    let hint = tokens::REFRESH_HINT.to_owned();
+    if let Some(path) = &settings.token_path {
+        return TokenScan {
+            dir: path.parent().map(|p| p.to_path_buf()),
+            explicit: true,
+            tokens: vec![convert::token_choice(tokens::read_token_file(path))],
+            refresh_hint: hint,
+            problem: None,
+        };
+    }
+    let dir = settings
+        .token_dir
+        .clone()
+        .or_else(tokens::default_token_dir);
+    let Some(dir) = dir else {
+        return TokenScan {
+            refresh_hint: hint,
+            problem: Some(
+                "The home directory is unknown; give --token-dir or --token-path.".into(),
+            ),
+            ..Default::default()
+        };
+    };
+    let problem = match std::fs::metadata(&dir) {
+        Ok(m) if m.is_dir() => None,
+        Ok(_) => Some(format!("{} is not a directory.", dir.display())),
+        Err(e) => Some(format!("{} cannot be read: {e}.", dir.display())),
+    };
+    TokenScan {
+        tokens: tokens::scan_dir(&dir)
+            .into_iter()
+            .map(convert::token_choice)
+            .collect(),
+        dir: Some(dir),
+        explicit: false,
+        refresh_hint: hint,
+        problem,
+    }
 }

@@ -1,0 +1,99 @@
+//! The copy menu: the value, the AWS name, or a manifest that consumes the
+//! secret, to the clipboard.
+
+use crossterm::event::{KeyCode, KeyEvent};
+
+use super::App;
+use super::action::{Call, Details, Effect, Sensitive};
+use super::nav::Move;
+use super::state::{CopyItem, Dialog, Purpose};
+use crate::manifests;
+
+impl App {
+    pub(super) fn on_copy_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let Some(Dialog::Copy(menu)) = &mut self.state.dialog else {
+            return Vec::new();
+        };
+        let len = CopyItem::MENU.len();
+        if let Some(m) = Move::from_key(&key, false) {
+            menu.nav.apply(m, len, len);
+            return Vec::new();
+        }
+        let item = match key.code {
+            KeyCode::Esc | KeyCode::Char('q') => {
+                self.state.dialog = None;
+                return Vec::new();
+            }
+            KeyCode::Enter => CopyItem::MENU[menu.nav.selected.min(len - 1)].1,
+            KeyCode::Char('j') => {
+                menu.nav.apply(Move::Down, len, len);
+                return Vec::new();
+            }
+            KeyCode::Char('k') => {
+                menu.nav.apply(Move::Up, len, len);
+                return Vec::new();
+            }
+            KeyCode::Char(c) => match CopyItem::MENU.iter().find(|(k, _)| *k == c) {
+                Some((_, item)) => *item,
+                None => return Vec::new(),
+            },
+            _ => return Vec::new(),
+        };
+        let name = menu.name.clone();
+        self.state.dialog = None;
+        self.copy(name, item)
+    }
+
+    /// Copies an item, first loading what it needs when it is not known.
+    fn copy(&mut self, name: String, item: CopyItem) -> Vec<Effect> {
+        if item == CopyItem::Value {
+            if let Some((n, v)) = &self.state.secrets.revealed
+                && *n == name
+            {
+                return vec![copy_effect(&name, item, v.clone())];
+            }
+        } else if let Some(d) = self.state.secrets.details.get(&name) {
+            let text = self.copy_text(item, d);
+            return vec![copy_effect(&name, item, text)];
+        }
+        let namespace = self.ns();
+        vec![self.call(
+            Purpose::Copy(name.clone(), item),
+            Call::GetSecret {
+                namespace,
+                name,
+                include_value: item == CopyItem::Value,
+            },
+        )]
+    }
+
+    /// Finishes a copy once the details (and value) arrived.
+    pub(super) fn copy_loaded(&mut self, item: CopyItem, d: &Details) -> Vec<Effect> {
+        let text = self.copy_text(item, d);
+        vec![copy_effect(&d.name, item, text)]
+    }
+
+    fn copy_text(&self, item: CopyItem, d: &Details) -> Sensitive {
+        let ns = self.ns();
+        Sensitive(match item {
+            CopyItem::Value => d.value.as_ref().map(|v| v.0.clone()).unwrap_or_default(),
+            CopyItem::AwsName => d.aws_name.clone(),
+            CopyItem::ExternalSecret => manifests::external_secret(&ns, &d.name, &d.aws_name),
+            CopyItem::ExternalSecretLegacy => {
+                manifests::external_secret_legacy(&ns, &d.name, &d.aws_name)
+            }
+            CopyItem::SecretProviderClass => {
+                manifests::secret_provider_class(&ns, &d.name, &d.aws_name)
+            }
+        })
+    }
+}
+
+fn copy_effect(name: &str, item: CopyItem, text: Sensitive) -> Effect {
+    let what = match item {
+        CopyItem::Value => format!("the value of '{name}'"),
+        CopyItem::AwsName => format!("the AWS name of '{name}'"),
+        other => format!("an {} for '{name}'", other.label()),
+    };
+    Effect::Copy { what, text }
+}

@@ -1,0 +1,262 @@
+//! The create / update form: a name checked as it is typed, a multi-line
+//! value editor, and the read-policy checkbox. Typed text is never thrown
+//! away without asking, and never by an error.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use kiss_proto::names::validate_secret_name;
+use ratatui_textarea::{CursorMove, TextArea};
+
+use super::App;
+use super::action::{Call, Effect, Sensitive};
+use super::state::{Dialog, Editor, EditorFocus, EditorMode, Purpose};
+
+/// A text area set up the way the editor wants it.
+pub fn text_area(lines: Vec<String>) -> TextArea<'static> {
+    let mut t = TextArea::new(lines);
+    t.set_max_histories(200);
+    t.set_tab_length(2);
+    t
+}
+
+/// A textarea holding `text`, lines split at `\n` so that joining them with
+/// `\n` gives `text` back exactly.
+pub fn text_area_with(text: &str) -> TextArea<'static> {
+    let mut t = text_area(text.split('\n').map(str::to_owned).collect());
+    t.move_cursor(CursorMove::Bottom);
+    t.move_cursor(CursorMove::End);
+    t
+}
+
+fn new_editor(mode: EditorMode) -> Editor {
+    let create = mode == EditorMode::Create;
+    let mut ed = Editor {
+        loading: !create,
+        mode,
+        name: text_area(Vec::new()),
+        name_error: None,
+        value: text_area(Vec::new()),
+        with_policy: false,
+        focus: if create {
+            EditorFocus::Name
+        } else {
+            EditorFocus::Value
+        },
+        saving: false,
+        error: None,
+        confirm_discard: false,
+        original: String::new(),
+    };
+    restyle(&mut ed);
+    ed
+}
+
+/// Shows the cursor only in the focused text area.
+pub fn restyle(ed: &mut Editor) {
+    use ratatui::style::{Modifier, Style};
+    let on = Style::new().add_modifier(Modifier::REVERSED);
+    let off = Style::new();
+    for (area, focus) in [
+        (&mut ed.name, EditorFocus::Name),
+        (&mut ed.value, EditorFocus::Value),
+    ] {
+        area.set_cursor_line_style(Style::new());
+        area.set_cursor_style(if ed.focus == focus { on } else { off });
+    }
+}
+
+impl App {
+    pub(super) fn open_create(&mut self) {
+        self.state.dialog = Some(Dialog::Editor(Box::new(new_editor(EditorMode::Create))));
+    }
+
+    pub(super) fn open_update(&mut self, name: String) -> Vec<Effect> {
+        self.state.dialog = Some(Dialog::Editor(Box::new(new_editor(EditorMode::Update {
+            name: name.clone(),
+            base_version: String::new(),
+            conflict_version: None,
+        }))));
+        let namespace = self.ns();
+        vec![self.call(
+            Purpose::EditLoad(name.clone()),
+            Call::GetSecret {
+                namespace,
+                name,
+                include_value: true,
+            },
+        )]
+    }
+
+    pub(super) fn editor(&mut self) -> Option<&mut Editor> {
+        match &mut self.state.dialog {
+            Some(Dialog::Editor(e)) => Some(e),
+            _ => None,
+        }
+    }
+
+    pub(super) fn on_editor_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let effects = self.editor_key(key);
+        if let Some(ed) = self.editor() {
+            restyle(ed);
+        }
+        effects
+    }
+
+    fn editor_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let Some(ed) = self.editor() else {
+            return Vec::new();
+        };
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        if ed.confirm_discard {
+            match key.code {
+                KeyCode::Char('y' | 'Y') => self.state.dialog = None,
+                KeyCode::Char('n' | 'N') | KeyCode::Esc => ed.confirm_discard = false,
+                _ => {}
+            }
+            return Vec::new();
+        }
+        match key.code {
+            KeyCode::Char('s') if ctrl => return self.save(),
+            KeyCode::Esc => {
+                if ed.saving {
+                    self.info(
+                        "Saving… the answer is on its way; your text stays until it arrives.",
+                    );
+                } else if ed.is_dirty() {
+                    ed.confirm_discard = true;
+                } else {
+                    self.state.dialog = None;
+                }
+                return Vec::new();
+            }
+            _ => {}
+        }
+        if ed.loading || ed.saving {
+            return Vec::new();
+        }
+        let create = ed.mode == EditorMode::Create;
+        match key.code {
+            KeyCode::Tab if create => {
+                ed.focus = match ed.focus {
+                    EditorFocus::Name => EditorFocus::Value,
+                    EditorFocus::Value => EditorFocus::Policy,
+                    EditorFocus::Policy => EditorFocus::Name,
+                };
+                return Vec::new();
+            }
+            KeyCode::BackTab if create => {
+                ed.focus = match ed.focus {
+                    EditorFocus::Name => EditorFocus::Policy,
+                    EditorFocus::Value => EditorFocus::Name,
+                    EditorFocus::Policy => EditorFocus::Value,
+                };
+                return Vec::new();
+            }
+            KeyCode::Tab | KeyCode::BackTab => return Vec::new(),
+            _ => {}
+        }
+        match ed.focus {
+            EditorFocus::Name => match key.code {
+                KeyCode::Enter | KeyCode::Down => ed.focus = EditorFocus::Value,
+                KeyCode::Up => {}
+                _ => {
+                    if ed.name.input(key) {
+                        // A name is one line; the text area would take Ctrl-M.
+                        if ed.name.lines().len() > 1 {
+                            let joined = ed.name.lines().join("");
+                            ed.name = text_area_with(&joined);
+                            restyle(ed);
+                        }
+                        revalidate_name(ed);
+                    }
+                }
+            },
+            EditorFocus::Value => {
+                ed.value.input(key);
+            }
+            EditorFocus::Policy => match key.code {
+                KeyCode::Char(' ' | 'x') | KeyCode::Enter => ed.with_policy = !ed.with_policy,
+                KeyCode::Up => ed.focus = EditorFocus::Value,
+                _ => {}
+            },
+        }
+        Vec::new()
+    }
+
+    pub(super) fn editor_paste(&mut self, text: &str) {
+        let Some(ed) = self.editor() else { return };
+        if ed.loading || ed.saving || ed.confirm_discard {
+            return;
+        }
+        match ed.focus {
+            EditorFocus::Name => {
+                let line = text.lines().next().unwrap_or("").trim();
+                ed.name.insert_str(line);
+                revalidate_name(ed);
+            }
+            EditorFocus::Value => {
+                ed.value.insert_str(text);
+            }
+            EditorFocus::Policy => {}
+        }
+    }
+
+    fn save(&mut self) -> Vec<Effect> {
+        let namespace = self.ns();
+        let Some(ed) = self.editor() else {
+            return Vec::new();
+        };
+        if ed.saving || ed.loading {
+            return Vec::new();
+        }
+        let value = Sensitive(ed.value_text());
+        match ed.mode.clone() {
+            EditorMode::Create => {
+                let name = ed.name_text();
+                revalidate_name(ed);
+                if let Some(why) = &ed.name_error {
+                    ed.error = Some(format!("Fix the name first: {why}"));
+                    ed.focus = EditorFocus::Name;
+                    return Vec::new();
+                }
+                ed.saving = true;
+                ed.error = None;
+                let with_policy = ed.with_policy;
+                vec![self.call(
+                    Purpose::Create {
+                        name: name.clone(),
+                        with_policy,
+                    },
+                    Call::CreateSecret {
+                        namespace,
+                        name,
+                        value,
+                    },
+                )]
+            }
+            EditorMode::Update {
+                name,
+                base_version,
+                conflict_version,
+            } => {
+                ed.saving = true;
+                ed.error = None;
+                let expected_version_id = conflict_version.unwrap_or(base_version);
+                vec![self.call(
+                    Purpose::Update(name.clone()),
+                    Call::UpdateSecret {
+                        namespace,
+                        name,
+                        value,
+                        expected_version_id,
+                    },
+                )]
+            }
+        }
+    }
+}
+
+/// Checks the typed name against kiss-proto's rules.
+fn revalidate_name(ed: &mut Editor) {
+    let name = ed.name_text();
+    ed.name_error = validate_secret_name(&name).err().map(|e| e.to_string());
+}

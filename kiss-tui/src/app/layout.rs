@@ -1,0 +1,147 @@
+//! Where things go on screen. Both `update` (to page and scroll lists by
+//! what is visible) and the views (to draw) use these functions, so the two
+//! agree without the views keeping any state.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+
+/// The four horizontal bands of every screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bands {
+    /// The status bar (top line).
+    pub status: Rect,
+    /// The screen's content.
+    pub body: Rect,
+    /// The message line.
+    pub message: Rect,
+    /// The key hints.
+    pub footer: Rect,
+}
+
+/// Splits the terminal into status bar, body, message line and footer.
+pub fn bands(area: Rect) -> Bands {
+    bands_with_message(area, 1)
+}
+
+/// As [`bands`], with a message area of `message_h` lines, for long
+/// messages that must be read whole.
+pub fn bands_with_message(area: Rect, message_h: u16) -> Bands {
+    let [status, body, message, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(0),
+        Constraint::Length(message_h),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    Bands {
+        status,
+        body,
+        message,
+        footer,
+    }
+}
+
+/// The terminal area of a size.
+pub fn screen(size: (u16, u16)) -> Rect {
+    Rect::new(0, 0, size.0, size.1)
+}
+
+/// Whether the details pane sits beside the table (wide terminals) rather
+/// than under it.
+pub fn details_beside(body: Rect) -> bool {
+    body.width >= 90
+}
+
+/// The secrets table and, when there is room, the details pane.
+pub fn secrets(body: Rect) -> (Rect, Option<Rect>) {
+    if details_beside(body) {
+        let [table, details] =
+            Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+                .areas(body);
+        (table, Some(details))
+    } else if body.height >= 14 {
+        let details_h = (body.height / 2).min(10);
+        let [table, details] =
+            Layout::vertical([Constraint::Min(0), Constraint::Length(details_h)]).areas(body);
+        (table, Some(details))
+    } else {
+        (body, None)
+    }
+}
+
+/// The token list and the box describing the selected token.
+pub fn tokens(body: Rect) -> (Rect, Rect) {
+    let info_h = if body.height >= 14 { 6 } else { 4 };
+    let [list, info] =
+        Layout::vertical([Constraint::Min(0), Constraint::Length(info_h)]).areas(body);
+    (list, info)
+}
+
+/// The namespace filter input and the list under it.
+pub fn namespaces(body: Rect) -> (Rect, Rect) {
+    let [input, list] = Layout::vertical([Constraint::Length(3), Constraint::Min(0)]).areas(body);
+    (input, list)
+}
+
+/// Rows of data a bordered table with a header shows in `area`.
+pub fn table_rows(area: Rect) -> usize {
+    usize::from(area.height.saturating_sub(3))
+}
+
+/// Rows a bordered list without a header shows in `area`.
+pub fn list_rows(area: Rect) -> usize {
+    usize::from(area.height.saturating_sub(2))
+}
+
+/// A centred box of at most `width` x `height`, leaving a margin when the
+/// terminal is large enough.
+pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width
+        .min(area.width.saturating_sub(2))
+        .max(area.width.min(20));
+    let h = height
+        .min(area.height.saturating_sub(2))
+        .max(area.height.min(6));
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
+}
+
+/// The editor dialog: almost the whole body.
+pub fn editor(area: Rect) -> Rect {
+    centered(area, 90, 26)
+}
+
+/// The parts of the editor dialog's inside: name line, name message, value
+/// box, checkbox line, message lines. The name parts are empty when
+/// `has_name` is false.
+pub fn editor_parts(inner: Rect, has_name: bool) -> [Rect; 5] {
+    let name_h = if has_name { 1 } else { 0 };
+    let policy_h = if has_name { 1 } else { 0 };
+    // The name's message may need two lines (the rule it breaks).
+    let msg_h = if has_name { 2 } else { 0 };
+    Layout::vertical([
+        Constraint::Length(name_h),
+        Constraint::Length(msg_h),
+        Constraint::Min(3),
+        Constraint::Length(policy_h),
+        Constraint::Length(2),
+    ])
+    .areas(inner)
+}
+
+/// The bindings dialog.
+pub fn bind(area: Rect) -> Rect {
+    centered(area, 64, 18)
+}
+
+/// Rows of the bindings list in the bindings dialog.
+pub fn bind_list_rows(size: (u16, u16)) -> usize {
+    let d = bind(bands(screen(size)).body);
+    // Border 2, input 3, title and messages 4.
+    usize::from(d.height.saturating_sub(9))
+}

@@ -1,0 +1,318 @@
+//! The app's logic: [`State`], the [`Action`]s that change it and the
+//! [`Effect`]s it asks for. [`App::update`] is pure — no I/O, no clock, no
+//! terminal — so every flow is unit-tested by feeding it actions.
+
+pub mod action;
+pub mod format;
+pub mod keymap;
+pub mod layout;
+pub mod nav;
+pub mod state;
+
+mod bind;
+mod copy;
+mod delete;
+mod deleted;
+mod editor;
+mod namespaces;
+mod replies;
+mod secrets;
+mod tokens;
+
+#[cfg(test)]
+mod tests;
+
+use std::time::{Duration, SystemTime};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+pub use action::{Action, Call, CallError, Effect, ErrorKind, Reply, RequestId};
+pub use state::State;
+
+use state::{Flash, Level, Pending, Purpose, Screen};
+
+/// How long an info message stays in the message line.
+const INFO_FOR: Duration = Duration::from_secs(5);
+
+/// How long the selection must rest on a secret before its details load,
+/// so that scrolling through a long list does not fire a call per row.
+pub const DETAILS_DELAY: Duration = Duration::from_millis(120);
+
+/// What the app starts from.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    /// The server address, for the status bar.
+    pub server: String,
+    /// `--namespace`: skips the namespace picker.
+    pub namespace: Option<String>,
+    /// The time at start.
+    pub now: SystemTime,
+    /// The terminal size at start.
+    pub size: (u16, u16),
+}
+
+/// The app: its state and the logic that changes it.
+#[derive(Debug)]
+pub struct App {
+    /// Everything the views draw.
+    pub state: State,
+}
+
+impl App {
+    /// A new app on the token picker, and the effects that start it.
+    pub fn new(config: AppConfig) -> (App, Vec<Effect>) {
+        let state = State {
+            server: config.server,
+            now: config.now,
+            size: config.size,
+            spinner: 0,
+            screen: Screen::Tokens,
+            tokens: state::TokenPicker {
+                auto_pick: true,
+                ..Default::default()
+            },
+            session: None,
+            fixed_namespace: config.namespace,
+            namespace: None,
+            namespaces: Default::default(),
+            secrets: Default::default(),
+            deleted: Default::default(),
+            dialog: None,
+            help: None,
+            auth_problem: None,
+            flash: None,
+            pending: Default::default(),
+            next_id: 1,
+            quit: false,
+        };
+        (App { state }, vec![Effect::ScanTokens])
+    }
+
+    /// Applies one action and returns what the runtime must do next.
+    pub fn update(&mut self, action: Action) -> Vec<Effect> {
+        match action {
+            Action::Key(key) => self.on_key(key),
+            Action::Paste(text) => {
+                self.on_paste(&normalize_paste(&text));
+                Vec::new()
+            }
+            Action::Resize(w, h) => {
+                self.state.size = (w, h);
+                self.refit();
+                Vec::new()
+            }
+            Action::Tick(now) => {
+                self.state.now = now;
+                self.state.spinner = self.state.spinner.wrapping_add(1);
+                if let Some(Flash {
+                    until: Some(until), ..
+                }) = &self.state.flash
+                    && *until <= now
+                {
+                    self.state.flash = None;
+                }
+                Vec::new()
+            }
+            Action::TokensScanned(scan) => self.on_scan(scan),
+            Action::Reply { id, result } => match self.state.pending.remove(&id) {
+                // Nothing waits for it any more: a newer call replaced it, or
+                // the user moved on to another token or namespace.
+                None => Vec::new(),
+                Some(Pending { purpose }) => self.on_reply(purpose, result),
+            },
+            Action::Copied { what, outcome } => {
+                match outcome {
+                    Ok(action::CopyVia::Native) => {
+                        self.info(format!("Copied {what} to the clipboard."))
+                    }
+                    Ok(action::CopyVia::Osc52) => self.info(format!(
+                        "Copied {what} through the terminal (OSC 52); no system clipboard was found."
+                    )),
+                    Err(e) => self.error(format!("Could not copy {what}: {e}")),
+                }
+                Vec::new()
+            }
+            Action::DetailsDue { name } => self.on_details_due(name),
+        }
+    }
+
+    fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        if key.kind == KeyEventKind::Release {
+            return Vec::new();
+        }
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        if ctrl && matches!(key.code, KeyCode::Char('c')) {
+            self.state.quit = true;
+            return vec![Effect::Quit];
+        }
+        // An error stays until the user has seen it and pressed something.
+        if self
+            .state
+            .flash
+            .as_ref()
+            .is_some_and(|f| f.level == Level::Error)
+        {
+            self.state.flash = None;
+        }
+        if let Some(scroll) = self.state.help {
+            match key.code {
+                KeyCode::Esc | KeyCode::Char('q' | '?') | KeyCode::F(1) => self.state.help = None,
+                KeyCode::Down | KeyCode::Char('j') => self.state.help = Some(scroll + 1),
+                KeyCode::Up | KeyCode::Char('k') => {
+                    self.state.help = Some(scroll.saturating_sub(1))
+                }
+                KeyCode::PageDown => self.state.help = Some(scroll + 10),
+                KeyCode::PageUp => self.state.help = Some(scroll.saturating_sub(10)),
+                _ => {}
+            }
+            return Vec::new();
+        }
+        if self.state.auth_problem.is_some() {
+            return match key.code {
+                KeyCode::Char('t' | 'T') | KeyCode::Enter => {
+                    self.state.auth_problem = None;
+                    self.open_token_picker()
+                }
+                KeyCode::Esc | KeyCode::Char('q') => {
+                    self.state.auth_problem = None;
+                    Vec::new()
+                }
+                _ => Vec::new(),
+            };
+        }
+        if key.code == KeyCode::F(1) || (key.code == KeyCode::Char('?') && !self.typing()) {
+            self.state.help = Some(0);
+            return Vec::new();
+        }
+        match self.state.screen {
+            Screen::Tokens => self.on_tokens_key(key),
+            Screen::Namespaces => self.on_namespaces_key(key),
+            Screen::Deleted => self.on_deleted_key(key),
+            Screen::Secrets => {
+                if self.state.dialog.is_some() {
+                    self.on_dialog_key(key)
+                } else {
+                    self.on_secrets_key(key)
+                }
+            }
+        }
+    }
+
+    /// Whether keys are being typed as text, so `?` is a character.
+    fn typing(&self) -> bool {
+        use state::{BindFocus, Dialog};
+        match self.state.screen {
+            Screen::Secrets => match &self.state.dialog {
+                Some(Dialog::Editor(_)) => true,
+                Some(Dialog::Bind(b)) => b.focus == BindFocus::Input,
+                Some(_) => false,
+                None => self.state.secrets.filtering,
+            },
+            _ => false,
+        }
+    }
+
+    fn on_dialog_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        use state::Dialog;
+        match &self.state.dialog {
+            Some(Dialog::Editor(_)) => self.on_editor_key(key),
+            Some(Dialog::Delete(_)) => self.on_delete_key(key),
+            Some(Dialog::Bind(_)) => self.on_bind_key(key),
+            Some(Dialog::Copy(_)) => self.on_copy_key(key),
+            None => Vec::new(),
+        }
+    }
+
+    fn on_paste(&mut self, text: &str) {
+        use state::{BindFocus, Dialog};
+        let first_line = text.lines().next().unwrap_or("").trim();
+        match self.state.screen {
+            Screen::Namespaces => {
+                self.state.namespaces.filter.push_str(first_line);
+                self.refit();
+            }
+            Screen::Secrets => match &mut self.state.dialog {
+                Some(Dialog::Editor(_)) => self.editor_paste(text),
+                Some(Dialog::Bind(b)) if b.focus == BindFocus::Input => {
+                    b.input.push_str(first_line);
+                    bind::revalidate(b);
+                }
+                Some(_) => {}
+                None => {
+                    if !self.state.secrets.filtering {
+                        self.state.secrets.filtering = true;
+                    }
+                    self.state.secrets.filter.push_str(first_line);
+                    self.refilter();
+                }
+            },
+            _ => {}
+        }
+    }
+
+    /// Starts a call: records what it is for and returns the effect.
+    fn call(&mut self, purpose: Purpose, call: Call) -> Effect {
+        let id = RequestId(self.state.next_id);
+        self.state.next_id += 1;
+        self.state.pending.insert(id, Pending { purpose });
+        Effect::Call { id, call }
+    }
+
+    /// Forgets calls in flight that match, so their replies are dropped.
+    fn supersede(&mut self, f: impl Fn(&Purpose) -> bool) {
+        self.state.pending.retain(|_, p| !f(&p.purpose));
+    }
+
+    /// The namespace the secrets screen acts on.
+    fn ns(&self) -> String {
+        self.state.namespace.clone().unwrap_or_default()
+    }
+
+    fn info(&mut self, text: impl Into<String>) {
+        self.state.flash = Some(Flash {
+            text: text.into(),
+            level: Level::Info,
+            until: Some(self.state.now + INFO_FOR),
+        });
+    }
+
+    fn error(&mut self, text: impl Into<String>) {
+        self.state.flash = Some(Flash {
+            text: text.into(),
+            level: Level::Error,
+            until: None,
+        });
+    }
+
+    /// Page sizes of the lists for the current terminal size.
+    fn page(&self) -> usize {
+        let body = layout::bands(layout::screen(self.state.size)).body;
+        match self.state.screen {
+            Screen::Tokens => layout::table_rows(layout::tokens(body).0),
+            Screen::Namespaces => layout::list_rows(layout::namespaces(body).1),
+            Screen::Secrets => layout::table_rows(layout::secrets(body).0),
+            Screen::Deleted => layout::table_rows(body),
+        }
+    }
+
+    /// Re-clamps every cursor after the terminal or a list changed size.
+    fn refit(&mut self) {
+        let page = self.page();
+        let s = &mut self.state;
+        match s.screen {
+            Screen::Tokens => s.tokens.nav.fit(s.tokens.tokens.len(), page),
+            Screen::Namespaces => {
+                let len = self.state.namespace_rows().len();
+                self.state.namespaces.nav.fit(len, page);
+            }
+            Screen::Secrets => s.secrets.nav.fit(s.secrets.visible.len(), page),
+            Screen::Deleted => s.deleted.nav.fit(s.deleted.rows.len(), page),
+        }
+    }
+}
+
+/// Pasted text as the editor wants it: terminals send Enter as `\r`, so a
+/// pasted `\r\n` or lone `\r` becomes `\n`.
+pub fn normalize_paste(text: &str) -> String {
+    text.replace("\r\n", "\n").replace('\r', "\n")
+}

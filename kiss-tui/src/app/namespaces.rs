@@ -1,0 +1,108 @@
+//! The namespace picker, and entering a namespace.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use kiss_proto::names::validate_namespace;
+
+use super::App;
+use super::action::{Call, Effect};
+use super::nav::Move;
+use super::state::{Deleted, Purpose, Screen, Secrets};
+
+impl App {
+    pub(super) fn on_namespaces_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        if let Some(m) = Move::from_key(&key, false) {
+            let len = self.state.namespace_rows().len();
+            let page = self.page();
+            self.state.namespaces.nav.apply(m, len, page);
+            return Vec::new();
+        }
+        match key.code {
+            KeyCode::Esc => self.open_token_picker(),
+            KeyCode::Enter => {
+                let rows = self.state.namespace_rows();
+                match rows.get(self.state.namespaces.nav.selected) {
+                    Some(row) => {
+                        if let Err(e) = validate_namespace(&row.name) {
+                            self.error(format!("{e}."));
+                            return Vec::new();
+                        }
+                        let ns = row.name.clone();
+                        self.enter_namespace(ns)
+                    }
+                    None if self.state.namespaces.filter.is_empty() => {
+                        self.error(
+                            "Your token grants no namespaces. Ask for a group that maps to a namespace, or pick another token (Esc).",
+                        );
+                        Vec::new()
+                    }
+                    None => {
+                        self.error(format!(
+                            "No namespace you may use matches '{}'.",
+                            self.state.namespaces.filter
+                        ));
+                        Vec::new()
+                    }
+                }
+            }
+            KeyCode::Char('r') if ctrl => {
+                self.supersede(|p| *p == Purpose::WhoAmI);
+                vec![self.call(Purpose::WhoAmI, Call::WhoAmI)]
+            }
+            KeyCode::Char('u') if ctrl => {
+                self.state.namespaces.filter.clear();
+                self.refit();
+                Vec::new()
+            }
+            KeyCode::Backspace => {
+                self.state.namespaces.filter.pop();
+                self.state.namespaces.nav.selected = 0;
+                self.refit();
+                Vec::new()
+            }
+            KeyCode::Char(c) if !ctrl => {
+                self.state.namespaces.filter.push(c);
+                self.state.namespaces.nav.selected = 0;
+                self.refit();
+                Vec::new()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Opens a namespace on the secrets screen and lists its secrets.
+    pub(super) fn enter_namespace(&mut self, ns: String) -> Vec<Effect> {
+        let same = self.state.namespace.as_deref() == Some(ns.as_str());
+        if !same {
+            let sort = self.state.secrets.sort;
+            let reversed = self.state.secrets.reversed;
+            self.state.secrets = Secrets {
+                sort,
+                reversed,
+                ..Default::default()
+            };
+            self.state.deleted = Deleted::default();
+            self.state.dialog = None;
+        }
+        self.state.namespace = Some(ns);
+        self.state.screen = Screen::Secrets;
+        // Whatever was asked about another namespace is no longer wanted.
+        self.supersede(|p| !p.is_session());
+        vec![self.list_call()]
+    }
+
+    /// Leaves the secrets screen for the namespace picker.
+    pub(super) fn leave_namespace(&mut self) {
+        self.state.screen = Screen::Namespaces;
+        self.state.namespace = None;
+        self.state.dialog = None;
+        self.supersede(|p| !p.is_session());
+        self.refit();
+    }
+
+    pub(super) fn list_call(&mut self) -> Effect {
+        self.supersede(|p| *p == Purpose::List);
+        let namespace = self.ns();
+        self.call(Purpose::List, Call::ListSecrets { namespace })
+    }
+}

@@ -1,0 +1,141 @@
+//! Cursor and scroll position of a list or table, kept in State so that the
+//! views draw without keeping any state of their own.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+/// The selected row and the first visible row of a list of `len` rows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ListNav {
+    /// The selected row (0 when the list is empty).
+    pub selected: usize,
+    /// The first row on screen.
+    pub offset: usize,
+}
+
+/// A movement asked for by a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Move {
+    /// One row up.
+    Up,
+    /// One row down.
+    Down,
+    /// One page up.
+    PageUp,
+    /// One page down.
+    PageDown,
+    /// The first row.
+    Top,
+    /// The last row.
+    Bottom,
+}
+
+impl Move {
+    /// The movement a navigation key asks for: arrows, vim keys, paging keys.
+    /// `vim` is false where letters are typed text (filters).
+    pub fn from_key(key: &KeyEvent, vim: bool) -> Option<Move> {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        Some(match key.code {
+            KeyCode::Up => Move::Up,
+            KeyCode::Down => Move::Down,
+            KeyCode::PageUp => Move::PageUp,
+            KeyCode::PageDown => Move::PageDown,
+            KeyCode::Home => Move::Top,
+            KeyCode::End => Move::Bottom,
+            KeyCode::Char('p') if ctrl => Move::Up,
+            KeyCode::Char('n') if ctrl => Move::Down,
+            KeyCode::Char('u') if ctrl && vim => Move::PageUp,
+            KeyCode::Char('d') if ctrl && vim => Move::PageDown,
+            KeyCode::Char('b') if ctrl && vim => Move::PageUp,
+            KeyCode::Char('f') if ctrl && vim => Move::PageDown,
+            KeyCode::Char('k') if vim && !ctrl => Move::Up,
+            KeyCode::Char('j') if vim && !ctrl => Move::Down,
+            KeyCode::Char('g') if vim && !ctrl => Move::Top,
+            KeyCode::Char('G') if vim && !ctrl => Move::Bottom,
+            _ => return None,
+        })
+    }
+}
+
+impl ListNav {
+    /// Applies a movement in a list of `len` rows of which `page` are visible.
+    /// Returns whether the selection changed.
+    pub fn apply(&mut self, m: Move, len: usize, page: usize) -> bool {
+        let before = self.selected;
+        let last = len.saturating_sub(1);
+        let page = page.max(1);
+        self.selected = match m {
+            Move::Up => self.selected.saturating_sub(1),
+            Move::Down => (self.selected + 1).min(last),
+            Move::PageUp => self.selected.saturating_sub(page),
+            Move::PageDown => (self.selected + page).min(last),
+            Move::Top => 0,
+            Move::Bottom => last,
+        };
+        self.fit(len, page);
+        before != self.selected
+    }
+
+    /// Clamps the selection into a list of `len` rows and scrolls so that it
+    /// is visible in a window of `page` rows.
+    pub fn fit(&mut self, len: usize, page: usize) {
+        let page = page.max(1);
+        self.selected = self.selected.min(len.saturating_sub(1));
+        if self.selected < self.offset {
+            self.offset = self.selected;
+        } else if self.selected >= self.offset + page {
+            self.offset = self.selected + 1 - page;
+        }
+        // Never leave empty rows at the bottom while rows above are hidden.
+        let max_offset = len.saturating_sub(page);
+        self.offset = self.offset.min(max_offset);
+    }
+
+    /// Selects row `index` (clamped) and scrolls to it.
+    pub fn select(&mut self, index: usize, len: usize, page: usize) {
+        self.selected = index;
+        self.fit(len, page);
+    }
+
+    /// The first visible row and the selected row relative to it, for a
+    /// window of `page` rows, without changing anything. Views use this so a
+    /// window size that differs from what `update` assumed still shows the
+    /// selection.
+    pub fn window(&self, len: usize, page: usize) -> (usize, usize) {
+        let mut n = *self;
+        n.fit(len, page);
+        (n.offset, n.selected - n.offset)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scrolling_keeps_the_selection_visible_and_the_window_still() {
+        let mut n = ListNav::default();
+        for _ in 0..12 {
+            n.apply(Move::Down, 100, 10);
+        }
+        assert_eq!((n.selected, n.offset), (12, 3));
+        n.apply(Move::Up, 100, 10);
+        assert_eq!(
+            (n.selected, n.offset),
+            (11, 3),
+            "moving up inside the window does not scroll"
+        );
+        n.apply(Move::Bottom, 100, 10);
+        assert_eq!((n.selected, n.offset), (99, 90));
+        n.apply(Move::PageUp, 100, 10);
+        assert_eq!((n.selected, n.offset), (89, 89));
+        n.fit(5, 10);
+        assert_eq!((n.selected, n.offset), (4, 0));
+    }
+
+    #[test]
+    fn empty_lists_are_safe() {
+        let mut n = ListNav::default();
+        assert!(!n.apply(Move::Down, 0, 0));
+        assert_eq!(n.window(0, 0), (0, 0));
+    }
+}

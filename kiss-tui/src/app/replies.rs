@@ -1,0 +1,434 @@
+//! What each finished call does to the state. Failures keep whatever the
+//! user typed and say what to do next.
+
+use super::App;
+use super::action::{Call, CallError, Details, Effect, ErrorKind, Reply, SecretRow};
+use super::editor::text_area_with;
+use super::format;
+use super::state::{Dialog, EditorMode, Purpose, Screen};
+
+impl App {
+    pub(super) fn on_reply(
+        &mut self,
+        purpose: Purpose,
+        result: Result<Reply, CallError>,
+    ) -> Vec<Effect> {
+        match result {
+            Ok(reply) => self.on_success(purpose, reply),
+            Err(e) => self.on_failure(purpose, e),
+        }
+    }
+
+    fn on_success(&mut self, purpose: Purpose, reply: Reply) -> Vec<Effect> {
+        match (purpose, reply) {
+            (Purpose::Connect, Reply::Connected) => vec![self.call(Purpose::WhoAmI, Call::WhoAmI)],
+            (Purpose::WhoAmI, Reply::WhoAmI(identity)) => {
+                let Some(session) = &mut self.state.session else {
+                    return Vec::new();
+                };
+                if identity.expires_at.is_some() {
+                    session.expires_at = identity.expires_at;
+                }
+                let admin = identity.admin;
+                let granted = identity.namespaces.clone();
+                session.identity = Some(identity);
+                if self.state.screen == Screen::Namespaces {
+                    // A reload of the picker.
+                    self.refit();
+                    return Vec::new();
+                }
+                // Coming back from picking another token mid-session: carry
+                // on where the user was, dialog and typed text included.
+                if let Some(ns) = self.state.namespace.clone() {
+                    if admin || granted.contains(&ns) {
+                        self.state.screen = Screen::Secrets;
+                        self.info(format!("Using the new token in '{ns}'."));
+                        return vec![self.list_call()];
+                    }
+                    let who = self.state.identifier().unwrap_or("this token").to_owned();
+                    self.leave_namespace();
+                    self.error(format!("'{who}' may not use '{ns}'; pick a namespace."));
+                    return Vec::new();
+                }
+                if let Some(ns) = self.state.fixed_namespace.take() {
+                    return self.enter_namespace(ns);
+                }
+                self.state.screen = Screen::Namespaces;
+                self.state.namespaces.filter.clear();
+                self.state.namespaces.nav = Default::default();
+                self.refit();
+                Vec::new()
+            }
+            (Purpose::List, Reply::Secrets(rows)) => self.set_rows(rows),
+            (Purpose::Details(name), Reply::Details(d)) => {
+                self.cache_details(*d);
+                self.fit_bind_list(&name);
+                Vec::new()
+            }
+            (Purpose::Reveal(name), Reply::Details(mut d)) => {
+                let value = d.value.take().unwrap_or_default();
+                self.cache_details(*d);
+                if self.state.secrets.selected_name() == Some(name.as_str()) {
+                    self.state.secrets.revealed = Some((name, value));
+                }
+                Vec::new()
+            }
+            (Purpose::Copy(_, item), Reply::Details(d)) => {
+                let effects = self.copy_loaded(item, &d);
+                let mut d = *d;
+                d.value = None;
+                self.cache_details(d);
+                effects
+            }
+            (Purpose::EditLoad(name), Reply::Details(mut d)) => {
+                let value = d.value.take().unwrap_or_default();
+                let version = d.version_id.clone();
+                self.cache_details(*d);
+                if let Some(ed) = self.editor()
+                    && let EditorMode::Update {
+                        name: n,
+                        base_version,
+                        ..
+                    } = &mut ed.mode
+                    && *n == name
+                {
+                    *base_version = version;
+                    ed.value = text_area_with(value.expose());
+                    ed.original = value.0;
+                    ed.loading = false;
+                    super::editor::restyle(ed);
+                }
+                Vec::new()
+            }
+            (Purpose::Create { name, with_policy }, Reply::Created { .. }) => {
+                self.state.dialog = None;
+                self.info(format!("Created '{name}'."));
+                self.add_row(&name);
+                let mut effects = vec![self.list_call()];
+                if with_policy {
+                    let namespace = self.ns();
+                    effects.push(self.call(
+                        Purpose::CreatePolicy {
+                            name: name.clone(),
+                            then_bind: None,
+                        },
+                        Call::CreatePolicy { namespace, name },
+                    ));
+                }
+                effects
+            }
+            (Purpose::CreatePolicy { name, then_bind }, Reply::PolicyCreated) => {
+                if let Some(d) = self.state.secrets.details.get_mut(&name) {
+                    d.has_read_policy = true;
+                }
+                match then_bind {
+                    Some(sa) => {
+                        let namespace = self.ns();
+                        vec![self.call(
+                            Purpose::Bind(name.clone(), sa.clone()),
+                            Call::Bind {
+                                namespace,
+                                name,
+                                service_account: sa,
+                            },
+                        )]
+                    }
+                    None => {
+                        self.info(format!(
+                            "Created the read policy of '{name}'. Bind a service account with b."
+                        ));
+                        vec![self.details_call(name)]
+                    }
+                }
+            }
+            (Purpose::Update(name), Reply::Updated { version_id }) => {
+                self.state.dialog = None;
+                let short: String = version_id.chars().take(8).collect();
+                self.info(format!(
+                    "Saved the new value of '{name}' (version {short})."
+                ));
+                self.state.secrets.details.remove(&name);
+                if self
+                    .state
+                    .secrets
+                    .revealed
+                    .as_ref()
+                    .is_some_and(|(n, _)| *n == name)
+                {
+                    self.state.secrets.revealed = None;
+                }
+                vec![self.list_call()]
+            }
+            (Purpose::ConflictCheck(name), Reply::Details(d)) => {
+                let version = d.version_id.clone();
+                self.cache_details(*d);
+                if let Some(ed) = self.editor()
+                    && let EditorMode::Update {
+                        name: n,
+                        conflict_version,
+                        ..
+                    } = &mut ed.mode
+                    && *n == name
+                {
+                    *conflict_version = Some(version);
+                }
+                Vec::new()
+            }
+            (Purpose::DeletePolicy(name), Reply::PolicyDeleted { .. }) => {
+                vec![self.delete_call(name)]
+            }
+            (Purpose::Delete(name), Reply::Deleted { deletion_date }) => {
+                if matches!(&self.state.dialog, Some(Dialog::Delete(d)) if d.name == name) {
+                    self.state.dialog = None;
+                }
+                let until = deletion_date
+                    .map(|t| format!(" until {} UTC", format::date_time(t)))
+                    .unwrap_or_default();
+                self.info(format!(
+                    "Deleted '{name}'. Restore it from recently deleted (D){until}."
+                ));
+                self.remove_row(&name);
+                self.state.deleted.loaded = false;
+                vec![self.list_call()]
+            }
+            (Purpose::ListDeleted, Reply::DeletedSecrets(mut rows)) => {
+                rows.sort_by(|a, b| b.deleted.cmp(&a.deleted).then_with(|| a.name.cmp(&b.name)));
+                let d = &mut self.state.deleted;
+                d.rows = rows;
+                d.loaded = true;
+                d.load_error = None;
+                self.refit();
+                Vec::new()
+            }
+            (Purpose::Restore(name), Reply::Restored) => {
+                self.state.deleted.rows.retain(|r| r.name != name);
+                self.refit();
+                self.info(format!("Restored '{name}'."));
+                self.add_row(&name);
+                vec![self.list_call()]
+            }
+            (Purpose::Bind(name, sa), Reply::Bound) => {
+                if let Some(Dialog::Bind(b)) = &mut self.state.dialog
+                    && b.name == name
+                {
+                    b.busy = false;
+                    b.input.clear();
+                    b.input_error = None;
+                }
+                self.info(format!("Bound '{name}' to service account '{sa}'."));
+                vec![self.details_call(name)]
+            }
+            (Purpose::Unbind(name, sa), Reply::Unbound) => {
+                if let Some(Dialog::Bind(b)) = &mut self.state.dialog
+                    && b.name == name
+                {
+                    b.busy = false;
+                }
+                if let Some(d) = self.state.secrets.details.get_mut(&name) {
+                    d.bound_service_accounts.retain(|s| *s != sa);
+                }
+                self.fit_bind_list(&name);
+                self.info(format!("Unbound '{name}' from service account '{sa}'."));
+                vec![self.details_call(name)]
+            }
+            (purpose, reply) => {
+                // A server answering with the wrong message is a bug there;
+                // say so rather than guess.
+                self.error(format!(
+                    "Unexpected answer while {}: {reply:?}. Please report this.",
+                    purpose.label()
+                ));
+                Vec::new()
+            }
+        }
+    }
+
+    fn on_failure(&mut self, purpose: Purpose, e: CallError) -> Vec<Effect> {
+        let refused = e.kind == ErrorKind::Unauthenticated;
+        if refused && self.state.screen != Screen::Tokens {
+            self.state.auth_problem = Some(e.message.clone());
+        }
+        let msg = e.message.clone();
+        match purpose {
+            Purpose::Connect | Purpose::WhoAmI => {
+                if refused {
+                    let hint = self.state.tokens.refresh_hint.clone();
+                    self.error(format!("The server refused this token: {msg} {hint}"));
+                } else {
+                    self.error(msg);
+                }
+            }
+            Purpose::List => {
+                self.state.secrets.load_error = Some(msg.clone());
+                if !refused {
+                    self.error(format!("{msg} Press r to try again."));
+                }
+            }
+            Purpose::Details(name) if e.kind == ErrorKind::NotFound => {
+                self.state.secrets.details.remove(&name);
+                self.error(format!(
+                    "'{name}' no longer exists. Press r to reload the list."
+                ));
+            }
+            Purpose::Details(_) => {
+                if !refused {
+                    self.error(msg);
+                }
+            }
+            Purpose::Reveal(_) | Purpose::Copy(..) | Purpose::ConflictCheck(_) => {
+                if !refused {
+                    self.error(msg);
+                }
+            }
+            Purpose::EditLoad(name) => {
+                // Nothing was typed yet: close the editor and say why.
+                if matches!(&self.state.dialog, Some(Dialog::Editor(ed)) if ed.loading) {
+                    self.state.dialog = None;
+                }
+                if !refused {
+                    self.error(format!("Could not open '{name}' for editing: {msg}"));
+                }
+            }
+            Purpose::Create { .. } => {
+                if let Some(ed) = self.editor() {
+                    ed.saving = false;
+                    ed.error = Some(format!("Not saved: {msg} Your text is still here."));
+                } else {
+                    self.error(msg);
+                }
+            }
+            Purpose::Update(name) => {
+                let conflict = e.kind == ErrorKind::Conflict;
+                let mut effects = Vec::new();
+                if let Some(ed) = self.editor() {
+                    ed.saving = false;
+                    ed.error = Some(if conflict {
+                        format!(
+                            "Someone else changed '{name}' since you opened it. Your text is still here: press Ctrl-S again to save it over their change, or Esc to discard it."
+                        )
+                    } else if e.kind == ErrorKind::NotFound {
+                        format!(
+                            "'{name}' no longer exists (deleted meanwhile?). Your text is still here; copy it out before you close the editor."
+                        )
+                    } else {
+                        format!("Not saved: {msg} Your text is still here.")
+                    });
+                    if conflict {
+                        let namespace = self.ns();
+                        effects.push(self.call(
+                            Purpose::ConflictCheck(name.clone()),
+                            Call::GetSecret {
+                                namespace,
+                                name,
+                                include_value: false,
+                            },
+                        ));
+                    }
+                } else {
+                    self.error(msg);
+                }
+                return effects;
+            }
+            Purpose::CreatePolicy { name, then_bind } => {
+                let text = format!("Could not create the read policy of '{name}': {msg}");
+                match &mut self.state.dialog {
+                    Some(Dialog::Bind(b)) if b.name == name && then_bind.is_some() => {
+                        b.busy = false;
+                        b.error = Some(text);
+                    }
+                    _ if !refused => self.error(format!("{text} Press p to try again.")),
+                    _ => {}
+                }
+            }
+            Purpose::DeletePolicy(name) if e.kind == ErrorKind::NotFound => {
+                // There was no policy to remove; carry on with the secret.
+                return vec![self.delete_call(name)];
+            }
+            Purpose::DeletePolicy(name) | Purpose::Delete(name) => match &mut self.state.dialog {
+                Some(Dialog::Delete(d)) if d.name == name => {
+                    d.busy = false;
+                    d.error = Some(format!("Not deleted: {msg}"));
+                }
+                _ if !refused => self.error(msg),
+                _ => {}
+            },
+            Purpose::ListDeleted => {
+                self.state.deleted.load_error = Some(msg.clone());
+                if !refused {
+                    self.error(format!("{msg} Press r to try again."));
+                }
+            }
+            Purpose::Restore(name) => {
+                if !refused {
+                    self.error(format!("Could not restore '{name}': {msg}"));
+                }
+            }
+            Purpose::Bind(name, _) | Purpose::Unbind(name, _) => match &mut self.state.dialog {
+                Some(Dialog::Bind(b)) if b.name == name => {
+                    b.busy = false;
+                    b.error = Some(msg);
+                }
+                _ if !refused => self.error(msg),
+                _ => {}
+            },
+        }
+        Vec::new()
+    }
+
+    fn delete_call(&mut self, name: String) -> Effect {
+        let namespace = self.ns();
+        self.call(
+            Purpose::Delete(name.clone()),
+            Call::DeleteSecret { namespace, name },
+        )
+    }
+
+    fn cache_details(&mut self, mut d: Details) {
+        d.value = None;
+        self.state.secrets.details.insert(d.name.clone(), d);
+    }
+
+    fn fit_bind_list(&mut self, name: &str) {
+        let len = self
+            .state
+            .secrets
+            .details
+            .get(name)
+            .map_or(0, |d| d.bound_service_accounts.len());
+        let page = super::layout::bind_list_rows(self.state.size);
+        if let Some(Dialog::Bind(b)) = &mut self.state.dialog
+            && b.name == name
+        {
+            b.nav.fit(len, page);
+        }
+    }
+
+    /// Shows a just-created or restored secret at once, before the list
+    /// reload confirms it.
+    fn add_row(&mut self, name: &str) {
+        let s = &mut self.state.secrets;
+        if !s.rows.iter().any(|r| r.name == name) {
+            s.rows.push(SecretRow {
+                name: name.to_owned(),
+                created: Some(self.state.now),
+                last_changed: Some(self.state.now),
+            });
+            super::secrets::sort_rows(s);
+            super::secrets::apply_filter(s);
+        }
+        self.select_name(name);
+    }
+
+    fn remove_row(&mut self, name: &str) {
+        let s = &mut self.state.secrets;
+        s.rows.retain(|r| r.name != name);
+        s.details.remove(name);
+        if s.revealed.as_ref().is_some_and(|(n, _)| n == name) {
+            s.revealed = None;
+        }
+        super::secrets::apply_filter(s);
+        let page = self.page();
+        let len = self.state.secrets.visible.len();
+        self.state.secrets.nav.fit(len, page);
+    }
+}

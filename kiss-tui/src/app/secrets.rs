@@ -1,0 +1,388 @@
+//! The secrets table: moving, filtering, sorting, details and revealing.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::action::{Call, Effect, SecretRow};
+use super::nav::Move;
+use super::state::{
+    BindDialog, BindFocus, CopyMenu, DeleteDialog, Dialog, Purpose, Screen, Secrets, SortKey,
+};
+use super::{App, DETAILS_DELAY};
+
+impl App {
+    pub(super) fn on_secrets_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        if self.state.secrets.filtering {
+            return self.on_filter_key(key);
+        }
+        if let Some(m) = Move::from_key(&key, true) {
+            return self.move_selection(m);
+        }
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        if ctrl {
+            return Vec::new();
+        }
+        let selected = self.state.secrets.selected_name().map(str::to_owned);
+        match key.code {
+            KeyCode::Char('/') => {
+                self.state.secrets.filtering = true;
+                Vec::new()
+            }
+            KeyCode::Esc if !self.state.secrets.filter.is_empty() => {
+                self.state.secrets.filter.clear();
+                self.refilter()
+            }
+            KeyCode::Esc | KeyCode::Char('q') => {
+                self.leave_namespace();
+                Vec::new()
+            }
+            KeyCode::Char('s') => {
+                let s = &mut self.state.secrets;
+                s.sort = s.sort.next();
+                s.reversed = false;
+                let label = s.sort.label();
+                self.resort();
+                self.info(format!("Sorted by {label}."));
+                Vec::new()
+            }
+            KeyCode::Char('S') => {
+                self.state.secrets.reversed = !self.state.secrets.reversed;
+                self.resort();
+                Vec::new()
+            }
+            KeyCode::Char('r') | KeyCode::F(5) => {
+                self.state.secrets.details.clear();
+                vec![self.list_call()]
+            }
+            KeyCode::Char('n' | 'c') => {
+                self.open_create();
+                Vec::new()
+            }
+            KeyCode::Char('N') => {
+                self.leave_namespace();
+                Vec::new()
+            }
+            KeyCode::Char('T') => self.open_token_picker(),
+            KeyCode::Char('D') => {
+                self.state.screen = Screen::Deleted;
+                self.state.deleted.nav = Default::default();
+                self.supersede(|p| *p == Purpose::ListDeleted);
+                let namespace = self.ns();
+                vec![self.call(Purpose::ListDeleted, Call::ListDeleted { namespace })]
+            }
+            _ => match selected {
+                Some(name) => self.on_selected_key(key, name),
+                None => {
+                    if matches!(
+                        key.code,
+                        KeyCode::Char('e' | 'u' | 'v' | 'y' | 'b' | 'd' | 'p') | KeyCode::Enter
+                    ) {
+                        self.error("No secret is selected. Press n to create one.");
+                    }
+                    Vec::new()
+                }
+            },
+        }
+    }
+
+    fn on_selected_key(&mut self, key: KeyEvent, name: String) -> Vec<Effect> {
+        match key.code {
+            KeyCode::Char('e' | 'u') | KeyCode::Enter => self.open_update(name),
+            KeyCode::Char('v') => {
+                if self
+                    .state
+                    .secrets
+                    .revealed
+                    .as_ref()
+                    .is_some_and(|(n, _)| *n == name)
+                {
+                    self.state.secrets.revealed = None;
+                    return Vec::new();
+                }
+                let namespace = self.ns();
+                vec![self.call(
+                    Purpose::Reveal(name.clone()),
+                    Call::GetSecret {
+                        namespace,
+                        name,
+                        include_value: true,
+                    },
+                )]
+            }
+            KeyCode::Char('y') => {
+                self.state.dialog = Some(Dialog::Copy(CopyMenu {
+                    name,
+                    nav: Default::default(),
+                }));
+                Vec::new()
+            }
+            KeyCode::Char('d') | KeyCode::Delete => {
+                let remove_policy = self
+                    .state
+                    .secrets
+                    .details
+                    .get(&name)
+                    .is_some_and(|d| d.has_read_policy);
+                self.state.dialog = Some(Dialog::Delete(DeleteDialog {
+                    name,
+                    remove_policy,
+                    busy: false,
+                    error: None,
+                }));
+                Vec::new()
+            }
+            KeyCode::Char('b') => {
+                self.state.dialog = Some(Dialog::Bind(BindDialog {
+                    name: name.clone(),
+                    input: String::new(),
+                    input_error: None,
+                    focus: BindFocus::Input,
+                    nav: Default::default(),
+                    busy: false,
+                    error: None,
+                    confirm_unbind: None,
+                }));
+                // The bindings may have changed since the details were loaded.
+                vec![self.details_call(name)]
+            }
+            KeyCode::Char('p') => {
+                if self
+                    .state
+                    .secrets
+                    .details
+                    .get(&name)
+                    .is_some_and(|d| d.has_read_policy)
+                {
+                    self.info(format!("'{name}' already has a read policy."));
+                    return Vec::new();
+                }
+                let namespace = self.ns();
+                vec![self.call(
+                    Purpose::CreatePolicy {
+                        name: name.clone(),
+                        then_bind: None,
+                    },
+                    Call::CreatePolicy { namespace, name },
+                )]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn on_filter_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        if let Some(m) = Move::from_key(&key, false) {
+            return self.move_selection(m);
+        }
+        match key.code {
+            KeyCode::Enter => {
+                self.state.secrets.filtering = false;
+                Vec::new()
+            }
+            KeyCode::Esc => {
+                self.state.secrets.filtering = false;
+                self.state.secrets.filter.clear();
+                self.refilter()
+            }
+            KeyCode::Backspace => {
+                if self.state.secrets.filter.pop().is_none() {
+                    self.state.secrets.filtering = false;
+                }
+                self.refilter()
+            }
+            KeyCode::Char('u') if ctrl => {
+                self.state.secrets.filter.clear();
+                self.refilter()
+            }
+            KeyCode::Char(c) if !ctrl => {
+                self.state.secrets.filter.push(c);
+                self.refilter()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn move_selection(&mut self, m: Move) -> Vec<Effect> {
+        let len = self.state.secrets.visible.len();
+        let page = self.page();
+        if self.state.secrets.nav.apply(m, len, page) {
+            self.selection_changed()
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// After the selection moved: hide a revealed value and load the new
+    /// selection's details once the cursor rests.
+    pub(super) fn selection_changed(&mut self) -> Vec<Effect> {
+        let Some(name) = self.state.secrets.selected_name().map(str::to_owned) else {
+            self.state.secrets.revealed = None;
+            return Vec::new();
+        };
+        if self
+            .state
+            .secrets
+            .revealed
+            .as_ref()
+            .is_some_and(|(n, _)| *n != name)
+        {
+            self.state.secrets.revealed = None;
+        }
+        if self.state.secrets.details.contains_key(&name) {
+            return Vec::new();
+        }
+        vec![Effect::After {
+            delay: DETAILS_DELAY,
+            action: Box::new(super::Action::DetailsDue { name }),
+        }]
+    }
+
+    pub(super) fn on_details_due(&mut self, name: String) -> Vec<Effect> {
+        let still = self.state.screen == Screen::Secrets
+            && self.state.secrets.selected_name() == Some(name.as_str());
+        if !still
+            || self.state.secrets.details.contains_key(&name)
+            || self.state.is_pending(&Purpose::Details(name.clone()))
+        {
+            return Vec::new();
+        }
+        vec![self.details_call(name)]
+    }
+
+    /// Loads one secret's details (no value), replacing any other details
+    /// load in flight.
+    pub(super) fn details_call(&mut self, name: String) -> Effect {
+        self.supersede(|p| matches!(p, Purpose::Details(_)));
+        let namespace = self.ns();
+        self.call(
+            Purpose::Details(name.clone()),
+            Call::GetSecret {
+                namespace,
+                name,
+                include_value: false,
+            },
+        )
+    }
+
+    /// Recomputes the visible rows after the filter changed, keeping the
+    /// selected secret selected when it still matches.
+    pub(super) fn refilter(&mut self) -> Vec<Effect> {
+        let before = self.state.secrets.selected_name().map(str::to_owned);
+        apply_filter(&mut self.state.secrets);
+        let s = &self.state.secrets;
+        let index = before
+            .as_ref()
+            .and_then(|b| s.visible.iter().position(|&i| s.rows[i].name == *b))
+            .unwrap_or(0);
+        let page = self.page();
+        let len = self.state.secrets.visible.len();
+        self.state.secrets.nav.select(index, len, page);
+        if self.state.secrets.selected_name() != before.as_deref() {
+            self.selection_changed()
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Sorts again after the sort key changed, keeping the selection.
+    pub(super) fn resort(&mut self) {
+        let before = self.state.secrets.selected_name().map(str::to_owned);
+        sort_rows(&mut self.state.secrets);
+        apply_filter(&mut self.state.secrets);
+        let s = &self.state.secrets;
+        let index = before
+            .and_then(|b| s.visible.iter().position(|&i| s.rows[i].name == b))
+            .unwrap_or(0);
+        let page = self.page();
+        let len = self.state.secrets.visible.len();
+        self.state.secrets.nav.select(index, len, page);
+    }
+
+    /// Replaces the listed secrets, keeping sort, filter and selection.
+    pub(super) fn set_rows(&mut self, rows: Vec<SecretRow>) -> Vec<Effect> {
+        let before = self.state.secrets.selected_name().map(str::to_owned);
+        let s = &mut self.state.secrets;
+        s.rows = rows;
+        s.loaded = true;
+        s.load_error = None;
+        // Details of secrets that are gone are of no use.
+        let names: std::collections::HashSet<&str> =
+            s.rows.iter().map(|r| r.name.as_str()).collect();
+        s.details.retain(|n, _| names.contains(n.as_str()));
+        sort_rows(s);
+        apply_filter(s);
+        let index = before
+            .and_then(|b| s.visible.iter().position(|&i| s.rows[i].name == b))
+            .unwrap_or(0);
+        let page = self.page();
+        let len = self.state.secrets.visible.len();
+        self.state.secrets.nav.select(index, len, page);
+        match self.state.secrets.selected_name().map(str::to_owned) {
+            Some(name) if !self.state.secrets.details.contains_key(&name) => {
+                vec![self.details_call(name)]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Selects a secret by name, if it is visible.
+    pub(super) fn select_name(&mut self, name: &str) {
+        let s = &self.state.secrets;
+        if let Some(index) = s.visible.iter().position(|&i| s.rows[i].name == name) {
+            let page = self.page();
+            let len = s.visible.len();
+            self.state.secrets.nav.select(index, len, page);
+        }
+    }
+}
+
+/// Sorts rows by the chosen key; ties by name, so the order is stable.
+pub fn sort_rows(s: &mut Secrets) {
+    let key = s.sort;
+    s.rows.sort_by(|a, b| {
+        let o = match key {
+            SortKey::Name => a.name.cmp(&b.name),
+            // Most recent first.
+            SortKey::LastChanged => b.last_changed.cmp(&a.last_changed),
+            SortKey::Created => b.created.cmp(&a.created),
+        };
+        o.then_with(|| a.name.cmp(&b.name))
+    });
+    if s.reversed {
+        s.rows.reverse();
+    }
+}
+
+/// Recomputes which rows match the filter: case-insensitive, anywhere in
+/// the name.
+pub fn apply_filter(s: &mut Secrets) {
+    let f = s.filter.to_lowercase();
+    s.visible.clear();
+    if f.is_empty() {
+        s.visible.extend(0..s.rows.len());
+    } else if f.is_ascii() {
+        // Names are ASCII; comparing bytes avoids allocating per row.
+        let needle = f.as_bytes();
+        s.visible.extend(
+            s.rows
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| contains_ignore_ascii_case(r.name.as_bytes(), needle))
+                .map(|(i, _)| i),
+        );
+    } else {
+        s.visible.extend(
+            s.rows
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.name.to_lowercase().contains(&f))
+                .map(|(i, _)| i),
+        );
+    }
+}
+
+fn contains_ignore_ascii_case(hay: &[u8], needle: &[u8]) -> bool {
+    needle.len() <= hay.len()
+        && hay
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
+}

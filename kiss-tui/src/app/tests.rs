@@ -1,0 +1,1164 @@
+//! Every flow of the app, driven through `update` alone.
+
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::action::*;
+use super::state::*;
+use super::{App, AppConfig};
+
+const T0: u64 = 1_767_225_600; // 2026-01-01 00:00 UTC
+
+fn now() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(T0)
+}
+
+fn new_app(namespace: Option<&str>) -> App {
+    let (app, effects) = App::new(AppConfig {
+        server: "localhost:10000".into(),
+        namespace: namespace.map(str::to_owned),
+        now: now(),
+        size: (100, 30),
+    });
+    assert!(matches!(effects[..], [Effect::ScanTokens]));
+    app
+}
+
+fn key(c: char) -> Action {
+    Action::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+}
+
+fn code(c: KeyCode) -> Action {
+    Action::Key(KeyEvent::new(c, KeyModifiers::NONE))
+}
+
+fn ctrl(c: char) -> Action {
+    Action::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
+}
+
+fn type_str(app: &mut App, s: &str) -> Vec<Effect> {
+    let mut all = Vec::new();
+    for c in s.chars() {
+        let a = if c == '\n' {
+            code(KeyCode::Enter)
+        } else {
+            key(c)
+        };
+        all.extend(app.update(a));
+    }
+    all
+}
+
+fn token(id: &str, expires_in: i64) -> TokenChoice {
+    TokenChoice {
+        path: PathBuf::from(format!("/tokens/{id}")),
+        status: TokenChoiceStatus::Usable(TokenSummary {
+            token: Sensitive(format!("jwt-of-{id}")),
+            identifier: Some(id.into()),
+            issuer: Some("https://issuer".into()),
+            groups: vec!["team-a".into()],
+            expires_at: Some(if expires_in >= 0 {
+                now() + Duration::from_secs(expires_in as u64)
+            } else {
+                now() - Duration::from_secs(expires_in.unsigned_abs())
+            }),
+        }),
+    }
+}
+
+fn unusable(name: &str) -> TokenChoice {
+    TokenChoice {
+        path: PathBuf::from(format!("/tokens/{name}")),
+        status: TokenChoiceStatus::Unusable {
+            reason: "not valid JSON".into(),
+        },
+    }
+}
+
+fn scan(tokens: Vec<TokenChoice>) -> Action {
+    Action::TokensScanned(TokenScan {
+        dir: Some("/tokens".into()),
+        explicit: false,
+        tokens,
+        refresh_hint: "run kubectl get ns".into(),
+        problem: None,
+    })
+}
+
+/// The one call among the effects.
+fn the_call(effects: &[Effect]) -> (RequestId, Call) {
+    let calls: Vec<_> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Call { id, call } => Some((*id, call.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(calls.len(), 1, "expected one call in {effects:?}");
+    calls.into_iter().next().unwrap()
+}
+
+fn no_call(effects: &[Effect]) {
+    assert!(
+        !effects.iter().any(|e| matches!(e, Effect::Call { .. })),
+        "expected no call in {effects:?}"
+    );
+}
+
+fn ok(id: RequestId, reply: Reply) -> Action {
+    Action::Reply {
+        id,
+        result: Ok(reply),
+    }
+}
+
+fn fail(id: RequestId, kind: ErrorKind, msg: &str) -> Action {
+    Action::Reply {
+        id,
+        result: Err(CallError::new(kind, msg)),
+    }
+}
+
+fn identity(namespaces: &[&str], admin: bool) -> Identity {
+    Identity {
+        identifier: "ann@example.com".into(),
+        namespaces: namespaces.iter().map(|s| s.to_string()).collect(),
+        admin,
+        expires_at: Some(now() + Duration::from_secs(3600)),
+        issuer: "https://issuer".into(),
+    }
+}
+
+fn row(name: &str, age_h: u64) -> SecretRow {
+    SecretRow {
+        name: name.into(),
+        created: Some(now() - Duration::from_secs(age_h * 7200)),
+        last_changed: Some(now() - Duration::from_secs(age_h * 3600)),
+    }
+}
+
+fn details(name: &str, version: &str, policy: bool, bound: &[&str]) -> Details {
+    Details {
+        name: name.into(),
+        aws_name: format!("k8s-secret-team-a-{name}"),
+        arn: format!("arn:aws:secretsmanager:eu-west-1:1:secret:k8s-secret-team-a-{name}"),
+        created: Some(now()),
+        last_changed: Some(now()),
+        last_accessed: None,
+        version_id: version.into(),
+        has_read_policy: policy,
+        bound_service_accounts: bound.iter().map(|s| s.to_string()).collect(),
+        value: None,
+    }
+}
+
+/// Connects with one token and answers WhoAmI.
+fn connected(namespace: Option<&str>, granted: &[&str], admin: bool) -> (App, Vec<Effect>) {
+    let mut app = new_app(namespace);
+    let (id, call) = the_call(&app.update(scan(vec![token("ann", 3600)])));
+    assert_eq!(
+        call,
+        Call::Connect {
+            token: Sensitive("jwt-of-ann".into())
+        }
+    );
+    let (id, call) = the_call(&app.update(ok(id, Reply::Connected)));
+    assert_eq!(call, Call::WhoAmI);
+    let effects = app.update(ok(id, Reply::WhoAmI(identity(granted, admin))));
+    (app, effects)
+}
+
+/// On the secrets screen of team-a with these secrets listed and the
+/// selected one's details loaded.
+fn in_team_a(rows: Vec<SecretRow>) -> App {
+    let (mut app, effects) = connected(Some("team-a"), &["team-a", "team-b"], false);
+    let (id, call) = the_call(&effects);
+    assert_eq!(
+        call,
+        Call::ListSecrets {
+            namespace: "team-a".into()
+        }
+    );
+    let effects = app.update(ok(id, Reply::Secrets(rows)));
+    if let Some(name) = app.state.secrets.selected_name().map(str::to_owned) {
+        let (id, _) = the_call(&effects);
+        app.update(ok(
+            id,
+            Reply::Details(Box::new(details(&name, "v1", false, &[]))),
+        ));
+    }
+    app
+}
+
+fn editor(app: &App) -> &Editor {
+    match &app.state.dialog {
+        Some(Dialog::Editor(e)) => e,
+        other => panic!("no editor: {other:?}"),
+    }
+}
+
+fn flash(app: &App) -> String {
+    app.state
+        .flash
+        .as_ref()
+        .map(|f| f.text.clone())
+        .unwrap_or_default()
+}
+
+// ---------------------------------------------------------------- tokens
+
+#[test]
+fn one_usable_token_skips_the_picker() {
+    let (app, effects) = connected(None, &["team-a"], false);
+    no_call(&effects);
+    assert_eq!(app.state.screen, Screen::Namespaces);
+    assert_eq!(app.state.identifier(), Some("ann@example.com"));
+}
+
+#[test]
+fn several_tokens_wait_for_a_choice_and_skip_broken_and_expired_ones() {
+    let mut app = new_app(None);
+    no_call(&app.update(scan(vec![
+        unusable("lock"),
+        token("old", -3 * 3600),
+        token("ann", 3600),
+        token("bob", 3600),
+    ])));
+    assert_eq!(app.state.screen, Screen::Tokens);
+    // The cursor starts on the first usable token.
+    assert_eq!(app.state.tokens.nav.selected, 2);
+
+    app.update(key('k'));
+    no_call(&app.update(code(KeyCode::Enter)));
+    assert!(flash(&app).contains("expired 3h ago"), "{}", flash(&app));
+    assert!(flash(&app).contains("run kubectl get ns"));
+
+    app.update(key('k'));
+    no_call(&app.update(code(KeyCode::Enter)));
+    assert!(flash(&app).contains("not valid JSON"));
+
+    app.update(code(KeyCode::Down));
+    app.update(code(KeyCode::Down));
+    app.update(code(KeyCode::Down));
+    let (_, call) = the_call(&app.update(code(KeyCode::Enter)));
+    assert_eq!(
+        call,
+        Call::Connect {
+            token: Sensitive("jwt-of-bob".into())
+        }
+    );
+}
+
+#[test]
+fn no_token_files_says_how_to_get_one() {
+    let mut app = new_app(None);
+    app.update(scan(vec![]));
+    no_call(&app.update(code(KeyCode::Enter)));
+    assert!(flash(&app).contains("kubelogin"), "{}", flash(&app));
+}
+
+#[test]
+fn an_unreachable_server_is_reported_on_the_picker() {
+    let mut app = new_app(None);
+    let (id, _) = the_call(&app.update(scan(vec![token("ann", 3600)])));
+    let (id, _) = the_call(&app.update(ok(id, Reply::Connected)));
+    app.update(fail(
+        id,
+        ErrorKind::Unreachable,
+        "Cannot reach kiss-server at localhost:10000.",
+    ));
+    assert_eq!(app.state.screen, Screen::Tokens);
+    assert!(flash(&app).contains("Cannot reach"));
+    assert_eq!(app.state.flash.as_ref().unwrap().level, Level::Error);
+    // Enter tries again.
+    let (_, call) = the_call(&app.update(code(KeyCode::Enter)));
+    assert!(matches!(call, Call::Connect { .. }));
+}
+
+#[test]
+fn a_refused_token_on_the_picker_says_how_to_refresh_it() {
+    let mut app = new_app(None);
+    let (id, _) = the_call(&app.update(scan(vec![token("ann", 3600)])));
+    let (id, _) = the_call(&app.update(ok(id, Reply::Connected)));
+    app.update(fail(id, ErrorKind::Unauthenticated, "token expired"));
+    assert_eq!(app.state.screen, Screen::Tokens);
+    assert!(flash(&app).contains("refused"));
+    assert!(flash(&app).contains("kubectl get ns"));
+}
+
+// ------------------------------------------------------------ namespaces
+
+#[test]
+fn the_namespace_picker_filters_and_opens_a_namespace() {
+    let (mut app, _) = connected(None, &["sandbox", "team-a", "team-b"], false);
+    type_str(&mut app, "TEAM");
+    let rows: Vec<_> = app
+        .state
+        .namespace_rows()
+        .into_iter()
+        .map(|r| r.name)
+        .collect();
+    assert_eq!(rows, ["team-a", "team-b"]);
+    app.update(code(KeyCode::Down));
+    let (_, call) = the_call(&app.update(code(KeyCode::Enter)));
+    assert_eq!(
+        call,
+        Call::ListSecrets {
+            namespace: "team-b".into()
+        }
+    );
+    assert_eq!(app.state.screen, Screen::Secrets);
+    assert_eq!(app.state.namespace.as_deref(), Some("team-b"));
+}
+
+#[test]
+fn an_admin_may_type_any_namespace_but_it_must_be_valid() {
+    let (mut app, _) = connected(None, &["kiss-admins"], true);
+    type_str(&mut app, "Other_NS");
+    no_call(&app.update(code(KeyCode::Enter)));
+    assert!(flash(&app).contains("only lowercase"), "{}", flash(&app));
+    for _ in 0..8 {
+        app.update(code(KeyCode::Backspace));
+    }
+    type_str(&mut app, "payments");
+    let rows = app.state.namespace_rows();
+    assert!(rows[0].typed);
+    let (_, call) = the_call(&app.update(code(KeyCode::Enter)));
+    assert_eq!(
+        call,
+        Call::ListSecrets {
+            namespace: "payments".into()
+        }
+    );
+}
+
+#[test]
+fn a_user_cannot_open_a_namespace_the_token_does_not_grant() {
+    let (mut app, _) = connected(None, &["team-a"], false);
+    type_str(&mut app, "payments");
+    assert!(app.state.namespace_rows().is_empty());
+    no_call(&app.update(code(KeyCode::Enter)));
+    assert!(flash(&app).contains("No namespace you may use matches 'payments'"));
+}
+
+#[test]
+fn namespace_flag_skips_the_picker() {
+    let (app, effects) = connected(Some("team-b"), &["team-a", "team-b"], false);
+    let (_, call) = the_call(&effects);
+    assert_eq!(
+        call,
+        Call::ListSecrets {
+            namespace: "team-b".into()
+        }
+    );
+    assert_eq!(app.state.screen, Screen::Secrets);
+}
+
+// --------------------------------------------------------------- secrets
+
+#[test]
+fn the_list_is_sorted_filtered_incrementally_and_case_insensitively() {
+    let mut app = in_team_a(vec![row("web-db", 3), row("api-key", 1), row("db-url", 2)]);
+    let names = |app: &App| -> Vec<String> {
+        let s = &app.state.secrets;
+        s.visible.iter().map(|&i| s.rows[i].name.clone()).collect()
+    };
+    assert_eq!(names(&app), ["api-key", "db-url", "web-db"]);
+
+    app.update(key('/'));
+    app.update(key('D'));
+    assert_eq!(names(&app), ["db-url", "web-db"]);
+    app.update(key('B'));
+    app.update(key('-'));
+    assert_eq!(names(&app), ["db-url"]);
+    assert_eq!(app.state.secrets.selected_name(), Some("db-url"));
+    app.update(code(KeyCode::Backspace));
+    assert_eq!(names(&app), ["db-url", "web-db"]);
+    app.update(code(KeyCode::Enter));
+    assert!(!app.state.secrets.filtering);
+    assert_eq!(app.state.secrets.filter, "DB");
+    // Esc clears the filter before it leaves the screen.
+    app.update(code(KeyCode::Esc));
+    assert_eq!(names(&app).len(), 3);
+    assert_eq!(app.state.screen, Screen::Secrets);
+
+    app.update(key('s'));
+    assert_eq!(app.state.secrets.sort, SortKey::LastChanged);
+    assert_eq!(names(&app), ["api-key", "db-url", "web-db"]);
+    app.update(key('S'));
+    assert_eq!(names(&app), ["web-db", "db-url", "api-key"]);
+    app.update(key('s'));
+    assert_eq!(app.state.secrets.sort, SortKey::Created);
+    app.update(key('s'));
+    assert_eq!(app.state.secrets.sort, SortKey::Name);
+}
+
+#[test]
+fn details_load_once_the_selection_rests() {
+    let mut app = in_team_a(vec![row("a", 1), row("b", 1), row("c", 1)]);
+    let effects = app.update(key('j'));
+    no_call(&effects);
+    let due = match &effects[..] {
+        [Effect::After { action, .. }] => match action.as_ref() {
+            Action::DetailsDue { name } => name.clone(),
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(due, "b");
+    app.update(key('j'));
+    // The user moved on: the delayed load for 'b' does nothing.
+    no_call(&app.update(Action::DetailsDue { name: "b".into() }));
+    let (_, call) = the_call(&app.update(Action::DetailsDue { name: "c".into() }));
+    assert_eq!(
+        call,
+        Call::GetSecret {
+            namespace: "team-a".into(),
+            name: "c".into(),
+            include_value: false
+        }
+    );
+}
+
+#[test]
+fn a_stale_reply_is_dropped() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    let (first, _) = the_call(&app.update(key('r')));
+    let (second, _) = the_call(&app.update(key('r')));
+    // The first reload's answer arrives after the second was asked for.
+    app.update(ok(first, Reply::Secrets(vec![row("stale", 1)])));
+    assert_eq!(app.state.secrets.rows[0].name, "a");
+    app.update(ok(second, Reply::Secrets(vec![row("fresh", 1)])));
+    assert_eq!(app.state.secrets.rows[0].name, "fresh");
+
+    // Replies from another namespace's session are dropped too.
+    let (old, _) = the_call(&app.update(key('r')));
+    app.update(key('N'));
+    assert_eq!(app.state.screen, Screen::Namespaces);
+    app.update(ok(old, Reply::Secrets(vec![row("other", 1)])));
+    assert_eq!(app.state.secrets.rows[0].name, "fresh");
+}
+
+#[test]
+fn reveal_shows_the_value_until_the_selection_moves() {
+    let mut app = in_team_a(vec![row("a", 1), row("b", 1)]);
+    let (id, call) = the_call(&app.update(key('v')));
+    assert_eq!(
+        call,
+        Call::GetSecret {
+            namespace: "team-a".into(),
+            name: "a".into(),
+            include_value: true
+        }
+    );
+    let mut d = details("a", "v1", false, &[]);
+    d.value = Some(Sensitive("hunter2".into()));
+    app.update(ok(id, Reply::Details(Box::new(d))));
+    assert_eq!(
+        app.state.secrets.revealed,
+        Some(("a".into(), Sensitive("hunter2".into())))
+    );
+    // The cached details never keep the value.
+    assert_eq!(app.state.secrets.details["a"].value, None);
+    app.update(key('v'));
+    assert_eq!(app.state.secrets.revealed, None);
+    let (id, _) = the_call(&app.update(key('v')));
+    let mut d = details("a", "v1", false, &[]);
+    d.value = Some(Sensitive("hunter2".into()));
+    app.update(ok(id, Reply::Details(Box::new(d))));
+    app.update(key('j'));
+    assert_eq!(app.state.secrets.revealed, None);
+}
+
+#[test]
+fn the_server_going_away_mid_session_keeps_everything() {
+    let mut app = in_team_a(vec![row("a", 1), row("b", 1)]);
+    let (id, _) = the_call(&app.update(key('r')));
+    app.update(fail(
+        id,
+        ErrorKind::Unreachable,
+        "Cannot reach kiss-server at localhost:10000: connection refused.",
+    ));
+    assert_eq!(app.state.screen, Screen::Secrets);
+    assert_eq!(app.state.secrets.rows.len(), 2);
+    assert!(flash(&app).contains("Cannot reach"));
+    assert!(flash(&app).contains("Press r to try again"));
+    // And a save in flight keeps its text.
+    app.update(key('n'));
+    type_str(&mut app, "new-one");
+    app.update(code(KeyCode::Tab));
+    type_str(&mut app, "top\nsecret");
+    let (id, _) = the_call(&app.update(ctrl('s')));
+    app.update(fail(
+        id,
+        ErrorKind::Unreachable,
+        "Cannot reach kiss-server.",
+    ));
+    let ed = editor(&app);
+    assert!(!ed.saving);
+    assert_eq!(ed.value_text(), "top\nsecret");
+    assert_eq!(ed.name_text(), "new-one");
+    assert!(ed.error.as_ref().unwrap().contains("Cannot reach"));
+    assert!(ed.error.as_ref().unwrap().contains("still here"));
+    // The server is back: saving again works.
+    let (_, call) = the_call(&app.update(ctrl('s')));
+    assert!(matches!(call, Call::CreateSecret { .. }));
+}
+
+// ---------------------------------------------------------------- create
+
+#[test]
+fn create_validates_the_name_as_typed_and_keeps_newlines_and_pastes() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    app.update(key('n'));
+    type_str(&mut app, "My");
+    assert!(
+        editor(&app)
+            .name_error
+            .as_ref()
+            .unwrap()
+            .contains("uppercase")
+    );
+    app.update(code(KeyCode::Backspace));
+    app.update(code(KeyCode::Backspace));
+    type_str(&mut app, "db-pass");
+    assert_eq!(editor(&app).name_error, None);
+    // Enter in the name goes to the value; Enter in the value is a newline.
+    app.update(code(KeyCode::Enter));
+    assert_eq!(editor(&app).focus, EditorFocus::Value);
+    type_str(&mut app, "line 1\n");
+    app.update(Action::Paste("line 2\r\nline 3\rline 4".into()));
+    assert_eq!(editor(&app).value_text(), "line 1\nline 2\nline 3\nline 4");
+    app.update(code(KeyCode::Tab));
+    assert_eq!(editor(&app).focus, EditorFocus::Policy);
+    app.update(key(' '));
+    assert!(editor(&app).with_policy);
+
+    let (id, call) = the_call(&app.update(ctrl('s')));
+    assert_eq!(
+        call,
+        Call::CreateSecret {
+            namespace: "team-a".into(),
+            name: "db-pass".into(),
+            value: Sensitive("line 1\nline 2\nline 3\nline 4".into()),
+        }
+    );
+    // Keys while saving change nothing.
+    app.update(key('x'));
+    assert_eq!(editor(&app).value_text(), "line 1\nline 2\nline 3\nline 4");
+
+    let effects = app.update(ok(
+        id,
+        Reply::Created {
+            version_id: "v1".into(),
+        },
+    ));
+    assert!(app.state.dialog.is_none());
+    assert!(flash(&app).contains("Created 'db-pass'"));
+    assert_eq!(app.state.secrets.selected_name(), Some("db-pass"));
+    let calls: Vec<_> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Call { call, .. } => Some(call.clone()),
+            _ => None,
+        })
+        .collect();
+    assert!(calls.contains(&Call::CreatePolicy {
+        namespace: "team-a".into(),
+        name: "db-pass".into()
+    }));
+    assert!(calls.contains(&Call::ListSecrets {
+        namespace: "team-a".into()
+    }));
+}
+
+#[test]
+fn an_invalid_name_is_not_sent() {
+    let mut app = in_team_a(vec![]);
+    app.update(key('n'));
+    app.update(code(KeyCode::Tab));
+    type_str(&mut app, "value");
+    no_call(&app.update(ctrl('s')));
+    let ed = editor(&app);
+    assert_eq!(ed.focus, EditorFocus::Name);
+    assert!(ed.error.as_ref().unwrap().contains("Fix the name first"));
+    assert_eq!(ed.value_text(), "value");
+}
+
+#[test]
+fn a_failed_save_keeps_the_text() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    app.update(key('n'));
+    type_str(&mut app, "a");
+    app.update(code(KeyCode::Tab));
+    type_str(&mut app, "x\ny");
+    let (id, _) = the_call(&app.update(ctrl('s')));
+    app.update(fail(
+        id,
+        ErrorKind::AlreadyExists,
+        "A secret named 'a' already exists.",
+    ));
+    let ed = editor(&app);
+    assert_eq!(ed.value_text(), "x\ny");
+    assert!(ed.error.as_ref().unwrap().contains("already exists"));
+    assert!(!ed.saving);
+}
+
+#[test]
+fn escape_asks_before_discarding_typed_text() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    app.update(key('n'));
+    // Nothing typed: Esc just closes.
+    app.update(code(KeyCode::Esc));
+    assert!(app.state.dialog.is_none());
+
+    app.update(key('n'));
+    type_str(&mut app, "abc");
+    app.update(code(KeyCode::Esc));
+    assert!(editor(&app).confirm_discard);
+    app.update(key('n'));
+    assert!(!editor(&app).confirm_discard);
+    assert_eq!(editor(&app).name_text(), "abc");
+    app.update(code(KeyCode::Esc));
+    app.update(key('y'));
+    assert!(app.state.dialog.is_none());
+}
+
+#[test]
+fn question_mark_is_text_in_the_editor_and_help_elsewhere() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    app.update(key('?'));
+    assert_eq!(app.state.help, Some(0));
+    app.update(code(KeyCode::Esc));
+    assert_eq!(app.state.help, None);
+    app.update(key('n'));
+    app.update(code(KeyCode::Tab));
+    app.update(key('?'));
+    assert_eq!(app.state.help, None);
+    assert_eq!(editor(&app).value_text(), "?");
+    app.update(code(KeyCode::F(1)));
+    assert_eq!(app.state.help, Some(0));
+}
+
+// ---------------------------------------------------------------- update
+
+fn open_editor_on(app: &mut App, value: &str, version: &str) {
+    let name = app.state.secrets.selected_name().unwrap().to_owned();
+    let (id, call) = the_call(&app.update(key('e')));
+    assert_eq!(
+        call,
+        Call::GetSecret {
+            namespace: "team-a".into(),
+            name: name.clone(),
+            include_value: true
+        }
+    );
+    assert!(editor(app).loading);
+    let mut d = details(&name, version, false, &[]);
+    d.value = Some(Sensitive(value.into()));
+    app.update(ok(id, Reply::Details(Box::new(d))));
+}
+
+#[test]
+fn update_sends_the_version_it_started_from() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    open_editor_on(&mut app, "old\nvalue\n", "v1");
+    assert_eq!(editor(&app).value_text(), "old\nvalue\n");
+    assert!(!editor(&app).is_dirty());
+    type_str(&mut app, "more");
+    let (id, call) = the_call(&app.update(ctrl('s')));
+    assert_eq!(
+        call,
+        Call::UpdateSecret {
+            namespace: "team-a".into(),
+            name: "a".into(),
+            value: Sensitive("old\nvalue\nmore".into()),
+            expected_version_id: "v1".into(),
+        }
+    );
+    let (_, call) = the_call(&app.update(ok(
+        id,
+        Reply::Updated {
+            version_id: "v2".into(),
+        },
+    )));
+    assert!(matches!(call, Call::ListSecrets { .. }));
+    assert!(app.state.dialog.is_none());
+    assert!(flash(&app).contains("Saved the new value of 'a'"));
+}
+
+#[test]
+fn a_version_conflict_keeps_the_text_and_a_second_save_is_deliberate() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    open_editor_on(&mut app, "base", "v1");
+    type_str(&mut app, " mine");
+    let (id, _) = the_call(&app.update(ctrl('s')));
+    let (check, call) = the_call(&app.update(fail(
+        id,
+        ErrorKind::Conflict,
+        "The secret changed since version v1.",
+    )));
+    let ed = editor(&app);
+    assert_eq!(ed.value_text(), "base mine");
+    assert!(
+        ed.error
+            .as_ref()
+            .unwrap()
+            .contains("Someone else changed 'a'")
+    );
+    assert!(ed.error.as_ref().unwrap().contains("Ctrl-S again"));
+    assert_eq!(
+        call,
+        Call::GetSecret {
+            namespace: "team-a".into(),
+            name: "a".into(),
+            include_value: false
+        }
+    );
+    app.update(ok(
+        check,
+        Reply::Details(Box::new(details("a", "v2", false, &[]))),
+    ));
+    let (_, call) = the_call(&app.update(ctrl('s')));
+    match call {
+        Call::UpdateSecret {
+            expected_version_id,
+            value,
+            ..
+        } => {
+            assert_eq!(expected_version_id, "v2");
+            assert_eq!(value.expose(), "base mine");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn an_unchanged_edit_closes_without_asking() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    open_editor_on(&mut app, "same", "v1");
+    app.update(code(KeyCode::Esc));
+    assert!(app.state.dialog.is_none());
+}
+
+#[test]
+fn a_failed_load_closes_the_editor_with_a_message() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    let (id, _) = the_call(&app.update(key('e')));
+    app.update(fail(id, ErrorKind::NotFound, "Secret 'a' not found."));
+    assert!(app.state.dialog.is_none());
+    assert!(flash(&app).contains("Could not open 'a' for editing"));
+}
+
+// --------------------------------------------------------- expired token
+
+#[test]
+fn an_expired_token_offers_another_and_the_typed_text_survives() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    open_editor_on(&mut app, "base", "v1");
+    type_str(&mut app, " edited");
+    let (id, _) = the_call(&app.update(ctrl('s')));
+    app.update(fail(
+        id,
+        ErrorKind::Unauthenticated,
+        "The server refused the token: token expired.",
+    ));
+    assert!(app.state.auth_problem.as_ref().unwrap().contains("expired"));
+    assert_eq!(editor(&app).value_text(), "base edited");
+    assert!(!editor(&app).saving);
+
+    // t: pick another token.
+    let effects = app.update(key('t'));
+    assert!(matches!(effects[..], [Effect::ScanTokens]));
+    assert_eq!(app.state.screen, Screen::Tokens);
+    assert!(app.state.auth_problem.is_none());
+    // The rescan does not pick by itself, even with one usable token.
+    no_call(&app.update(scan(vec![token("ann", -60), token("ann2", 7200)])));
+    app.update(key('j'));
+    let (id, call) = the_call(&app.update(code(KeyCode::Enter)));
+    assert_eq!(
+        call,
+        Call::Connect {
+            token: Sensitive("jwt-of-ann2".into())
+        }
+    );
+    let (id, _) = the_call(&app.update(ok(id, Reply::Connected)));
+    let (_, call) = the_call(&app.update(ok(id, Reply::WhoAmI(identity(&["team-a"], false)))));
+    assert!(matches!(call, Call::ListSecrets { .. }));
+    // Back where the user was, text and version intact.
+    assert_eq!(app.state.screen, Screen::Secrets);
+    assert_eq!(editor(&app).value_text(), "base edited");
+    let (_, call) = the_call(&app.update(ctrl('s')));
+    assert!(
+        matches!(call, Call::UpdateSecret { expected_version_id, .. } if expected_version_id == "v1")
+    );
+}
+
+#[test]
+fn a_new_token_without_the_namespace_goes_to_the_picker() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    app.update(key('T'));
+    app.update(scan(vec![token("bob", 3600)]));
+    let (id, _) = the_call(&app.update(code(KeyCode::Enter)));
+    let (id, _) = the_call(&app.update(ok(id, Reply::Connected)));
+    no_call(&app.update(ok(id, Reply::WhoAmI(identity(&["team-b"], false)))));
+    assert_eq!(app.state.screen, Screen::Namespaces);
+    assert!(flash(&app).contains("may not use 'team-a'"));
+}
+
+#[test]
+fn permission_denied_is_shown_as_the_server_says_it() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    let (id, _) = the_call(&app.update(key('r')));
+    app.update(fail(
+        id,
+        ErrorKind::PermissionDenied,
+        "User 'ann@example.com' is not authorized for namespace 'team-a'.",
+    ));
+    assert!(flash(&app).contains("is not authorized for namespace 'team-a'"));
+    assert!(app.state.auth_problem.is_none());
+}
+
+// ---------------------------------------------------------------- delete
+
+#[test]
+fn delete_removes_the_policy_first_when_asked() {
+    let mut app = in_team_a(vec![row("a", 1), row("b", 1)]);
+    app.state
+        .secrets
+        .details
+        .insert("a".into(), details("a", "v1", true, &["web"]));
+    no_call(&app.update(key('d')));
+    match &app.state.dialog {
+        Some(Dialog::Delete(d)) => {
+            assert_eq!(d.name, "a");
+            assert!(
+                d.remove_policy,
+                "a secret with a policy offers to remove it"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let (id, call) = the_call(&app.update(key('y')));
+    assert_eq!(
+        call,
+        Call::DeletePolicy {
+            namespace: "team-a".into(),
+            name: "a".into(),
+            unbind: true
+        }
+    );
+    let (id, call) = the_call(&app.update(ok(
+        id,
+        Reply::PolicyDeleted {
+            unbound: vec!["web".into()],
+        },
+    )));
+    assert_eq!(
+        call,
+        Call::DeleteSecret {
+            namespace: "team-a".into(),
+            name: "a".into()
+        }
+    );
+    app.update(ok(
+        id,
+        Reply::Deleted {
+            deletion_date: Some(now() + Duration::from_secs(7 * 86_400)),
+        },
+    ));
+    assert!(app.state.dialog.is_none());
+    assert!(flash(&app).contains("Deleted 'a'"));
+    assert!(flash(&app).contains("(D)"));
+    assert_eq!(app.state.secrets.rows.len(), 1);
+}
+
+#[test]
+fn delete_without_policy_and_cancel() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    app.update(key('d'));
+    app.update(key('n'));
+    assert!(app.state.dialog.is_none());
+    app.update(key('d'));
+    app.update(key(' '));
+    app.update(key(' '));
+    let (id, call) = the_call(&app.update(code(KeyCode::Enter)));
+    assert!(matches!(call, Call::DeleteSecret { .. }));
+    app.update(fail(
+        id,
+        ErrorKind::Unreachable,
+        "Cannot reach kiss-server.",
+    ));
+    match &app.state.dialog {
+        Some(Dialog::Delete(d)) => {
+            assert!(!d.busy);
+            assert!(d.error.as_ref().unwrap().contains("Not deleted"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_missing_policy_does_not_stop_the_delete() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    app.update(key('d'));
+    app.update(key('p'));
+    let (id, call) = the_call(&app.update(key('y')));
+    assert!(matches!(call, Call::DeletePolicy { .. }));
+    let (_, call) = the_call(&app.update(fail(id, ErrorKind::NotFound, "no policy")));
+    assert!(matches!(call, Call::DeleteSecret { .. }));
+}
+
+// --------------------------------------------------------------- restore
+
+#[test]
+fn recently_deleted_secrets_can_be_restored() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    let (id, call) = the_call(&app.update(key('D')));
+    assert_eq!(
+        call,
+        Call::ListDeleted {
+            namespace: "team-a".into()
+        }
+    );
+    assert_eq!(app.state.screen, Screen::Deleted);
+    app.update(ok(
+        id,
+        Reply::DeletedSecrets(vec![DeletedRow {
+            name: "gone".into(),
+            deleted: Some(now()),
+            deletion_date: Some(now() + Duration::from_secs(86_400)),
+        }]),
+    ));
+    let (id, call) = the_call(&app.update(code(KeyCode::Enter)));
+    assert_eq!(
+        call,
+        Call::Restore {
+            namespace: "team-a".into(),
+            name: "gone".into()
+        }
+    );
+    let (_, call) = the_call(&app.update(ok(id, Reply::Restored)));
+    assert!(matches!(call, Call::ListSecrets { .. }));
+    assert!(app.state.deleted.rows.is_empty());
+    assert!(flash(&app).contains("Restored 'gone'"));
+    app.update(code(KeyCode::Esc));
+    assert_eq!(app.state.screen, Screen::Secrets);
+    assert!(app.state.secrets.rows.iter().any(|r| r.name == "gone"));
+}
+
+// ------------------------------------------------------------------ bind
+
+#[test]
+fn bind_validates_the_name_and_creates_the_policy_first_when_missing() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    let (id, call) = the_call(&app.update(key('b')));
+    assert!(matches!(
+        call,
+        Call::GetSecret {
+            include_value: false,
+            ..
+        }
+    ));
+    app.update(ok(
+        id,
+        Reply::Details(Box::new(details("a", "v1", false, &[]))),
+    ));
+    type_str(&mut app, "Web_SA");
+    match &app.state.dialog {
+        Some(Dialog::Bind(b)) => assert!(b.input_error.is_some()),
+        other => panic!("{other:?}"),
+    }
+    no_call(&app.update(code(KeyCode::Enter)));
+    app.update(ctrl('u'));
+    type_str(&mut app, "web");
+    let (id, call) = the_call(&app.update(code(KeyCode::Enter)));
+    assert_eq!(
+        call,
+        Call::CreatePolicy {
+            namespace: "team-a".into(),
+            name: "a".into()
+        }
+    );
+    let (id, call) = the_call(&app.update(ok(id, Reply::PolicyCreated)));
+    assert_eq!(
+        call,
+        Call::Bind {
+            namespace: "team-a".into(),
+            name: "a".into(),
+            service_account: "web".into()
+        }
+    );
+    let (id, _) = the_call(&app.update(ok(id, Reply::Bound)));
+    assert!(flash(&app).contains("Bound 'a' to service account 'web'"));
+    app.update(ok(
+        id,
+        Reply::Details(Box::new(details("a", "v1", true, &["web"]))),
+    ));
+
+    // Unbind from the list.
+    app.update(code(KeyCode::Tab));
+    app.update(key('x'));
+    let (id, call) = the_call(&app.update(key('y')));
+    assert_eq!(
+        call,
+        Call::Unbind {
+            namespace: "team-a".into(),
+            name: "a".into(),
+            service_account: "web".into()
+        }
+    );
+    app.update(ok(id, Reply::Unbound));
+    assert!(
+        app.state.secrets.details["a"]
+            .bound_service_accounts
+            .is_empty()
+    );
+}
+
+#[test]
+fn a_failed_bind_keeps_the_typed_name() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    app.state
+        .secrets
+        .details
+        .insert("a".into(), details("a", "v1", true, &[]));
+    app.update(key('b'));
+    type_str(&mut app, "web");
+    let (id, _) = the_call(&app.update(code(KeyCode::Enter)));
+    app.update(fail(id, ErrorKind::PermissionDenied, "Not allowed."));
+    match &app.state.dialog {
+        Some(Dialog::Bind(b)) => {
+            assert_eq!(b.input, "web");
+            assert_eq!(b.error.as_deref(), Some("Not allowed."));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+// ------------------------------------------------------------------ copy
+
+#[test]
+fn copy_the_aws_name_and_manifests_from_known_details() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    app.update(key('y'));
+    let effects = app.update(key('a'));
+    match &effects[..] {
+        [Effect::Copy { what, text }] => {
+            assert_eq!(text.expose(), "k8s-secret-team-a-a");
+            assert!(what.contains("AWS name"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(app.state.dialog.is_none());
+    for (k, needle) in [
+        ('e', "external-secrets.io/v1beta1"),
+        ('l', "kubernetes-client.io/v1"),
+        ('c', "objectType: \"secretsmanager\""),
+    ] {
+        app.update(key('y'));
+        match &app.update(key(k))[..] {
+            [Effect::Copy { text, .. }] => {
+                assert!(text.expose().contains(needle), "{k}: {}", text.expose());
+                assert!(text.expose().contains("k8s-secret-team-a-a"));
+                assert!(text.expose().contains("namespace: team-a"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    app.update(Action::Copied {
+        what: "the AWS name of 'a'".into(),
+        outcome: Ok(CopyVia::Osc52),
+    });
+    assert!(flash(&app).contains("OSC 52"));
+}
+
+#[test]
+fn copying_the_value_reads_it_first() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    app.update(key('y'));
+    let (id, call) = the_call(&app.update(key('v')));
+    assert!(matches!(
+        call,
+        Call::GetSecret {
+            include_value: true,
+            ..
+        }
+    ));
+    let mut d = details("a", "v1", false, &[]);
+    d.value = Some(Sensitive("s3cr3t\n".into()));
+    match &app.update(ok(id, Reply::Details(Box::new(d))))[..] {
+        [Effect::Copy { text, .. }] => assert_eq!(text.expose(), "s3cr3t\n"),
+        other => panic!("{other:?}"),
+    }
+}
+
+// ---------------------------------------------------------------- global
+
+#[test]
+fn ctrl_c_quits_from_anywhere() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    app.update(key('n'));
+    type_str(&mut app, "typing");
+    let effects = app.update(ctrl('c'));
+    assert!(matches!(effects[..], [Effect::Quit]));
+    assert!(app.state.quit);
+}
+
+#[test]
+fn q_and_escape_go_back_one_screen() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    app.update(key('q'));
+    assert_eq!(app.state.screen, Screen::Namespaces);
+    let effects = app.update(code(KeyCode::Esc));
+    assert!(matches!(effects[..], [Effect::ScanTokens]));
+    assert_eq!(app.state.screen, Screen::Tokens);
+    let effects = app.update(key('q'));
+    assert!(matches!(effects[..], [Effect::Quit]));
+}
+
+#[test]
+fn info_messages_expire_and_errors_wait_for_a_key() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    app.update(key('s'));
+    assert!(app.state.flash.is_some());
+    app.update(Action::Tick(now() + Duration::from_secs(60)));
+    assert!(app.state.flash.is_none());
+    let (id, _) = the_call(&app.update(key('r')));
+    app.update(fail(id, ErrorKind::Other, "boom"));
+    app.update(Action::Tick(now() + Duration::from_secs(600)));
+    assert!(app.state.flash.is_some());
+    app.update(key('j'));
+    assert!(app.state.flash.is_none());
+}
+
+#[test]
+fn paste_is_normalised() {
+    assert_eq!(super::normalize_paste("a\r\nb\rc\n"), "a\nb\nc\n");
+}
+
+#[test]
+fn sensitive_text_never_shows_in_debug_output() {
+    let call = Call::CreateSecret {
+        namespace: "n".into(),
+        name: "x".into(),
+        value: Sensitive("hunter2".into()),
+    };
+    assert!(!format!("{call:?}").contains("hunter2"));
+    let mut d = details("a", "v", false, &[]);
+    d.value = Some(Sensitive("hunter2".into()));
+    assert!(!format!("{d:?}").contains("hunter2"));
+}
+
+#[test]
+fn a_resize_keeps_the_selection_visible() {
+    let rows: Vec<_> = (0..100).map(|i| row(&format!("s{i:03}"), 1)).collect();
+    let mut app = in_team_a(rows);
+    app.update(key('G'));
+    assert_eq!(app.state.secrets.nav.selected, 99);
+    app.update(Action::Resize(60, 20));
+    let n = app.state.secrets.nav;
+    assert!(n.offset <= 99 && 99 < n.offset + 20);
+}

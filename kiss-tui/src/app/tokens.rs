@@ -1,0 +1,136 @@
+//! The token picker: choosing the token, connecting with it, and learning
+//! who it belongs to.
+
+use crossterm::event::{KeyCode, KeyEvent};
+
+use super::App;
+use super::action::{Call, Effect, TokenChoiceStatus, TokenScan};
+use super::format;
+use super::nav::Move;
+use super::state::{Purpose, Screen, Session};
+
+impl App {
+    pub(super) fn on_tokens_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        if let Some(m) = Move::from_key(&key, true) {
+            let len = self.state.tokens.tokens.len();
+            let page = self.page();
+            self.state.tokens.nav.apply(m, len, page);
+            return Vec::new();
+        }
+        match key.code {
+            KeyCode::Enter => self.pick_token(self.state.tokens.nav.selected),
+            KeyCode::Char('r') => {
+                self.state.tokens.auto_pick = false;
+                vec![Effect::ScanTokens]
+            }
+            KeyCode::Esc | KeyCode::Char('q') => {
+                self.state.quit = true;
+                vec![Effect::Quit]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Goes back to the token picker to choose another token; the namespace
+    /// and any open dialog are kept, to come back to after.
+    pub(super) fn open_token_picker(&mut self) -> Vec<Effect> {
+        self.state.screen = Screen::Tokens;
+        self.state.tokens.auto_pick = false;
+        vec![Effect::ScanTokens]
+    }
+
+    pub(super) fn on_scan(&mut self, scan: TokenScan) -> Vec<Effect> {
+        let t = &mut self.state.tokens;
+        let previous = t.tokens.get(t.nav.selected).map(|c| c.path.clone());
+        t.dir = scan.dir;
+        t.explicit = scan.explicit;
+        t.tokens = scan.tokens;
+        t.refresh_hint = scan.refresh_hint;
+        t.problem = scan.problem;
+        t.scanned = true;
+        let in_use = self.state.session.as_ref().map(|s| s.path.clone());
+        let t = &mut self.state.tokens;
+        // Put the cursor on the token in use, else where it was, else on the
+        // first usable one.
+        let now = self.state.now;
+        let index = in_use
+            .or(previous)
+            .and_then(|p| t.tokens.iter().position(|c| c.path == p))
+            .or_else(|| {
+                t.tokens.iter().position(
+                    |c| matches!(&c.status, TokenChoiceStatus::Usable(s) if !s.is_expired(now)),
+                )
+            })
+            .unwrap_or(0);
+        let auto = std::mem::replace(&mut t.auto_pick, false);
+        if self.state.screen == Screen::Tokens {
+            let page = self.page();
+            let len = self.state.tokens.tokens.len();
+            self.state.tokens.nav.select(index, len, page);
+        } else {
+            self.state.tokens.nav.selected = index;
+        }
+        let usable: Vec<usize> = self
+            .state
+            .tokens
+            .tokens
+            .iter()
+            .enumerate()
+            .filter(
+                |(_, c)| matches!(&c.status, TokenChoiceStatus::Usable(s) if !s.is_expired(now)),
+            )
+            .map(|(i, _)| i)
+            .collect();
+        if auto && self.state.screen == Screen::Tokens && usable.len() == 1 {
+            return self.pick_token(usable[0]);
+        }
+        Vec::new()
+    }
+
+    fn pick_token(&mut self, index: usize) -> Vec<Effect> {
+        let now = self.state.now;
+        let Some(choice) = self.state.tokens.tokens.get(index).cloned() else {
+            let dir = self
+                .state
+                .tokens
+                .dir
+                .as_ref()
+                .map(|d| d.display().to_string())
+                .unwrap_or_else(|| "the token directory".into());
+            self.error(format!(
+                "No token files in {dir}. Log in with kubectl (kubelogin) or start kiss-tui with --token-path FILE."
+            ));
+            return Vec::new();
+        };
+        let summary = match choice.status {
+            TokenChoiceStatus::Unusable { reason } => {
+                self.error(format!("{} can't be used: {reason}", choice.path.display()));
+                return Vec::new();
+            }
+            TokenChoiceStatus::Usable(s) => s,
+        };
+        if summary.is_expired(now) {
+            let hint = self.state.tokens.refresh_hint.clone();
+            self.error(format!(
+                "This token {}. {hint}",
+                format::expiry(summary.expires_at, now)
+            ));
+            return Vec::new();
+        }
+        // A new session: replies to anything asked with the old token are
+        // no longer wanted.
+        self.state.pending.clear();
+        self.state.session = Some(Session {
+            path: choice.path,
+            identifier: summary.identifier.clone(),
+            expires_at: summary.expires_at,
+            identity: None,
+        });
+        vec![self.call(
+            Purpose::Connect,
+            Call::Connect {
+                token: summary.token,
+            },
+        )]
+    }
+}

@@ -1,0 +1,47 @@
+//! `kiss-tui --demo`: a dev-mode kiss-server started in this process, with
+//! sample secrets, and the app opened against it. Nothing is faked: every
+//! action still travels over gRPC to the real server code, with the local
+//! backend instead of AWS.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::Context as _;
+use kiss_server::dev::{DevOptions, DevServer};
+
+use crate::settings::Settings;
+
+/// Starts the demo server in a temporary directory, runs the app against it,
+/// then stops the server and removes the directory.
+pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let base = std::env::temp_dir().join(format!("kiss-demo-{}-{nanos}", std::process::id()));
+    let server = DevServer::start(DevOptions {
+        data_dir: base.join("data"),
+        token_dir: base.join("tokens"),
+        addr: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+        seed_samples: true,
+    })
+    .await
+    .with_context(|| format!("could not start the demo server in {}", base.display()))?;
+    let settings = demo_settings(settings, &server);
+    let result = crate::tui::run(settings).await;
+    server.shutdown().await;
+    let _ = std::fs::remove_dir_all(&base);
+    result
+}
+
+/// The settings that point the app at a demo server; `--namespace` and
+/// `--timeout` are kept.
+pub fn demo_settings(settings: Settings, server: &DevServer) -> Settings {
+    Settings {
+        server_addr: server.addr.to_string(),
+        secure: false,
+        ca_file: None,
+        token_path: None,
+        token_dir: Some(server.token_dir.clone()),
+        ..settings
+    }
+}

@@ -1,0 +1,143 @@
+//! From the wire and the token files to the app's own types.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use kiss_proto::pb;
+use tonic::Code;
+
+use crate::app::action::{
+    CallError, DeletedRow, Details, ErrorKind, Identity, SecretRow, Sensitive, TokenChoice,
+    TokenChoiceStatus, TokenSummary,
+};
+use crate::client::ClientError;
+use crate::tokens::{TokenFile, TokenStatus};
+
+/// A protobuf timestamp as a `SystemTime`; `None` when unset.
+pub fn time(t: Option<pb_time::Timestamp>) -> Option<SystemTime> {
+    let t = t?;
+    let nanos = u32::try_from(t.nanos).unwrap_or(0);
+    if t.seconds >= 0 {
+        Some(UNIX_EPOCH + Duration::new(t.seconds as u64, nanos))
+    } else {
+        UNIX_EPOCH.checked_sub(Duration::from_secs(t.seconds.unsigned_abs()))
+    }
+}
+
+mod pb_time {
+    pub use kiss_proto::Timestamp;
+}
+
+/// A failed call as the app sees it: a kind to act on and a sentence.
+pub fn call_error(e: &ClientError) -> CallError {
+    let kind = match (e, e.code()) {
+        (ClientError::InvalidToken, _) => ErrorKind::Unauthenticated,
+        (_, None) => ErrorKind::Unreachable,
+        (_, Some(code)) => match code {
+            Code::Unavailable => ErrorKind::Unreachable,
+            Code::Unauthenticated => ErrorKind::Unauthenticated,
+            Code::PermissionDenied => ErrorKind::PermissionDenied,
+            Code::Aborted => ErrorKind::Conflict,
+            Code::NotFound => ErrorKind::NotFound,
+            Code::AlreadyExists => ErrorKind::AlreadyExists,
+            Code::InvalidArgument | Code::OutOfRange => ErrorKind::Invalid,
+            Code::FailedPrecondition => ErrorKind::FailedPrecondition,
+            Code::DeadlineExceeded => ErrorKind::Timeout,
+            _ => ErrorKind::Other,
+        },
+    };
+    CallError::new(kind, sentence(&e.to_string()))
+}
+
+/// Capital first letter, full stop at the end.
+pub fn sentence(s: &str) -> String {
+    let s = s.trim();
+    let mut out = String::with_capacity(s.len() + 1);
+    let mut chars = s.chars();
+    if let Some(c) = chars.next() {
+        out.extend(c.to_uppercase());
+        out.push_str(chars.as_str());
+    }
+    if !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
+}
+
+/// WhoAmI's answer.
+pub fn identity(r: pb::WhoAmIResponse) -> Identity {
+    Identity {
+        identifier: r.identifier,
+        namespaces: r.namespaces,
+        admin: r.admin,
+        expires_at: time(r.expires_at),
+        issuer: r.issuer,
+    }
+}
+
+/// ListSecrets' answer; older servers send only names.
+pub fn secret_rows(r: pb::ListSecretsResponse) -> Vec<SecretRow> {
+    if r.entries.is_empty() {
+        return r
+            .secrets
+            .into_iter()
+            .map(|name| SecretRow {
+                name,
+                created: None,
+                last_changed: None,
+            })
+            .collect();
+    }
+    r.entries
+        .into_iter()
+        .map(|e| SecretRow {
+            name: e.name,
+            created: time(e.created),
+            last_changed: time(e.last_changed),
+        })
+        .collect()
+}
+
+/// GetSecret's answer.
+pub fn details(d: pb::SecretDetails) -> Details {
+    Details {
+        name: d.name,
+        aws_name: d.aws_name,
+        arn: d.arn,
+        created: time(d.created),
+        last_changed: time(d.last_changed),
+        last_accessed: time(d.last_accessed),
+        version_id: d.version_id,
+        has_read_policy: d.has_read_policy,
+        bound_service_accounts: d.bound_service_accounts,
+        value: d.value.map(Sensitive),
+    }
+}
+
+/// ListDeletedSecrets' answer.
+pub fn deleted_rows(r: pb::ListDeletedSecretsResponse) -> Vec<DeletedRow> {
+    r.secrets
+        .into_iter()
+        .map(|d| DeletedRow {
+            name: d.name,
+            deleted: time(d.deleted),
+            deletion_date: time(d.deletion_date),
+        })
+        .collect()
+}
+
+/// A token file as the picker shows it.
+pub fn token_choice(f: TokenFile) -> TokenChoice {
+    TokenChoice {
+        path: f.path,
+        status: match f.status {
+            TokenStatus::Usable(info) => TokenChoiceStatus::Usable(TokenSummary {
+                token: Sensitive(info.token),
+                identifier: info.identifier,
+                issuer: info.issuer,
+                groups: info.groups,
+                expires_at: info.expires_at,
+            }),
+            TokenStatus::Unusable { reason } => TokenChoiceStatus::Unusable { reason },
+        },
+    }
+}

@@ -1,0 +1,56 @@
+//! Drawing: one module per screen and dialog. Views read [`State`] and never
+//! change it; where they scroll, they use the positions `update` keeps.
+
+mod auth;
+mod bind;
+mod copy;
+mod delete;
+mod deleted;
+mod editor;
+mod help;
+mod namespaces;
+mod secrets;
+mod status;
+pub mod theme;
+mod tokens;
+mod widgets;
+
+use ratatui::Frame;
+
+use crate::app::layout;
+use crate::app::state::{Dialog, Screen, State};
+
+/// Draws the whole screen for `state`.
+pub fn draw(f: &mut Frame, state: &State) {
+    let area = f.area();
+    // Tiny terminals: say so rather than draw a broken layout.
+    if area.width < 30 || area.height < 8 {
+        status::too_small(f, area);
+        return;
+    }
+    let bands = layout::bands_with_message(area, status::message_height(state, area.width));
+    status::status_bar(f, bands.status, state);
+    match state.screen {
+        Screen::Tokens => tokens::draw(f, bands.body, state),
+        Screen::Namespaces => namespaces::draw(f, bands.body, state),
+        Screen::Secrets => {
+            secrets::draw(f, bands.body, state);
+            match &state.dialog {
+                Some(Dialog::Editor(ed)) => editor::draw(f, bands.body, state, ed),
+                Some(Dialog::Delete(d)) => delete::draw(f, bands.body, state, d),
+                Some(Dialog::Bind(b)) => bind::draw(f, bands.body, state, b),
+                Some(Dialog::Copy(m)) => copy::draw(f, bands.body, m),
+                None => {}
+            }
+        }
+        Screen::Deleted => deleted::draw(f, bands.body, state),
+    }
+    if let Some(msg) = &state.auth_problem {
+        auth::draw(f, bands.body, state, msg);
+    }
+    if let Some(scroll) = state.help {
+        help::draw(f, bands.body, scroll);
+    }
+    status::message_line(f, bands.message, state);
+    status::footer(f, bands.footer, state);
+}

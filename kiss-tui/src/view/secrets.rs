@@ -1,0 +1,221 @@
+//! The secrets table and the details pane.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Row, Table, TableState, Wrap};
+
+use super::{theme, widgets};
+use crate::app::format;
+use crate::app::layout;
+use crate::app::state::{Purpose, SortKey, State};
+
+pub fn draw(f: &mut Frame, area: Rect, s: &State) {
+    let (table_area, details_area) = layout::secrets(area);
+    table(f, table_area, s);
+    if let Some(d) = details_area {
+        details(f, d, s);
+    }
+}
+
+fn table(f: &mut Frame, area: Rect, s: &State) {
+    let sec = &s.secrets;
+    let ns = s.namespace.clone().unwrap_or_default();
+    let count = if sec.filter.is_empty() {
+        format!("{}", sec.rows.len())
+    } else {
+        format!("{} of {}", sec.visible.len(), sec.rows.len())
+    };
+    let mut title = vec![Span::styled(
+        format!(" Secrets in {ns} ({count}) "),
+        theme::title(),
+    )];
+    if sec.filtering || !sec.filter.is_empty() {
+        title.push(Span::styled("/", theme::key()));
+        title.push(Span::styled(sec.filter.clone(), theme::value()));
+        if sec.filtering {
+            title.push(Span::styled("▏", theme::key()));
+        }
+        title.push(Span::raw(" "));
+    }
+    let focused = s.dialog.is_none();
+    let block = widgets::block(Line::from(title), focused);
+
+    if sec.rows.is_empty() || sec.visible.is_empty() {
+        let msg = if !sec.loaded {
+            match &sec.load_error {
+                Some(e) => Line::styled(format!("Could not list the secrets: {e}"), theme::error()),
+                None => Line::from(vec![
+                    Span::styled(widgets::spinner(s.spinner), theme::key()),
+                    Span::raw(" Loading secrets…"),
+                ]),
+            }
+        } else if sec.rows.is_empty() {
+            Line::styled(
+                format!("No secrets in {ns} yet. Press n to create one."),
+                theme::muted(),
+            )
+        } else {
+            Line::styled(
+                format!("No secret matches '{}'. Esc clears the filter.", sec.filter),
+                theme::muted(),
+            )
+        };
+        f.render_widget(
+            Paragraph::new(msg).block(block).wrap(Wrap { trim: true }),
+            area,
+        );
+        return;
+    }
+
+    let arrow = |k: SortKey| {
+        if sec.sort != k {
+            ""
+        } else if sec.reversed {
+            " ▲"
+        } else {
+            " ▼"
+        }
+    };
+    let name_arrow = if sec.sort == SortKey::Name {
+        if sec.reversed { " ▼" } else { " ▲" }
+    } else {
+        ""
+    };
+    let header = Row::new(vec![
+        format!("NAME{name_arrow}"),
+        format!("CHANGED{}", arrow(SortKey::LastChanged)),
+        format!("CREATED{}", arrow(SortKey::Created)),
+    ])
+    .style(theme::header());
+
+    // Only the rows on screen are built, so drawing costs the same with ten
+    // secrets or ten thousand.
+    let page = layout::table_rows(area);
+    let (offset, rel) = sec.nav.window(sec.visible.len(), page);
+    let rows: Vec<Row> = sec.visible[offset..]
+        .iter()
+        .take(page.max(1))
+        .map(|&i| {
+            let r = &sec.rows[i];
+            Row::new(vec![
+                Line::raw(r.name.clone()),
+                Line::styled(
+                    r.last_changed
+                        .map(|t| format::ago(t, s.now))
+                        .unwrap_or_default(),
+                    theme::label(),
+                ),
+                Line::styled(
+                    r.created.map(format::date).unwrap_or_default(),
+                    theme::muted(),
+                ),
+            ])
+        })
+        .collect();
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Fill(1),
+            Constraint::Length(10),
+            Constraint::Length(10),
+        ],
+    )
+    .header(header)
+    .block(block)
+    .row_highlight_style(if focused {
+        theme::selected()
+    } else {
+        theme::selected_unfocused()
+    })
+    .column_spacing(2);
+    let mut ts = TableState::default().with_selected(Some(rel));
+    f.render_stateful_widget(table, area, &mut ts);
+}
+
+fn details(f: &mut Frame, area: Rect, s: &State) {
+    let sec = &s.secrets;
+    let Some(row) = sec.selected() else {
+        f.render_widget(widgets::block(" Details ", false), area);
+        return;
+    };
+    let name = row.name.clone();
+    let block = widgets::block(format!(" {name} "), false);
+    let inner_w = area.width.saturating_sub(2);
+    let w = 13;
+    let field =
+        |label: &str, value: &str, style| widgets::field_wrapped(label, w, value, style, inner_w);
+    let mut lines = Vec::new();
+    match sec.details.get(&name) {
+        Some(d) => {
+            lines.extend(field("AWS name", &d.aws_name, Style::new()));
+            lines.extend(field("ARN", &d.arn, theme::muted()));
+            lines.extend(field(
+                "Created",
+                &format::date_with_age(d.created, s.now),
+                Style::new(),
+            ));
+            lines.extend(field(
+                "Last changed",
+                &format::date_with_age(d.last_changed, s.now),
+                Style::new(),
+            ));
+            let read = d
+                .last_accessed
+                .map_or_else(|| "never".to_owned(), format::date);
+            lines.extend(field("Last read", &read, Style::new()));
+            lines.extend(field("Version", &d.version_id, theme::muted()));
+            if d.has_read_policy {
+                lines.extend(field("Read policy", "yes", theme::ok()));
+            } else {
+                lines.extend(field("Read policy", "no (p creates it)", theme::warn()));
+            }
+            if d.bound_service_accounts.is_empty() {
+                lines.extend(field("Bound to", "nobody (b binds)", theme::muted()));
+            } else {
+                lines.extend(field(
+                    "Bound to",
+                    &d.bound_service_accounts.join(", "),
+                    Style::new(),
+                ));
+            }
+        }
+        None => {
+            let loading = s.is_pending(&Purpose::Details(name.clone()));
+            lines.push(Line::from(vec![
+                Span::styled(
+                    if loading {
+                        widgets::spinner(s.spinner)
+                    } else {
+                        "·"
+                    },
+                    theme::key(),
+                ),
+                Span::styled(" loading details…", theme::muted()),
+            ]));
+        }
+    }
+    match &sec.revealed {
+        Some((n, v)) if *n == name => {
+            lines.extend(field("Value", "shown below (v hides)", theme::warn()));
+            if v.expose().is_empty() {
+                lines.push(Line::styled("(empty)", theme::muted()));
+            }
+            for l in v.expose().split('\n') {
+                for piece in widgets::hard_wrap(l, usize::from(inner_w)) {
+                    lines.push(Line::styled(piece, theme::value()));
+                }
+            }
+        }
+        _ => {
+            if s.is_pending(&Purpose::Reveal(name.clone())) {
+                let text = format!("{} reading…", widgets::spinner(s.spinner));
+                lines.extend(field("Value", &text, theme::key()));
+            } else {
+                lines.extend(field("Value", "•••••• (v reveals)", theme::muted()));
+            }
+        }
+    }
+    f.render_widget(Paragraph::new(lines).block(block), area);
+}

@@ -1,0 +1,152 @@
+//! The status bar, the message line and the footer of key hints.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use super::{theme, widgets};
+use crate::app::format;
+use crate::app::keymap::{self, KeyContext};
+use crate::app::state::{Level, State};
+
+/// Server, namespace, identity, token expiry; the spinner on the right.
+pub fn status_bar(f: &mut Frame, area: Rect, s: &State) {
+    f.render_widget(Paragraph::new("").style(theme::status_bar()), area);
+    let right = match s.busy_label() {
+        Some(label) => Line::from(vec![
+            Span::styled(widgets::spinner(s.spinner), theme::key()),
+            Span::raw(format!(" {label}… ")),
+        ]),
+        None => Line::default(),
+    };
+    let right_w = (right.width() as u16).min(area.width / 2);
+    let [left_area, right_area] =
+        Layout::horizontal([Constraint::Min(0), Constraint::Length(right_w)]).areas(area);
+
+    let sep = || Span::styled(" │ ", theme::muted());
+    let mut spans = vec![
+        Span::styled(" kiss ", theme::badge()),
+        Span::raw(" "),
+        Span::raw(s.server.clone()),
+    ];
+    if let Some(ns) = &s.namespace {
+        spans.push(sep());
+        spans.push(Span::styled("ns ", theme::muted()));
+        spans.push(Span::styled(ns.clone(), theme::title()));
+    }
+    if let Some(id) = s.identifier() {
+        spans.push(sep());
+        spans.push(Span::raw(id.to_owned()));
+        if s.is_admin() {
+            spans.push(Span::styled(" (admin)", theme::warn()));
+        }
+    }
+    if let Some(session) = &s.session {
+        spans.push(sep());
+        let text = format::expiry(session.expires_at, s.now);
+        let expired = session.expires_at.is_some_and(|t| t <= s.now);
+        let soon = session
+            .expires_at
+            .and_then(|t| t.duration_since(s.now).ok())
+            .is_some_and(|d| d.as_secs() < 300);
+        let style = if expired {
+            theme::error()
+        } else if soon {
+            theme::warn()
+        } else {
+            theme::muted()
+        };
+        spans.push(Span::styled(format!("token {text}"), style));
+    }
+    f.render_widget(
+        Paragraph::new(Line::from(spans)).style(theme::status_bar()),
+        left_area,
+    );
+    f.render_widget(Paragraph::new(right).style(theme::status_bar()), right_area);
+}
+
+/// The last message, or a hint when there is none.
+pub fn message_line(f: &mut Frame, area: Rect, s: &State) {
+    let line = match &s.flash {
+        Some(flash) => match flash.level {
+            Level::Info => Line::from(vec![
+                Span::styled("✓ ", theme::ok()),
+                Span::raw(flash.text.clone()),
+            ]),
+            Level::Error => Line::from(vec![
+                Span::styled("✗ ", theme::error()),
+                Span::styled(flash.text.clone(), theme::error()),
+            ]),
+        },
+        None => {
+            let expired = s
+                .session
+                .as_ref()
+                .and_then(|x| x.expires_at)
+                .is_some_and(|t| t <= s.now);
+            if expired {
+                Line::from(Span::styled(
+                    "Your token has expired: press T to pick another one.",
+                    theme::warn(),
+                ))
+            } else {
+                Line::default()
+            }
+        }
+    };
+    f.render_widget(Paragraph::new(line).wrap(Wrap { trim: false }), area);
+}
+
+/// Lines the message needs to be read whole (at most 3).
+pub fn message_height(s: &State, width: u16) -> u16 {
+    let Some(flash) = &s.flash else { return 1 };
+    let w = usize::from(width.max(1));
+    let needed = (flash.text.chars().count() + 2).div_ceil(w);
+    needed.clamp(1, 3) as u16
+}
+
+/// The keys that work here.
+pub fn footer(f: &mut Frame, area: Rect, s: &State) {
+    let ctx = s.key_context();
+    let mut pairs: Vec<(&str, &str)> = Vec::new();
+    if !matches!(
+        ctx,
+        KeyContext::Help | KeyContext::Editor | KeyContext::Filter
+    ) {
+        pairs.push(("?", "help"));
+    }
+    pairs.extend(
+        keymap::keys(ctx)
+            .iter()
+            .filter(|k| k.footer)
+            .map(|k| (k.keys, k.what)),
+    );
+    if matches!(ctx, KeyContext::Editor | KeyContext::Filter) {
+        pairs.push(("F1", "help"));
+    }
+    // Keep whole hints: drop the ones that do not fit rather than cut one.
+    let mut shown = Vec::new();
+    let mut width = 1usize;
+    for (k, w) in pairs {
+        let add = k.chars().count() + w.chars().count() + 3;
+        if width + add > usize::from(area.width) {
+            break;
+        }
+        width += add;
+        shown.push((k, w));
+    }
+    let mut line = widgets::key_hints(&shown);
+    line.spans.insert(0, Span::raw(" "));
+    f.render_widget(Paragraph::new(line), area);
+}
+
+/// Drawn instead of everything when the terminal is too small to be useful.
+pub fn too_small(f: &mut Frame, area: Rect) {
+    f.render_widget(
+        Paragraph::new("kiss: make the terminal at least 30x8")
+            .style(theme::warn())
+            .wrap(Wrap { trim: true }),
+        area,
+    );
+}

@@ -1,0 +1,173 @@
+//! The token picker.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Row, Table, TableState, Wrap};
+
+use super::{theme, widgets};
+use crate::app::action::TokenChoiceStatus;
+use crate::app::format;
+use crate::app::layout;
+use crate::app::state::{Purpose, State};
+
+pub fn draw(f: &mut Frame, area: Rect, s: &State) {
+    let (list_area, info_area) = layout::tokens(area);
+    let t = &s.tokens;
+    let where_ = match (&t.dir, t.explicit) {
+        (_, true) => "--token-path".to_owned(),
+        (Some(d), _) => d.display().to_string(),
+        (None, _) => "no token directory".to_owned(),
+    };
+    let title = format!(" Pick a token · {where_} ");
+    let block = widgets::block(title, true);
+
+    if t.tokens.is_empty() {
+        let text = if !t.scanned {
+            vec![Line::styled("Looking for token files…", theme::muted())]
+        } else {
+            let mut lines = vec![
+                Line::styled(format!("No token files in {where_}."), theme::warn()),
+                Line::default(),
+                Line::raw("Log in with kubectl (kubelogin caches the token there),"),
+                Line::raw("or start kiss-tui with --token-path FILE or --token-dir DIR."),
+            ];
+            if let Some(p) = &t.problem {
+                lines.push(Line::default());
+                lines.push(Line::styled(p.clone(), theme::error()));
+            }
+            lines
+        };
+        f.render_widget(
+            Paragraph::new(text).block(block).wrap(Wrap { trim: true }),
+            list_area,
+        );
+    } else {
+        let rows: Vec<Row> = t
+            .tokens
+            .iter()
+            .map(|c| {
+                let file = c
+                    .path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                match &c.status {
+                    TokenChoiceStatus::Usable(info) => {
+                        let expired = info.is_expired(s.now);
+                        let (mark, mark_style) = if expired {
+                            ("!", theme::warn())
+                        } else {
+                            ("✓", theme::ok())
+                        };
+                        let expiry = format::expiry(info.expires_at, s.now);
+                        Row::new(vec![
+                            Line::styled(mark, mark_style),
+                            Line::raw(
+                                info.identifier
+                                    .clone()
+                                    .unwrap_or_else(|| "(no identifier)".into()),
+                            ),
+                            Line::raw(info.groups.join(", ")),
+                            Line::styled(
+                                expiry,
+                                if expired {
+                                    theme::warn()
+                                } else {
+                                    theme::muted()
+                                },
+                            ),
+                            Line::styled(file, theme::muted()),
+                        ])
+                    }
+                    TokenChoiceStatus::Unusable { .. } => Row::new(vec![
+                        Line::styled("✗", theme::error()),
+                        Line::styled("unusable", theme::muted()),
+                        Line::default(),
+                        Line::default(),
+                        Line::styled(file, theme::muted()),
+                    ]),
+                }
+            })
+            .collect();
+        let page = layout::table_rows(list_area);
+        let (offset, rel) = t.nav.window(rows.len(), page);
+        let visible: Vec<Row> = rows.into_iter().skip(offset).take(page.max(1)).collect();
+        let table = Table::new(
+            visible,
+            [
+                Constraint::Length(1),
+                Constraint::Fill(3),
+                Constraint::Fill(3),
+                Constraint::Length(20),
+                Constraint::Fill(2),
+            ],
+        )
+        .header(
+            Row::new(vec!["", "IDENTITY", "NAMESPACES", "EXPIRY", "FILE"]).style(theme::header()),
+        )
+        .block(block)
+        .row_highlight_style(theme::selected())
+        .column_spacing(2);
+        let mut ts = TableState::default().with_selected(Some(rel));
+        f.render_stateful_widget(table, list_area, &mut ts);
+    }
+    info(f, info_area, s);
+}
+
+/// The box under the list: the selected token's file, issuer and problems.
+fn info(f: &mut Frame, area: Rect, s: &State) {
+    let t = &s.tokens;
+    let connecting = s.is_pending(&Purpose::Connect) || s.is_pending(&Purpose::WhoAmI);
+    let mut lines = Vec::new();
+    if connecting {
+        let who = s.identifier().unwrap_or("the token").to_owned();
+        lines.push(Line::from(vec![
+            Span::styled(widgets::spinner(s.spinner), theme::key()),
+            Span::raw(format!(" Connecting to {} as {who}…", s.server)),
+        ]));
+    }
+    if let Some(c) = t.tokens.get(t.nav.selected) {
+        lines.push(widgets::field(
+            "file",
+            10,
+            Span::raw(c.path.display().to_string()),
+        ));
+        match &c.status {
+            TokenChoiceStatus::Usable(info) => {
+                lines.push(widgets::field(
+                    "issuer",
+                    10,
+                    Span::raw(info.issuer.clone().unwrap_or_else(|| "(none)".into())),
+                ));
+                if info.is_expired(s.now) {
+                    lines.push(Line::styled(
+                        format!(
+                            "This token {}. To refresh it: {}",
+                            format::expiry(info.expires_at, s.now),
+                            t.refresh_hint
+                        ),
+                        theme::warn(),
+                    ));
+                } else if !connecting {
+                    lines.push(Line::styled(
+                        "Enter uses this token; the server checks it.",
+                        theme::muted(),
+                    ));
+                }
+            }
+            TokenChoiceStatus::Unusable { reason } => {
+                lines.push(Line::styled(
+                    format!("Not a usable token: {reason}"),
+                    theme::error(),
+                ));
+            }
+        }
+    }
+    f.render_widget(
+        Paragraph::new(lines)
+            .block(widgets::block(" Token ", false))
+            .wrap(Wrap { trim: true }),
+        area,
+    );
+}
