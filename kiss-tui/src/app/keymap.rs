@@ -46,7 +46,7 @@ const fn k(keys: &'static str, what: &'static str, footer: bool) -> KeyHelp {
 }
 
 const GLOBAL: &[KeyHelp] = &[
-    k("?", "help", true),
+    k("?/F1", "help (F1 while typing)", true),
     k("Esc/q", "back", false),
     k("Ctrl-C", "quit", false),
 ];
@@ -94,8 +94,8 @@ const FILTER: &[KeyHelp] = &[
 
 const EDITOR: &[KeyHelp] = &[
     k("Ctrl-S", "save", true),
-    k("Tab/Shift-Tab", "next/previous field", true),
-    k("Enter", "new line (in the value)", true),
+    k("Tab/Shift-Tab", "next field", true),
+    k("Enter", "new line", true),
     k("Space", "toggle checkbox", false),
     k("Ctrl-Z/Ctrl-Y", "undo/redo", false),
     k("Esc", "cancel", true),

@@ -95,14 +95,8 @@ pub fn list_rows(area: Rect) -> usize {
 /// A centred box of at most `width` x `height`, leaving a margin when the
 /// terminal is large enough.
 pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
-    let w = width
-        .min(area.width.saturating_sub(2))
-        .max(area.width.min(20));
-    let h = height
-        .min(area.height.saturating_sub(2))
-        .max(area.height.min(6));
-    let w = w.min(area.width);
-    let h = h.min(area.height);
+    let w = width.min(area.width);
+    let h = height.min(area.height);
     Rect::new(
         area.x + (area.width - w) / 2,
         area.y + (area.height - h) / 2,
@@ -117,19 +111,19 @@ pub fn editor(area: Rect) -> Rect {
 }
 
 /// The parts of the editor dialog's inside: name line, name message, value
-/// box, checkbox line, message lines. The name parts are empty when
-/// `has_name` is false.
-pub fn editor_parts(inner: Rect, has_name: bool) -> [Rect; 5] {
+/// box, checkbox line, message lines (`msg_h` of them). The name parts are
+/// empty when `has_name` is false.
+pub fn editor_parts(inner: Rect, has_name: bool, msg_h: u16) -> [Rect; 5] {
     let name_h = if has_name { 1 } else { 0 };
     let policy_h = if has_name { 1 } else { 0 };
     // The name's message may need two lines (the rule it breaks).
-    let msg_h = if has_name { 2 } else { 0 };
+    let name_msg_h = if has_name { 2 } else { 0 };
     Layout::vertical([
         Constraint::Length(name_h),
-        Constraint::Length(msg_h),
+        Constraint::Length(name_msg_h),
         Constraint::Min(3),
         Constraint::Length(policy_h),
-        Constraint::Length(2),
+        Constraint::Length(msg_h),
     ])
     .areas(inner)
 }
@@ -142,6 +136,6 @@ pub fn bind(area: Rect) -> Rect {
 /// Rows of the bindings list in the bindings dialog.
 pub fn bind_list_rows(size: (u16, u16)) -> usize {
     let d = bind(bands(screen(size)).body);
-    // Border 2, input 3, title and messages 4.
-    usize::from(d.height.saturating_sub(9))
+    // Borders 2 + 2, input 3, its message 2, messages 2.
+    usize::from(d.height.saturating_sub(11))
 }

@@ -9,6 +9,9 @@ pub mod layout;
 pub mod nav;
 pub mod state;
 
+#[doc(hidden)]
+pub mod fixtures;
+
 mod bind;
 mod copy;
 mod delete;

@@ -498,6 +498,11 @@ impl State {
         if self.help.is_some() {
             return KeyContext::Help;
         }
+        self.context_below_help()
+    }
+
+    /// The keys that apply under the help overlay, listed first in it.
+    pub fn context_below_help(&self) -> KeyContext {
         if self.auth_problem.is_some() {
             return KeyContext::AuthProblem;
         }

@@ -19,7 +19,7 @@ pub fn draw(f: &mut Frame, body: Rect, s: &State, b: &BindDialog) {
     );
     let [input_area, input_msg, list_area, msg_area] = Layout::vertical([
         Constraint::Length(3),
-        Constraint::Length(1),
+        Constraint::Length(2),
         Constraint::Min(2),
         Constraint::Length(2),
     ])
@@ -50,7 +50,7 @@ pub fn draw(f: &mut Frame, body: Rect, s: &State, b: &BindDialog) {
         ),
         _ => Line::default(),
     };
-    f.render_widget(Paragraph::new(msg), input_msg);
+    f.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }), input_msg);
 
     let list_focused = b.focus == BindFocus::List;
     match details {

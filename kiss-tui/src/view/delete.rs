@@ -11,7 +11,7 @@ use crate::app::layout;
 use crate::app::state::{DeleteDialog, State};
 
 pub fn draw(f: &mut Frame, body: Rect, s: &State, d: &DeleteDialog) {
-    let area = layout::centered(body, 64, 12);
+    let area = layout::centered(body, 64, 10);
     let inner = widgets::dialog(f, area, " Delete secret ", Style::new().fg(Color::Red));
     let ns = s.namespace.clone().unwrap_or_default();
     let details = s.secrets.details.get(&d.name);

@@ -9,6 +9,9 @@ use super::{theme, widgets};
 use crate::app::layout;
 use crate::app::state::{Editor, EditorFocus, EditorMode, State};
 
+/// Width of the label column ("Name").
+const LABEL_W: u16 = 6;
+
 pub fn draw(f: &mut Frame, body: Rect, s: &State, ed: &Editor) {
     let area = layout::editor(body);
     let ns = s.namespace.clone().unwrap_or_default();
@@ -18,13 +21,33 @@ pub fn draw(f: &mut Frame, body: Rect, s: &State, ed: &Editor) {
         EditorMode::Update { name, .. } => format!(" Edit {name} in {ns} "),
     };
     let inner = widgets::dialog(f, area, title, theme::border_focus());
+
+    // The message under the value: an error (as many lines as it needs,
+    // so it is read whole), or the saving spinner.
+    let msg = if let Some(e) = &ed.error {
+        Some(Line::styled(e.clone(), theme::error()))
+    } else if ed.saving {
+        Some(Line::from(vec![
+            Span::styled(widgets::spinner(s.spinner), theme::key()),
+            Span::raw(" Saving…"),
+        ]))
+    } else {
+        None
+    };
+    let msg_h = match &msg {
+        None => 0,
+        Some(line) => {
+            let w = usize::from(inner.width.max(1));
+            (line.width().div_ceil(w) + 1).clamp(1, 4) as u16
+        }
+    };
     let [name_row, name_msg, value_area, policy_row, msg_area] =
-        layout::editor_parts(inner, create);
+        layout::editor_parts(inner, create, msg_h);
 
     if create {
         let focused = ed.focus == EditorFocus::Name;
         let [label, input] =
-            Layout::horizontal([Constraint::Length(7), Constraint::Min(1)]).areas(name_row);
+            Layout::horizontal([Constraint::Length(LABEL_W), Constraint::Min(1)]).areas(name_row);
         f.render_widget(
             Paragraph::new(Span::styled(
                 "Name",
@@ -37,18 +60,20 @@ pub fn draw(f: &mut Frame, body: Rect, s: &State, ed: &Editor) {
             label,
         );
         f.render_widget(&ed.name, input);
-        let msg = if ed.name_text().is_empty() {
+        let [_, name_msg] =
+            Layout::horizontal([Constraint::Length(LABEL_W), Constraint::Min(1)]).areas(name_msg);
+        let line = if ed.name_text().is_empty() {
             Line::styled(
-                "       lowercase letters, digits and '-', e.g. db-password",
+                "lowercase letters, digits and '-', e.g. db-password",
                 theme::muted(),
             )
         } else {
             match &ed.name_error {
-                Some(e) => Line::styled(format!("       ✗ {e}"), theme::error()),
-                None => Line::styled("       ✓ valid name", theme::ok()),
+                Some(e) => Line::styled(format!("✗ {e}"), theme::error()),
+                None => Line::styled("✓ valid name", theme::ok()),
             }
         };
-        f.render_widget(Paragraph::new(msg).wrap(Wrap { trim: false }), name_msg);
+        f.render_widget(Paragraph::new(line).wrap(Wrap { trim: false }), name_msg);
     }
 
     let focused = ed.focus == EditorFocus::Value;
@@ -86,31 +111,18 @@ pub fn draw(f: &mut Frame, body: Rect, s: &State, ed: &Editor) {
                     },
                 ),
                 Span::raw(" Also create the read policy"),
-                Span::styled(" (needed to bind service accounts)", theme::muted()),
+                Span::styled(" (for bindings)", theme::muted()),
             ])),
             policy_row,
         );
     }
 
-    let msg = if let Some(e) = &ed.error {
-        Line::styled(e.clone(), theme::error())
-    } else if ed.saving {
-        Line::from(vec![
-            Span::styled(widgets::spinner(s.spinner), theme::key()),
-            Span::raw(" Saving…"),
-        ])
-    } else {
-        widgets::key_hints(&[
-            ("Ctrl-S", "save"),
-            ("Enter", "new line"),
-            ("Tab", "next field"),
-            ("Esc", "cancel"),
-        ])
-    };
-    f.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }), msg_area);
+    if let Some(msg) = msg {
+        f.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }), msg_area);
+    }
 
     if ed.confirm_discard {
-        let popup = layout::centered(area, 46, 5);
+        let popup = layout::centered(area, 44, 4);
         let inner = widgets::dialog(f, popup, " Discard? ", theme::warn());
         f.render_widget(
             Paragraph::new(vec![

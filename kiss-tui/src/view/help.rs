@@ -6,17 +6,27 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::{theme, widgets};
-use crate::app::keymap::{self, HELP_SECTIONS};
+use crate::app::keymap::{self, HELP_SECTIONS, KeyContext};
 use crate::app::layout;
 
-/// Every line of the help, unscrolled.
-pub fn lines() -> Vec<Line<'static>> {
+/// Every line of the help, unscrolled; the keys of `here` first.
+pub fn lines(here: KeyContext) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
-    for (i, (title, ctx)) in HELP_SECTIONS.iter().enumerate() {
+    let mut sections: Vec<(&str, KeyContext)> = HELP_SECTIONS.to_vec();
+    if let Some(i) = sections.iter().position(|(_, c)| *c == here) {
+        let (title, ctx) = sections.remove(i);
+        sections.insert(0, (title, ctx));
+    }
+    for (i, (title, ctx)) in sections.iter().enumerate() {
         if i > 0 {
             lines.push(Line::default());
         }
-        lines.push(Line::styled((*title).to_owned(), theme::header()));
+        let title = if i == 0 && *ctx == here && here != KeyContext::Global {
+            format!("{title} (here)")
+        } else {
+            (*title).to_owned()
+        };
+        lines.push(Line::styled(title, theme::header()));
         for k in keymap::keys(*ctx) {
             lines.push(Line::from(vec![
                 Span::styled(format!("  {:<16}", k.keys), theme::key()),
@@ -27,9 +37,9 @@ pub fn lines() -> Vec<Line<'static>> {
     lines
 }
 
-pub fn draw(f: &mut Frame, body: Rect, scroll: u16) {
+pub fn draw(f: &mut Frame, body: Rect, scroll: u16, here: KeyContext) {
     let area = layout::centered(body, 66, 40);
-    let all = lines();
+    let all = lines(here);
     let inner_h = area.height.saturating_sub(2);
     let max_scroll = (all.len() as u16).saturating_sub(inner_h);
     let scroll = scroll.min(max_scroll);

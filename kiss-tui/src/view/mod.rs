@@ -49,7 +49,7 @@ pub fn draw(f: &mut Frame, state: &State) {
         auth::draw(f, bands.body, state, msg);
     }
     if let Some(scroll) = state.help {
-        help::draw(f, bands.body, scroll);
+        help::draw(f, bands.body, scroll, state.context_below_help());
     }
     status::message_line(f, bands.message, state);
     status::footer(f, bands.footer, state);

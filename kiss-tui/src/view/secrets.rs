@@ -147,9 +147,32 @@ fn details(f: &mut Frame, area: Rect, s: &State) {
     let field =
         |label: &str, value: &str, style| widgets::field_wrapped(label, w, value, style, inner_w);
     let mut lines = Vec::new();
+    // The value comes first, so that it shows even in a short pane.
+    let value_lines = |out: &mut Vec<Line<'static>>| match &sec.revealed {
+        Some((n, v)) if *n == name => {
+            out.extend(field("Value", "shown below (v hides)", theme::warn()));
+            if v.expose().is_empty() {
+                out.push(Line::styled("(empty)", theme::muted()));
+            }
+            for l in v.expose().split('\n') {
+                for piece in widgets::hard_wrap(l, usize::from(inner_w)) {
+                    out.push(Line::styled(piece, theme::value()));
+                }
+            }
+        }
+        _ => {
+            if s.is_pending(&Purpose::Reveal(name.clone())) {
+                let text = format!("{} reading…", widgets::spinner(s.spinner));
+                out.extend(field("Value", &text, theme::key()));
+            } else {
+                out.extend(field("Value", "•••••• (v reveals)", theme::muted()));
+            }
+        }
+    };
     match sec.details.get(&name) {
         Some(d) => {
             lines.extend(field("AWS name", &d.aws_name, Style::new()));
+            value_lines(&mut lines);
             lines.extend(field("ARN", &d.arn, theme::muted()));
             lines.extend(field(
                 "Created",
@@ -182,6 +205,7 @@ fn details(f: &mut Frame, area: Rect, s: &State) {
             }
         }
         None => {
+            value_lines(&mut lines);
             let loading = s.is_pending(&Purpose::Details(name.clone()));
             lines.push(Line::from(vec![
                 Span::styled(
@@ -194,27 +218,6 @@ fn details(f: &mut Frame, area: Rect, s: &State) {
                 ),
                 Span::styled(" loading details…", theme::muted()),
             ]));
-        }
-    }
-    match &sec.revealed {
-        Some((n, v)) if *n == name => {
-            lines.extend(field("Value", "shown below (v hides)", theme::warn()));
-            if v.expose().is_empty() {
-                lines.push(Line::styled("(empty)", theme::muted()));
-            }
-            for l in v.expose().split('\n') {
-                for piece in widgets::hard_wrap(l, usize::from(inner_w)) {
-                    lines.push(Line::styled(piece, theme::value()));
-                }
-            }
-        }
-        _ => {
-            if s.is_pending(&Purpose::Reveal(name.clone())) {
-                let text = format!("{} reading…", widgets::spinner(s.spinner));
-                lines.extend(field("Value", &text, theme::key()));
-            } else {
-                lines.extend(field("Value", "•••••• (v reveals)", theme::muted()));
-            }
         }
     }
     f.render_widget(Paragraph::new(lines).block(block), area);

@@ -15,6 +15,7 @@ pub fn status_bar(f: &mut Frame, area: Rect, s: &State) {
     f.render_widget(Paragraph::new("").style(theme::status_bar()), area);
     let right = match s.busy_label() {
         Some(label) => Line::from(vec![
+            Span::raw(" "),
             Span::styled(widgets::spinner(s.spinner), theme::key()),
             Span::raw(format!(" {label}… ")),
         ]),
@@ -24,15 +25,18 @@ pub fn status_bar(f: &mut Frame, area: Rect, s: &State) {
     let [left_area, right_area] =
         Layout::horizontal([Constraint::Min(0), Constraint::Length(right_w)]).areas(area);
 
+    // Narrow terminals drop the server and the words, keep the facts.
+    let wide = area.width >= 80;
     let sep = || Span::styled(" │ ", theme::muted());
-    let mut spans = vec![
-        Span::styled(" kiss ", theme::badge()),
-        Span::raw(" "),
-        Span::raw(s.server.clone()),
-    ];
+    let mut spans = vec![Span::styled(" kiss ", theme::badge()), Span::raw(" ")];
+    if wide || s.namespace.is_none() {
+        spans.push(Span::raw(s.server.clone()));
+    }
     if let Some(ns) = &s.namespace {
-        spans.push(sep());
-        spans.push(Span::styled("ns ", theme::muted()));
+        if wide {
+            spans.push(sep());
+            spans.push(Span::styled("ns ", theme::muted()));
+        }
         spans.push(Span::styled(ns.clone(), theme::title()));
     }
     if let Some(id) = s.identifier() {
@@ -44,7 +48,6 @@ pub fn status_bar(f: &mut Frame, area: Rect, s: &State) {
     }
     if let Some(session) = &s.session {
         spans.push(sep());
-        let text = format::expiry(session.expires_at, s.now);
         let expired = session.expires_at.is_some_and(|t| t <= s.now);
         let soon = session
             .expires_at
@@ -57,7 +60,14 @@ pub fn status_bar(f: &mut Frame, area: Rect, s: &State) {
         } else {
             theme::muted()
         };
-        spans.push(Span::styled(format!("token {text}"), style));
+        let text = match (wide, session.expires_at) {
+            (false, Some(t)) if !expired => {
+                format::duration_short(t.duration_since(s.now).unwrap_or_default())
+            }
+            (false, _) if expired => "expired".to_owned(),
+            _ => format!("token {}", format::expiry(session.expires_at, s.now)),
+        };
+        spans.push(Span::styled(text, style));
     }
     f.render_widget(
         Paragraph::new(Line::from(spans)).style(theme::status_bar()),

@@ -2,6 +2,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Row, Table, TableState, Wrap};
 
@@ -43,6 +44,8 @@ pub fn draw(f: &mut Frame, area: Rect, s: &State) {
             list_area,
         );
     } else {
+        // Narrow terminals drop the file column; the box below names the file.
+        let wide = list_area.width >= 80;
         let rows: Vec<Row> = t
             .tokens
             .iter()
@@ -52,7 +55,7 @@ pub fn draw(f: &mut Frame, area: Rect, s: &State) {
                     .file_name()
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
-                match &c.status {
+                let mut cells = match &c.status {
                     TokenChoiceStatus::Usable(info) => {
                         let expired = info.is_expired(s.now);
                         let (mark, mark_style) = if expired {
@@ -61,7 +64,7 @@ pub fn draw(f: &mut Frame, area: Rect, s: &State) {
                             ("✓", theme::ok())
                         };
                         let expiry = format::expiry(info.expires_at, s.now);
-                        Row::new(vec![
+                        vec![
                             Line::styled(mark, mark_style),
                             Line::raw(
                                 info.identifier
@@ -77,38 +80,40 @@ pub fn draw(f: &mut Frame, area: Rect, s: &State) {
                                     theme::muted()
                                 },
                             ),
-                            Line::styled(file, theme::muted()),
-                        ])
+                        ]
                     }
-                    TokenChoiceStatus::Unusable { .. } => Row::new(vec![
+                    TokenChoiceStatus::Unusable { .. } => vec![
                         Line::styled("✗", theme::error()),
                         Line::styled("unusable", theme::muted()),
                         Line::default(),
                         Line::default(),
-                        Line::styled(file, theme::muted()),
-                    ]),
+                    ],
+                };
+                if wide {
+                    cells.push(Line::styled(file, theme::muted()));
                 }
+                Row::new(cells)
             })
             .collect();
         let page = layout::table_rows(list_area);
         let (offset, rel) = t.nav.window(rows.len(), page);
         let visible: Vec<Row> = rows.into_iter().skip(offset).take(page.max(1)).collect();
-        let table = Table::new(
-            visible,
-            [
-                Constraint::Length(1),
-                Constraint::Fill(3),
-                Constraint::Fill(3),
-                Constraint::Length(20),
-                Constraint::Fill(2),
-            ],
-        )
-        .header(
-            Row::new(vec!["", "IDENTITY", "NAMESPACES", "EXPIRY", "FILE"]).style(theme::header()),
-        )
-        .block(block)
-        .row_highlight_style(theme::selected())
-        .column_spacing(2);
+        let mut widths = vec![
+            Constraint::Length(1),
+            Constraint::Fill(3),
+            Constraint::Fill(2),
+            Constraint::Length(18),
+        ];
+        let mut header = vec!["", "IDENTITY", "NAMESPACES", "EXPIRY"];
+        if wide {
+            widths.push(Constraint::Fill(2));
+            header.push("FILE");
+        }
+        let table = Table::new(visible, widths)
+            .header(Row::new(header).style(theme::header()))
+            .block(block)
+            .row_highlight_style(theme::selected())
+            .column_spacing(2);
         let mut ts = TableState::default().with_selected(Some(rel));
         f.render_stateful_widget(table, list_area, &mut ts);
     }
@@ -128,17 +133,22 @@ fn info(f: &mut Frame, area: Rect, s: &State) {
         ]));
     }
     if let Some(c) = t.tokens.get(t.nav.selected) {
-        lines.push(widgets::field(
+        let inner_w = area.width.saturating_sub(2);
+        lines.extend(widgets::field_wrapped(
             "file",
-            10,
-            Span::raw(c.path.display().to_string()),
+            8,
+            &c.path.display().to_string(),
+            Style::new(),
+            inner_w,
         ));
         match &c.status {
             TokenChoiceStatus::Usable(info) => {
-                lines.push(widgets::field(
+                lines.extend(widgets::field_wrapped(
                     "issuer",
-                    10,
-                    Span::raw(info.issuer.clone().unwrap_or_else(|| "(none)".into())),
+                    8,
+                    info.issuer.as_deref().unwrap_or("(none)"),
+                    Style::new(),
+                    inner_w,
                 ));
                 if info.is_expired(s.now) {
                     lines.push(Line::styled(

@@ -47,14 +47,6 @@ pub fn key_hints(pairs: &[(&str, &str)]) -> Line<'static> {
     Line::from(spans)
 }
 
-/// A labelled value line: `label        value`.
-pub fn field(label: &str, width: usize, value: Span<'static>) -> Line<'static> {
-    Line::from(vec![
-        Span::styled(format!("{label:<width$}"), theme::label()),
-        value,
-    ])
-}
-
 /// The spinner frame for a tick count.
 pub fn spinner(tick: usize) -> &'static str {
     theme::SPINNER[tick % theme::SPINNER.len()]

@@ -1,0 +1,477 @@
+//! Every screen rendered into a TestBackend at 100x30 and at 60x20, compared
+//! with the committed snapshots in `tests/snapshots/`.
+//!
+//! Update after a deliberate change with
+//! `INSTA_UPDATE=always cargo test -p kiss-tui --test tui_snapshots` and
+//! review the diff. `KISS_WRITE_ASSETS=1` also rewrites the screenshots in
+//! `assets/` from the same renders.
+
+use crossterm::event::KeyCode;
+use kiss_tui::app::action::{Call, DeletedRow, ErrorKind, Reply, Sensitive};
+use kiss_tui::app::fixtures::{self, Driver};
+use kiss_tui::view;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+
+const SIZES: [(u16, u16); 2] = [(100, 30), (60, 20)];
+
+fn render(d: &Driver) -> Terminal<TestBackend> {
+    let (w, h) = d.app.state.size;
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| view::draw(f, &d.app.state)).unwrap();
+    t
+}
+
+/// Renders a screen at both sizes, checks the frame, compares snapshots.
+fn check(name: &str, build: impl Fn((u16, u16)) -> Driver) {
+    for size in SIZES {
+        let d = build(size);
+        let t = render(&d);
+        let buf = t.backend().buffer();
+        frame_is_intact(name, buf);
+        insta::assert_snapshot!(format!("{name}_{}x{}", size.0, size.1), t.backend());
+        if size == (100, 30) && std::env::var_os("KISS_WRITE_ASSETS").is_some() {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets");
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join(format!("{name}.svg")), svg::render(buf)).unwrap();
+        }
+    }
+}
+
+fn row_text(buf: &Buffer, y: u16) -> String {
+    (0..buf.area.width)
+        .map(|x| buf[(x, y)].symbol().to_owned())
+        .collect()
+}
+
+/// The status bar and the footer are never drawn over, and dialogs keep
+/// their borders inside the screen.
+fn frame_is_intact(name: &str, buf: &Buffer) {
+    let top = row_text(buf, 0);
+    assert!(
+        top.starts_with(" kiss "),
+        "{name}: status bar overwritten: {top:?}"
+    );
+    let bottom = row_text(buf, buf.area.height - 1);
+    assert!(
+        !bottom.trim().is_empty() && !bottom.contains('│') && !bottom.contains('╰'),
+        "{name}: footer overwritten: {bottom:?}"
+    );
+}
+
+fn secrets(size: (u16, u16)) -> Driver {
+    Driver::in_namespace(size, fixtures::sample_rows())
+}
+
+fn is_get(c: &Call) -> bool {
+    matches!(c, Call::GetSecret { .. })
+}
+
+#[test]
+fn token_picker() {
+    check("tokens", |size| {
+        let mut d = Driver::new(size, None);
+        // Two usable tokens: the picker waits for a choice.
+        let mut t = fixtures::usual_tokens();
+        t.insert(
+            1,
+            fixtures::token("ann@staging.example.com", &["team-a-staging"], 8 * 3600),
+        );
+        d.act(fixtures::scan(t));
+        d
+    });
+}
+
+#[test]
+fn token_picker_expired_selected() {
+    check("tokens_expired", |size| {
+        let mut d = Driver::new(size, None);
+        let mut t = fixtures::usual_tokens();
+        t.insert(
+            1,
+            fixtures::token("ann@staging.example.com", &["team-a-staging"], 8 * 3600),
+        );
+        d.act(fixtures::scan(t));
+        d.key(KeyCode::Down).key(KeyCode::Down).key(KeyCode::Enter);
+        d
+    });
+}
+
+#[test]
+fn token_picker_empty() {
+    check("tokens_empty", |size| {
+        let mut d = Driver::new(size, None);
+        d.act(fixtures::scan(vec![]));
+        d
+    });
+}
+
+#[test]
+fn token_picker_connecting() {
+    check("tokens_connecting", |size| {
+        let mut d = Driver::new(size, None);
+        d.act(fixtures::scan(fixtures::usual_tokens()));
+        d.ok(|c| matches!(c, Call::Connect { .. }), Reply::Connected);
+        d
+    });
+}
+
+#[test]
+fn server_unreachable() {
+    check("tokens_unreachable", |size| {
+        let mut d = Driver::new(size, None);
+        d.act(fixtures::scan(fixtures::usual_tokens()));
+        d.ok(|c| matches!(c, Call::Connect { .. }), Reply::Connected);
+        d.fail(
+            |c| matches!(c, Call::WhoAmI),
+            ErrorKind::Unreachable,
+            "Cannot reach kiss-server at kiss.example.com:443: tcp connect error: Connection refused (os error 111); check --server-addr and whether it uses TLS (--secure=false for plaintext).",
+        );
+        d
+    });
+}
+
+#[test]
+fn namespace_picker() {
+    check("namespaces", |size| {
+        let mut d = Driver::new(size, None);
+        d.pick_token(fixtures::identity(&["sandbox", "team-a", "team-b"], false));
+        d.type_str("te").key(KeyCode::Down);
+        d
+    });
+}
+
+#[test]
+fn namespace_picker_admin() {
+    check("namespaces_admin", |size| {
+        let mut d = Driver::new(size, None);
+        d.pick_token(fixtures::identity(&["kiss-admins"], true));
+        d.type_str("payments");
+        d
+    });
+}
+
+#[test]
+fn secrets_table() {
+    check("secrets", |size| {
+        let mut d = secrets(size);
+        d.act(kiss_tui::app::Action::Tick(fixtures::now()));
+        d
+    });
+}
+
+#[test]
+fn secrets_loading() {
+    check("secrets_loading", |size| {
+        let mut d = Driver::new(size, Some("team-a"));
+        d.pick_token(fixtures::identity(&["team-a"], false));
+        d
+    });
+}
+
+#[test]
+fn secrets_empty() {
+    check("secrets_empty", |size| Driver::in_namespace(size, vec![]));
+}
+
+#[test]
+fn secrets_filtered_and_sorted() {
+    check("secrets_filter", |size| {
+        let mut d = secrets(size);
+        d.type_str("s");
+        d.type_str("/E-");
+        d
+    });
+}
+
+#[test]
+fn secrets_value_revealed() {
+    check("secrets_revealed", |size| {
+        let mut d = secrets(size);
+        d.type_str("v");
+        let mut det = fixtures::details("team-a", "api-key", true, &["payments"]);
+        det.value = Some(Sensitive(
+            "-----BEGIN CERTIFICATE-----\nMIIBdemoCERT\n-----END CERTIFICATE-----".into(),
+        ));
+        d.ok(is_get, Reply::Details(Box::new(det)));
+        d
+    });
+}
+
+#[test]
+fn many_secrets_scrolled() {
+    check("secrets_many", |size| {
+        let mut d = Driver::in_namespace(size, fixtures::many_rows(10_000));
+        d.key(KeyCode::PageDown).key(KeyCode::Down);
+        d
+    });
+}
+
+#[test]
+fn create_form() {
+    check("create", |size| {
+        let mut d = secrets(size);
+        d.type_str("n").type_str("Db_pass");
+        d.key(KeyCode::Tab);
+        d.type_str("host=db.internal\nuser=app\n");
+        d.act(kiss_tui::app::Action::Paste("password=hunter2\r\n".into()));
+        d.key(KeyCode::Tab).key(KeyCode::Char(' '));
+        d
+    });
+}
+
+#[test]
+fn create_form_failed_save_keeps_text() {
+    check("create_failed", |size| {
+        let mut d = secrets(size);
+        d.type_str("n").type_str("db-pass").key(KeyCode::Tab);
+        d.type_str("line one\nline two\nline three");
+        d.ctrl('s');
+        d.fail(
+            |c| matches!(c, Call::CreateSecret { .. }),
+            ErrorKind::Unreachable,
+            "Cannot reach kiss-server at kiss.example.com:443: connection refused.",
+        );
+        d
+    });
+}
+
+#[test]
+fn update_conflict() {
+    check("update_conflict", |size| {
+        let mut d = secrets(size);
+        d.type_str("e");
+        let mut det = fixtures::details("team-a", "api-key", true, &[]);
+        det.value = Some(Sensitive("sk_live_old".into()));
+        d.ok(is_get, Reply::Details(Box::new(det)));
+        d.type_str("_mine");
+        d.ctrl('s');
+        d.fail(
+            |c| matches!(c, Call::UpdateSecret { .. }),
+            ErrorKind::Conflict,
+            "The secret changed.",
+        );
+        d
+    });
+}
+
+#[test]
+fn discard_confirmation() {
+    check("create_discard", |size| {
+        let mut d = secrets(size);
+        d.type_str("n").type_str("half-typed").key(KeyCode::Esc);
+        d
+    });
+}
+
+#[test]
+fn delete_confirmation() {
+    check("delete", |size| {
+        let mut d = secrets(size);
+        d.type_str("d");
+        d
+    });
+}
+
+#[test]
+fn bindings_dialog() {
+    check("bind", |size| {
+        let mut d = secrets(size);
+        d.type_str("b");
+        d.ok(
+            is_get,
+            Reply::Details(Box::new(fixtures::details(
+                "team-a",
+                "api-key",
+                true,
+                &["payments", "billing-worker"],
+            ))),
+        );
+        d.type_str("Web_SA");
+        d
+    });
+}
+
+#[test]
+fn copy_menu() {
+    check("copy", |size| {
+        let mut d = secrets(size);
+        d.type_str("y").key(KeyCode::Down).key(KeyCode::Down);
+        d
+    });
+}
+
+#[test]
+fn recently_deleted() {
+    check("deleted", |size| {
+        let mut d = secrets(size);
+        d.type_str("D");
+        let at = |h: u64| fixtures::now() - std::time::Duration::from_secs(h * 3600);
+        let until = |h: u64| fixtures::now() + std::time::Duration::from_secs(h * 3600);
+        d.ok(
+            |c| matches!(c, Call::ListDeleted { .. }),
+            Reply::DeletedSecrets(vec![
+                DeletedRow {
+                    name: "old-db-url".into(),
+                    deleted: Some(at(2)),
+                    deletion_date: Some(until(7 * 24 - 2)),
+                },
+                DeletedRow {
+                    name: "legacy-token".into(),
+                    deleted: Some(at(50)),
+                    deletion_date: Some(until(7 * 24 - 50)),
+                },
+            ]),
+        );
+        d
+    });
+}
+
+#[test]
+fn help_overlay() {
+    check("help", |size| {
+        let mut d = secrets(size);
+        d.type_str("?");
+        d
+    });
+}
+
+#[test]
+fn token_refused() {
+    check("auth_problem", |size| {
+        let mut d = secrets(size);
+        d.type_str("r");
+        d.fail(
+            |c| matches!(c, Call::ListSecrets { .. }),
+            ErrorKind::Unauthenticated,
+            "The server refused the token: the token expired at 2026-03-02 09:12 UTC.",
+        );
+        d
+    });
+}
+
+#[test]
+fn permission_denied() {
+    check("permission_denied", |size| {
+        let mut d = secrets(size);
+        d.type_str("r");
+        d.fail(
+            |c| matches!(c, Call::ListSecrets { .. }),
+            ErrorKind::PermissionDenied,
+            "User 'ann@example.com' is not authorized for namespace 'team-a'.",
+        );
+        d
+    });
+}
+
+#[test]
+fn tiny_terminal_does_not_panic() {
+    for size in [(1, 1), (10, 3), (29, 7), (30, 8), (40, 10)] {
+        let mut d = secrets(size);
+        d.type_str("n");
+        render(&d);
+        d.key(KeyCode::Esc).type_str("?");
+        render(&d);
+    }
+}
+
+/// Buffer to SVG, for the README's screenshots.
+mod svg {
+    use ratatui::buffer::Buffer;
+    use ratatui::style::{Color, Modifier};
+
+    const CW: f32 = 8.4;
+    const CH: f32 = 18.0;
+    const BG: &str = "#1a1b26";
+    const FG: &str = "#c0caf5";
+
+    fn hex(c: Color, default: &str) -> String {
+        match c {
+            Color::Reset => default.to_owned(),
+            Color::Black => "#15161e".into(),
+            Color::Red => "#f7768e".into(),
+            Color::Green => "#9ece6a".into(),
+            Color::Yellow => "#e0af68".into(),
+            Color::Blue => "#7aa2f7".into(),
+            Color::Magenta => "#bb9af7".into(),
+            Color::Cyan => "#7dcfff".into(),
+            Color::Gray => "#a9b1d6".into(),
+            Color::DarkGray => "#565f89".into(),
+            Color::LightRed => "#ff9e9e".into(),
+            Color::LightGreen => "#b9f27c".into(),
+            Color::LightYellow => "#ffdd99".into(),
+            Color::LightBlue => "#9fc0ff".into(),
+            Color::LightMagenta => "#d7b8ff".into(),
+            Color::LightCyan => "#b4f9f8".into(),
+            Color::White => "#ffffff".into(),
+            Color::Rgb(r, g, b) => format!("#{r:02x}{g:02x}{b:02x}"),
+            Color::Indexed(_) => default.to_owned(),
+        }
+    }
+
+    fn esc(s: &str) -> String {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    }
+
+    pub fn render(buf: &Buffer) -> String {
+        let (w, h) = (buf.area.width, buf.area.height);
+        let mut out = format!(
+            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{}" height="{}" viewBox="0 0 {} {}">
+<rect width="100%" height="100%" rx="6" fill="{BG}"/>
+<g font-family="'JetBrains Mono','DejaVu Sans Mono',Menlo,Consolas,monospace" font-size="14">
+"#,
+            w as f32 * CW + 16.0,
+            h as f32 * CH + 16.0,
+            w as f32 * CW + 16.0,
+            h as f32 * CH + 16.0,
+        );
+        for y in 0..h {
+            let mut x = 0;
+            while x < w {
+                let cell = &buf[(x, y)];
+                let reversed = cell.modifier.contains(Modifier::REVERSED);
+                let (fg, bg) = if reversed {
+                    (hex(cell.bg, BG), hex(cell.fg, FG))
+                } else {
+                    (hex(cell.fg, FG), hex(cell.bg, BG))
+                };
+                let bold = cell.modifier.contains(Modifier::BOLD);
+                // A run of cells with the same look.
+                let start = x;
+                let mut text = String::new();
+                while x < w {
+                    let c = &buf[(x, y)];
+                    let same = c.fg == cell.fg && c.bg == cell.bg && c.modifier == cell.modifier;
+                    if !same {
+                        break;
+                    }
+                    text.push_str(c.symbol());
+                    x += 1;
+                }
+                let px = 8.0 + start as f32 * CW;
+                let py = 8.0 + y as f32 * CH;
+                if bg != BG {
+                    out.push_str(&format!(
+                        r#"<rect x="{px:.1}" y="{py:.1}" width="{:.1}" height="{CH}" fill="{bg}"/>"#,
+                        (x - start) as f32 * CW
+                    ));
+                }
+                if !text.trim().is_empty() {
+                    out.push_str(&format!(
+                        r#"<text x="{px:.1}" y="{:.1}" fill="{fg}" xml:space="preserve" textLength="{:.1}" lengthAdjust="spacingAndGlyphs"{}>{}</text>"#,
+                        py + 13.5,
+                        (x - start) as f32 * CW,
+                        if bold { r#" font-weight="bold""# } else { "" },
+                        esc(&text)
+                    ));
+                }
+                out.push('\n');
+            }
+        }
+        out.push_str("</g>\n</svg>\n");
+        out
+    }
+}
