@@ -12,6 +12,13 @@ pub mod pb {
     tonic::include_proto!("kiss.resources");
 }
 
+/// The original Go kiss contract (eight RPCs, client only). Kept so tests
+/// can prove that clients built against it still work.
+#[allow(clippy::all, missing_docs)]
+pub mod legacy {
+    include!(concat!(env!("OUT_DIR"), "/legacy/kiss.resources.rs"));
+}
+
 /// The encoded file descriptor set of `kiss.proto`, for gRPC reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/kiss_descriptor.bin"));

@@ -73,6 +73,16 @@ pub struct Running {
     pub addr: SocketAddr,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<Result<(), ServeError>>,
+    /// Tasks that live as long as the server (the JWKS refresher).
+    background: Vec<JoinHandle<()>>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        for task in &self.background {
+            task.abort();
+        }
+    }
 }
 
 impl Running {
@@ -205,19 +215,27 @@ pub async fn start(
         source,
     })?;
     let (health, health_service) = tonic_health::server::health_reporter();
+    // "" answers liveness: the process is up. The KISS service name answers
+    // readiness: NOT_SERVING until the keys are loaded, so an IdP outage at
+    // startup does not get pods restarted. On shutdown both go NOT_SERVING.
+    health.set_service_status("", ServingStatus::Serving).await;
+    health
+        .set_service_status(kiss_proto::SERVICE_NAME, ServingStatus::NotServing)
+        .await;
     let set_health = {
         let health = health.clone();
         move |status: ServingStatus| {
             let health = health.clone();
             async move {
-                health.set_service_status("", status).await;
+                if status == ServingStatus::NotServing {
+                    health.set_service_status("", status).await;
+                }
                 health
                     .set_service_status(kiss_proto::SERVICE_NAME, status)
                     .await;
             }
         }
     };
-    set_health(ServingStatus::NotServing).await;
     {
         let set_health = set_health.clone();
         tokio::spawn(async move {
@@ -237,7 +255,9 @@ pub async fn start(
         .max_decoding_message_size(MAX_REQUEST_BYTES);
     let kiss = AuthLayer::new(parts.auth, parts.audit, parts.trusted_proxies).layer(kiss);
 
-    let mut builder = Server::builder();
+    // Room for headers past the token cap, so an oversized token gets our
+    // explanation rather than a bare HTTP 431 from the transport.
+    let mut builder = Server::builder().http2_max_header_list_size(64 * 1024);
     if let Some(tls) = parts.tls {
         builder = builder.tls_config(tls)?;
     }
@@ -275,33 +295,42 @@ pub async fn start(
         addr,
         shutdown: Some(tx),
         task,
+        background: Vec::new(),
     })
 }
 
-/// Runs the server the flags describe until SIGTERM or SIGINT.
-pub async fn run(config: Config) -> Result<(), ServeError> {
-    let settings = auth_settings(&config)?;
-    let tls = tls_config(&config)?;
-    let audit = open_audit(&config)?;
+/// Starts the server the flags describe, in the background. Returns it with
+/// its key cache (whose fetch count metrics and tests read).
+pub async fn launch(config: &Config) -> Result<(Running, Arc<Jwks>), ServeError> {
+    let settings = auth_settings(config)?;
+    let tls = tls_config(config)?;
+    let audit = open_audit(config)?;
     let url = config
         .jwks_url
         .clone()
         .ok_or_else(|| ServeError::Config("--jwks-url is required".into()))?;
     let jwks = Jwks::from_url(&url).map_err(|e| ServeError::Config(e.to_string()))?;
     let ready = jwks.ready();
-    tokio::spawn(jwks.clone().keep_fresh());
-    let store = open_store(&config).await?;
+    let refresher = tokio::spawn(jwks.clone().keep_fresh());
+    let store = open_store(config).await?;
     let listener = bind(config.listen_addr()).await?;
     let parts = Parts {
         store,
-        auth: AuthMode::Verify(Arc::new(Authenticator::new(settings, jwks))),
+        auth: AuthMode::Verify(Arc::new(Authenticator::new(settings, jwks.clone()))),
         audit,
         trusted_proxies: config.trusted_proxies.clone(),
         tls,
         shutdown_grace: config.shutdown_grace(),
     };
     let mut running = start(parts, listener, ready).await?;
+    running.background.push(refresher);
     tracing::info!(addr = %running.addr, backend = ?config.backend, "kiss-server listening");
+    Ok((running, jwks))
+}
+
+/// Runs the server the flags describe until SIGTERM or SIGINT.
+pub async fn run(config: Config) -> Result<(), ServeError> {
+    let (mut running, _jwks) = launch(&config).await?;
     let stop = running.take_shutdown();
     tokio::spawn(async move {
         wait_for_signal().await;

@@ -265,7 +265,11 @@ impl Authenticator {
                 ));
             }
         };
-        let data = jsonwebtoken::decode::<Map<String, Value>>(token, &key, &self.validation)
+        // jsonwebtoken wants every listed algorithm to fit the key's family,
+        // so validate against the one algorithm already checked above.
+        let mut validation = self.validation.clone();
+        validation.algorithms = vec![alg];
+        let data = jsonwebtoken::decode::<Map<String, Value>>(token, &key, &validation)
             .map_err(|e| map_jwt_error(e.into_kind()))?;
         self.identity(&data.claims)
     }

@@ -1,0 +1,1066 @@
+//! kiss-server end to end over gRPC with real Cognito tokens from moto:
+//! every RPC, every token rejection, namespace and admin rules, audit
+//! records, the JWKS refetch limit, and the original Go contract.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use kiss_proto::pb::{self, kiss_client::KissClient};
+use kiss_server::config::Config;
+use kiss_server::server::{self, Running};
+use kiss_testkit::{Cognito, Moto};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tonic::transport::Channel;
+use tonic::{Code, Request};
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+
+const ALICE: &str = "alice@example.com";
+const ADMIN: &str = "root@example.com";
+const NOBODY: &str = "nobody@example.com";
+const REGEX: &str = "kaluza:([0-9a-z-]{1,63})";
+
+struct Idp {
+    _moto: Moto,
+    cognito: Cognito,
+    jwks_body: String,
+}
+
+/// One moto and one user pool for the whole test binary.
+fn idp() -> &'static Idp {
+    static IDP: OnceLock<Idp> = OnceLock::new();
+    IDP.get_or_init(|| {
+        let moto = Moto::start();
+        let cognito = Cognito::setup(
+            &moto,
+            &[
+                (
+                    ALICE,
+                    &[
+                        "kaluza:team-a",
+                        "kaluza:team-b",
+                        "unrelated-group",
+                        "kaluza:Bad_NS",
+                    ],
+                ),
+                (ADMIN, &["kaluza:kiss-admins"]),
+                (NOBODY, &[]),
+            ],
+        );
+        let url: SocketAddr = format!("127.0.0.1:{}", moto.port).parse().unwrap();
+        let path = cognito.jwks_url.splitn(4, '/').nth(3).unwrap().to_owned();
+        let jwks_body = kiss_testkit::http_get(url, &format!("/{path}")).unwrap();
+        Idp {
+            _moto: moto,
+            cognito,
+            jwks_body,
+        }
+    })
+}
+
+struct Server {
+    running: Option<Running>,
+    addr: SocketAddr,
+    audit_log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    async fn start(jwks_url: &str, extra: &[&str]) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let audit_log = dir.path().join("audit.jsonl");
+        let port = kiss_testkit::free_port().to_string();
+        let c = &idp().cognito;
+        let mut args = vec![
+            "kiss-server",
+            "--backend=local",
+            "--host=127.0.0.1",
+            "--port",
+            &port,
+            "--jwks-url",
+            jwks_url,
+            "--namespaces-regex",
+            REGEX,
+            "--issuer",
+            &c.issuer,
+            "--audience",
+            &c.client_id,
+            "--required-claim",
+            "token_use=id",
+            "--admin-namespace",
+            "kiss-admins",
+        ];
+        let data = dir.path().join("data");
+        let data = data.to_str().unwrap().to_owned();
+        let audit = audit_log.to_str().unwrap().to_owned();
+        args.extend(["--data-dir", &data, "--audit-log", &audit]);
+        args.extend_from_slice(extra);
+        let config = Config::try_parse_args(args).unwrap();
+        let (running, _) = server::launch(&config).await.unwrap();
+        let addr = running.addr;
+        let server = Server {
+            running: Some(running),
+            addr,
+            audit_log,
+            _dir: dir,
+        };
+        server.wait_serving().await;
+        server
+    }
+
+    async fn cognito() -> Server {
+        Server::start(&idp().cognito.jwks_url, &[]).await
+    }
+
+    async fn channel(&self) -> Channel {
+        Channel::from_shared(format!("http://{}", self.addr))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap()
+    }
+
+    async fn client(&self) -> KissClient<Channel> {
+        KissClient::new(self.channel().await)
+    }
+
+    /// Readiness: the KISS service's health.
+    async fn health(&self) -> ServingStatus {
+        let mut h = HealthClient::new(self.channel().await);
+        let resp = h
+            .check(HealthCheckRequest {
+                service: kiss_proto::SERVICE_NAME.into(),
+            })
+            .await
+            .unwrap();
+        ServingStatus::try_from(resp.into_inner().status).unwrap()
+    }
+
+    async fn wait_serving(&self) {
+        for _ in 0..200 {
+            if self.health().await == ServingStatus::Serving {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("server never became SERVING");
+    }
+
+    fn audit(&self) -> Vec<Value> {
+        std::fs::read_to_string(&self.audit_log)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    async fn stop(mut self) {
+        if let Some(r) = self.running.take() {
+            r.shutdown().await.unwrap();
+        }
+    }
+}
+
+fn with_token<T>(msg: T, token: &str) -> Request<T> {
+    let mut req = Request::new(msg);
+    if !token.is_empty() {
+        req.metadata_mut()
+            .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    }
+    req
+}
+
+fn meta(ns: &str) -> Option<pb::ClientMeta> {
+    Some(pb::ClientMeta {
+        namespace: ns.into(),
+    })
+}
+
+async fn ping(
+    client: &mut KissClient<Channel>,
+    token: &str,
+    ns: &str,
+) -> Result<(), tonic::Status> {
+    client
+        .ping(with_token(pb::PingRequest { metadata: meta(ns) }, token))
+        .await
+        .map(|_| ())
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// Claims as Cognito would issue them for alice, which tests then bend.
+fn alice_claims() -> serde_json::Map<String, Value> {
+    let c = &idp().cognito;
+    json!({
+        "iss": c.issuer, "aud": c.client_id, "sub": "alice-sub", "email": ALICE,
+        "token_use": "id", "cognito:groups": ["kaluza:team-a"],
+        "iat": now(), "exp": now() + 600,
+    })
+    .as_object()
+    .unwrap()
+    .clone()
+}
+
+/// Signs `claims` with the IdP's own key: a token the IdP could have issued.
+fn forge(claims: &serde_json::Map<String, Value>) -> String {
+    let c = &idp().cognito;
+    let key = EncodingKey::from_rsa_pem(c.private_key_pem.as_bytes()).unwrap();
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some(c.kid.clone());
+    jsonwebtoken::encode(&header, claims, &key).unwrap()
+}
+
+fn forge_with(f: impl FnOnce(&mut serde_json::Map<String, Value>)) -> String {
+    let mut claims = alice_claims();
+    f(&mut claims);
+    forge(&claims)
+}
+
+fn b64(v: &Value) -> String {
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap())
+}
+
+async fn expect_unauthenticated(client: &mut KissClient<Channel>, token: &str, needle: &str) {
+    let err = ping(client, token, "team-a").await.unwrap_err();
+    assert_eq!(err.code(), Code::Unauthenticated, "{token:.40}: {err:?}");
+    assert!(
+        err.message().contains(needle),
+        "message {:?} should contain {needle:?}",
+        err.message()
+    );
+}
+
+#[tokio::test]
+async fn every_rpc_works_with_a_cognito_token() {
+    let server = Server::cognito().await;
+    let mut c = server.client().await;
+    let t = idp().cognito.token(ALICE);
+
+    let who = c
+        .who_am_i(with_token(pb::WhoAmIRequest {}, t))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(who.identifier, ALICE);
+    assert_eq!(
+        who.namespaces,
+        ["team-a", "team-b"],
+        "unrelated and invalid groups are skipped"
+    );
+    assert!(!who.admin);
+    assert!(who.expires_at.unwrap().seconds > now());
+
+    ping(&mut c, t, "team-a").await.unwrap();
+    let value = "line one\n\ttab\nüñí ✓\n";
+    let created = c
+        .create_secret(with_token(
+            pb::CreateSecretRequest {
+                metadata: meta("team-a"),
+                name: "db".into(),
+                value: value.into(),
+            },
+            t,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let list = c
+        .list_secrets(with_token(
+            pb::ListSecretsRequest {
+                metadata: meta("team-a"),
+            },
+            t,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(list.secrets, ["db"]);
+    assert_eq!(list.entries[0].name, "db");
+    assert!(list.entries[0].created.is_some());
+
+    let get = |include_value| {
+        with_token(
+            pb::GetSecretRequest {
+                metadata: meta("team-a"),
+                name: "db".into(),
+                include_value,
+            },
+            t,
+        )
+    };
+    let d = c
+        .get_secret(get(false))
+        .await
+        .unwrap()
+        .into_inner()
+        .secret
+        .unwrap();
+    assert_eq!(d.value, None, "values stay hidden unless asked for");
+    assert_eq!(d.aws_name, "k8s-secret-team-a-db");
+    assert_eq!(d.version_id, created.version_id);
+    let d = c
+        .get_secret(get(true))
+        .await
+        .unwrap()
+        .into_inner()
+        .secret
+        .unwrap();
+    assert_eq!(d.value.as_deref(), Some(value));
+
+    let upd = |value: &str, expected: &str| {
+        with_token(
+            pb::UpdateSecretRequest {
+                metadata: meta("team-a"),
+                name: "db".into(),
+                value: value.into(),
+                expected_version_id: expected.into(),
+            },
+            t,
+        )
+    };
+    let v2 = c
+        .update_secret(upd("two", &created.version_id))
+        .await
+        .unwrap()
+        .into_inner()
+        .version_id;
+    let stale = c
+        .update_secret(upd("three", &created.version_id))
+        .await
+        .unwrap_err();
+    assert_eq!(stale.code(), Code::Aborted, "{stale:?}");
+    let d = c
+        .get_secret(get(true))
+        .await
+        .unwrap()
+        .into_inner()
+        .secret
+        .unwrap();
+    assert_eq!(
+        (d.value.as_deref(), d.version_id.as_str()),
+        (Some("two"), v2.as_str())
+    );
+
+    let bind = |sa: &str| {
+        with_token(
+            pb::BindSecretRequest {
+                metadata: meta("team-a"),
+                name: "db".into(),
+                service_account_name: sa.into(),
+            },
+            t,
+        )
+    };
+    let no_policy = c.bind_secret(bind("app")).await.unwrap_err();
+    assert_eq!(no_policy.code(), Code::FailedPrecondition);
+    c.create_secret_iam_policy(with_token(
+        pb::CreateSecretIamPolicyRequest {
+            metadata: meta("team-a"),
+            name: "db".into(),
+        },
+        t,
+    ))
+    .await
+    .unwrap();
+    c.bind_secret(bind("app")).await.unwrap();
+    let d = c
+        .get_secret(get(false))
+        .await
+        .unwrap()
+        .into_inner()
+        .secret
+        .unwrap();
+    assert!(d.has_read_policy);
+    assert_eq!(d.bound_service_accounts, ["app"]);
+
+    let del_policy = |unbind| {
+        with_token(
+            pb::DeleteSecretIamPolicyRequest {
+                metadata: meta("team-a"),
+                name: "db".into(),
+                unbind,
+            },
+            t,
+        )
+    };
+    let attached = c
+        .delete_secret_iam_policy(del_policy(false))
+        .await
+        .unwrap_err();
+    assert_eq!(attached.code(), Code::FailedPrecondition);
+    assert!(attached.message().contains("app"), "{attached:?}");
+    c.unbind_secret(with_token(
+        pb::UnbindSecretRequest {
+            metadata: meta("team-a"),
+            name: "db".into(),
+            service_account_name: "app".into(),
+        },
+        t,
+    ))
+    .await
+    .unwrap();
+    c.delete_secret_iam_policy(del_policy(false)).await.unwrap();
+
+    let deleted = c
+        .delete_secret(with_token(
+            pb::DeleteSecretRequest {
+                metadata: meta("team-a"),
+                name: "db".into(),
+            },
+            t,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(deleted.deletion_date.unwrap().seconds > now() + 6 * 86_400);
+    let gone = c
+        .list_deleted_secrets(with_token(
+            pb::ListDeletedSecretsRequest {
+                metadata: meta("team-a"),
+            },
+            t,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(gone.secrets[0].name, "db");
+    c.restore_secret(with_token(
+        pb::RestoreSecretRequest {
+            metadata: meta("team-a"),
+            name: "db".into(),
+        },
+        t,
+    ))
+    .await
+    .unwrap();
+    let d = c
+        .get_secret(get(true))
+        .await
+        .unwrap()
+        .into_inner()
+        .secret
+        .unwrap();
+    assert_eq!(d.value.as_deref(), Some("two"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn every_bad_token_is_unauthenticated_with_a_reason() {
+    let server = Server::cognito().await;
+    let mut c = server.client().await;
+    let good = idp().cognito.token(ALICE).to_owned();
+    let parts: Vec<&str> = good.split('.').collect();
+
+    expect_unauthenticated(&mut c, "", "no token").await;
+    expect_unauthenticated(&mut c, "not-a-jwt", "malformed").await;
+    expect_unauthenticated(&mut c, "a.b.c", "malformed").await;
+
+    let none = format!(
+        "{}.{}.",
+        b64(&json!({"alg": "none", "typ": "JWT"})),
+        parts[1]
+    );
+    expect_unauthenticated(&mut c, &none, "algorithm 'none'").await;
+
+    // Algorithm confusion: HS256 keyed with the IdP's public key material.
+    let confused = jsonwebtoken::encode(
+        &Header::new(Algorithm::HS256),
+        &alice_claims(),
+        &EncodingKey::from_secret(idp().jwks_body.as_bytes()),
+    )
+    .unwrap();
+    expect_unauthenticated(&mut c, &confused, "algorithm 'HS256'").await;
+
+    // Signed by a key the IdP never published, under the IdP's kid.
+    let other = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048).unwrap();
+    let der =
+        aws_lc_rs::encoding::AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&other).unwrap();
+    let pem = format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        base64::engine::general_purpose::STANDARD.encode(der.as_ref())
+    );
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some(idp().cognito.kid.clone());
+    let wrong_key = jsonwebtoken::encode(
+        &header,
+        &alice_claims(),
+        &EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap(),
+    )
+    .unwrap();
+    expect_unauthenticated(&mut c, &wrong_key, "signature is invalid").await;
+
+    // Tampered payload: grant team-c without re-signing.
+    let mut claims: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
+    claims["cognito:groups"] = json!(["kaluza:team-c"]);
+    let tampered = format!("{}.{}.{}", parts[0], b64(&claims), parts[2]);
+    expect_unauthenticated(&mut c, &tampered, "signature is invalid").await;
+
+    expect_unauthenticated(
+        &mut c,
+        &forge_with(|m| {
+            m.insert("exp".into(), json!(now() - 3600));
+        }),
+        "expired",
+    )
+    .await;
+    expect_unauthenticated(
+        &mut c,
+        &forge_with(|m| {
+            m.remove("exp");
+        }),
+        "'exp'",
+    )
+    .await;
+    expect_unauthenticated(
+        &mut c,
+        &forge_with(|m| {
+            m.insert("nbf".into(), json!(now() + 3600));
+        }),
+        "not valid yet",
+    )
+    .await;
+    expect_unauthenticated(
+        &mut c,
+        &forge_with(|m| {
+            m.insert("iss".into(), json!("https://evil.example"));
+        }),
+        "another identity provider",
+    )
+    .await;
+    expect_unauthenticated(
+        &mut c,
+        &forge_with(|m| {
+            m.insert("aud".into(), json!("other-client"));
+        }),
+        "another application",
+    )
+    .await;
+    expect_unauthenticated(
+        &mut c,
+        &forge_with(|m| {
+            m.remove("token_use");
+        }),
+        "'token_use' claim must be 'id'",
+    )
+    .await;
+    expect_unauthenticated(
+        &mut c,
+        &forge_with(|m| {
+            m.insert("token_use".into(), json!("access"));
+        }),
+        "'token_use' claim must be 'id'",
+    )
+    .await;
+    expect_unauthenticated(
+        &mut c,
+        &forge_with(|m| {
+            m.remove("email");
+        }),
+        "'email'",
+    )
+    .await;
+    expect_unauthenticated(
+        &mut c,
+        &forge_with(|m| {
+            m.insert("email".into(), json!(42));
+        }),
+        "'email'",
+    )
+    .await;
+    expect_unauthenticated(
+        &mut c,
+        &forge_with(|m| {
+            m.remove("cognito:groups");
+        }),
+        "no 'cognito:groups' claim",
+    )
+    .await;
+    expect_unauthenticated(
+        &mut c,
+        &forge_with(|m| {
+            m.insert("cognito:groups".into(), json!({"a": 1}));
+        }),
+        "string or a list",
+    )
+    .await;
+    let huge = forge_with(|m| {
+        m.insert("padding".into(), json!("x".repeat(20_000)));
+    });
+    expect_unauthenticated(&mut c, &huge, "at most").await;
+
+    // A raw token (no "Bearer "), as the Go client sends it, is accepted.
+    let mut raw = Request::new(pb::PingRequest {
+        metadata: meta("team-a"),
+    });
+    raw.metadata_mut()
+        .insert("authorization", good.parse().unwrap());
+    c.ping(raw).await.unwrap();
+
+    let denied = server
+        .audit()
+        .iter()
+        .filter(|r| r["outcome"] == "UNAUTHENTICATED")
+        .count();
+    assert_eq!(denied, 19, "one audit record per refused token");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn namespaces_admins_and_names() {
+    let server = Server::cognito().await;
+    let mut c = server.client().await;
+    let alice = idp().cognito.token(ALICE);
+
+    let err = ping(&mut c, alice, "team-c").await.unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied);
+    assert_eq!(
+        err.message(),
+        "user 'alice@example.com' is not authorized for namespace 'team-c'"
+    );
+
+    let admin = idp().cognito.token(ADMIN);
+    ping(&mut c, admin, "team-c").await.unwrap();
+    let who = c
+        .who_am_i(with_token(pb::WhoAmIRequest {}, admin))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(who.admin);
+
+    let nobody = idp().cognito.token(NOBODY);
+    // moto omits the groups claim for a user in no group.
+    assert_eq!(
+        ping(&mut c, nobody, "team-a").await.unwrap_err().code(),
+        Code::Unauthenticated
+    );
+
+    for (ns, name) in [
+        ("Team-A", "x"),
+        ("team-a", "bad_name"),
+        ("team-a", ""),
+        ("", "x"),
+    ] {
+        let err = c
+            .create_secret(with_token(
+                pb::CreateSecretRequest {
+                    metadata: meta(ns),
+                    name: name.into(),
+                    value: "v".into(),
+                },
+                alice,
+            ))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::InvalidArgument, "{ns}/{name}: {err:?}");
+    }
+    let err = c
+        .bind_secret(with_token(
+            pb::BindSecretRequest {
+                metadata: meta("team-a"),
+                name: "x".into(),
+                service_account_name: "App".into(),
+            },
+            alice,
+        ))
+        .await
+        .unwrap_err();
+    assert!(
+        err.message().contains("service account name 'App'"),
+        "{err:?}"
+    );
+
+    // Another namespace's secret is invisible: NOT_FOUND, not PERMISSION_DENIED.
+    c.create_secret(with_token(
+        pb::CreateSecretRequest {
+            metadata: meta("team-b"),
+            name: "b-only".into(),
+            value: "v".into(),
+        },
+        alice,
+    ))
+    .await
+    .unwrap();
+    let err = c
+        .get_secret(with_token(
+            pb::GetSecretRequest {
+                metadata: meta("team-a"),
+                name: "b-only".into(),
+                include_value: true,
+            },
+            alice,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::NotFound);
+    assert!(!err.message().contains("team-b"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn audit_records_say_who_did_what_and_never_hold_values_or_tokens() {
+    let server = Server::cognito().await;
+    let mut c = server.client().await;
+    let alice = idp().cognito.token(ALICE);
+    let value = "TOP-SECRET-VALUE-4711";
+    c.create_secret(with_token(
+        pb::CreateSecretRequest {
+            metadata: meta("team-a"),
+            name: "audited".into(),
+            value: value.into(),
+        },
+        alice,
+    ))
+    .await
+    .unwrap();
+    c.get_secret(with_token(
+        pb::GetSecretRequest {
+            metadata: meta("team-a"),
+            name: "audited".into(),
+            include_value: true,
+        },
+        alice,
+    ))
+    .await
+    .unwrap();
+    let _ = ping(&mut c, alice, "team-c").await;
+    let _ = ping(&mut c, "garbage", "team-a").await;
+
+    let raw = std::fs::read_to_string(&server.audit_log).unwrap();
+    assert!(!raw.contains(value), "a value leaked into the audit log");
+    assert!(!raw.contains(alice), "a token leaked into the audit log");
+    let records = server.audit();
+    let find = |rpc: &str, outcome: &str| {
+        records
+            .iter()
+            .find(|r| r["rpc"] == rpc && r["outcome"] == outcome)
+            .unwrap_or_else(|| panic!("no {rpc}/{outcome} record in {records:#?}"))
+    };
+    let create = find("CreateSecret", "OK");
+    assert_eq!(create["user"], ALICE);
+    assert_eq!(create["namespace"], "team-a");
+    assert_eq!(create["secret"], "audited");
+    assert_eq!(create["decision"], "allow");
+    assert_eq!(create["client"], "127.0.0.1");
+    assert!(create["subject"].as_str().is_some_and(|s| !s.is_empty()));
+    find("GetSecretValue", "OK");
+    let denied = find("Ping", "PERMISSION_DENIED");
+    assert_eq!(denied["decision"], "deny");
+    assert_eq!(denied["namespace"], "team-c");
+    assert_eq!(find("Ping", "UNAUTHENTICATED")["decision"], "deny");
+    server.stop().await;
+}
+
+/// A JWKS endpoint that counts its requests and can be switched off.
+struct CountingJwks {
+    addr: SocketAddr,
+    hits: Arc<AtomicUsize>,
+    up: Arc<AtomicBool>,
+}
+
+impl CountingJwks {
+    async fn start(body: String, up: bool) -> CountingJwks {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let hits = Arc::new(AtomicUsize::new(0));
+        let up = Arc::new(AtomicBool::new(up));
+        let (h, u) = (hits.clone(), up.clone());
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut sock, _)) = listener.accept().await else {
+                    return;
+                };
+                let (h, u, body) = (h.clone(), u.clone(), body.clone());
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 4096];
+                    let _ = sock.read(&mut buf).await;
+                    h.fetch_add(1, Ordering::SeqCst);
+                    let resp = if u.load(Ordering::SeqCst) {
+                        format!(
+                            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                            body.len()
+                        )
+                    } else {
+                        "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n".to_owned()
+                    };
+                    let _ = sock.write_all(resp.as_bytes()).await;
+                });
+            }
+        });
+        CountingJwks { addr, hits, up }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}/jwks.json", self.addr)
+    }
+}
+
+#[tokio::test]
+async fn a_flood_of_unknown_kids_fetches_the_jwks_at_most_once_per_interval() {
+    let jwks = CountingJwks::start(idp().jwks_body.clone(), true).await;
+    let server = Server::start(&jwks.url(), &[]).await;
+    let after_start = jwks.hits.load(Ordering::SeqCst);
+    assert_eq!(after_start, 1, "one fetch at startup");
+
+    let key = EncodingKey::from_rsa_pem(idp().cognito.private_key_pem.as_bytes()).unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..200 {
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some(format!("random-kid-{i}"));
+        let token = jsonwebtoken::encode(&header, &alice_claims(), &key).unwrap();
+        let mut c = server.client().await;
+        tasks.push(tokio::spawn(
+            async move { ping(&mut c, &token, "team-a").await },
+        ));
+    }
+    for t in tasks {
+        let err = t.await.unwrap().unwrap_err();
+        assert_eq!(err.code(), Code::Unauthenticated);
+        assert!(err.message().contains("does not publish"), "{err:?}");
+    }
+    let hits = jwks.hits.load(Ordering::SeqCst) - after_start;
+    assert!(
+        hits <= 1,
+        "200 unknown kids caused {hits} JWKS fetches; at most 1 per 10 s interval"
+    );
+
+    // The IdP going down does not hurt tokens signed with cached keys.
+    jwks.up.store(false, Ordering::SeqCst);
+    let mut c = server.client().await;
+    ping(&mut c, idp().cognito.token(ALICE), "team-a")
+        .await
+        .unwrap();
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn starts_while_the_idp_is_down_and_serves_once_keys_arrive() {
+    let jwks = CountingJwks::start(idp().jwks_body.clone(), false).await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = kiss_testkit::free_port().to_string();
+    let data = dir.path().to_str().unwrap().to_owned();
+    let config = Config::try_parse_args([
+        "kiss-server",
+        "--backend",
+        "local",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port,
+        "--jwks-url",
+        &jwks.url(),
+        "--namespaces-regex",
+        REGEX,
+        "--data-dir",
+        &data,
+    ])
+    .unwrap();
+    let (running, _) = server::launch(&config).await.unwrap();
+    let server = Server {
+        addr: running.addr,
+        running: Some(running),
+        audit_log: dir.path().join("none"),
+        _dir: dir,
+    };
+    assert_eq!(server.health().await, ServingStatus::NotServing);
+    let mut h = HealthClient::new(server.channel().await);
+    let live = h
+        .check(HealthCheckRequest {
+            service: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        live.status,
+        ServingStatus::Serving as i32,
+        "alive while waiting for keys"
+    );
+    let mut c = server.client().await;
+    let err = ping(&mut c, idp().cognito.token(ALICE), "team-a")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::Unauthenticated);
+    assert!(err.message().contains("not loaded"), "{err:?}");
+
+    jwks.up.store(true, Ordering::SeqCst);
+    server.wait_serving().await;
+    ping(&mut c, idp().cognito.token(ALICE), "team-a")
+        .await
+        .unwrap();
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn clients_built_from_the_go_contract_still_work() {
+    use kiss_proto::legacy::{self as v1, kiss_client::KissClient as V1Client};
+    let server = Server::cognito().await;
+    let mut c = V1Client::new(server.channel().await);
+    let t = idp().cognito.token(ALICE);
+    // The Go client sends the raw token.
+    fn raw<T>(msg: T, token: &str) -> Request<T> {
+        let mut r = Request::new(msg);
+        r.metadata_mut()
+            .insert("authorization", token.parse().unwrap());
+        r
+    }
+    let m = || {
+        Some(v1::ClientMeta {
+            namespace: "team-a".into(),
+        })
+    };
+    c.ping(raw(v1::PingRequest { metadata: m() }, t))
+        .await
+        .unwrap();
+    c.create_secret(raw(
+        v1::CreateSecretRequest {
+            metadata: m(),
+            name: "legacy".into(),
+            value: "v1".into(),
+        },
+        t,
+    ))
+    .await
+    .unwrap();
+    c.update_secret(raw(
+        v1::UpdateSecretRequest {
+            metadata: m(),
+            name: "legacy".into(),
+            value: "v2".into(),
+        },
+        t,
+    ))
+    .await
+    .unwrap();
+    let list = c
+        .list_secrets(raw(v1::ListSecretsRequest { metadata: m() }, t))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(list.secrets, ["legacy"]);
+    c.create_secret_iam_policy(raw(
+        v1::CreateSecretIamPolicyRequest {
+            metadata: m(),
+            name: "legacy".into(),
+        },
+        t,
+    ))
+    .await
+    .unwrap();
+    c.bind_secret(raw(
+        v1::BindSecretRequest {
+            metadata: m(),
+            name: "legacy".into(),
+            service_account_name: "app".into(),
+        },
+        t,
+    ))
+    .await
+    .unwrap();
+    // The Go client cannot ask to unbind: the policy stays while bound.
+    let err = c
+        .delete_secret_iam_policy(raw(
+            v1::DeleteSecretIamPolicyRequest {
+                metadata: m(),
+                name: "legacy".into(),
+            },
+            t,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::FailedPrecondition);
+    c.delete_secret(raw(
+        v1::DeleteSecretRequest {
+            metadata: m(),
+            name: "legacy".into(),
+        },
+        t,
+    ))
+    .await
+    .unwrap();
+    let list = c
+        .list_secrets(raw(v1::ListSecretsRequest { metadata: m() }, t))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(list.secrets.is_empty());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_binary_takes_go_style_flags_and_serves_health_without_a_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = kiss_testkit::free_port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kiss-server"))
+        .args([
+            &format!("-jwks-url={}", idp().cognito.jwks_url),
+            "-namespaces-regex",
+            REGEX,
+            "-host",
+            "127.0.0.1",
+            "-port",
+            &port.to_string(),
+            "--backend",
+            "local",
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+            "--log-format",
+            "json",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    kiss_testkit::wait_for_port(addr, Duration::from_secs(20));
+    let server = Server {
+        running: None,
+        addr,
+        audit_log: dir.path().join("none"),
+        _dir: tempfile::tempdir().unwrap(),
+    };
+    server.wait_serving().await;
+    let mut c = server.client().await;
+    ping(&mut c, idp().cognito.token(ALICE), "team-a")
+        .await
+        .unwrap();
+
+    // SIGTERM: a graceful stop with exit status 0, and audit lines in the log.
+    unsafe_kill_term(child.id());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+    let mut out = String::new();
+    std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut out).unwrap();
+    let audit: Vec<Value> = out
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["audit"] == true)
+        .collect();
+    assert!(
+        audit
+            .iter()
+            .any(|r| r["rpc"] == "Ping" && r["outcome"] == "OK"),
+        "{out}"
+    );
+    assert!(!out.contains(idp().cognito.token(ALICE)));
+}
+
+fn unsafe_kill_term(pid: u32) {
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
