@@ -1,1 +1,33 @@
-fn main() {}
+//! The per-request auth path with cached keys: verify the RS256 signature
+//! and registered claims, extract identifier and namespaces, authorize.
+//!
+//! Run: `cargo bench -p kiss-server --bench auth_path`
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use kiss_server::auth::{Authenticator, Jwks};
+use kiss_server::dev::{self, DevKey};
+
+fn auth_path(c: &mut Criterion) {
+    let key = DevKey::generate().expect("key generation");
+    let auth = Authenticator::new(dev::dev_auth_settings(), Jwks::fixed(key.key_set()));
+    let token = format!(
+        "Bearer {}",
+        key.mint("bench@kiss.dev", &["team-a", "team-b", "sandbox"], 3600)
+    );
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    c.bench_function("auth_path_rs256_cached_keys", |b| {
+        b.iter(|| {
+            let id = rt
+                .block_on(auth.authenticate(Some(black_box(token.as_str()))))
+                .expect("a valid token");
+            assert!(id.may_access(black_box("team-a")));
+        })
+    });
+}
+
+criterion_group!(benches, auth_path);
+criterion_main!(benches);

@@ -166,6 +166,25 @@ pub struct Config {
     #[arg(long, env = "KISS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 
+    /// Serve Prometheus metrics on this address (e.g. 0.0.0.0:9090), at /metrics.
+    /// Default: no metrics endpoint.
+    #[arg(long, env = "KISS_METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
+
+    /// Sustained requests per second allowed per identity (token bucket);
+    /// protects the account-wide Secrets Manager quotas. 0 disables the limit.
+    #[arg(long, env = "KISS_RATE_LIMIT_RPS", default_value_t = 10.0)]
+    pub rate_limit_rps: f64,
+
+    /// Requests one identity may make in a burst above the sustained rate.
+    #[arg(long, env = "KISS_RATE_LIMIT_BURST", default_value_t = 50)]
+    pub rate_limit_burst: u32,
+
+    /// Requests handled at once; more are refused with RESOURCE_EXHAUSTED
+    /// rather than queued.
+    #[arg(long, env = "KISS_MAX_CONCURRENT_REQUESTS", default_value_t = 512)]
+    pub max_concurrent_requests: usize,
+
     /// Seconds in-flight calls get to finish after SIGTERM/SIGINT.
     #[arg(long, env = "KISS_SHUTDOWN_GRACE", default_value_t = 20)]
     pub shutdown_grace: u64,

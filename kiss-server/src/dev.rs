@@ -72,6 +72,33 @@ fn fail(what: &str, e: impl std::fmt::Display) -> ServeError {
     ServeError::Config(format!("dev mode: {what}: {e}"))
 }
 
+/// A generated RS256 signing key, the key set that publishes it, and token
+/// minting: dev mode's stand-in for an identity provider (also used by
+/// benchmarks).
+pub struct DevKey {
+    key: EncodingKey,
+    jwks: JwkSet,
+}
+
+impl DevKey {
+    /// Generates a fresh 2048-bit RSA key.
+    pub fn generate() -> Result<DevKey, ServeError> {
+        let (key, jwks) = signing_key()?;
+        Ok(DevKey { key, jwks })
+    }
+
+    /// The JWKS that publishes the public half.
+    pub fn key_set(&self) -> &JwkSet {
+        &self.jwks
+    }
+
+    /// Signs an ID token like Cognito's; a negative `expires_in_secs` gives
+    /// an expired one.
+    pub fn mint(&self, identifier: &str, namespaces: &[&str], expires_in_secs: i64) -> String {
+        mint(&self.key, identifier, namespaces, expires_in_secs)
+    }
+}
+
 /// The dev signing key and the key set that publishes it.
 fn signing_key() -> Result<(EncodingKey, JwkSet), ServeError> {
     let pair = KeyPair::generate(KeySize::Rsa2048).map_err(|e| fail("cannot generate a key", e))?;
@@ -217,6 +244,8 @@ impl DevServer {
             trusted_proxies: Vec::new(),
             tls: None,
             shutdown_grace: Duration::from_secs(2),
+            limiter: crate::limits::RateLimiter::new(0.0, 1),
+            max_concurrent_requests: 512,
         };
         let listener = server::bind(opts.addr).await?;
         let running = server::start(parts, listener, ready).await?;

@@ -11,6 +11,8 @@ pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod dev;
+pub mod limits;
+pub mod metrics;
 pub mod server;
 pub mod service;
 pub mod store;

@@ -17,6 +17,7 @@ use crate::audit::Audit;
 use crate::auth::layer::{AuthLayer, AuthMode};
 use crate::auth::{self, AuthSettings, Authenticator, Jwks, NamespaceRule};
 use crate::config::{Backend, Config};
+use crate::limits::RateLimiter;
 use crate::service::KissService;
 use crate::store::SecretStore;
 use crate::store::local::LocalStore;
@@ -65,6 +66,10 @@ pub struct Parts {
     pub tls: Option<ServerTlsConfig>,
     /// How long in-flight calls get after shutdown is requested.
     pub shutdown_grace: Duration,
+    /// Per-identity rate limit.
+    pub limiter: RateLimiter,
+    /// Requests handled at once.
+    pub max_concurrent_requests: usize,
 }
 
 /// A server running in the background.
@@ -251,9 +256,19 @@ pub async fn start(
         .build_v1()
         .map_err(|e| ServeError::Config(format!("reflection: {e}")))?;
 
-    let kiss = KissServer::new(KissService::new(parts.store, parts.audit.clone()))
-        .max_decoding_message_size(MAX_REQUEST_BYTES);
-    let kiss = AuthLayer::new(parts.auth, parts.audit, parts.trusted_proxies).layer(kiss);
+    let kiss = KissServer::new(KissService::new(
+        parts.store,
+        parts.audit.clone(),
+        parts.limiter,
+    ))
+    .max_decoding_message_size(MAX_REQUEST_BYTES);
+    let kiss = AuthLayer::new(
+        parts.auth,
+        parts.audit,
+        parts.trusted_proxies,
+        parts.max_concurrent_requests,
+    )
+    .layer(kiss);
 
     // Room for headers past the token cap, so an oversized token gets our
     // explanation rather than a bare HTTP 431 from the transport.
@@ -321,9 +336,18 @@ pub async fn launch(config: &Config) -> Result<(Running, Arc<Jwks>), ServeError>
         trusted_proxies: config.trusted_proxies.clone(),
         tls,
         shutdown_grace: config.shutdown_grace(),
+        limiter: RateLimiter::new(config.rate_limit_rps, config.rate_limit_burst),
+        max_concurrent_requests: config.max_concurrent_requests,
     };
     let mut running = start(parts, listener, ready).await?;
     running.background.push(refresher);
+    if let Some(addr) = config.metrics_addr {
+        let (bound, task) = crate::metrics::serve(addr)
+            .await
+            .map_err(|source| ServeError::Bind { addr, source })?;
+        tracing::info!(addr = %bound, "metrics on /metrics");
+        running.background.push(task);
+    }
     tracing::info!(addr = %running.addr, backend = ?config.backend, "kiss-server listening");
     Ok((running, jwks))
 }

@@ -10,7 +10,9 @@ use tonic::{Code, Request, Response, Status};
 
 use crate::audit::{self, Audit, Decision, Record};
 use crate::auth::Identity;
-use crate::auth::layer::ClientAddr;
+use crate::auth::layer::{ClientAddr, RequestStart};
+use crate::limits::RateLimiter;
+use crate::metrics::metrics;
 use crate::store::{SecretRef, SecretStore, StoreError};
 
 /// Store calls never run longer than this, whatever the client's deadline.
@@ -20,18 +22,25 @@ pub const MAX_CALL_TIME: Duration = Duration::from_secs(30);
 pub struct KissService {
     store: Arc<dyn SecretStore>,
     audit: Arc<Audit>,
+    limiter: RateLimiter,
 }
 
 impl KissService {
-    /// A service over `store`, auditing to `audit`.
-    pub fn new(store: Arc<dyn SecretStore>, audit: Arc<Audit>) -> Self {
-        Self { store, audit }
+    /// A service over `store`, auditing to `audit`, limiting each identity
+    /// with `limiter`.
+    pub fn new(store: Arc<dyn SecretStore>, audit: Arc<Audit>, limiter: RateLimiter) -> Self {
+        Self {
+            store,
+            audit,
+            limiter,
+        }
     }
 }
 
 /// One request on its way through the handler.
 struct Call {
     rpc: &'static str,
+    started: std::time::Instant,
     identity: Identity,
     client: String,
     deadline: Duration,
@@ -56,8 +65,13 @@ impl Call {
             .and_then(|v| v.to_str().ok())
             .and_then(parse_grpc_timeout)
             .map_or(MAX_CALL_TIME, |d| d.min(MAX_CALL_TIME));
+        let started = req
+            .extensions()
+            .get::<RequestStart>()
+            .map_or_else(std::time::Instant::now, |s| s.0);
         Ok(Call {
             rpc,
+            started,
             identity,
             client,
             deadline,
@@ -182,12 +196,37 @@ impl KissService {
             })
     }
 
+    fn observe(&self, call: &Call, code: Code) {
+        let m = metrics();
+        m.requests
+            .with_label_values(&[call.rpc, audit::code_name(code)])
+            .inc();
+        m.latency
+            .with_label_values(&[call.rpc])
+            .observe(call.started.elapsed().as_secs_f64());
+    }
+
     /// Authorizes `call`, runs `op` under the deadline, audits the outcome.
     async fn run<T, F>(&self, call: Call, needs_namespace: bool, op: F) -> Result<T, Status>
     where
         F: Future<Output = Result<T, StoreError>>,
     {
-        if let Err((status, reason)) = call.authorize(needs_namespace) {
+        let refused = call.authorize(needs_namespace).err().or_else(|| {
+            let wait = self.limiter.check(&call.identity.user).err()?;
+            let mut status = Status::resource_exhausted(format!(
+                "too many requests from '{}'; retry in {:.1} s",
+                call.identity.user,
+                wait.as_secs_f64()
+            ));
+            if let Ok(v) = wait.as_millis().to_string().parse() {
+                status.metadata_mut().insert("retry-after-ms", v);
+            }
+            metrics().limited.with_label_values(&["rate"]).inc();
+            Some((status, "rate_limited"))
+        });
+        if let Some((status, reason)) = refused {
+            metrics().denials.with_label_values(&[reason]).inc();
+            self.observe(&call, status.code());
             self.record(&call, Decision::Deny, status.code(), Some(reason))?;
             return Err(status);
         }
@@ -210,6 +249,7 @@ impl KissService {
             ))),
         };
         let code = result.as_ref().map_or_else(Status::code, |_| Code::Ok);
+        self.observe(&call, code);
         self.record(&call, Decision::Allow, code, None)?;
         tracing::debug!(rpc = call.rpc, user = %call.identity.user, namespace = %call.namespace, outcome = audit::code_name(code), "handled");
         result

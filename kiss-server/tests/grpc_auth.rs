@@ -1064,3 +1064,77 @@ fn unsafe_kill_term(pid: u32) {
         .unwrap();
     assert!(status.success());
 }
+
+fn counter(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
+    text.lines()
+        .filter(|l| l.starts_with(name) && !l.starts_with('#'))
+        .filter(|l| {
+            labels
+                .iter()
+                .all(|(k, v)| l.contains(&format!("{k}=\"{v}\"")))
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+// The scrape is a blocking read: the server needs a thread of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_endpoint_counts_requests_failures_and_denials() {
+    let metrics_port = kiss_testkit::free_port();
+    let metrics_addr = format!("127.0.0.1:{metrics_port}");
+    let server = Server::start(&idp().cognito.jwks_url, &["--metrics-addr", &metrics_addr]).await;
+    let scrape = || kiss_testkit::http_get(metrics_addr.parse().unwrap(), "/metrics").unwrap();
+    let before = scrape();
+    let mut c = server.client().await;
+    let alice = idp().cognito.token(ALICE);
+    ping(&mut c, alice, "team-a").await.unwrap();
+    let _ = ping(&mut c, alice, "team-c").await;
+    let _ = ping(&mut c, "garbage", "team-a").await;
+    let after = scrape();
+    let moved = |name: &str, labels: &[(&str, &str)]| {
+        counter(&after, name, labels) > counter(&before, name, labels)
+    };
+    assert!(
+        moved("kiss_requests_total", &[("rpc", "Ping"), ("code", "OK")]),
+        "{after}"
+    );
+    assert!(moved(
+        "kiss_requests_total",
+        &[("rpc", "Ping"), ("code", "PERMISSION_DENIED")]
+    ));
+    assert!(moved(
+        "kiss_auth_failures_total",
+        &[("reason", "malformed")]
+    ));
+    assert!(moved(
+        "kiss_authorization_denials_total",
+        &[("reason", "namespace_not_granted")]
+    ));
+    assert!(moved(
+        "kiss_request_duration_seconds_count",
+        &[("rpc", "Ping")]
+    ));
+    assert!(counter(&after, "kiss_jwks_fetches_total", &[("outcome", "ok")]) >= 1.0);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_rate_limit_is_per_identity_and_says_when_to_retry() {
+    let server = Server::start(
+        &idp().cognito.jwks_url,
+        &["--rate-limit-rps", "0.5", "--rate-limit-burst", "2"],
+    )
+    .await;
+    let mut c = server.client().await;
+    let alice = idp().cognito.token(ALICE);
+    ping(&mut c, alice, "team-a").await.unwrap();
+    ping(&mut c, alice, "team-a").await.unwrap();
+    let err = ping(&mut c, alice, "team-a").await.unwrap_err();
+    assert_eq!(err.code(), Code::ResourceExhausted, "{err:?}");
+    assert!(err.message().contains("retry in"), "{err:?}");
+    assert!(err.metadata().get("retry-after-ms").is_some());
+    ping(&mut c, idp().cognito.token(ADMIN), "team-a")
+        .await
+        .unwrap();
+    server.stop().await;
+}

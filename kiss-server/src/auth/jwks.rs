@@ -237,11 +237,19 @@ impl Jwks {
         self.fetches.fetch_add(1, Ordering::Relaxed);
         match fetch(client, url).await {
             Ok(set) => {
+                crate::metrics::metrics()
+                    .jwks_fetches
+                    .with_label_values(&["ok"])
+                    .inc();
                 tracing::info!(keys = set.all.len(), %url, "JWKS fetched");
                 self.install(set);
                 Ok(())
             }
             Err(e) => {
+                crate::metrics::metrics()
+                    .jwks_fetches
+                    .with_label_values(&["error"])
+                    .inc();
                 tracing::warn!(error = %e, "JWKS fetch failed; keeping the last good keys");
                 Err(e)
             }

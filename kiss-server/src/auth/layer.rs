@@ -14,6 +14,10 @@ use tower::{Layer, Service};
 use super::{Authenticator, Identity};
 use crate::audit::{self, Audit, Decision, Record};
 
+/// When the request arrived, for the latency metric.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestStart(pub std::time::Instant);
+
 /// The caller's address as audit records show it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientAddr(pub String);
@@ -35,15 +39,26 @@ pub struct AuthLayer {
     mode: AuthMode,
     audit: Arc<Audit>,
     trusted_proxies: Arc<[IpAddr]>,
+    in_flight: Arc<tokio::sync::Semaphore>,
+    max_in_flight: usize,
 }
 
 impl AuthLayer {
-    /// A layer with the given mode, audit sink and trusted proxies.
-    pub fn new(mode: AuthMode, audit: Arc<Audit>, trusted_proxies: Vec<IpAddr>) -> Self {
+    /// A layer with the given mode, audit sink, trusted proxies, and cap on
+    /// requests handled at once.
+    pub fn new(
+        mode: AuthMode,
+        audit: Arc<Audit>,
+        trusted_proxies: Vec<IpAddr>,
+        max_in_flight: usize,
+    ) -> Self {
+        let max_in_flight = max_in_flight.max(1);
         Self {
             mode,
             audit,
             trusted_proxies: trusted_proxies.into(),
+            in_flight: Arc::new(tokio::sync::Semaphore::new(max_in_flight)),
+            max_in_flight,
         }
     }
 }
@@ -104,6 +119,27 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let layer = self.layer.clone();
         Box::pin(async move {
+            let started = std::time::Instant::now();
+            let rpc = req
+                .uri()
+                .path()
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            // Refuse rather than queue: a queue would only turn overload into timeouts.
+            let Ok(_permit) = layer.in_flight.clone().try_acquire_owned() else {
+                let m = crate::metrics::metrics();
+                m.limited.with_label_values(&["concurrency"]).inc();
+                m.requests
+                    .with_label_values(&[&rpc, "RESOURCE_EXHAUSTED"])
+                    .inc();
+                let status = tonic::Status::resource_exhausted(format!(
+                    "kiss-server is handling its maximum of {} requests; retry in a moment",
+                    layer.max_in_flight
+                ));
+                return Ok(status.into_http());
+            };
             let headers = req.headers();
             let client = audit::client_address(
                 peer_addr(&req),
@@ -122,10 +158,19 @@ where
                 Ok(identity) => {
                     req.extensions_mut().insert(identity);
                     req.extensions_mut().insert(ClientAddr(client));
+                    req.extensions_mut().insert(RequestStart(started));
                     inner.call(req).await
                 }
                 Err(err) => {
-                    let rpc = req.uri().path().rsplit('/').next().unwrap_or_default();
+                    let rpc = rpc.as_str();
+                    let m = crate::metrics::metrics();
+                    m.auth_failures.with_label_values(&[err.reason()]).inc();
+                    m.requests
+                        .with_label_values(&[rpc, "UNAUTHENTICATED"])
+                        .inc();
+                    m.latency
+                        .with_label_values(&[rpc])
+                        .observe(started.elapsed().as_secs_f64());
                     tracing::info!(rpc, %client, reason = err.reason(), "token refused");
                     let written = layer.audit.write(&Record {
                         time: audit::now_rfc3339(),

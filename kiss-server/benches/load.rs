@@ -1,0 +1,148 @@
+//! Load run: authenticated Ping over loopback with many calls in flight,
+//! against the same server with the auth layer switched off, in one run.
+//!
+//! Run: `cargo bench -p kiss-server --bench load`
+//! Knobs (environment): KISS_LOAD_CONCURRENCY (default 64),
+//! KISS_LOAD_SECONDS per phase (default 5), KISS_LOAD_CONNECTIONS (default 4).
+//! Traffic goes to 127.0.0.1 only and stops by itself.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use kiss_proto::pb::{self, kiss_client::KissClient};
+use kiss_server::audit::Audit;
+use kiss_server::auth::layer::AuthMode;
+use kiss_server::auth::{Authenticator, Identity, Jwks};
+use kiss_server::dev::{self, DevKey};
+use kiss_server::server::{self, Parts};
+use kiss_server::store::Naming;
+use kiss_server::store::local::LocalStore;
+use tonic::transport::Channel;
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+async fn serve(mode: AuthMode, dir: &std::path::Path) -> server::Running {
+    let store = LocalStore::open(dir, Naming::default(), 7).expect("store");
+    let parts = Parts {
+        store: Arc::new(store),
+        auth: mode,
+        // Audit records go to the log, which has no subscriber here: the
+        // cost of building them is measured, not the cost of a terminal.
+        audit: Arc::new(Audit::to_log()),
+        trusted_proxies: Vec::new(),
+        tls: None,
+        shutdown_grace: Duration::from_secs(1),
+        limiter: kiss_server::limits::RateLimiter::new(0.0, 1),
+        max_concurrent_requests: 4096,
+    };
+    let listener = server::bind("127.0.0.1:0".parse().unwrap())
+        .await
+        .expect("bind");
+    // Keys are fixed, so the server is ready at once.
+    let (_, ready) = tokio::sync::watch::channel(true);
+    server::start(parts, listener, ready).await.expect("start")
+}
+
+async fn drive(
+    addr: std::net::SocketAddr,
+    token: Arc<str>,
+    concurrency: u64,
+    connections: u64,
+    secs: u64,
+) -> (u64, u64) {
+    let mut channels = Vec::new();
+    for _ in 0..connections {
+        channels.push(
+            Channel::from_shared(format!("http://{addr}"))
+                .unwrap()
+                .connect()
+                .await
+                .expect("connect"),
+        );
+    }
+    let ok = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let mut tasks = Vec::new();
+    for i in 0..concurrency {
+        let mut client = KissClient::new(channels[(i % connections) as usize].clone());
+        let (ok, failed, token) = (ok.clone(), failed.clone(), token.clone());
+        tasks.push(tokio::spawn(async move {
+            while Instant::now() < deadline {
+                let mut req = tonic::Request::new(pb::PingRequest {
+                    metadata: Some(pb::ClientMeta {
+                        namespace: "team-a".into(),
+                    }),
+                });
+                req.metadata_mut()
+                    .insert("authorization", token.parse().unwrap());
+                match client.ping(req).await {
+                    Ok(_) => ok.fetch_add(1, Ordering::Relaxed),
+                    Err(_) => failed.fetch_add(1, Ordering::Relaxed),
+                };
+            }
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+    (ok.load(Ordering::Relaxed), failed.load(Ordering::Relaxed))
+}
+
+#[tokio::main]
+async fn main() {
+    // `cargo test --benches` runs bench targets with no `--bench`: skip.
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let concurrency = env_or("KISS_LOAD_CONCURRENCY", 64);
+    let secs = env_or("KISS_LOAD_SECONDS", 5);
+    let connections = env_or("KISS_LOAD_CONNECTIONS", 4).max(1);
+    let key = DevKey::generate().expect("key");
+    let token: Arc<str> = format!("Bearer {}", key.mint("load@kiss.dev", &["team-a"], 3600)).into();
+    let dir = tempfile::tempdir().expect("tempdir");
+
+    let auth = Authenticator::new(dev::dev_auth_settings(), Jwks::fixed(key.key_set()));
+    let with_auth = serve(AuthMode::Verify(Arc::new(auth)), &dir.path().join("a")).await;
+    let identity = Identity {
+        user: "load@kiss.dev".into(),
+        subject: "load".into(),
+        namespaces: ["team-a".to_owned()].into(),
+        admin: false,
+        expires_at: None,
+        issuer: dev::ISSUER.into(),
+    };
+    let without = serve(AuthMode::Fixed(Arc::new(identity)), &dir.path().join("b")).await;
+
+    // Warm up both, then measure each for the same time.
+    drive(with_auth.addr, token.clone(), concurrency, connections, 1).await;
+    drive(without.addr, token.clone(), concurrency, connections, 1).await;
+    let (a_ok, a_err) = drive(
+        with_auth.addr,
+        token.clone(),
+        concurrency,
+        connections,
+        secs,
+    )
+    .await;
+    let (n_ok, n_err) = drive(without.addr, token.clone(), concurrency, connections, secs).await;
+    let a_rate = a_ok as f64 / secs as f64;
+    let n_rate = n_ok as f64 / secs as f64;
+    println!(
+        "load: Ping over loopback, {concurrency} calls in flight on {connections} connections, {secs} s per phase"
+    );
+    println!("  with auth    : {a_rate:>10.0} req/s ({a_ok} ok, {a_err} failed)");
+    println!("  auth disabled: {n_rate:>10.0} req/s ({n_ok} ok, {n_err} failed)");
+    println!(
+        "  ratio        : {:.1}% of unauthenticated throughput",
+        100.0 * a_rate / n_rate.max(1.0)
+    );
+    let _ = with_auth.shutdown().await;
+    let _ = without.shutdown().await;
+}
