@@ -62,6 +62,10 @@ async fn event_loop(term: &mut terminal::Terminal, settings: Settings) -> anyhow
         },
     };
     term.inner().draw(|f| view::draw(f, &app.state))?;
+    // Lets the end-to-end test prove that a panic gives the terminal back.
+    if std::env::var_os("KISS_TUI_PANIC_AFTER_FIRST_FRAME").is_some() {
+        panic!("deliberate panic after the first frame (KISS_TUI_PANIC_AFTER_FIRST_FRAME)");
+    }
     for e in effects {
         runner.run(e, term).await;
     }

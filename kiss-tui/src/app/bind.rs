@@ -117,6 +117,7 @@ impl App {
                             Purpose::CreatePolicy {
                                 name: name.clone(),
                                 then_bind: Some(sa),
+                                after_create: false,
                             },
                             Call::CreatePolicy { namespace, name },
                         )

@@ -111,13 +111,21 @@ impl App {
                         Purpose::CreatePolicy {
                             name: name.clone(),
                             then_bind: None,
+                            after_create: true,
                         },
                         Call::CreatePolicy { namespace, name },
                     ));
                 }
                 effects
             }
-            (Purpose::CreatePolicy { name, then_bind }, Reply::PolicyCreated) => {
+            (
+                Purpose::CreatePolicy {
+                    name,
+                    then_bind,
+                    after_create,
+                },
+                Reply::PolicyCreated,
+            ) => {
                 if let Some(d) = self.state.secrets.details.get_mut(&name) {
                     d.has_read_policy = true;
                 }
@@ -134,9 +142,11 @@ impl App {
                         )]
                     }
                     None => {
-                        self.info(format!(
-                            "Created the read policy of '{name}'. Bind a service account with b."
-                        ));
+                        self.info(if after_create {
+                            format!("Created '{name}' and its read policy. Bind a service account with b.")
+                        } else {
+                            format!("Created the read policy of '{name}'. Bind a service account with b.")
+                        });
                         vec![self.details_call(name)]
                     }
                 }
@@ -329,7 +339,9 @@ impl App {
                 }
                 return effects;
             }
-            Purpose::CreatePolicy { name, then_bind } => {
+            Purpose::CreatePolicy {
+                name, then_bind, ..
+            } => {
                 let text = format!("Could not create the read policy of '{name}': {msg}");
                 match &mut self.state.dialog {
                     Some(Dialog::Bind(b)) if b.name == name && then_bind.is_some() => {

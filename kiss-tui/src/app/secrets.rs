@@ -160,6 +160,7 @@ impl App {
                     Purpose::CreatePolicy {
                         name: name.clone(),
                         then_bind: None,
+                        after_create: false,
                     },
                     Call::CreatePolicy { namespace, name },
                 )]

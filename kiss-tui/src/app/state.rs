@@ -435,6 +435,8 @@ pub enum Purpose {
         name: String,
         /// Bind this service account afterwards.
         then_bind: Option<String>,
+        /// The secret was just created with the policy box ticked.
+        after_create: bool,
     },
     /// Saving a new value.
     Update(String),
