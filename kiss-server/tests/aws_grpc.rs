@@ -459,7 +459,7 @@ async fn every_rpc_through_grpc_with_the_aws_state_checked() {
     c.bind_secret(bind("web")).await.unwrap();
     assert_eq!(
         stack.attached("k8s-sa_apps_web").await,
-        [policy_arn.clone()]
+        vec![policy_arn.clone()]
     );
     let (status, message) = code(c.bind_secret(bind("ghost")).await);
     assert_eq!(status, Code::NotFound);
