@@ -197,6 +197,11 @@ impl Jwks {
         self.ready.subscribe()
     }
 
+    /// Changes whenever a new key set is installed.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
     /// How many fetches were attempted (for metrics and tests).
     pub fn fetch_count(&self) -> u64 {
         self.fetches.load(Ordering::Relaxed)

@@ -2,6 +2,7 @@
 //! registered claims, the configured required claims, then the identifier
 //! and namespaces.
 
+pub mod cache;
 pub mod claims;
 pub mod jwks;
 pub mod layer;
@@ -191,6 +192,7 @@ pub struct Authenticator {
     validation: Validation,
     jwks: Arc<Jwks>,
     allowed_names: String,
+    verified: cache::VerifiedCache,
 }
 
 impl Authenticator {
@@ -226,6 +228,7 @@ impl Authenticator {
             validation,
             jwks,
             allowed_names,
+            verified: cache::VerifiedCache::default(),
         }
     }
 
@@ -247,6 +250,27 @@ impl Authenticator {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(AuthError::TooLarge(token.len()));
         }
+        let digest = cache::digest(token);
+        let now = jsonwebtoken::get_current_timestamp() as i64;
+        let generation = self.jwks.generation();
+        if let Some(identity) = self.verified.get(&digest, now, generation) {
+            return Ok(identity);
+        }
+        let identity = self.verify(token).await?;
+        if let Some(exp) = identity.expires_at {
+            let leeway = i64::try_from(self.settings.leeway).unwrap_or(0);
+            self.verified.insert(
+                digest,
+                identity.clone(),
+                exp.saturating_add(leeway),
+                generation,
+            );
+        }
+        Ok(identity)
+    }
+
+    /// The full check: header, key, signature, registered and required claims.
+    async fn verify(&self, token: &str) -> Result<Identity, AuthError> {
         let header = raw_header(token)?;
         let alg_name = header.alg.unwrap_or_default();
         let alg = Algorithm::from_str(&alg_name)
