@@ -133,14 +133,13 @@ pub fn client_address(
     let Some(peer) = peer else {
         return "unknown".into();
     };
-    if trusted.contains(&peer.ip()) {
-        if let Some(first) = forwarded_for
+    if trusted.contains(&peer.ip())
+        && let Some(first) = forwarded_for
             .and_then(|h| h.split(',').next())
             .map(str::trim)
             .filter(|s| s.parse::<IpAddr>().is_ok())
-        {
-            return first.to_owned();
-        }
+    {
+        return first.to_owned();
     }
     peer.ip().to_string()
 }

@@ -235,7 +235,9 @@ impl Jwks {
             return Ok(());
         }
         let due = last.is_none_or(|t| t.elapsed() >= self.min_interval);
-        if !due && !(scheduled && !*self.ready.borrow()) {
+        // Until the first keys arrive, the startup loop sets its own pace.
+        let starting = scheduled && !*self.ready.borrow();
+        if !due && !starting {
             return Ok(());
         }
         *last = Some(Instant::now());

@@ -376,13 +376,13 @@ impl SecretStore for LocalStore {
         naming::check_value(value)?;
         self.modify(|data| {
             let (aws_name, rec) = self.owned_live(data, secret)?;
-            if let Some(expected) = expected_version.filter(|v| !v.is_empty()) {
-                if rec.version_id != expected {
-                    return Err(StoreError::VersionConflict {
-                        name: secret.name.clone(),
-                        expected: expected.to_owned(),
-                    });
-                }
+            if let Some(expected) = expected_version.filter(|v| !v.is_empty())
+                && rec.version_id != expected
+            {
+                return Err(StoreError::VersionConflict {
+                    name: secret.name.clone(),
+                    expected: expected.to_owned(),
+                });
             }
             let version = new_version();
             if let Some(rec) = data.secrets.get_mut(&aws_name) {
