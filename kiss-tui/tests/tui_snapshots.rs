@@ -16,6 +16,22 @@ use ratatui::buffer::Buffer;
 
 const SIZES: [(u16, u16); 2] = [(100, 30), (60, 20)];
 
+/// The screens written to `assets/tui-<name>.svg` for the README and docs.
+const SCREENSHOTS: &[&str] = &[
+    "tokens",
+    "namespaces",
+    "secrets",
+    "secrets_revealed",
+    "create",
+    "update_conflict",
+    "delete",
+    "bind",
+    "copy",
+    "deleted",
+    "help",
+    "auth_problem",
+];
+
 fn render(d: &Driver) -> Terminal<TestBackend> {
     let (w, h) = d.app.state.size;
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
@@ -31,10 +47,13 @@ fn check(name: &str, build: impl Fn((u16, u16)) -> Driver) {
         let buf = t.backend().buffer();
         frame_is_intact(name, buf);
         insta::assert_snapshot!(format!("{name}_{}x{}", size.0, size.1), t.backend());
-        if size == (100, 30) && std::env::var_os("KISS_WRITE_ASSETS").is_some() {
+        if size == (100, 30)
+            && SCREENSHOTS.contains(&name)
+            && std::env::var_os("KISS_WRITE_ASSETS").is_some()
+        {
             let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets");
             std::fs::create_dir_all(&dir).unwrap();
-            std::fs::write(dir.join(format!("{name}.svg")), svg::render(buf)).unwrap();
+            std::fs::write(dir.join(format!("tui-{name}.svg")), svg::render(buf)).unwrap();
         }
     }
 }
@@ -381,8 +400,8 @@ mod svg {
     use ratatui::buffer::Buffer;
     use ratatui::style::{Color, Modifier};
 
-    const CW: f32 = 8.4;
-    const CH: f32 = 18.0;
+    const CW: f32 = 9.03;
+    const CH: f32 = 17.5;
     const BG: &str = "#1a1b26";
     const FG: &str = "#c0caf5";
 
@@ -421,7 +440,7 @@ mod svg {
         let mut out = format!(
             r#"<svg xmlns="http://www.w3.org/2000/svg" width="{}" height="{}" viewBox="0 0 {} {}">
 <rect width="100%" height="100%" rx="6" fill="{BG}"/>
-<g font-family="'JetBrains Mono','DejaVu Sans Mono',Menlo,Consolas,monospace" font-size="14">
+<g font-family="'JetBrains Mono','DejaVu Sans Mono',Menlo,Consolas,monospace" font-size="15">
 "#,
             w as f32 * CW + 16.0,
             h as f32 * CH + 16.0,
@@ -433,11 +452,14 @@ mod svg {
             while x < w {
                 let cell = &buf[(x, y)];
                 let reversed = cell.modifier.contains(Modifier::REVERSED);
-                let (fg, bg) = if reversed {
+                let (mut fg, bg) = if reversed {
                     (hex(cell.bg, BG), hex(cell.fg, FG))
                 } else {
                     (hex(cell.fg, FG), hex(cell.bg, BG))
                 };
+                if cell.modifier.contains(Modifier::DIM) {
+                    fg = "#414868".into();
+                }
                 let bold = cell.modifier.contains(Modifier::BOLD);
                 // A run of cells with the same look.
                 let start = x;
@@ -462,7 +484,7 @@ mod svg {
                 if !text.trim().is_empty() {
                     out.push_str(&format!(
                         r#"<text x="{px:.1}" y="{:.1}" fill="{fg}" xml:space="preserve" textLength="{:.1}" lengthAdjust="spacingAndGlyphs"{}>{}</text>"#,
-                        py + 13.5,
+                        py + 13.2,
                         (x - start) as f32 * CW,
                         if bold { r#" font-weight="bold""# } else { "" },
                         esc(&text)

@@ -171,7 +171,13 @@ impl App {
                 }
             },
             EditorFocus::Value => {
-                ed.value.input(key);
+                // Ctrl-Z is what most people try first; the text area knows
+                // undo as Ctrl-U (and redo as Ctrl-R).
+                if ctrl && key.code == KeyCode::Char('z') {
+                    ed.value.undo();
+                } else {
+                    ed.value.input(key);
+                }
             }
             EditorFocus::Policy => match key.code {
                 KeyCode::Char(' ' | 'x') | KeyCode::Enter => ed.with_policy = !ed.with_policy,

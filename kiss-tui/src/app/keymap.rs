@@ -97,7 +97,8 @@ const EDITOR: &[KeyHelp] = &[
     k("Tab/Shift-Tab", "next field", true),
     k("Enter", "new line", true),
     k("Space", "toggle checkbox", false),
-    k("Ctrl-Z/Ctrl-Y", "undo/redo", false),
+    k("Ctrl-Z/Ctrl-U", "undo", false),
+    k("Ctrl-R", "redo", false),
     k("Esc", "cancel", true),
 ];
 

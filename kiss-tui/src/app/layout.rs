@@ -130,7 +130,7 @@ pub fn editor_parts(inner: Rect, has_name: bool, msg_h: u16) -> [Rect; 5] {
 
 /// The bindings dialog.
 pub fn bind(area: Rect) -> Rect {
-    centered(area, 64, 18)
+    centered(area, 72, 18)
 }
 
 /// Rows of the bindings list in the bindings dialog.

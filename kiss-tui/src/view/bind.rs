@@ -17,9 +17,16 @@ pub fn draw(f: &mut Frame, body: Rect, s: &State, b: &BindDialog) {
         format!(" Bindings of {} ", b.name),
         theme::border_focus(),
     );
+    // The rule a refused name breaks is read whole: give it the lines it needs.
+    let input_msg_h = match &b.input_error {
+        Some(e) => {
+            ((e.chars().count() + 2).div_ceil(usize::from(inner.width.max(1)))).clamp(1, 3) as u16
+        }
+        None => 1,
+    };
     let [input_area, input_msg, list_area, msg_area] = Layout::vertical([
         Constraint::Length(3),
-        Constraint::Length(2),
+        Constraint::Length(input_msg_h),
         Constraint::Min(2),
         Constraint::Length(2),
     ])

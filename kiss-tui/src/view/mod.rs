@@ -35,6 +35,9 @@ pub fn draw(f: &mut Frame, state: &State) {
         Screen::Namespaces => namespaces::draw(f, bands.body, state),
         Screen::Secrets => {
             secrets::draw(f, bands.body, state);
+            if state.dialog.is_some() {
+                dim(f, bands.body);
+            }
             match &state.dialog {
                 Some(Dialog::Editor(ed)) => editor::draw(f, bands.body, state, ed),
                 Some(Dialog::Delete(d)) => delete::draw(f, bands.body, state, d),
@@ -46,11 +49,21 @@ pub fn draw(f: &mut Frame, state: &State) {
         Screen::Deleted => deleted::draw(f, bands.body, state),
     }
     if let Some(msg) = &state.auth_problem {
+        dim(f, bands.body);
         auth::draw(f, bands.body, state, msg);
     }
     if let Some(scroll) = state.help {
+        dim(f, bands.body);
         help::draw(f, bands.body, scroll, state.context_below_help());
     }
     status::message_line(f, bands.message, state);
     status::footer(f, bands.footer, state);
+}
+
+/// Dims what is under a dialog, so the dialog is what the eye finds.
+fn dim(f: &mut Frame, area: ratatui::layout::Rect) {
+    f.buffer_mut().set_style(
+        area,
+        ratatui::style::Style::new().add_modifier(ratatui::style::Modifier::DIM),
+    );
 }
