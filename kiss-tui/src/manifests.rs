@@ -11,7 +11,8 @@
 /// Secret of the same name, under the key `value`.
 pub fn external_secret(namespace: &str, name: &str, aws_name: &str) -> String {
     format!(
-        r#"apiVersion: external-secrets.io/v1beta1
+        r#"# Newer external-secrets releases serve this as external-secrets.io/v1 (same fields).
+apiVersion: external-secrets.io/v1beta1
 kind: ExternalSecret
 metadata:
   name: {name}
@@ -45,6 +46,8 @@ metadata:
   namespace: {namespace}
 spec:
   backendType: secretsManager
+  # region: eu-west-1        # if the operator's default region differs
+  # roleArn: arn:aws:iam::123456789012:role/...   # if the operator assumes a role
   data:
     - key: "{aws_name}"
       name: value
@@ -65,6 +68,7 @@ metadata:
 spec:
   provider: aws
   parameters:
+    # region: eu-west-1      # if the secret is not in the cluster's region
     # The pod's ServiceAccount must be bound to this secret (kiss bind).
     objects: |
       - objectName: "{aws_name}"
