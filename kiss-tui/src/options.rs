@@ -27,6 +27,9 @@ const VALUE_FLAGS: &[&str] = &[
     "output",
 ];
 
+/// The help heading of the flags every verb accepts.
+const COMMON: &str = "Common options (before or after the verb)";
+
 /// kiss: manage your namespace's AWS Secrets Manager secrets with your kubectl login.
 #[derive(Debug, Parser)]
 #[command(
@@ -47,7 +50,7 @@ pub struct Options {
     /// Flags shared by the app and every verb.
     #[command(
         flatten,
-        next_help_heading = "Common options (before or after the verb)"
+        next_help_heading = COMMON
     )]
     pub common: CommonFlags,
 
@@ -64,43 +67,43 @@ pub struct Options {
 #[derive(Debug, Default, Clone, Args)]
 pub struct CommonFlags {
     /// The Kubernetes namespace to act on (required by verbs, unless the config file sets one).
-    #[arg(long, global = true, help_heading = "Common options (before or after the verb)", value_name = "NAMESPACE")]
+    #[arg(long, global = true, help_heading = COMMON, value_name = "NAMESPACE")]
     pub namespace: Option<String>,
 
     /// host:port of kiss-server [default: localhost:10000, or server_addr from the config file].
-    #[arg(long, global = true, help_heading = "Common options (before or after the verb)", value_name = "HOST:PORT")]
+    #[arg(long, global = true, help_heading = COMMON, value_name = "HOST:PORT")]
     pub server_addr: Option<String>,
 
     /// Use TLS with the system's roots; -secure=false for a plaintext server [default: true].
-    #[arg(long, global = true, help_heading = "Common options (before or after the verb)", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_go_bool, value_name = "BOOL", hide_possible_values = true)]
+    #[arg(long, global = true, help_heading = COMMON, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_go_bool, value_name = "BOOL", hide_possible_values = true)]
     pub secure: Option<bool>,
 
     /// Deadline of each call, in Go's syntax: 10s, 1m30s, 500ms [default: 10s].
-    #[arg(long, global = true, help_heading = "Common options (before or after the verb)", value_parser = parse_go_duration, value_name = "DURATION")]
+    #[arg(long, global = true, help_heading = COMMON, value_parser = parse_go_duration, value_name = "DURATION")]
     pub timeout: Option<Duration>,
 
     /// The token file to use: kubelogin's JSON or a raw JWT [default: the first usable file in ~/.kube/cache/oidc-login].
-    #[arg(long, global = true, help_heading = "Common options (before or after the verb)", value_name = "FILE")]
+    #[arg(long, global = true, help_heading = COMMON, value_name = "FILE")]
     pub token_path: Option<PathBuf>,
 
     /// Choose the token from a numbered list of the files in the token directory.
-    #[arg(long, global = true, help_heading = "Common options (before or after the verb)", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_go_bool, value_name = "BOOL", hide_possible_values = true)]
+    #[arg(long, global = true, help_heading = COMMON, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_go_bool, value_name = "BOOL", hide_possible_values = true)]
     pub interactive: Option<bool>,
 
     /// Print what is being done (server, TLS, token file, calls) on stderr. Never a token or a value.
-    #[arg(long, global = true, help_heading = "Common options (before or after the verb)", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_go_bool, value_name = "BOOL", hide_possible_values = true)]
+    #[arg(long, global = true, help_heading = COMMON, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_go_bool, value_name = "BOOL", hide_possible_values = true)]
     pub debug: Option<bool>,
 
     /// Where token files are looked for [default: ~/.kube/cache/oidc-login].
-    #[arg(long, global = true, help_heading = "Common options (before or after the verb)", value_name = "DIR")]
+    #[arg(long, global = true, help_heading = COMMON, value_name = "DIR")]
     pub token_dir: Option<PathBuf>,
 
     /// A PEM CA bundle to trust instead of the system's roots.
-    #[arg(long, global = true, help_heading = "Common options (before or after the verb)", value_name = "FILE")]
+    #[arg(long, global = true, help_heading = COMMON, value_name = "FILE")]
     pub ca_file: Option<PathBuf>,
 
     /// The config file [default: $KISS_CONFIG, else ~/.config/kiss/config.toml].
-    #[arg(long, global = true, help_heading = "Common options (before or after the verb)", value_name = "FILE")]
+    #[arg(long, global = true, help_heading = COMMON, value_name = "FILE")]
     pub config: Option<PathBuf>,
 }
 
