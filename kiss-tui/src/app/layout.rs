@@ -110,14 +110,13 @@ pub fn editor(area: Rect) -> Rect {
     centered(area, 90, 26)
 }
 
-/// The parts of the editor dialog's inside: name line, name message, value
-/// box, checkbox line, message lines (`msg_h` of them). The name parts are
-/// empty when `has_name` is false.
-pub fn editor_parts(inner: Rect, has_name: bool, msg_h: u16) -> [Rect; 5] {
+/// The parts of the editor dialog's inside: name line, name message
+/// (`name_msg_h` lines), value box, checkbox line, message lines (`msg_h`).
+/// The name parts are empty when `has_name` is false.
+pub fn editor_parts(inner: Rect, has_name: bool, name_msg_h: u16, msg_h: u16) -> [Rect; 5] {
     let name_h = if has_name { 1 } else { 0 };
     let policy_h = if has_name { 1 } else { 0 };
-    // The name's message may need two lines (the rule it breaks).
-    let name_msg_h = if has_name { 2 } else { 0 };
+    let name_msg_h = if has_name { name_msg_h } else { 0 };
     Layout::vertical([
         Constraint::Length(name_h),
         Constraint::Length(name_msg_h),

@@ -41,8 +41,16 @@ pub fn draw(f: &mut Frame, body: Rect, s: &State, ed: &Editor) {
             (line.width().div_ceil(w) + 1).clamp(1, 4) as u16
         }
     };
+    // The rule a refused name breaks is read whole, too.
+    let name_msg_h = match &ed.name_error {
+        Some(e) if !ed.name_text().is_empty() => {
+            let w = usize::from(inner.width.saturating_sub(LABEL_W).max(1));
+            ((e.chars().count() + 2) * 11 / 10).div_ceil(w).clamp(1, 3) as u16
+        }
+        _ => 1,
+    };
     let [name_row, name_msg, value_area, policy_row, msg_area] =
-        layout::editor_parts(inner, create, msg_h);
+        layout::editor_parts(inner, create, name_msg_h, msg_h);
 
     if create {
         let focused = ed.focus == EditorFocus::Name;
