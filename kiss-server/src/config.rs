@@ -166,6 +166,15 @@ pub struct Config {
     #[arg(long, env = "KISS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 
+    /// Export a trace span per call over OTLP/gRPC to this collector
+    /// (e.g. http://otel-collector.monitoring:4317). Default: no export.
+    #[arg(long, env = "KISS_OTLP_ENDPOINT", value_name = "URL", value_parser = crate::telemetry::parse_endpoint)]
+    pub otlp_endpoint: Option<String>,
+
+    /// The service.name the exported spans carry.
+    #[arg(long, env = "KISS_OTLP_SERVICE_NAME", value_name = "NAME", default_value = "kiss-server")]
+    pub otlp_service_name: String,
+
     /// Serve Prometheus metrics on this address (e.g. 0.0.0.0:9090), at /metrics.
     /// Default: no metrics endpoint.
     #[arg(long, env = "KISS_METRICS_ADDR")]

@@ -16,5 +16,6 @@ pub mod metrics;
 pub mod server;
 pub mod service;
 pub mod store;
+pub mod telemetry;
 
 pub use server::ServeError;

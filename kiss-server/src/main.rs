@@ -4,21 +4,39 @@ use std::process::ExitCode;
 
 use kiss_server::config::{Config, LogFormat};
 use kiss_server::dev::{DevOptions, DevServer};
-use tracing_subscriber::EnvFilter;
+use kiss_server::telemetry::{self, Telemetry, TelemetryError};
+use tracing_subscriber::filter::FilterExt;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
 
-fn init_logging(format: LogFormat) {
+/// Logs to stdout and, with --otlp-endpoint (but not --check-config), exports
+/// the call spans; the returned handle flushes them on exit.
+fn init_logging(config: &Config) -> Result<Option<Telemetry>, TelemetryError> {
+    let endpoint = config.otlp_endpoint.as_deref().filter(|e| !e.is_empty());
+    telemetry::check(endpoint)?;
+    let (otlp, exporter) = match endpoint.filter(|_| !config.check_config) {
+        Some(url) => {
+            let (layer, exporter) = telemetry::otlp_layer(url, &config.otlp_service_name)?;
+            (Some(layer), Some(exporter))
+        }
+        None => (None, None),
+    };
     let filter = EnvFilter::try_from_env("KISS_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stdout);
-    match format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder
+    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stdout);
+    let fmt = match config.log_format {
+        LogFormat::Text => fmt.boxed(),
+        LogFormat::Json => fmt
             .json()
             .flatten_event(true)
             .with_current_span(false)
-            .init(),
-    }
+            .boxed(),
+    };
+    tracing_subscriber::registry()
+        .with(otlp)
+        .with(fmt.with_filter(filter.and(telemetry::without_rpc_span())))
+        .init();
+    Ok(exporter)
 }
 
 fn check_config(config: &Config) -> Result<(), kiss_server::ServeError> {
@@ -71,7 +89,13 @@ async fn run_dev(config: &Config) -> anyhow::Result<()> {
 #[tokio::main]
 async fn main() -> ExitCode {
     let config = Config::from_env_args();
-    init_logging(config.log_format);
+    let exporter = match init_logging(&config) {
+        Ok(exporter) => exporter,
+        Err(e) => {
+            eprintln!("kiss-server: {e}");
+            return ExitCode::from(2);
+        }
+    };
     if config.check_config {
         return match check_config(&config) {
             Ok(()) => {
@@ -89,6 +113,9 @@ async fn main() -> ExitCode {
     } else {
         kiss_server::server::run(config).await.map_err(Into::into)
     };
+    if let Some(exporter) = exporter {
+        exporter.shutdown().await;
+    }
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

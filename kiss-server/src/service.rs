@@ -211,6 +211,7 @@ impl KissService {
     where
         F: Future<Output = Result<T, StoreError>>,
     {
+        crate::telemetry::record_namespace(&call.namespace);
         let refused = call.authorize(needs_namespace).err().or_else(|| {
             let wait = self.limiter.check(&call.identity.user).err()?;
             let mut status = Status::resource_exhausted(format!(

@@ -10,6 +10,7 @@ use std::task::{Context, Poll};
 
 use tonic::server::NamedService;
 use tower::{Layer, Service};
+use tracing::Instrument;
 
 use super::{Authenticator, Identity};
 use crate::audit::{self, Audit, Decision, Record};
@@ -118,7 +119,9 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let layer = self.layer.clone();
-        Box::pin(async move {
+        let span = crate::telemetry::rpc_span(req.uri().path());
+        let (call_span, outcome_span) = (span.clone(), span.clone());
+        let call = async move {
             let started = std::time::Instant::now();
             let rpc = req
                 .uri()
@@ -156,6 +159,7 @@ where
             };
             match verdict {
                 Ok(identity) => {
+                    crate::telemetry::record_user(&call_span, &identity.user);
                     req.extensions_mut().insert(identity);
                     req.extensions_mut().insert(ClientAddr(client));
                     req.extensions_mut().insert(RequestStart(started));
@@ -193,6 +197,16 @@ where
                     Ok(status.into_http())
                 }
             }
-        })
+        };
+        Box::pin(
+            async move {
+                let result = call.await;
+                if let Ok(response) = &result {
+                    crate::telemetry::record_response(&outcome_span, response);
+                }
+                result
+            }
+            .instrument(span),
+        )
     }
 }

@@ -1,0 +1,373 @@
+//! Trace export end to end: the real `kiss-server` binary in dev mode with
+//! `--otlp-endpoint` pointing at a fake OTLP collector in this test. After a
+//! few calls and SIGTERM, the collector must hold one span per call, named
+//! for the RPC, with its namespace, caller and status, and neither the
+//! secret value nor the token anywhere in what was exported.
+#![cfg(feature = "otlp")]
+
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use kiss_proto::pb::{self, kiss_client::KissClient};
+use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
+    TraceService, TraceServiceServer,
+};
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTraceServiceRequest, ExportTraceServiceResponse,
+};
+use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
+use opentelemetry_proto::tonic::trace::v1::Span;
+use tonic::transport::Channel;
+use tonic::{Code, Request, Response, Status};
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+
+const SECRET_VALUE: &str = "otlp-probe-value-5d8e1c77b0a9";
+const SERVICE_NAME: &str = "kiss-otlp-test";
+
+/// An OTLP trace receiver that keeps every export request.
+#[derive(Clone, Default)]
+struct Collector {
+    received: Arc<Mutex<Vec<ExportTraceServiceRequest>>>,
+}
+
+#[tonic::async_trait]
+impl TraceService for Collector {
+    async fn export(
+        &self,
+        request: Request<ExportTraceServiceRequest>,
+    ) -> Result<Response<ExportTraceServiceResponse>, Status> {
+        self.received.lock().unwrap().push(request.into_inner());
+        Ok(Response::new(ExportTraceServiceResponse {
+            partial_success: None,
+        }))
+    }
+}
+
+async fn start_collector() -> (Collector, SocketAddr) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let collector = Collector::default();
+    let service = TraceServiceServer::new(collector.clone());
+    tokio::spawn(async move {
+        tonic::transport::Server::builder()
+            .add_service(service)
+            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener))
+            .await
+            .unwrap();
+    });
+    (collector, addr)
+}
+
+/// The dev-mode server process and where its files are.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+    log: PathBuf,
+    tokens: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Server {
+    fn start(collector: SocketAddr) -> Server {
+        let dir = tempfile::tempdir().unwrap();
+        let tokens = dir.path().join("tokens");
+        let log = dir.path().join("server.log");
+        let out = std::fs::File::create(&log).unwrap();
+        let port = kiss_testkit::free_port();
+        let child = Command::new(env!("CARGO_BIN_EXE_kiss-server"))
+            .args(["--dev", "--host", "127.0.0.1", "--port", &port.to_string()])
+            .arg("--dev-token-dir")
+            .arg(&tokens)
+            .arg("--data-dir")
+            .arg(dir.path().join("data"))
+            .args(["--otlp-endpoint", &format!("http://{collector}")])
+            .args(["--otlp-service-name", SERVICE_NAME])
+            // No developer's KISS_* or OTEL_* settings leak in.
+            .env_clear()
+            .env("KISS_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .expect("kiss-server starts");
+        Server {
+            child,
+            addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            log,
+            tokens,
+            _dir: dir,
+        }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    async fn wait_serving(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!("kiss-server exited with {status}:\n{}", self.log());
+            }
+            if TcpStream::connect_timeout(&self.addr, Duration::from_millis(200)).is_ok()
+                && self.health().await == Some(ServingStatus::Serving)
+            {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "kiss-server is not serving after a minute:\n{}",
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn health(&self) -> Option<ServingStatus> {
+        let channel = Channel::from_shared(format!("http://{}", self.addr))
+            .unwrap()
+            .connect()
+            .await
+            .ok()?;
+        let reply = HealthClient::new(channel)
+            .check(HealthCheckRequest {
+                service: String::new(),
+            })
+            .await
+            .ok()?;
+        ServingStatus::try_from(reply.into_inner().status).ok()
+    }
+
+    async fn client(&self) -> KissClient<Channel> {
+        let channel = Channel::from_shared(format!("http://{}", self.addr))
+            .unwrap()
+            .timeout(Duration::from_secs(30))
+            .connect()
+            .await
+            .unwrap();
+        KissClient::new(channel)
+    }
+
+    /// SIGTERM, as Kubernetes stops a pod, then waits for the exit.
+    async fn terminate(&mut self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -TERM failed");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(
+                    status.success(),
+                    "kiss-server exited with {status}:\n{}",
+                    self.log()
+                );
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "kiss-server did not stop within a minute of SIGTERM:\n{}",
+                self.log()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn dev_token(dir: &Path) -> String {
+    let file = std::fs::read(dir.join("kiss-dev-demo-user")).expect("dev token file");
+    let json: serde_json::Value = serde_json::from_slice(&file).expect("token file is JSON");
+    json["id_token"]
+        .as_str()
+        .expect("token file has id_token")
+        .to_owned()
+}
+
+fn req<T>(token: &str, message: T) -> Request<T> {
+    let mut r = Request::new(message);
+    r.metadata_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    r
+}
+
+fn meta(namespace: &str) -> Option<pb::ClientMeta> {
+    Some(pb::ClientMeta {
+        namespace: namespace.into(),
+    })
+}
+
+fn attr<'a>(attributes: &'a [KeyValue], key: &str) -> Option<&'a any_value::Value> {
+    attributes
+        .iter()
+        .find(|kv| kv.key == key)
+        .and_then(|kv| kv.value.as_ref())
+        .and_then(|v: &AnyValue| v.value.as_ref())
+}
+
+fn string_attr<'a>(span: &'a Span, key: &str) -> Option<&'a str> {
+    match attr(&span.attributes, key)? {
+        any_value::Value::StringValue(s) => Some(s),
+        _ => None,
+    }
+}
+
+fn int_attr(span: &Span, key: &str) -> Option<i64> {
+    match attr(&span.attributes, key)? {
+        any_value::Value::IntValue(i) => Some(*i),
+        _ => None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_spans_reach_the_collector_without_secrets() {
+    let (collector, collector_addr) = start_collector().await;
+    let mut server = Server::start(collector_addr);
+    server.wait_serving().await;
+    let token = dev_token(&server.tokens);
+    let mut client = server.client().await;
+
+    client
+        .ping(req(
+            &token,
+            pb::PingRequest {
+                metadata: meta("team-a"),
+            },
+        ))
+        .await
+        .expect("Ping in team-a");
+    client
+        .create_secret(req(
+            &token,
+            pb::CreateSecretRequest {
+                metadata: meta("team-a"),
+                name: "otlp-probe".into(),
+                value: SECRET_VALUE.into(),
+            },
+        ))
+        .await
+        .expect("CreateSecret in team-a");
+    let denied = client
+        .ping(req(
+            &token,
+            pb::PingRequest {
+                metadata: meta("not-granted"),
+            },
+        ))
+        .await
+        .expect_err("Ping in a namespace the user lacks");
+    assert_eq!(denied.code(), Code::PermissionDenied);
+    let refused = client
+        .ping(req(
+            "not-a-token",
+            pb::PingRequest {
+                metadata: meta("team-a"),
+            },
+        ))
+        .await
+        .expect_err("Ping with a bad token");
+    assert_eq!(refused.code(), Code::Unauthenticated);
+
+    // The batch exporter sends what it holds when the server shuts down.
+    server.terminate().await;
+
+    let received = collector.received.lock().unwrap().clone();
+    let dump = format!("{received:?}");
+    assert!(
+        !dump.contains(SECRET_VALUE),
+        "the secret value was exported"
+    );
+    let signature = token.rsplit('.').next().unwrap();
+    assert!(
+        !dump.contains(&token) && !dump.contains(signature),
+        "the token was exported"
+    );
+
+    let resources: Vec<_> = received
+        .iter()
+        .flat_map(|r| &r.resource_spans)
+        .filter_map(|rs| rs.resource.as_ref())
+        .collect();
+    assert!(
+        !resources.is_empty(),
+        "no spans reached the collector:\n{}",
+        server.log()
+    );
+    for resource in resources {
+        assert!(
+            matches!(
+                attr(&resource.attributes, "service.name"),
+                Some(any_value::Value::StringValue(s)) if s == SERVICE_NAME
+            ),
+            "service.name is not {SERVICE_NAME}: {resource:?}"
+        );
+    }
+    let spans: Vec<&Span> = received
+        .iter()
+        .flat_map(|r| &r.resource_spans)
+        .flat_map(|rs| &rs.scope_spans)
+        .flat_map(|ss| &ss.spans)
+        .collect();
+    let named = |name: &str| -> Vec<&Span> {
+        spans
+            .iter()
+            .copied()
+            .filter(|s| s.name == format!("kiss.resources.KISS/{name}"))
+            .collect()
+    };
+
+    let pings = named("Ping");
+    assert_eq!(pings.len(), 3, "three Ping spans: {pings:#?}");
+    for span in &pings {
+        assert_eq!(string_attr(span, "rpc.system"), Some("grpc"));
+        assert_eq!(
+            string_attr(span, "rpc.service"),
+            Some("kiss.resources.KISS")
+        );
+        assert_eq!(string_attr(span, "rpc.method"), Some("Ping"));
+    }
+    let by_status = |code: Code| -> Vec<&&Span> {
+        pings
+            .iter()
+            .filter(|s| int_attr(s, "rpc.grpc.status_code") == Some(code as i64))
+            .collect()
+    };
+    let ok = by_status(Code::Ok);
+    assert_eq!(ok.len(), 1, "one Ping answered OK: {pings:#?}");
+    assert_eq!(string_attr(ok[0], "kiss.namespace"), Some("team-a"));
+    assert_eq!(
+        string_attr(ok[0], "enduser.id"),
+        Some(kiss_server::dev::DEMO_USER)
+    );
+    let denied = by_status(Code::PermissionDenied);
+    assert_eq!(denied.len(), 1, "one Ping denied: {pings:#?}");
+    assert_eq!(
+        string_attr(denied[0], "kiss.namespace"),
+        Some("not-granted")
+    );
+    let unauthenticated = by_status(Code::Unauthenticated);
+    assert_eq!(unauthenticated.len(), 1, "one Ping refused: {pings:#?}");
+    assert_eq!(
+        string_attr(unauthenticated[0], "enduser.id"),
+        None,
+        "no identity for a refused token"
+    );
+
+    let creates = named("CreateSecret");
+    assert_eq!(creates.len(), 1, "one CreateSecret span: {spans:#?}");
+    let create = creates[0];
+    assert_eq!(string_attr(create, "rpc.method"), Some("CreateSecret"));
+    assert_eq!(string_attr(create, "kiss.namespace"), Some("team-a"));
+    assert_eq!(int_attr(create, "rpc.grpc.status_code"), Some(0));
+}
