@@ -450,3 +450,68 @@ fn a_panic_gives_the_terminal_back() {
     assert!(screen.contains("deliberate panic"), "{screen}");
     assert!(!screen.contains("Pick a token"), "{screen}");
 }
+
+#[test]
+fn the_demo_opens_on_sample_secrets() {
+    if !tmux_available() {
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "tmux is required in CI: run scripts/setup-test-env.sh"
+        );
+        eprintln!("skipping: tmux is not installed");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let bin = PathBuf::from(env!("CARGO_BIN_EXE_kiss-tui"));
+    let status_file = tmp.path().join("exit-status");
+    let command = format!(
+        "env -u KISS_CONFIG HOME={home} XDG_CONFIG_HOME={home}/.config {bin} --demo; echo $? > {status}",
+        home = shell_quote(tmp.path().to_str().unwrap()),
+        bin = shell_quote(bin.to_str().unwrap()),
+        status = shell_quote(status_file.to_str().unwrap()),
+    );
+    let tmux = Tmux {
+        socket: format!("kiss-e2e-demo-{}", std::process::id()),
+    };
+    tmux.run(&[
+        "-f",
+        "/dev/null",
+        "new-session",
+        "-d",
+        "-s",
+        "e2e",
+        "-x",
+        "100",
+        "-y",
+        "30",
+    ]);
+    tmux.run(&["set-option", "-g", "remain-on-exit", "on"]);
+    tmux.run(&["respawn-pane", "-k", "-t", "e2e", &command]);
+    tmux.wait_for("demo@kiss.dev");
+    tmux.keys(&["j", "Enter"]);
+    tmux.wait_for("Namespaces of demo@kiss.dev");
+    tmux.type_text("team-a");
+    tmux.keys(&["Enter"]);
+    // The seeded samples, read over gRPC from the in-process server.
+    tmux.wait_for("database-url");
+    tmux.wait_for("tls-bundle");
+    tmux.keys(&["q"]);
+    tmux.wait_for("Namespaces of demo@kiss.dev");
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("Pick a token");
+    tmux.keys(&["q"]);
+    let start = Instant::now();
+    let status = loop {
+        match std::fs::read_to_string(&status_file) {
+            Ok(s) if s.ends_with('\n') => break s,
+            _ => {}
+        }
+        assert!(
+            start.elapsed() < PATIENCE,
+            "the demo did not quit:\n{}",
+            tmux.screen()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(status.trim(), "0", "{}", tmux.screen());
+}

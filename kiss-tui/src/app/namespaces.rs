@@ -95,6 +95,7 @@ impl App {
     pub(super) fn leave_namespace(&mut self) {
         self.state.screen = Screen::Namespaces;
         self.state.namespace = None;
+        self.state.namespaces.filter.clear();
         self.state.dialog = None;
         self.supersede(|p| !p.is_session());
         self.refit();

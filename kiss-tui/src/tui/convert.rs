@@ -141,3 +141,66 @@ pub fn token_choice(f: TokenFile) -> TokenChoice {
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_become_sentences_of_the_right_kind() {
+        let e = call_error(&ClientError::Server {
+            code: Code::Aborted,
+            message: "secret 'a' changed since version v1".into(),
+        });
+        assert_eq!(e.kind, ErrorKind::Conflict);
+        assert_eq!(e.message, "Secret 'a' changed since version v1.");
+        let e = call_error(&ClientError::Unreachable {
+            addr: "localhost:1".into(),
+            detail: "refused".into(),
+        });
+        assert_eq!(e.kind, ErrorKind::Unreachable);
+        assert!(
+            e.message
+                .starts_with("Cannot reach kiss-server at localhost:1")
+        );
+        assert_eq!(
+            call_error(&ClientError::InvalidToken).kind,
+            ErrorKind::Unauthenticated
+        );
+        assert_eq!(
+            call_error(&ClientError::Unauthenticated {
+                message: "expired".into()
+            })
+            .kind,
+            ErrorKind::Unauthenticated
+        );
+        assert_eq!(
+            call_error(&ClientError::PermissionDenied {
+                message: "no".into()
+            })
+            .kind,
+            ErrorKind::PermissionDenied
+        );
+        assert_eq!(sentence("done!"), "Done!");
+    }
+
+    #[test]
+    fn timestamps_convert_both_sides_of_the_epoch() {
+        let t = |seconds, nanos| time(Some(kiss_proto::Timestamp { seconds, nanos }));
+        assert_eq!(t(0, 0), Some(UNIX_EPOCH));
+        assert_eq!(t(10, 5), Some(UNIX_EPOCH + Duration::new(10, 5)));
+        assert_eq!(t(-10, 0), Some(UNIX_EPOCH - Duration::from_secs(10)));
+        assert_eq!(t(10, -1), Some(UNIX_EPOCH + Duration::from_secs(10)));
+        assert_eq!(time(None), None);
+    }
+
+    #[test]
+    fn old_servers_list_names_only() {
+        let rows = secret_rows(pb::ListSecretsResponse {
+            secrets: vec!["a".into()],
+            entries: vec![],
+        });
+        assert_eq!(rows[0].name, "a");
+        assert_eq!(rows[0].created, None);
+    }
+}
