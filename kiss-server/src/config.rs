@@ -172,7 +172,12 @@ pub struct Config {
     pub otlp_endpoint: Option<String>,
 
     /// The service.name the exported spans carry.
-    #[arg(long, env = "KISS_OTLP_SERVICE_NAME", value_name = "NAME", default_value = "kiss-server")]
+    #[arg(
+        long,
+        env = "KISS_OTLP_SERVICE_NAME",
+        value_name = "NAME",
+        default_value = "kiss-server"
+    )]
     pub otlp_service_name: String,
 
     /// Serve Prometheus metrics on this address (e.g. 0.0.0.0:9090), at /metrics.

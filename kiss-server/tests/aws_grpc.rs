@@ -29,6 +29,7 @@ struct Stack {
     cognito: Cognito,
     server: Child,
     addr: SocketAddr,
+    metrics: SocketAddr,
     log: PathBuf,
     sm: aws_sdk_secretsmanager::Client,
     iam: aws_sdk_iam::Client,
@@ -49,9 +50,11 @@ impl Stack {
         let log = dir.path().join("server.log");
         let out = std::fs::File::create(&log).unwrap();
         let port = kiss_testkit::free_port();
+        let metrics = SocketAddr::from(([127, 0, 0, 1], kiss_testkit::free_port()));
         let server = Command::new(env!("CARGO_BIN_EXE_kiss-server"))
             .args(["--backend", "aws", "--host", "127.0.0.1"])
             .args(["--port", &port.to_string()])
+            .args(["--metrics-addr", &metrics.to_string()])
             .args(["--jwks-url", &cognito.jwks_url])
             .args(["--namespaces-regex", REGEX])
             .args(["--issuer", &cognito.issuer])
@@ -89,11 +92,23 @@ impl Stack {
             cognito,
             server,
             addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            metrics,
             log,
             _dir: dir,
         };
         stack.wait_serving().await;
         stack
+    }
+
+    /// The sum of `kiss_aws_calls_total` over series whose labels contain
+    /// `api` and `outcome="<outcome>"`.
+    fn aws_calls(&self, api: &str, outcome: &str) -> f64 {
+        let text = kiss_testkit::http_get(self.metrics, "/metrics").unwrap();
+        text.lines()
+            .filter(|l| l.starts_with("kiss_aws_calls_total{"))
+            .filter(|l| l.contains(api) && l.contains(&format!("outcome=\"{outcome}\"")))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
     }
 
     fn server_log(&self) -> String {
@@ -824,6 +839,11 @@ async fn moto_outage_is_unavailable_and_the_server_recovers_without_restart() {
         ["before"]
     );
 
+    assert!(
+        stack.aws_calls("CreateSecret", "ok") >= 1.0,
+        "AWS calls are counted"
+    );
+    let errors_before = stack.aws_calls("ListSecrets", "error");
     stack.moto.stop();
     let (status, message) = code(c.list_secrets(list("team")).await);
     assert_eq!(status, Code::Unavailable, "{message}");
@@ -861,6 +881,10 @@ async fn moto_outage_is_unavailable_and_the_server_recovers_without_restart() {
             .into_inner()
             .secrets,
         ["after"]
+    );
+    assert!(
+        stack.aws_calls("ListSecrets", "error") > errors_before,
+        "the failed calls are counted"
     );
     let log = stack.server_log();
     assert!(

@@ -13,6 +13,7 @@
 
 mod errors;
 mod iam;
+mod metrics;
 mod policy;
 mod secrets;
 
@@ -90,9 +91,15 @@ impl AwsStore {
             region = sdk.region().map(|r| r.as_ref()).unwrap_or("-"),
             "AWS backend connected"
         );
+        let sm = aws_sdk_secretsmanager::config::Builder::from(sdk)
+            .interceptor(metrics::CallMetrics)
+            .build();
+        let iam = aws_sdk_iam::config::Builder::from(sdk)
+            .interceptor(metrics::CallMetrics)
+            .build();
         Ok(AwsStore {
-            sm: aws_sdk_secretsmanager::Client::new(sdk),
-            iam: aws_sdk_iam::Client::new(sdk),
+            sm: aws_sdk_secretsmanager::Client::from_conf(sm),
+            iam: aws_sdk_iam::Client::from_conf(iam),
             naming: config.naming(),
             account_id,
             partition,
