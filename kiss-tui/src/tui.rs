@@ -74,8 +74,11 @@ async fn event_loop(term: &mut terminal::Terminal, settings: Settings) -> anyhow
     let mut clock = tokio::time::interval(BUSY_TICK);
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut last_second = 0;
+    // Being told to stop (kill, a closed terminal) still restores the terminal.
+    let mut stop = stop_signals()?;
     loop {
         let action = tokio::select! {
+            _ = stop.recv() => return Ok(()),
             event = events.next() => match event {
                 Some(Ok(event)) => match to_action(event) {
                     Some(a) => a,
@@ -105,6 +108,22 @@ async fn event_loop(term: &mut terminal::Terminal, settings: Settings) -> anyhow
         }
         term.inner().draw(|f| view::draw(f, &app.state))?;
     }
+}
+
+/// SIGTERM and SIGHUP, merged into one channel.
+fn stop_signals() -> std::io::Result<mpsc::Receiver<()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (tx, rx) = mpsc::channel(1);
+    for kind in [SignalKind::terminate(), SignalKind::hangup()] {
+        let mut s = signal(kind)?;
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            if s.recv().await.is_some() {
+                let _ = tx.send(()).await;
+            }
+        });
+    }
+    Ok(rx)
 }
 
 /// Terminal events the app cares about, as actions.
