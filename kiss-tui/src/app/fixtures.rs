@@ -28,7 +28,7 @@ fn at(offset_secs: i64) -> SystemTime {
 
 /// A usable token file.
 pub fn token(identifier: &str, groups: &[&str], expires_in_secs: i64) -> TokenChoice {
-    let file = identifier.split('@').next().unwrap_or(identifier);
+    let file = identifier.replace(['@', '.'], "-");
     TokenChoice {
         path: PathBuf::from(format!("/home/ann/.kube/cache/oidc-login/{file}-token")),
         status: TokenChoiceStatus::Usable(TokenSummary {
