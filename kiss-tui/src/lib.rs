@@ -5,16 +5,16 @@
 //! the server through [`client`], with a token found by [`tokens`], using the
 //! [`settings::Settings`] that flags and the config file resolve to.
 
-pub mod settings;
-pub mod tui;
 pub mod app;
-pub mod view;
-pub mod clipboard;
-pub mod manifests;
-pub mod demo;
-pub mod client;
-pub mod duration;
-pub mod tokens;
 pub mod cli;
+pub mod client;
+pub mod clipboard;
 pub mod config;
+pub mod demo;
+pub mod duration;
+pub mod manifests;
 pub mod options;
+pub mod settings;
+pub mod tokens;
+pub mod tui;
+pub mod view;
