@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond the Rust toolchain: moto's server
-# (Secrets Manager, IAM, STS, Cognito) in a virtualenv at .venv, and tmux for
-# the end-to-end terminal tests. Safe to run again; it skips what is there.
+# (Secrets Manager, IAM, STS, Cognito) in a virtualenv at .venv, tmux for the
+# end-to-end terminal tests, and openssl for the TLS test's certificates.
+# Safe to run again; it skips what is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,10 +11,14 @@ if [ ! -x .venv/bin/moto_server ]; then
   .venv/bin/pip install --quiet --disable-pip-version-check 'moto[server]==5.2.5' 'joserfc>=1.0'
 fi
 
-if ! command -v tmux >/dev/null 2>&1; then
+missing=()
+for tool in tmux openssl; do
+  command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+done
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq && apt-get install -y -qq tmux >/dev/null
+    apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "tmux is missing; install it (e.g. sudo apt-get install tmux) for the terminal tests" >&2
+    echo "missing: ${missing[*]}; install them (e.g. sudo apt-get install ${missing[*]}) for the terminal and TLS tests" >&2
   fi
 fi

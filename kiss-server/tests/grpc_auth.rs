@@ -1138,3 +1138,157 @@ async fn the_rate_limit_is_per_identity_and_says_when_to_retry() {
         .unwrap();
     server.stop().await;
 }
+
+#[tokio::test]
+async fn serves_tls_with_the_given_key_pair() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = |f: &str| dir.path().join(f).to_str().unwrap().to_owned();
+    let (ca_cert, ca_key, cert, key, csr, ext) = (
+        p("ca.crt"),
+        p("ca.key"),
+        p("tls.crt"),
+        p("tls.key"),
+        p("tls.csr"),
+        p("ext.cnf"),
+    );
+    std::fs::write(
+        &ext,
+        "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    // A CA and a server certificate it signs, as a cluster issuer would.
+    let steps: [&[&str]; 3] = [
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=kiss-test-ca",
+            "-keyout",
+            &ca_key,
+            "-out",
+            &ca_cert,
+        ],
+        &[
+            "req",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=localhost",
+            "-keyout",
+            &key,
+            "-out",
+            &csr,
+        ],
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            &ca_cert,
+            "-CAkey",
+            &ca_key,
+            "-CAcreateserial",
+            "-days",
+            "1",
+            "-extfile",
+            &ext,
+            "-out",
+            &cert,
+        ],
+    ];
+    for args in steps {
+        let made = std::process::Command::new("openssl")
+            .args(args)
+            .output()
+            .expect("openssl is needed to make test certificates (apt-get install openssl)");
+        assert!(
+            made.status.success(),
+            "{}",
+            String::from_utf8_lossy(&made.stderr)
+        );
+    }
+
+    let port = kiss_testkit::free_port().to_string();
+    let data = dir.path().join("data");
+    let config = Config::try_parse_args([
+        "kiss-server",
+        "--backend",
+        "local",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        &port,
+        "--jwks-url",
+        &idp().cognito.jwks_url,
+        "--namespaces-regex",
+        REGEX,
+        "--data-dir",
+        data.to_str().unwrap(),
+        "--tls-cert",
+        &cert,
+        "--tls-key",
+        &key,
+    ])
+    .unwrap();
+    let (running, _) = server::launch(&config).await.unwrap();
+
+    let ca = tonic::transport::Certificate::from_pem(std::fs::read(&ca_cert).unwrap());
+    let tls = tonic::transport::ClientTlsConfig::new()
+        .ca_certificate(ca)
+        .domain_name("localhost");
+    let channel = Channel::from_shared(format!("https://localhost:{port}"))
+        .unwrap()
+        .tls_config(tls)
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let mut health = HealthClient::new(channel.clone());
+    let mut ready = false;
+    for _ in 0..100 {
+        let r = health
+            .check(HealthCheckRequest {
+                service: kiss_proto::SERVICE_NAME.into(),
+            })
+            .await
+            .unwrap();
+        if r.into_inner().status == ServingStatus::Serving as i32 {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(ready, "never became ready over TLS");
+    ping(
+        &mut KissClient::new(channel),
+        idp().cognito.token(ALICE),
+        "team-a",
+    )
+    .await
+    .unwrap();
+
+    // A plaintext client gets nowhere.
+    let plain = Channel::from_shared(format!("http://127.0.0.1:{port}"))
+        .unwrap()
+        .connect()
+        .await;
+    if let Ok(plain) = plain {
+        assert!(
+            ping(
+                &mut KissClient::new(plain),
+                idp().cognito.token(ALICE),
+                "team-a"
+            )
+            .await
+            .is_err()
+        );
+    }
+    running.shutdown().await.unwrap();
+}
