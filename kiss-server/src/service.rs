@@ -10,7 +10,7 @@ use tonic::{Code, Request, Response, Status};
 
 use crate::audit::{self, Audit, Decision, Record};
 use crate::auth::Identity;
-use crate::auth::layer::{ClientAddr, RequestStart};
+use crate::auth::layer::{Audited, ClientAddr, RequestStart};
 use crate::limits::RateLimiter;
 use crate::metrics::metrics;
 use crate::store::{SecretRef, SecretStore, StoreError};
@@ -41,6 +41,7 @@ impl KissService {
 struct Call {
     rpc: &'static str,
     started: std::time::Instant,
+    audited: Audited,
     identity: Identity,
     client: String,
     deadline: Duration,
@@ -69,9 +70,15 @@ impl Call {
             .extensions()
             .get::<RequestStart>()
             .map_or_else(std::time::Instant::now, |s| s.0);
+        let audited = req
+            .extensions()
+            .get::<Audited>()
+            .cloned()
+            .unwrap_or_default();
         Ok(Call {
             rpc,
             started,
+            audited,
             identity,
             client,
             deadline,
@@ -175,6 +182,9 @@ impl KissService {
         code: Code,
         reason: Option<&str>,
     ) -> Result<(), Status> {
+        call.audited
+            .0
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         self.audit
             .write(&Record {
                 time: audit::now_rfc3339(),
@@ -211,7 +221,10 @@ impl KissService {
     where
         F: Future<Output = Result<T, StoreError>>,
     {
-        crate::telemetry::record_namespace(&call.namespace);
+        // Only a well-formed namespace goes on the span: callers choose it.
+        if names::validate_namespace(&call.namespace).is_ok() {
+            crate::telemetry::record_namespace(&call.namespace);
+        }
         let refused = call.authorize(needs_namespace).err().or_else(|| {
             let wait = self.limiter.check(&call.identity.user).err()?;
             let mut status = Status::resource_exhausted(format!(

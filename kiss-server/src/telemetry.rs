@@ -100,9 +100,12 @@ pub fn check(endpoint: Option<&str>) -> Result<(), TelemetryError> {
 /// The span of one KISS call, for the request path `/package.Service/Method`.
 /// Named `package.Service/Method` as OpenTelemetry's RPC conventions ask;
 /// the namespace, caller and status are recorded as they become known.
-pub fn rpc_span(path: &str) -> Span {
-    let full = path.strip_prefix('/').unwrap_or(path);
-    let (service, method) = full.rsplit_once('/').unwrap_or(("", full));
+pub fn rpc_span(method: &'static str) -> Span {
+    let full = kiss_proto::RPCS
+        .iter()
+        .find(|(name, _)| *name == method)
+        .map_or("kiss.resources.KISS/unknown", |(_, path)| &path[1..]);
+    let service = kiss_proto::SERVICE_NAME;
     tracing::info_span!(
         target: RPC_SPAN_TARGET,
         "rpc",

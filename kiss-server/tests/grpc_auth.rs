@@ -168,6 +168,15 @@ impl Server {
     }
 }
 
+fn audit_code(code: Code) -> &'static str {
+    match code {
+        Code::OutOfRange => "OUT_OF_RANGE",
+        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
+        Code::Internal => "INTERNAL",
+        other => panic!("unexpected code {other:?}"),
+    }
+}
+
 fn with_token<T>(msg: T, token: &str) -> Request<T> {
     let mut req = Request::new(msg);
     if !token.is_empty() {
@@ -738,6 +747,18 @@ async fn audit_records_say_who_did_what_and_never_hold_values_or_tokens() {
     .unwrap();
     let _ = ping(&mut c, alice, "team-c").await;
     let _ = ping(&mut c, "garbage", "team-a").await;
+    // Over the message size cap: tonic refuses it before any handler runs.
+    let too_big = c
+        .create_secret(with_token(
+            pb::CreateSecretRequest {
+                metadata: meta("team-a"),
+                name: "big".into(),
+                value: "x".repeat(200_000),
+            },
+            alice,
+        ))
+        .await
+        .unwrap_err();
 
     let raw = std::fs::read_to_string(&server.audit_log).unwrap();
     assert!(!raw.contains(value), "a value leaked into the audit log");
@@ -761,6 +782,9 @@ async fn audit_records_say_who_did_what_and_never_hold_values_or_tokens() {
     assert_eq!(denied["decision"], "deny");
     assert_eq!(denied["namespace"], "team-c");
     assert_eq!(find("Ping", "UNAUTHENTICATED")["decision"], "deny");
+    let refused = find("CreateSecret", audit_code(too_big.code()));
+    assert_eq!(refused["user"], ALICE);
+    assert_eq!(refused["reason"], "request_not_decoded");
     server.stop().await;
 }
 

@@ -15,6 +15,12 @@ use tracing::Instrument;
 use super::{Authenticator, Identity};
 use crate::audit::{self, Audit, Decision, Record};
 
+/// Set by the handler once it has written the request's audit record; a
+/// request tonic answers before any handler runs (undecodable or oversized
+/// message, unknown method) is audited by the layer instead.
+#[derive(Debug, Clone, Default)]
+pub struct Audited(pub Arc<std::sync::atomic::AtomicBool>);
+
 /// When the request arrived, for the latency metric.
 #[derive(Debug, Clone, Copy)]
 pub struct RequestStart(pub std::time::Instant);
@@ -119,23 +125,18 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let layer = self.layer.clone();
-        let span = crate::telemetry::rpc_span(req.uri().path());
+        // Callers choose the path: only known method names go further.
+        let rpc = kiss_proto::rpc_name(req.uri().path());
+        let span = crate::telemetry::rpc_span(rpc);
         let (call_span, outcome_span) = (span.clone(), span.clone());
         let call = async move {
             let started = std::time::Instant::now();
-            let rpc = req
-                .uri()
-                .path()
-                .rsplit('/')
-                .next()
-                .unwrap_or_default()
-                .to_owned();
             // Refuse rather than queue: a queue would only turn overload into timeouts.
             let Ok(_permit) = layer.in_flight.clone().try_acquire_owned() else {
                 let m = crate::metrics::metrics();
                 m.limited.with_label_values(&["concurrency"]).inc();
                 m.requests
-                    .with_label_values(&[&rpc, "RESOURCE_EXHAUSTED"])
+                    .with_label_values(&[rpc, "RESOURCE_EXHAUSTED"])
                     .inc();
                 let status = tonic::Status::resource_exhausted(format!(
                     "kiss-server is handling its maximum of {} requests; retry in a moment",
@@ -160,13 +161,49 @@ where
             match verdict {
                 Ok(identity) => {
                     crate::telemetry::record_user(&call_span, &identity.user);
+                    let audited = Audited::default();
+                    let (user, subject) = (identity.user.clone(), identity.subject.clone());
                     req.extensions_mut().insert(identity);
-                    req.extensions_mut().insert(ClientAddr(client));
+                    req.extensions_mut().insert(ClientAddr(client.clone()));
                     req.extensions_mut().insert(RequestStart(started));
-                    inner.call(req).await
+                    req.extensions_mut().insert(audited.clone());
+                    let response = inner.call(req).await?;
+                    if audited.0.load(std::sync::atomic::Ordering::SeqCst) {
+                        return Ok(response);
+                    }
+                    // tonic answered before the handler ran: audit it here.
+                    let code = response
+                        .headers()
+                        .get("grpc-status")
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.parse::<i32>().ok())
+                        .map_or(tonic::Code::Unknown, tonic::Code::from_i32);
+                    let outcome = audit::code_name(code);
+                    let m = crate::metrics::metrics();
+                    m.requests.with_label_values(&[rpc, outcome]).inc();
+                    m.latency
+                        .with_label_values(&[rpc])
+                        .observe(started.elapsed().as_secs_f64());
+                    let written = layer.audit.write(&Record {
+                        time: audit::now_rfc3339(),
+                        audit: true,
+                        rpc,
+                        user: Some(&user),
+                        subject: Some(&subject),
+                        namespace: None,
+                        secret: None,
+                        service_account: None,
+                        client: &client,
+                        decision: Decision::Deny,
+                        outcome,
+                        reason: Some("request_not_decoded"),
+                    });
+                    match written {
+                        Ok(()) => Ok(response),
+                        Err(e) => Ok(tonic::Status::internal(e.to_string()).into_http()),
+                    }
                 }
                 Err(err) => {
-                    let rpc = rpc.as_str();
                     let m = crate::metrics::metrics();
                     m.auth_failures.with_label_values(&[err.reason()]).inc();
                     m.requests
