@@ -67,6 +67,16 @@ pub enum NameError {
     },
 }
 
+/// The name as errors show it: at most 70 characters, since callers choose
+/// it and messages and audit records should not grow with it.
+fn shown(name: &str) -> String {
+    const MAX: usize = 70;
+    match name.char_indices().nth(MAX) {
+        None => name.to_owned(),
+        Some((cut, _)) => format!("{}…", &name[..cut]),
+    }
+}
+
 /// Checks `name` against the DNS-1123 label rules.
 pub fn validate(kind: NameKind, name: &str) -> Result<(), NameError> {
     if name.is_empty() {
@@ -85,7 +95,7 @@ pub fn validate(kind: NameKind, name: &str) -> Result<(), NameError> {
         };
         return Err(NameError::BadCharacter {
             kind,
-            name: name.to_owned(),
+            name: shown(name),
             found,
         });
     }
@@ -93,7 +103,7 @@ pub fn validate(kind: NameKind, name: &str) -> Result<(), NameError> {
     if name.len() > MAX_LABEL_LEN {
         return Err(NameError::TooLong {
             kind,
-            name: name.to_owned(),
+            name: shown(name),
             len: name.len(),
         });
     }
@@ -181,5 +191,9 @@ mod tests {
         assert!(msg.contains("uppercase letter 'M'"), "{msg}");
         let msg = validate_namespace("ns-").unwrap_err().to_string();
         assert!(msg.contains("must start and end"), "{msg}");
+        let msg = validate_secret_name(&"x".repeat(100_000))
+            .unwrap_err()
+            .to_string();
+        assert!(msg.len() < 300, "a long name is cut short in messages");
     }
 }

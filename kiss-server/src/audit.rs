@@ -123,8 +123,9 @@ pub fn now_rfc3339() -> String {
         .unwrap_or_default()
 }
 
-/// The client's address: the peer, or the first X-Forwarded-For entry when
-/// the peer is a trusted proxy.
+/// The client's address. Behind trusted proxies it is the right-most
+/// X-Forwarded-For address that is not itself a trusted proxy: proxies
+/// append what they saw, so anything further left is the client's own claim.
 pub fn client_address(
     peer: Option<SocketAddr>,
     forwarded_for: Option<&str>,
@@ -133,15 +134,20 @@ pub fn client_address(
     let Some(peer) = peer else {
         return "unknown".into();
     };
-    if trusted.contains(&peer.ip())
-        && let Some(first) = forwarded_for
-            .and_then(|h| h.split(',').next())
-            .map(str::trim)
-            .filter(|s| s.parse::<IpAddr>().is_ok())
-    {
-        return first.to_owned();
+    if !trusted.contains(&peer.ip()) {
+        return peer.ip().to_string();
     }
-    peer.ip().to_string()
+    let hops: Vec<IpAddr> = forwarded_for
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|h| h.trim().parse().ok())
+        .collect();
+    hops.iter()
+        .rev()
+        .find(|ip| !trusted.contains(ip))
+        .or(hops.first())
+        .unwrap_or(&peer.ip())
+        .to_string()
 }
 
 /// The canonical upper-case name of a gRPC code.

@@ -187,7 +187,7 @@ pub struct Config {
 
     /// Sustained requests per second allowed per identity (token bucket);
     /// protects the account-wide Secrets Manager quotas. 0 disables the limit.
-    #[arg(long, env = "KISS_RATE_LIMIT_RPS", default_value_t = 10.0)]
+    #[arg(long, env = "KISS_RATE_LIMIT_RPS", default_value_t = 10.0, value_parser = parse_rate)]
     pub rate_limit_rps: f64,
 
     /// Requests one identity may make in a burst above the sustained rate.
@@ -230,6 +230,15 @@ fn parse_key_value(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
         _ => Err(format!("expected KEY=VALUE (e.g. token_use=id), got '{s}'")),
+    }
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(r) if r == 0.0 || (0.001..=1_000_000.0).contains(&r) => Ok(r),
+        _ => Err(format!(
+            "expected requests per second between 0.001 and 1000000, or 0 to disable; got '{s}'"
+        )),
     }
 }
 
