@@ -156,11 +156,51 @@ fn mint(key: &EncodingKey, identifier: &str, namespaces: &[&str], expires_in_sec
 }
 
 fn write_token_file(dir: &Path, file: &str, token: &str) -> Result<PathBuf, ServeError> {
+    use std::io::Write;
     let path = dir.join(file);
     let body = serde_json::json!({ "id_token": token }).to_string();
-    std::fs::write(&path, body)
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        // The admin token grants every namespace: owner-only, like kubelogin's cache.
+        opts.mode(0o600);
+        // An existing file keeps its mode on open: tighten it too.
+        if path.exists() {
+            let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+        }
+    }
+    opts.open(&path)
+        .and_then(|mut f| f.write_all(body.as_bytes()))
         .map_err(|e| fail(&format!("cannot write {}", path.display()), e))?;
     Ok(path)
+}
+
+/// Creates `dir` (and parents) readable by its owner only.
+fn private_dir(dir: &Path) -> Result<(), ServeError> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder
+        .create(dir)
+        .map_err(|e| fail(&format!("cannot create {}", dir.display()), e))
+}
+
+/// Where `kiss-server --dev` keeps its files unless told otherwise: a
+/// directory of this user's under the system's temporary directory.
+pub fn default_dir() -> PathBuf {
+    let user = std::env::var("USER").unwrap_or_default();
+    let user: String = user.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    if user.is_empty() {
+        std::env::temp_dir().join("kiss-dev")
+    } else {
+        std::env::temp_dir().join(format!("kiss-dev-{user}"))
+    }
 }
 
 async fn seed(store: &LocalStore) -> Result<(), ServeError> {
@@ -208,21 +248,17 @@ impl DevServer {
             )));
         }
         let (key, jwks) = signing_key()?;
-        std::fs::create_dir_all(&opts.token_dir)
-            .map_err(|e| fail(&format!("cannot create {}", opts.token_dir.display()), e))?;
+        private_dir(&opts.token_dir)?;
+        private_dir(&opts.data_dir)?;
+        // Samples go into a new store only: a user who deleted them keeps it that way.
+        let fresh = !opts.data_dir.join(crate::store::local::STORE_FILE).exists();
         let store = LocalStore::open(&opts.data_dir, Naming::default(), 7).map_err(|source| {
             ServeError::Store {
                 backend: "local",
                 source,
             }
         })?;
-        if opts.seed_samples
-            && store
-                .list("team-a")
-                .await
-                .map(|l| l.is_empty())
-                .unwrap_or(false)
-        {
+        if opts.seed_samples && fresh {
             seed(&store).await?;
         }
         let user_token_path = write_token_file(

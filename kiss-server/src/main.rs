@@ -46,7 +46,7 @@ fn check_config(config: &Config) -> Result<(), kiss_server::ServeError> {
 }
 
 async fn run_dev(config: &Config) -> anyhow::Result<()> {
-    let base = std::env::temp_dir().join("kiss-dev");
+    let base = kiss_server::dev::default_dir();
     let token_dir = config
         .dev_token_dir
         .clone()

@@ -28,7 +28,8 @@ pub const STORE_FILE: &str = "kiss-store.json";
 const LOCAL_ACCOUNT: &str = "000000000000";
 const LOCAL_REGION: &str = "local";
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+// No Debug: values are in here.
+#[derive(Clone, Default, Serialize, Deserialize)]
 struct Data {
     /// Secrets by derived AWS name.
     secrets: BTreeMap<String, Record>,
@@ -36,7 +37,7 @@ struct Data {
     policies: BTreeMap<String, Policy>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 struct Record {
     tags: BTreeMap<String, String>,
     arn: String,
@@ -129,32 +130,30 @@ impl LocalStore {
         &self.path
     }
 
-    async fn persist(&self, data: &Data) -> StoreResult<()> {
+    fn persist(&self, data: &Data) -> StoreResult<()> {
         let bytes = serde_json::to_vec_pretty(data)
             .map_err(|e| StoreError::Internal(format!("cannot encode the store: {e}")))?;
-        let path = self.path.clone();
-        tokio::task::spawn_blocking(move || write_atomically(&path, &bytes))
-            .await
-            .map_err(|e| StoreError::Internal(format!("store write task failed: {e}")))?
-            .map_err(|e| {
-                StoreError::Unavailable(format!(
-                    "cannot write the store file: {e}; check the disk under --data-dir, then try again"
-                ))
-            })
+        write_atomically(&self.path, &bytes).map_err(|e| {
+            StoreError::Unavailable(format!(
+                "cannot write the store file: {e}; check the disk under --data-dir, then try again"
+            ))
+        })
     }
 
-    /// Runs `f` on the data under the lock; if it succeeds and changed
-    /// something, the data is persisted before the lock is released. On a
-    /// failed write the in-memory change is rolled back.
+    /// Runs `f` on the data under the lock and persists the result before
+    /// the lock is released; on a failed write the change is rolled back.
+    ///
+    /// Nothing awaits between the change and its write, so a caller's
+    /// deadline or cancellation cannot leave a change in memory (or on disk)
+    /// that the caller was told did not happen. The price is a blocking
+    /// write on a runtime thread, acceptable for a development backend.
     async fn modify<T>(&self, f: impl FnOnce(&mut Data) -> StoreResult<T>) -> StoreResult<T> {
         let mut data = self.data.lock().await;
         purge_expired(&mut data);
-        let before = serde_json::to_vec(&*data)
-            .map_err(|e| StoreError::Internal(format!("cannot encode the store: {e}")))?;
+        let before = data.clone();
         let out = f(&mut data)?;
-        if let Err(e) = self.persist(&data).await {
-            *data = serde_json::from_slice(&before)
-                .map_err(|e| StoreError::Internal(format!("cannot restore the store: {e}")))?;
+        if let Err(e) = self.persist(&data) {
+            *data = before;
             return Err(e);
         }
         Ok(out)
@@ -352,10 +351,15 @@ impl SecretStore for LocalStore {
         if !include_value {
             return self.read(read).await;
         }
-        // Reading the value is an access, which AWS records by the day.
+        // Reading the value is an access, which AWS records by the day; the
+        // file is only rewritten when the day changes.
+        let today = now_secs() / 86_400 * 86_400;
+        let details = self.read(read).await?;
+        if details.last_accessed == Some(to_time(today)) {
+            return Ok(details);
+        }
         self.modify(|data| {
             let details = read(data)?;
-            let today = now_secs() / 86_400 * 86_400;
             if let Some(rec) = data.secrets.get_mut(&details.aws_name) {
                 rec.last_accessed = Some(today);
             }

@@ -57,7 +57,7 @@ pub struct DeletedEntry {
 }
 
 /// Everything a store knows about one secret.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct SecretDetails {
     /// The kiss name.
     pub name: String,
@@ -81,6 +81,21 @@ pub struct SecretDetails {
     pub bound_service_accounts: Vec<String>,
     /// The value, only when asked for.
     pub value: Option<String>,
+}
+
+impl std::fmt::Debug for SecretDetails {
+    // Derived Debug would print the value into any log or panic message.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecretDetails")
+            .field("name", &self.name)
+            .field("namespace", &self.namespace)
+            .field("aws_name", &self.aws_name)
+            .field("version_id", &self.version_id)
+            .field("policy_arn", &self.policy_arn)
+            .field("bound_service_accounts", &self.bound_service_accounts)
+            .field("value", &self.value.as_ref().map(|_| "<redacted>"))
+            .finish_non_exhaustive()
+    }
 }
 
 /// Why a store operation failed. The service maps each to a gRPC status; the
