@@ -217,9 +217,8 @@ impl AwsStore {
                 service_accounts: bindings.describe(),
             });
         }
-        for (_, role) in &bindings.roles {
-            self.detach_role(role, &arn).await?;
-        }
+        // Refuse before detaching anything: otherwise the namespace's workloads
+        // would lose access and the policy would stay for the other holders.
         if bindings.foreign > 0 {
             return Err(StoreError::PolicyAttached {
                 name: secret.name.clone(),
@@ -230,6 +229,10 @@ impl AwsStore {
                 .describe(),
             });
         }
+        for (_, role) in &bindings.roles {
+            self.detach_role(role, &arn).await?;
+        }
+
         match self.iam.delete_policy().policy_arn(&arn).send().await {
             Ok(_) => Ok(if unbind {
                 bindings.service_accounts()
