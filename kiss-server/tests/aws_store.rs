@@ -854,6 +854,65 @@ async fn policies_of_deleted_secrets_can_be_cleaned_up() {
 }
 
 #[tokio::test]
+async fn a_secret_created_again_is_granted_by_its_old_policy() {
+    let aws = aws(&["--deletion-recovery-days", "0"]).await;
+    aws.create_role("k8s-sa_apps_web").await;
+    let db = s("apps", "db");
+    aws.store.create(&db, "v1").await.unwrap();
+    let policy_arn = aws.store.create_policy(&db).await.unwrap();
+    aws.store.bind(&db, "web").await.unwrap();
+    let resource = |aws: &Aws| {
+        let iam = aws.iam.clone();
+        let policy_arn = policy_arn.clone();
+        async move {
+            let policy = iam
+                .get_policy()
+                .policy_arn(&policy_arn)
+                .send()
+                .await
+                .unwrap();
+            let version = policy
+                .policy()
+                .unwrap()
+                .default_version_id()
+                .unwrap()
+                .to_owned();
+            let doc = iam
+                .get_policy_version()
+                .policy_arn(&policy_arn)
+                .version_id(version)
+                .send()
+                .await
+                .unwrap();
+            let doc = decode_policy_document(doc.policy_version().unwrap().document().unwrap());
+            doc["Statement"][0]["Resource"].as_str().unwrap().to_owned()
+        }
+    };
+    let first_arn = aws.store.get(&db, false).await.unwrap().arn;
+    assert_eq!(resource(&aws).await, first_arn);
+
+    // Deleted for good, created again: a new ARN, the same policy and role.
+    aws.store.delete(&db).await.unwrap();
+    aws.store.create(&db, "v2").await.unwrap();
+    let details = aws.store.get(&db, false).await.unwrap();
+    assert_ne!(
+        details.arn, first_arn,
+        "AWS gives a re-created secret a new ARN"
+    );
+    assert_eq!(
+        resource(&aws).await,
+        details.arn,
+        "the policy follows the new secret"
+    );
+    assert_eq!(details.bound_service_accounts, ["web"]);
+    // Asking for the policy again finds it current.
+    assert!(matches!(
+        aws.store.create_policy(&db).await,
+        Err(StoreError::PolicyExists { .. })
+    ));
+}
+
+#[tokio::test]
 async fn an_unreachable_aws_is_unavailable_and_recovers() {
     let mut aws = aws(&[]).await;
     aws.store.create(&s("ns", "x"), "v").await.unwrap();

@@ -183,7 +183,19 @@ fn to_time(dt: Option<&aws_sdk_secretsmanager::primitives::DateTime>) -> Option<
 #[async_trait]
 impl SecretStore for AwsStore {
     async fn create(&self, secret: &SecretRef, value: &str) -> StoreResult<String> {
-        self.create_secret(secret, value).await
+        let version = self.create_secret(secret, value).await?;
+        // A read policy left from an earlier secret of this name (and the
+        // roles holding it) should grant this one. The secret exists either
+        // way, so a failure here is logged, not returned.
+        let repointed = match self.owned_live(secret).await {
+            Ok(described) => self.repoint_read_policy(secret, &described.arn).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = repointed {
+            tracing::warn!(namespace = %secret.namespace, secret = %secret.name, error = %e,
+                "could not check the read policy of the new secret; CreateSecretIAMPolicy repairs it");
+        }
+        Ok(version)
     }
 
     async fn list(&self, namespace: &str) -> StoreResult<Vec<SecretEntry>> {

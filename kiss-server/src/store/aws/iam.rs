@@ -3,7 +3,7 @@
 use aws_sdk_iam::types::{EntityType, PolicyUsageType, Tag};
 
 use super::errors::AwsFailure;
-use super::policy::read_policy_document;
+use super::policy::{decode_document, read_policy_document};
 use super::secrets::{Lookup, kiss_tags};
 use super::{AwsStore, not_found};
 use crate::store::naming;
@@ -48,7 +48,123 @@ impl Bindings {
     }
 }
 
+/// What became of an existing read policy when its secret's ARN was checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Repoint {
+    /// There is no kiss read policy for the secret.
+    Absent,
+    /// It already names the secret's ARN.
+    Current,
+    /// It named an earlier secret of the same name; it now names this one.
+    Repointed,
+}
+
+/// IAM keeps at most this many versions of a managed policy.
+const MAX_POLICY_VERSIONS: usize = 5;
+
 impl AwsStore {
+    /// Makes the secret's read policy, if one exists, name `secret_arn`.
+    ///
+    /// A secret deleted for good and created again under its name gets a
+    /// new ARN (AWS adds a random suffix), while its policy, and the roles it
+    /// is attached to, stay. Without this the policy would still grant the
+    /// old ARN, GetSecret would report it, bind would succeed, and pods
+    /// would be refused.
+    pub(crate) async fn repoint_read_policy(
+        &self,
+        secret: &SecretRef,
+        secret_arn: &str,
+    ) -> StoreResult<Repoint> {
+        let policy_arn = self.policy_arn_of(&self.naming.policy_name(secret)?);
+        let policy = match self.iam.get_policy().policy_arn(&policy_arn).send().await {
+            Ok(out) => out.policy().cloned(),
+            Err(err) => {
+                let f = AwsFailure::new("iam:GetPolicy", false, &err);
+                if f.is("NoSuchEntity") {
+                    return Ok(Repoint::Absent);
+                }
+                return Err(f.into());
+            }
+        };
+        let Some(policy) = policy else {
+            return Ok(Repoint::Absent);
+        };
+        let ours = naming::tags_match(policy.tags().iter().map(|t| (t.key(), t.value())), secret);
+        if !ours {
+            return Ok(Repoint::Absent);
+        }
+        let version = policy.default_version_id().unwrap_or("v1");
+        let current = self
+            .iam
+            .get_policy_version()
+            .policy_arn(&policy_arn)
+            .version_id(version)
+            .send()
+            .await
+            .map_err(|e| AwsFailure::new("iam:GetPolicyVersion", false, &e))?;
+        let document = current
+            .policy_version()
+            .and_then(|v| v.document())
+            .map(decode_document)
+            .unwrap_or_default();
+        let names_it = serde_json::from_str::<serde_json::Value>(&document)
+            .ok()
+            .and_then(|d| {
+                d["Statement"][0]["Resource"]
+                    .as_str()
+                    .map(|r| r == secret_arn)
+            })
+            .unwrap_or(false);
+        if names_it {
+            return Ok(Repoint::Current);
+        }
+        let versions = self
+            .iam
+            .list_policy_versions()
+            .policy_arn(&policy_arn)
+            .send()
+            .await
+            .map_err(|e| AwsFailure::new("iam:ListPolicyVersions", false, &e))?;
+        let mut old: Vec<_> = versions
+            .versions()
+            .iter()
+            .filter(|v| !v.is_default_version())
+            .filter_map(|v| {
+                Some((
+                    v.create_date().map(|d| d.secs()),
+                    v.version_id()?.to_owned(),
+                ))
+            })
+            .collect();
+        if versions.versions().len() >= MAX_POLICY_VERSIONS {
+            old.sort();
+            if let Some((_, oldest)) = old.first() {
+                self.iam
+                    .delete_policy_version()
+                    .policy_arn(&policy_arn)
+                    .version_id(oldest)
+                    .send()
+                    .await
+                    .map_err(|e| AwsFailure::new("iam:DeletePolicyVersion", false, &e))?;
+            }
+        }
+        self.iam
+            .create_policy_version()
+            .policy_arn(&policy_arn)
+            .policy_document(read_policy_document(secret_arn))
+            .set_as_default(true)
+            .send()
+            .await
+            .map_err(|e| AwsFailure::new("iam:CreatePolicyVersion", false, &e))?;
+        tracing::info!(
+            namespace = %secret.namespace,
+            secret = %secret.name,
+            policy = %policy_arn,
+            "read policy now names the re-created secret"
+        );
+        Ok(Repoint::Repointed)
+    }
+
     /// The policy's tags, or None when there is no such policy.
     async fn policy_tags(&self, arn: &str) -> StoreResult<Option<Vec<(String, String)>>> {
         match self.iam.get_policy().policy_arn(arn).send().await {
@@ -167,9 +283,14 @@ impl AwsStore {
             Err(err) => {
                 let f = AwsFailure::new("iam:CreatePolicy", false, &err);
                 if f.is("EntityAlreadyExists") {
-                    return Err(StoreError::PolicyExists {
-                        name: secret.name.clone(),
-                    });
+                    // Left over from an earlier secret of this name, it is
+                    // brought up to date; otherwise it already exists.
+                    return match self.repoint_read_policy(secret, &described.arn).await? {
+                        Repoint::Repointed => Ok(self.policy_arn_of(&policy_name)),
+                        Repoint::Current | Repoint::Absent => Err(StoreError::PolicyExists {
+                            name: secret.name.clone(),
+                        }),
+                    };
                 }
                 Err(f.into())
             }
