@@ -162,7 +162,8 @@ pub struct Config {
     )]
     pub trusted_proxies: Vec<IpAddr>,
 
-    /// Log format.
+    /// Log format. The KISS_LOG environment variable sets the level filter
+    /// (default info; e.g. KISS_LOG=debug).
     #[arg(long, env = "KISS_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 
@@ -208,8 +209,10 @@ pub struct Config {
     #[arg(long, env = "KISS_DEV")]
     pub dev: bool,
 
-    /// With --dev: where to write the token files. Default: a directory
-    /// under the system's temporary directory.
+    /// With --dev: where to write the token files. Default:
+    /// <tmp>/kiss-dev-<user>/<port>/tokens, with the store (and the dev
+    /// signing key, so restarts keep the tokens valid) in .../data unless
+    /// --data-dir is given.
     #[arg(long, env = "KISS_DEV_TOKEN_DIR")]
     pub dev_token_dir: Option<PathBuf>,
 

@@ -99,9 +99,20 @@ impl DevKey {
     }
 }
 
-/// The dev signing key and the key set that publishes it.
-fn signing_key() -> Result<(EncodingKey, JwkSet), ServeError> {
-    let pair = KeyPair::generate(KeySize::Rsa2048).map_err(|e| fail("cannot generate a key", e))?;
+/// The file in the data directory that keeps dev mode's signing key, so a
+/// restarted dev server still accepts the token files (and open apps) of
+/// the previous run.
+pub const KEY_FILE: &str = "dev-signing-key.der";
+
+/// The dev signing key and the key set that publishes it: from `saved`
+/// (PKCS#8 DER) when given, else freshly generated. Also returns the DER.
+fn signing_key_from(saved: Option<&[u8]>) -> Result<(EncodingKey, JwkSet, Vec<u8>), ServeError> {
+    let pair = match saved {
+        Some(der) => KeyPair::from_pkcs8(der).map_err(|e| fail("cannot read the saved key", e))?,
+        None => {
+            KeyPair::generate(KeySize::Rsa2048).map_err(|e| fail("cannot generate a key", e))?
+        }
+    };
     let pkcs8 = AsDer::<aws_lc_rs::encoding::Pkcs8V1Der>::as_der(&pair)
         .map_err(|e| fail("cannot encode the key", e))?;
     let pem = format!(
@@ -117,6 +128,25 @@ fn signing_key() -> Result<(EncodingKey, JwkSet), ServeError> {
         "keys": [{"kty": "RSA", "kid": KID, "alg": "RS256", "use": "sig", "n": n, "e": e}]
     }))
     .map_err(|e| fail("cannot build the key set", e))?;
+    Ok((key, jwks, pkcs8.as_ref().to_vec()))
+}
+
+/// A fresh dev signing key and the key set that publishes it.
+fn signing_key() -> Result<(EncodingKey, JwkSet), ServeError> {
+    signing_key_from(None).map(|(key, jwks, _)| (key, jwks))
+}
+
+/// The data directory's saved key, or a new one that is then saved there.
+fn persistent_signing_key(data_dir: &Path) -> Result<(EncodingKey, JwkSet), ServeError> {
+    let path = data_dir.join(KEY_FILE);
+    if let Ok(der) = std::fs::read(&path) {
+        if let Ok((key, jwks, _)) = signing_key_from(Some(&der)) {
+            return Ok((key, jwks));
+        }
+        tracing::warn!(file = %path.display(), "the saved dev key is unusable; making a new one");
+    }
+    let (key, jwks, der) = signing_key_from(None)?;
+    write_private_file(&path, &der)?;
     Ok((key, jwks))
 }
 
@@ -156,25 +186,31 @@ fn mint(key: &EncodingKey, identifier: &str, namespaces: &[&str], expires_in_sec
 }
 
 fn write_token_file(dir: &Path, file: &str, token: &str) -> Result<PathBuf, ServeError> {
-    use std::io::Write;
     let path = dir.join(file);
     let body = serde_json::json!({ "id_token": token }).to_string();
+    write_private_file(&path, body.as_bytes())?;
+    Ok(path)
+}
+
+/// Writes `bytes` to `path`, readable by its owner only.
+fn write_private_file(path: &Path, bytes: &[u8]) -> Result<(), ServeError> {
+    use std::io::Write;
     let mut opts = std::fs::OpenOptions::new();
     opts.write(true).create(true).truncate(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-        // The admin token grants every namespace: owner-only, like kubelogin's cache.
+        // Tokens (the admin's grants every namespace) and the signing key:
+        // owner-only, like kubelogin's cache.
         opts.mode(0o600);
         // An existing file keeps its mode on open: tighten it too.
         if path.exists() {
-            let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+            let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
         }
     }
-    opts.open(&path)
-        .and_then(|mut f| f.write_all(body.as_bytes()))
-        .map_err(|e| fail(&format!("cannot write {}", path.display()), e))?;
-    Ok(path)
+    opts.open(path)
+        .and_then(|mut f| f.write_all(bytes))
+        .map_err(|e| fail(&format!("cannot write {}", path.display()), e))
 }
 
 /// Creates `dir` (and parents) readable by its owner only.
@@ -188,13 +224,29 @@ fn private_dir(dir: &Path) -> Result<(), ServeError> {
     }
     builder
         .create(dir)
-        .map_err(|e| fail(&format!("cannot create {}", dir.display()), e))
+        .map_err(|e| fail(&format!("cannot create {}", dir.display()), e))?;
+    // An existing directory keeps its mode: tighten it, which also fails
+    // when someone else owns it.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(|e| {
+            fail(
+                &format!("cannot make {} private (whose is it?)", dir.display()),
+                e,
+            )
+        })?;
+    }
+    Ok(())
 }
 
 /// Where `kiss-server --dev` keeps its files unless told otherwise: a
-/// directory of this user's under the system's temporary directory.
+/// directory of this user's under the system's temporary directory (the
+/// port is added below it, so two dev servers do not share files).
 pub fn default_dir() -> PathBuf {
-    let user = std::env::var("USER").unwrap_or_default();
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_default();
     let user: String = user.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
     if user.is_empty() {
         std::env::temp_dir().join("kiss-dev")
@@ -247,9 +299,9 @@ impl DevServer {
                 opts.addr.ip()
             )));
         }
-        let (key, jwks) = signing_key()?;
         private_dir(&opts.token_dir)?;
         private_dir(&opts.data_dir)?;
+        let (key, jwks) = persistent_signing_key(&opts.data_dir)?;
         // Samples go into a new store only: a user who deleted them keeps it that way.
         let fresh = !opts.data_dir.join(crate::store::local::STORE_FILE).exists();
         let store = LocalStore::open(&opts.data_dir, Naming::default(), 7).map_err(|source| {
@@ -263,12 +315,12 @@ impl DevServer {
         }
         let user_token_path = write_token_file(
             &opts.token_dir,
-            "kiss-dev-demo-user",
+            "kiss-dev-1-demo-user",
             &mint(&key, DEMO_USER, DEMO_NAMESPACES, TOKEN_LIFETIME),
         )?;
         let admin_token_path = write_token_file(
             &opts.token_dir,
-            "kiss-dev-admin",
+            "kiss-dev-2-admin",
             &mint(&key, ADMIN_USER, &[ADMIN_NAMESPACE], TOKEN_LIFETIME),
         )?;
         let jwks = Jwks::fixed(&jwks);

@@ -46,7 +46,7 @@ fn check_config(config: &Config) -> Result<(), kiss_server::ServeError> {
 }
 
 async fn run_dev(config: &Config) -> anyhow::Result<()> {
-    let base = kiss_server::dev::default_dir();
+    let base = kiss_server::dev::default_dir().join(config.port.to_string());
     let token_dir = config
         .dev_token_dir
         .clone()
@@ -72,8 +72,10 @@ async fn run_dev(config: &Config) -> anyhow::Result<()> {
     println!(
         "kiss-server dev mode on {addr} (local backend in {data}; no AWS, no identity provider)\n\
          token files in {tokens}:\n  {user} ({ns})\n  {admin} (admin)\n\n\
-         open the app with:\n  kiss-tui --server-addr {addr} --secure=false --token-dir {tokens}\n\
-         or script it:\n  kiss-tui list --server-addr {addr} --secure=false --token-path {user} --namespace team-a",
+         open the app with (from a checkout, `cargo run -p kiss-tui --` instead of `kiss-tui`):\n  \
+         kiss-tui --server-addr {addr} --secure=false --token-dir {tokens}\n\
+         or script it:\n  \
+         kiss-tui list --server-addr {addr} --secure=false --token-path {user} --namespace team-a",
         addr = dev.addr,
         data = data_dir.display(),
         tokens = token_dir.display(),

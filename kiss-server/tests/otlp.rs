@@ -187,7 +187,7 @@ impl Drop for Server {
 }
 
 fn dev_token(dir: &Path) -> String {
-    let file = std::fs::read(dir.join("kiss-dev-demo-user")).expect("dev token file");
+    let file = std::fs::read(dir.join("kiss-dev-1-demo-user")).expect("dev token file");
     let json: serde_json::Value = serde_json::from_slice(&file).expect("token file is JSON");
     json["id_token"]
         .as_str()
