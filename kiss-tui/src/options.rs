@@ -130,6 +130,10 @@ pub enum Verb {
     Bind(BindArgs),
     /// Stop a ServiceAccount reading the secret.
     Unbind(BindArgs),
+    /// Create the read policy of an existing secret, so it can be bound to ServiceAccounts.
+    CreatePolicy(NameArgs),
+    /// Delete a secret's read policy (refused while bound, unless -unbind); the secret stays.
+    DeletePolicy(DeletePolicyArgs),
     /// Show who the server says your token belongs to and the namespaces it grants.
     Whoami(OutputArgs),
     /// Print a shell completion script: bash, zsh or fish.
@@ -150,6 +154,8 @@ impl Verb {
             Verb::Restore(_) => "restore",
             Verb::Bind(_) => "bind",
             Verb::Unbind(_) => "unbind",
+            Verb::CreatePolicy(_) => "create-policy",
+            Verb::DeletePolicy(_) => "delete-policy",
             Verb::Whoami(_) => "whoami",
             Verb::Completions(_) => "completions",
         }
@@ -257,6 +263,17 @@ pub struct DeleteArgs {
     /// Remove the secret's IAM read policy first (refused while ServiceAccounts are still bound).
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_go_bool, value_name = "BOOL", default_value = "false", hide_default_value = true, hide_possible_values = true)]
     pub policy: bool,
+}
+
+/// `delete-policy`.
+#[derive(Debug, Clone, Args)]
+pub struct DeletePolicyArgs {
+    /// The secret's name.
+    #[arg(long, required = true, value_name = "NAME")]
+    pub name: String,
+    /// Detach the policy from every ServiceAccount still bound to it first.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_go_bool, value_name = "BOOL", default_value = "false", hide_default_value = true, hide_possible_values = true)]
+    pub unbind: bool,
 }
 
 /// Verbs that take only a secret name.
@@ -450,6 +467,8 @@ mod tests {
             &["update", "-name", "a"],
             &["restore", "-name", "a"],
             &["unbind", "-name", "a", "-service-account", "sa"],
+            &["create-policy", "-name", "a"],
+            &["delete-policy", "-name", "a", "-unbind"],
             &["whoami", "-output=json"],
             &["completions", "zsh"],
         ] {

@@ -238,7 +238,9 @@ fn policy_bind_unbind_and_delete_with_policy() {
     let out = dev.kiss(&["delete", "-namespace", ns, "-name", "bound", "-policy"]);
     let err = out.fails_with(1);
     assert!(err.contains("app"), "{err}");
-    assert!(err.contains("unbind"), "{err}");
+    assert!(err.contains("kiss-tui unbind "), "{err}");
+    assert!(err.contains("kiss-tui delete-policy "), "{err}");
+    assert!(!err.contains("ask to unbind"), "{err}");
     assert!(
         dev.kiss(&["list", "-namespace", ns])
             .ok()
@@ -275,6 +277,60 @@ fn policy_bind_unbind_and_delete_with_policy() {
         err.contains("--service-account") && err.contains("uppercase"),
         "{err}"
     );
+}
+
+#[test]
+fn create_policy_and_delete_policy_for_an_existing_secret() {
+    let dev = Dev::shared();
+    let ns = "team-b";
+    let bind = [
+        "bind",
+        "-namespace",
+        ns,
+        "-name",
+        "later",
+        "-service-account",
+        "app",
+    ];
+    let out = dev.kiss(&["create", "-namespace", ns, "-name", "later", "-value", "v"]);
+    assert_eq!(out.ok(), "Successfully created secret\n");
+    // No read policy yet: bind cannot work.
+    dev.kiss(&bind).fails_with(1);
+
+    let out = dev.kiss(&["create-policy", "-namespace", ns, "-name", "later"]);
+    assert_eq!(
+        out.ok(),
+        "Successfully created read policy for secret 'later'\n"
+    );
+    assert_eq!(dev.kiss(&bind).ok(), "Successfully bound secret\n");
+
+    // Still bound: refused, nothing detached, and the hint names the commands.
+    let delete = ["delete-policy", "-namespace", ns, "-name", "later"];
+    let err = dev.kiss(&delete).fails_with(1).to_owned();
+    assert!(err.contains("app"), "{err}");
+    assert!(err.contains("kiss-tui unbind "), "{err}");
+    assert!(err.contains("-unbind"), "{err}");
+    assert!(!err.contains("ask to unbind"), "{err}");
+    let json = dev.kiss(&["get", "-namespace", ns, "-name", "later", "-output", "json"]);
+    let v: serde_json::Value = serde_json::from_str(json.ok()).unwrap();
+    assert_eq!(v["bound_service_accounts"], serde_json::json!(["app"]));
+
+    let out = dev.kiss(&[
+        "delete-policy",
+        "-namespace",
+        ns,
+        "-name",
+        "later",
+        "-unbind",
+    ]);
+    assert_eq!(
+        out.ok(),
+        "Successfully deleted read policy for secret 'later'\nUnbound from ServiceAccounts: app\n"
+    );
+    let json = dev.kiss(&["get", "-namespace", ns, "-name", "later", "-output", "json"]);
+    let v: serde_json::Value = serde_json::from_str(json.ok()).unwrap();
+    assert_eq!(v["has_read_policy"], false);
+    assert_eq!(v["bound_service_accounts"], serde_json::json!([]));
 }
 
 #[test]
@@ -385,6 +441,8 @@ fn help_lists_the_verbs_and_every_verb_has_help() {
         "restore",
         "bind",
         "unbind",
+        "create-policy",
+        "delete-policy",
         "whoami",
         "completions",
     ] {
@@ -401,6 +459,8 @@ fn help_lists_the_verbs_and_every_verb_has_help() {
     for shell in ["bash", "zsh", "fish"] {
         let out = dev.kiss_raw(&["completions", shell], None, &[]);
         assert!(out.ok().contains("create-from"), "{shell}");
+        assert!(out.ok().contains("create-policy"), "{shell}");
+        assert!(out.ok().contains("delete-policy"), "{shell}");
     }
 }
 

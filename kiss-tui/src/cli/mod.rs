@@ -1,6 +1,7 @@
 //! The scripting verbs: the Go `kiss` client's commands (ping, list, create,
 //! create-from, update, delete, bind) and the new ones (get, unbind, restore,
-//! whoami, completions), run once without the full-screen app.
+//! create-policy, delete-policy, whoami, completions), run once without the
+//! full-screen app.
 //!
 //! Results go to stdout; messages and errors to stderr. Exit status: 0 on
 //! success, 1 on a failure, 2 on a usage error.

@@ -8,7 +8,7 @@ use tonic::Code;
 
 use super::output::{self, rfc3339};
 use super::{CliError, input};
-use crate::client::Client;
+use crate::client::{Client, ClientError};
 use crate::options::{Options, Output, Verb};
 
 /// Checks every name on the command line with kiss-proto's rules, so a bad
@@ -24,7 +24,8 @@ pub fn validate_names(verb: &Verb) -> Result<(), CliError> {
         Verb::CreateFrom(a) => secret(&a.name),
         Verb::Update(a) => secret(&a.name),
         Verb::Delete(a) => secret(&a.name),
-        Verb::Restore(a) => secret(&a.name),
+        Verb::Restore(a) | Verb::CreatePolicy(a) => secret(&a.name),
+        Verb::DeletePolicy(a) => secret(&a.name),
         Verb::Bind(a) | Verb::Unbind(a) => {
             secret(&a.name)?;
             names::validate_service_account(&a.service_account)
@@ -142,6 +143,30 @@ pub async fn run(client: &Client, ns: &str, verb: Verb) -> Result<(), CliError> 
             client.unbind(ns, &a.name, &a.service_account).await?;
             say("Successfully unbound secret")
         }
+        Verb::CreatePolicy(a) => {
+            client.create_policy(ns, &a.name).await?;
+            say(&format!(
+                "Successfully created read policy for secret '{}'",
+                a.name
+            ))
+        }
+        Verb::DeletePolicy(a) => {
+            let resp = client
+                .delete_policy(ns, &a.name, a.unbind)
+                .await
+                .map_err(|e| still_bound(e, ns, &a.name, ""))?;
+            say(&format!(
+                "Successfully deleted read policy for secret '{}'",
+                a.name
+            ))?;
+            if !resp.unbound_service_accounts.is_empty() {
+                say(&format!(
+                    "Unbound from ServiceAccounts: {}",
+                    resp.unbound_service_accounts.join(", ")
+                ))?;
+            }
+            Ok(())
+        }
         Verb::Whoami(a) => {
             let who = client.whoami().await?;
             match a.output {
@@ -181,9 +206,7 @@ async fn delete(client: &Client, ns: &str, name: &str, policy: bool) -> Result<(
         match client.delete_policy(ns, name, false).await {
             Ok(_) => say("Successfully deleted IAM policy for secret")?,
             Err(e) if e.code() == Some(Code::FailedPrecondition) => {
-                return Err(CliError::Failed(format!(
-                    "{e}; nothing was deleted. Unbind the ServiceAccounts first (kiss-tui unbind -namespace {ns} -name {name} -service-account <name>), then delete again"
-                )));
+                return Err(still_bound(e, ns, name, ", then delete again"));
             }
             Err(e) if e.code() == Some(Code::NotFound) => {
                 eprintln!("No read policy to remove: {e}");
@@ -199,4 +222,18 @@ async fn delete(client: &Client, ns: &str, name: &str, policy: bool) -> Result<(
         );
     }
     Ok(())
+}
+
+/// A refusal because the read policy is still bound: the server's reason,
+/// without its own advice (which names no command), and one hint naming the
+/// real commands. Other errors pass through.
+fn still_bound(e: ClientError, ns: &str, name: &str, then: &str) -> CliError {
+    if e.code() != Some(Code::FailedPrecondition) {
+        return e.into();
+    }
+    let text = e.to_string();
+    let reason = text.split_once("; ").map_or(text.as_str(), |(r, _)| r);
+    CliError::Failed(format!(
+        "{reason}; nothing was deleted. Unbind each ServiceAccount (kiss-tui unbind -namespace {ns} -name {name} -service-account <name>) or detach them all (kiss-tui delete-policy -namespace {ns} -name {name} -unbind){then}"
+    ))
 }
