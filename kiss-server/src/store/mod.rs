@@ -143,7 +143,7 @@ pub enum StoreError {
     },
     /// Bind needs the read policy, which does not exist yet.
     #[error(
-        "secret '{name}' has no read policy yet; create it first (CreateSecretIAMPolicy, or `create -policy`)"
+        "secret '{name}' has no read policy yet; create it first (`kiss-tui create-policy`, or p in the app)"
     )]
     PolicyMissing {
         /// The secret asked for.
@@ -157,7 +157,7 @@ pub enum StoreError {
     },
     /// The read policy is still attached to ServiceAccount roles.
     #[error(
-        "the read policy of secret '{name}' is still bound to service account(s) {}; unbind them first, or ask to unbind them as well",
+        "the read policy of secret '{name}' is still bound to service account(s) {}; unbind them first, or delete the policy with unbind (`kiss-tui delete-policy -unbind`)",
         service_accounts.join(", ")
     )]
     PolicyAttached {
