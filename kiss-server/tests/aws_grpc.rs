@@ -247,7 +247,9 @@ impl Stack {
             .send()
             .await
             .ok()?;
-        Some(decode_policy_document(out.policy_version()?.document()?))
+        Some(kiss_testkit::decode_policy_document(
+            out.policy_version()?.document()?,
+        ))
     }
 }
 
@@ -256,24 +258,6 @@ impl Drop for Stack {
         let _ = self.server.kill();
         let _ = self.server.wait();
     }
-}
-
-/// IAM returns policy documents URL-encoded (RFC 3986); moto may not.
-fn decode_policy_document(doc: &str) -> serde_json::Value {
-    let raw = doc.as_bytes();
-    let mut bytes = Vec::with_capacity(raw.len());
-    let mut i = 0;
-    while i < raw.len() {
-        if raw[i] == b'%' && i + 2 < raw.len() {
-            let hex = std::str::from_utf8(&raw[i + 1..i + 3]).unwrap();
-            bytes.push(u8::from_str_radix(hex, 16).unwrap());
-            i += 3;
-        } else {
-            bytes.push(raw[i]);
-            i += 1;
-        }
-    }
-    serde_json::from_slice(&bytes).expect("the policy document is JSON")
 }
 
 fn req<T>(token: &str, message: T) -> Request<T> {

@@ -207,24 +207,6 @@ impl Aws {
     }
 }
 
-/// IAM returns policy documents URL-encoded (RFC 3986); moto may not.
-fn decode_policy_document(doc: &str) -> serde_json::Value {
-    let raw = doc.as_bytes();
-    let mut bytes = Vec::with_capacity(raw.len());
-    let mut i = 0;
-    while i < raw.len() {
-        if raw[i] == b'%' && i + 2 < raw.len() {
-            let hex = std::str::from_utf8(&raw[i + 1..i + 3]).unwrap();
-            bytes.push(u8::from_str_radix(hex, 16).unwrap());
-            i += 3;
-        } else {
-            bytes.push(raw[i]);
-            i += 1;
-        }
-    }
-    serde_json::from_slice(&bytes).expect("the policy document is JSON")
-}
-
 #[tokio::test]
 async fn values_tags_versions_and_recovery_are_exact_in_aws() {
     let aws = aws(&[]).await;
@@ -674,7 +656,8 @@ async fn read_policy_and_bindings_in_iam() {
         .send()
         .await
         .unwrap();
-    let doc = decode_policy_document(version.policy_version().unwrap().document().unwrap());
+    let doc =
+        kiss_testkit::decode_policy_document(version.policy_version().unwrap().document().unwrap());
     assert_eq!(doc["Version"], "2012-10-17");
     let statements = doc["Statement"].as_array().unwrap();
     assert_eq!(statements.len(), 1);
@@ -884,7 +867,9 @@ async fn a_secret_created_again_is_granted_by_its_old_policy() {
                 .send()
                 .await
                 .unwrap();
-            let doc = decode_policy_document(doc.policy_version().unwrap().document().unwrap());
+            let doc = kiss_testkit::decode_policy_document(
+                doc.policy_version().unwrap().document().unwrap(),
+            );
             doc["Statement"][0]["Resource"].as_str().unwrap().to_owned()
         }
     };

@@ -177,3 +177,28 @@ pub fn http_get(addr: SocketAddr, path: &str) -> std::io::Result<String> {
         .map(|(_, b)| b.to_owned())
         .unwrap_or_default())
 }
+
+/// Decodes an IAM policy document as IAM returns it (URL-encoded JSON,
+/// RFC 3986; moto may return it plain).
+pub fn decode_policy_document(doc: &str) -> serde_json::Value {
+    let raw = doc.as_bytes();
+    let mut bytes = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        let hex = raw
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (raw[i], hex) {
+            (b'%', Some(b)) => {
+                bytes.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                bytes.push(b);
+                i += 1;
+            }
+        }
+    }
+    serde_json::from_slice(&bytes).expect("the policy document is JSON")
+}
