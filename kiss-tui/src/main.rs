@@ -9,7 +9,12 @@ use kiss_tui::{cli, config, tui};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let opts = match Options::try_parse_from(options::normalize(std::env::args_os())) {
+    let args = options::normalize(std::env::args_os());
+    if let Some(msg) = options::split_bool_value(&args) {
+        eprintln!("kiss-tui: {msg}");
+        return ExitCode::from(2);
+    }
+    let opts = match Options::try_parse_from(args) {
         Ok(opts) => opts,
         // Prints help/version (exit 0) or the usage error (exit 2).
         Err(e) => e.exit(),

@@ -27,6 +27,19 @@ const VALUE_FLAGS: &[&str] = &[
     "output",
 ];
 
+/// Boolean flags. Go's flag package only takes their value after `=`, so
+/// `-secure false` is a mistake worth naming rather than a strange verb.
+const BOOL_FLAGS: &[&str] = &[
+    "secure",
+    "interactive",
+    "debug",
+    "demo",
+    "deleted",
+    "show-value",
+    "policy",
+    "unbind",
+];
+
 /// The help heading of the flags every verb accepts.
 const COMMON: &str = "Common options (before or after the verb)";
 
@@ -367,6 +380,27 @@ where
     out
 }
 
+/// Finds a boolean flag followed by its value as a separate argument
+/// (`-secure false`), in [`normalize`]d arguments, and says how to write it.
+pub fn split_bool_value(args: &[OsString]) -> Option<String> {
+    let args: Vec<&str> = args
+        .iter()
+        .skip(1)
+        .map(|a| a.to_str().unwrap_or(""))
+        .take_while(|a| *a != "--")
+        .collect();
+    args.windows(2).find_map(|pair| {
+        let flag = pair[0].strip_prefix("--")?;
+        let value = parse_go_bool(pair[1]).ok()?;
+        BOOL_FLAGS.contains(&flag).then(|| {
+            format!(
+                "-{flag} takes its value after '=': write -{flag}={value} (a separate '{}' would be read as a verb)",
+                pair[1]
+            )
+        })
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -436,6 +470,23 @@ mod tests {
         assert!(parse(&["ping", "-secure=maybe"]).is_err());
         let o = parse(&["-demo"]).unwrap();
         assert!(o.demo && o.verb.is_none());
+    }
+
+    #[test]
+    fn a_bool_flag_with_a_separate_value_is_named() {
+        let split = |args: &[&str]| {
+            split_bool_value(&normalize(
+                std::iter::once("kiss-tui").chain(args.iter().copied()),
+            ))
+        };
+        let msg = split(&["-secure", "false", "list"]).unwrap();
+        assert!(msg.contains("-secure=false"), "{msg}");
+        let msg = split(&["list", "-deleted", "true"]).unwrap();
+        assert!(msg.contains("-deleted=true"), "{msg}");
+        assert_eq!(split(&["-secure=false", "list"]), None);
+        assert_eq!(split(&["-secure", "list"]), None);
+        assert_eq!(split(&["create", "-value", "-policy", "true"]), None);
+        assert_eq!(split(&["create", "--", "-policy", "true"]), None);
     }
 
     #[test]

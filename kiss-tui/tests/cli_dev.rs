@@ -413,6 +413,14 @@ fn usage_errors_exit_2_and_name_the_flag() {
         (&["ping", "-namespace", "-bad-"], "--namespace"),
         (&["ping", "-namespace", NS, "-timeout", "10"], "--timeout"),
         (&["ping", "-namespace", NS, "-secure=maybe"], "--secure"),
+        (
+            &["-secure", "false", "list", "-namespace", NS],
+            "-secure=false",
+        ),
+        (
+            &["list", "-namespace", NS, "-deleted", "true"],
+            "-deleted=true",
+        ),
         (&["list", "-namespace", NS, "-output", "yaml"], "--output"),
         (&["frobnicate"], "frobnicate"),
         (&["completions", "tcsh"], "tcsh"),
