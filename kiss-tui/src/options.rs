@@ -68,7 +68,7 @@ pub struct Options {
     pub common: CommonFlags,
 
     /// Open the app against a built-in demo server with sample secrets (no AWS, no login).
-    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_go_bool, value_name = "BOOL", default_value = "false", hide_default_value = true, hide_possible_values = true)]
+    #[arg(long, help_heading = "App options (without a verb)", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_go_bool, value_name = "BOOL", default_value = "false", hide_default_value = true, hide_possible_values = true)]
     pub demo: bool,
 
     /// The verb to run; none opens the app.
@@ -470,6 +470,7 @@ mod tests {
         assert!(parse(&["ping", "-secure=maybe"]).is_err());
         let o = parse(&["-demo"]).unwrap();
         assert!(o.demo && o.verb.is_none());
+        assert!(parse(&["list", "-demo"]).is_err());
     }
 
     #[test]
@@ -487,6 +488,16 @@ mod tests {
         assert_eq!(split(&["-secure", "list"]), None);
         assert_eq!(split(&["create", "-value", "-policy", "true"]), None);
         assert_eq!(split(&["create", "--", "-policy", "true"]), None);
+    }
+
+    #[test]
+    fn demo_is_not_listed_among_the_flags_every_verb_accepts() {
+        use clap::CommandFactory;
+        let help = Options::command().render_help().to_string();
+        let common = help.split(COMMON).nth(1).unwrap();
+        let common = common.split("\n\n").next().unwrap_or(common);
+        assert!(!common.contains("--demo"), "{help}");
+        assert!(help.contains("--demo"), "{help}");
     }
 
     #[test]
