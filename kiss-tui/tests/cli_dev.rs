@@ -568,10 +568,32 @@ fn an_expired_token_says_how_to_refresh_it() {
         &[],
     );
     let err = out.fails_with(1);
-    assert!(
-        err.contains("expired") && err.contains(REFRESH_HINT),
-        "{err}"
+    assert!(err.contains("expired"), "{err}");
+    // The hint names the directory searched, not kubelogin's default, once.
+    assert!(err.contains(dir.to_str().unwrap()), "{err}");
+    assert!(!err.contains("~/.kube/cache/oidc-login"), "{err}");
+    assert_eq!(err.matches("log in").count(), 1, "{err}");
+
+    let empty = dev.scratch("empty-token-dir");
+    let out = dev.kiss_raw(
+        &[
+            "ping",
+            "-namespace",
+            NS,
+            "-server-addr",
+            &dev.addr(),
+            "-secure=false",
+            "-token-dir",
+            empty.to_str().unwrap(),
+        ],
+        None,
+        &[],
     );
+    let err = out.fails_with(1);
+    assert!(err.contains("no token files"), "{err}");
+    assert!(err.contains(empty.to_str().unwrap()), "{err}");
+    assert!(!err.contains("~/.kube/cache/oidc-login"), "{err}");
+    assert_eq!(err.matches("log in").count(), 1, "{err}");
 }
 
 #[test]

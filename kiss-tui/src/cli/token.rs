@@ -2,7 +2,7 @@
 //! (`-interactive`), or the first usable file in the token directory.
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use super::CliError;
@@ -69,40 +69,48 @@ pub fn choose(settings: &Settings, interactive: bool) -> Result<Chosen, CliError
         return Ok(Chosen::from(file, info));
     }
     let usable = files.iter().filter(|f| f.info().is_some()).count();
+    let hint = login_hint(&dir);
     Err(CliError::Failed(if usable > 0 {
-        format!(
-            "every token in {} has expired; {REFRESH_HINT}",
-            dir.display()
-        )
+        format!("every token in {} has expired; {hint}", dir.display())
     } else if files.is_empty() {
         format!(
-            "no token files in {}. To log in, {REFRESH_HINT}; or give --token-path",
+            "no token files in {}; {hint}, or give --token-path",
             dir.display()
         )
     } else {
         format!(
-            "none of the {} files in {} holds a token; {REFRESH_HINT}, or give --token-path",
+            "none of the {} files in {} holds a token; {hint}, or give --token-path",
             files.len(),
             dir.display()
         )
     }))
 }
 
+/// How to get a token into `dir`, said once. kubelogin fills its default
+/// cache by itself; another directory only when it is told to use it.
+fn login_hint(dir: &Path) -> String {
+    if tokens::default_token_dir().as_deref() == Some(dir) {
+        REFRESH_HINT.to_owned()
+    } else {
+        format!(
+            "run `kubectl get ns` (or `kubectl oidc-login get-token ...`) to log in again, with kubelogin's --token-cache-dir set to {}",
+            dir.display()
+        )
+    }
+}
+
 /// Lists the files on stderr, numbering the usable ones, and reads a number
 /// from stdin until it names one.
-fn pick_from_list(
-    dir: &std::path::Path,
-    files: &[TokenFile],
-    now: SystemTime,
-) -> Result<Chosen, CliError> {
+fn pick_from_list(dir: &Path, files: &[TokenFile], now: SystemTime) -> Result<Chosen, CliError> {
     let usable: Vec<(&TokenFile, &TokenInfo)> = files
         .iter()
         .filter_map(|f| f.info().map(|i| (f, i)))
         .collect();
     if usable.is_empty() {
         return Err(CliError::Failed(format!(
-            "no usable token in {}; {REFRESH_HINT}, or give --token-path",
-            dir.display()
+            "no usable token in {}; {}, or give --token-path",
+            dir.display(),
+            login_hint(dir)
         )));
     }
     let mut err = std::io::stderr().lock();
@@ -135,7 +143,7 @@ fn pick_from_list(
         }
     }
     if usable.iter().any(|(_, i)| i.is_expired(now)) {
-        let _ = writeln!(err, "To refresh an expired token, {REFRESH_HINT}.");
+        let _ = writeln!(err, "To refresh an expired token, {}.", login_hint(dir));
     }
     drop(err);
     let stdin = std::io::stdin();
