@@ -188,11 +188,11 @@ async fn the_whole_flow_in_tmux() {
     tmux.run(&["set-option", "-g", "remain-on-exit", "on"]);
     tmux.run(&["respawn-pane", "-k", "-t", "e2e", &command]);
 
-    // 1. The token picker lists the admin and the demo user; pick the user.
+    // 1. The token picker lists the demo user first, then the admin; pick the user.
     let screen = tmux.wait_for("Pick a token");
     assert!(screen.contains("admin@kiss.dev"), "{screen}");
     assert!(screen.contains("demo@kiss.dev"), "{screen}");
-    tmux.keys(&["j", "Enter"]);
+    tmux.keys(&["Enter"]);
 
     // 2. The namespace picker shows the granted namespaces; filter and pick.
     let screen = tmux.wait_for("Namespaces of demo@kiss.dev");
@@ -488,7 +488,7 @@ fn the_demo_opens_on_sample_secrets() {
     tmux.run(&["set-option", "-g", "remain-on-exit", "on"]);
     tmux.run(&["respawn-pane", "-k", "-t", "e2e", &command]);
     tmux.wait_for("demo@kiss.dev");
-    tmux.keys(&["j", "Enter"]);
+    tmux.keys(&["Enter"]);
     tmux.wait_for("Namespaces of demo@kiss.dev");
     tmux.type_text("team-a");
     tmux.keys(&["Enter"]);
@@ -498,8 +498,13 @@ fn the_demo_opens_on_sample_secrets() {
     tmux.keys(&["q"]);
     tmux.wait_for("Namespaces of demo@kiss.dev");
     tmux.keys(&["Escape"]);
-    tmux.wait_for("Pick a token");
+    // Opened mid-session, the picker goes back rather than quitting.
+    let screen = tmux.wait_for("Pick a token");
+    assert!(screen.contains("Esc/q back"), "{screen}");
+    assert!(!screen.contains("quit"), "{screen}");
     tmux.keys(&["q"]);
+    tmux.wait_for("Namespaces of demo@kiss.dev");
+    tmux.keys(&["C-c"]);
     let start = Instant::now();
     let status = loop {
         match std::fs::read_to_string(&status_file) {

@@ -6,8 +6,10 @@
 pub enum KeyContext {
     /// Keys that work everywhere.
     Global,
-    /// The token picker.
+    /// The token picker at startup, where Esc quits.
     Tokens,
+    /// The token picker opened mid-session, where Esc goes back.
+    TokensBack,
     /// The namespace picker.
     Namespaces,
     /// The secrets table.
@@ -56,6 +58,13 @@ const TOKENS: &[KeyHelp] = &[
     k("Enter", "use token", true),
     k("r", "rescan files", true),
     k("q/Esc", "quit", true),
+];
+
+const TOKENS_BACK: &[KeyHelp] = &[
+    k("↑/↓ j/k", "move", true),
+    k("Enter", "use token", true),
+    k("r", "rescan files", true),
+    k("Esc/q", "back", true),
 ];
 
 const NAMESPACES: &[KeyHelp] = &[
@@ -146,6 +155,7 @@ pub fn keys(ctx: KeyContext) -> &'static [KeyHelp] {
     match ctx {
         KeyContext::Global => GLOBAL,
         KeyContext::Tokens => TOKENS,
+        KeyContext::TokensBack => TOKENS_BACK,
         KeyContext::Namespaces => NAMESPACES,
         KeyContext::Secrets => SECRETS,
         KeyContext::Filter => FILTER,
@@ -156,6 +166,15 @@ pub fn keys(ctx: KeyContext) -> &'static [KeyHelp] {
         KeyContext::Copy => COPY,
         KeyContext::Help => HELP,
         KeyContext::AuthProblem => AUTH,
+    }
+}
+
+/// The help section that shows a context's keys: a context that only
+/// varies another one for the footer's sake shares its section.
+pub fn section_of(ctx: KeyContext) -> KeyContext {
+    match ctx {
+        KeyContext::TokensBack => KeyContext::Tokens,
+        other => other,
     }
 }
 

@@ -26,6 +26,8 @@ impl App {
                 let Some(session) = &mut self.state.session else {
                     return Vec::new();
                 };
+                // The new token works: the picker is left for good.
+                self.state.tokens.back_to = None;
                 if identity.expires_at.is_some() {
                     session.expires_at = identity.expires_at;
                 }

@@ -100,6 +100,9 @@ pub struct TokenPicker {
     /// only for the first scan, so that coming back to pick another token
     /// does not bounce straight forward again.
     pub auto_pick: bool,
+    /// The screen the picker was opened from mid-session; Esc goes back to
+    /// it, dialog and typed text intact. `None` at startup, where Esc quits.
+    pub back_to: Option<Screen>,
     /// The cursor.
     pub nav: ListNav,
 }
@@ -509,6 +512,7 @@ impl State {
             return KeyContext::AuthProblem;
         }
         match self.screen {
+            Screen::Tokens if self.tokens.back_to.is_some() => KeyContext::TokensBack,
             Screen::Tokens => KeyContext::Tokens,
             Screen::Namespaces => KeyContext::Namespaces,
             Screen::Deleted => KeyContext::Deleted,

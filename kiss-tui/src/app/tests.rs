@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::action::*;
+use super::keymap;
 use super::state::*;
 use super::{App, AppConfig};
 
@@ -797,6 +798,36 @@ fn an_expired_token_offers_another_and_the_typed_text_survives() {
 }
 
 #[test]
+fn escape_on_the_picker_from_a_refused_token_keeps_the_editor_text() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    open_editor_on(&mut app, "base", "v1");
+    type_str(&mut app, " edited");
+    let (id, _) = the_call(&app.update(ctrl('s')));
+    app.update(fail(
+        id,
+        ErrorKind::Unauthenticated,
+        "The server refused the token: token expired.",
+    ));
+    let effects = app.update(key('t'));
+    assert!(matches!(effects[..], [Effect::ScanTokens]));
+    assert_eq!(app.state.screen, Screen::Tokens);
+    app.update(scan(vec![token("ann", 3600)]));
+    // Esc (and q) go back to the open editor; nothing is lost.
+    no_call(&app.update(code(KeyCode::Esc)));
+    assert!(!app.state.quit);
+    assert_eq!(app.state.screen, Screen::Secrets);
+    assert_eq!(editor(&app).value_text(), "base edited");
+    assert!(!editor(&app).saving);
+    assert_eq!(app.state.key_context(), keymap::KeyContext::Editor);
+    // The same through q, from the T key of a later visit.
+    app.state.dialog = None;
+    app.update(key('T'));
+    no_call(&app.update(key('q')));
+    assert!(!app.state.quit);
+    assert_eq!(app.state.screen, Screen::Secrets);
+}
+
+#[test]
 fn a_new_token_without_the_namespace_goes_to_the_picker() {
     let mut app = in_team_a(vec![row("a", 1)]);
     app.update(key('T'));
@@ -1115,8 +1146,40 @@ fn q_and_escape_go_back_one_screen() {
     let effects = app.update(code(KeyCode::Esc));
     assert!(matches!(effects[..], [Effect::ScanTokens]));
     assert_eq!(app.state.screen, Screen::Tokens);
-    let effects = app.update(key('q'));
+    // A session exists: q on the picker goes back, it does not quit.
+    no_call(&app.update(key('q')));
+    assert!(!app.state.quit);
+    assert_eq!(app.state.screen, Screen::Namespaces);
+}
+
+#[test]
+fn escape_on_the_picker_quits_only_at_startup() {
+    let mut app = new_app(None);
+    app.update(scan(vec![token("ann", 3600), token("bob", 3600)]));
+    assert_eq!(app.state.key_context(), keymap::KeyContext::Tokens);
+    let effects = app.update(code(KeyCode::Esc));
     assert!(matches!(effects[..], [Effect::Quit]));
+    assert!(app.state.quit);
+}
+
+#[test]
+fn escape_on_the_picker_opened_with_t_goes_back_to_the_secrets() {
+    let mut app = in_team_a(vec![row("a", 1), row("b", 1)]);
+    app.update(key('j'));
+    let effects = app.update(key('T'));
+    assert!(matches!(effects[..], [Effect::ScanTokens]));
+    assert_eq!(app.state.screen, Screen::Tokens);
+    assert_eq!(app.state.key_context(), keymap::KeyContext::TokensBack);
+    let back = keymap::keys(keymap::KeyContext::TokensBack);
+    assert!(back.iter().any(|k| k.footer && k.what == "back"));
+    assert!(!back.iter().any(|k| k.what == "quit"));
+    app.update(scan(vec![token("ann", 3600), token("bob", 3600)]));
+    no_call(&app.update(code(KeyCode::Esc)));
+    assert!(!app.state.quit);
+    assert_eq!(app.state.screen, Screen::Secrets);
+    assert_eq!(app.state.namespace.as_deref(), Some("team-a"));
+    assert_eq!(app.state.secrets.selected_name(), Some("b"));
+    assert_eq!(app.state.key_context(), keymap::KeyContext::Secrets);
 }
 
 #[test]

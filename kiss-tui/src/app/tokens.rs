@@ -24,6 +24,11 @@ impl App {
                 vec![Effect::ScanTokens]
             }
             KeyCode::Esc | KeyCode::Char('q') => {
+                if let Some(back) = self.state.tokens.back_to.take() {
+                    self.state.screen = back;
+                    self.refit();
+                    return Vec::new();
+                }
                 self.state.quit = true;
                 vec![Effect::Quit]
             }
@@ -34,6 +39,9 @@ impl App {
     /// Goes back to the token picker to choose another token; the namespace
     /// and any open dialog are kept, to come back to after.
     pub(super) fn open_token_picker(&mut self) -> Vec<Effect> {
+        if self.state.session.is_some() && self.state.screen != Screen::Tokens {
+            self.state.tokens.back_to = Some(self.state.screen);
+        }
         self.state.screen = Screen::Tokens;
         self.state.tokens.auto_pick = false;
         vec![Effect::ScanTokens]

@@ -13,9 +13,14 @@ use crate::app::layout;
 pub fn lines(here: KeyContext) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     let mut sections: Vec<(&str, KeyContext)> = HELP_SECTIONS.to_vec();
-    if let Some(i) = sections.iter().position(|(_, c)| *c == here) {
-        let (title, ctx) = sections.remove(i);
-        sections.insert(0, (title, ctx));
+    // The variant that applies here replaces its section, so the help
+    // says what the keys do here.
+    if let Some(i) = sections
+        .iter()
+        .position(|(_, c)| *c == keymap::section_of(here))
+    {
+        let (title, _) = sections.remove(i);
+        sections.insert(0, (title, here));
     }
     for (i, (title, ctx)) in sections.iter().enumerate() {
         if i > 0 {
