@@ -84,6 +84,35 @@ fn create_from_piped_stdin_keeps_newlines_and_update_replaces() {
 }
 
 #[test]
+fn create_from_a_missing_file_fails_before_any_token_is_chosen() {
+    let dev = Dev::shared();
+    let empty = dev.scratch("create-from-missing-file");
+    let missing = empty.join("missing.txt");
+    let out = dev.kiss_raw(
+        &[
+            "create-from",
+            "-namespace",
+            NS,
+            "-name",
+            "never",
+            "-value",
+            missing.to_str().unwrap(),
+            "-server-addr",
+            &dev.addr(),
+            "-secure=false",
+            "-token-dir",
+            empty.to_str().unwrap(),
+        ],
+        None,
+        &[],
+    );
+    let err = out.fails_with(1);
+    assert!(err.contains("cannot read the file"), "{err}");
+    assert!(err.contains("missing.txt"), "{err}");
+    assert!(!err.contains("token"), "{err}");
+}
+
+#[test]
 fn create_from_a_file_round_trips_byte_for_byte() {
     let dev = Dev::shared();
     let dir = dev.scratch("create-from");

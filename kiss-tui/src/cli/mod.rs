@@ -14,7 +14,7 @@ mod verbs;
 use std::process::ExitCode;
 
 use crate::client::{Client, ClientError};
-use crate::options::{CommonFlags, Verb};
+use crate::options::{CommonFlags, CreateArgs, Verb};
 use crate::settings::Settings;
 
 /// Why a verb failed; decides the exit status.
@@ -74,6 +74,16 @@ async fn run_verb(verb: Verb, flags: &CommonFlags, settings: Settings) -> Result
     };
     // Names are checked before anything touches stdin, a token or the network.
     verbs::validate_names(&verb)?;
+    // A file that cannot be read fails before a token is chosen or a
+    // connection made; its contents then go through `create` unchanged.
+    let verb = match verb {
+        Verb::CreateFrom(a) => Verb::Create(CreateArgs {
+            value: Some(input::file_contents(&a.value)?),
+            name: a.name,
+            policy: a.policy,
+        }),
+        verb => verb,
+    };
 
     let chosen = token::choose(&settings, flags.interactive.unwrap_or(false))?;
     tracing::debug!(

@@ -121,6 +121,7 @@ pub async fn run(client: &Client, ns: &str, verb: Verb) -> Result<(), CliError> 
             let value = input::value_or_stdin(a.value, &a.name)?;
             create(client, ns, &a.name, &value, a.policy).await
         }
+        // Read before the connection (see `super::run_verb`); kept for completeness.
         Verb::CreateFrom(a) => {
             let value = input::file_contents(&a.value)?;
             create(client, ns, &a.name, &value, a.policy).await
