@@ -116,15 +116,11 @@ impl App {
                 Vec::new()
             }
             KeyCode::Char('d') | KeyCode::Delete => {
-                let remove_policy = self
-                    .state
-                    .secrets
-                    .details
-                    .get(&name)
-                    .is_some_and(|d| d.has_read_policy);
+                // Unticked: a restore brings the secret back but not a
+                // removed policy or its bindings, so removing them is opt-in.
                 self.state.dialog = Some(Dialog::Delete(DeleteDialog {
                     name,
-                    remove_policy,
+                    remove_policy: false,
                     busy: false,
                     error: None,
                 }));

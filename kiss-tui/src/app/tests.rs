@@ -866,12 +866,13 @@ fn delete_removes_the_policy_first_when_asked() {
         Some(Dialog::Delete(d)) => {
             assert_eq!(d.name, "a");
             assert!(
-                d.remove_policy,
-                "a secret with a policy offers to remove it"
+                !d.remove_policy,
+                "removing the policy is opt-in: a restore does not bring it back"
             );
         }
         other => panic!("{other:?}"),
     }
+    app.update(key(' '));
     let (id, call) = the_call(&app.update(key('y')));
     assert_eq!(
         call,
@@ -912,9 +913,12 @@ fn delete_without_policy_and_cancel() {
     app.update(key('d'));
     app.update(key('n'));
     assert!(app.state.dialog.is_none());
+    app.state
+        .secrets
+        .details
+        .insert("a".into(), details("a", "v1", true, &["web"]));
     app.update(key('d'));
-    app.update(key(' '));
-    app.update(key(' '));
+    // Unticked by default even when the secret has a policy.
     let (id, call) = the_call(&app.update(code(KeyCode::Enter)));
     assert!(matches!(call, Call::DeleteSecret { .. }));
     app.update(fail(
