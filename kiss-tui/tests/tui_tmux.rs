@@ -331,13 +331,15 @@ async fn the_whole_flow_in_tmux() {
     let buffer = String::from_utf8_lossy(&tmux.cmd(&["show-buffer"]).stdout).into_owned();
     assert_eq!(buffer, "k8s-secret-team-a-e2e-secret");
 
-    // 10. Delete it, policy included.
+    // 10. Delete it, policy included: removing the policy is opted into.
     tmux.keys(&["d"]);
     let screen = tmux.wait_for("Delete 'e2e-secret' from team-a?");
     assert!(
-        screen.contains("[x] Also remove its read policy"),
+        screen.contains("[ ] Also remove its read policy"),
         "{screen}"
     );
+    tmux.keys(&["Space"]);
+    tmux.wait_for("[x] Also remove its read policy");
     tmux.keys(&["y"]);
     tmux.wait_for("Deleted 'e2e-secret'");
     let listed = check.list("team-a").await.unwrap().secrets;
@@ -499,8 +501,8 @@ fn the_demo_opens_on_sample_secrets() {
     tmux.wait_for("Namespaces of demo@kiss.dev");
     tmux.keys(&["Escape"]);
     // Opened mid-session, the picker goes back rather than quitting.
-    let screen = tmux.wait_for("Pick a token");
-    assert!(screen.contains("Esc/q back"), "{screen}");
+    tmux.wait_for("Pick a token");
+    let screen = tmux.wait_for("Esc/q back");
     assert!(!screen.contains("quit"), "{screen}");
     tmux.keys(&["q"]);
     tmux.wait_for("Namespaces of demo@kiss.dev");
