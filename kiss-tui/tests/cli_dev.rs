@@ -704,7 +704,8 @@ fn the_config_file_supplies_defaults_and_flags_override_it() {
         None,
         &[],
     );
-    assert_eq!(out.ok(), "hello\n");
+    // Other tests on the shared server add secrets to sandbox meanwhile.
+    assert!(out.ok().lines().any(|l| l == "hello"), "{}", out.stdout);
 
     std::fs::write(&config, "sever_addr = \"typo\"\n").unwrap();
     let out = dev.kiss_raw(&["ping"], None, &[("KISS_CONFIG", cfg)]);

@@ -16,6 +16,19 @@ pub fn rfc3339(ts: Option<&Timestamp>) -> Option<String> {
         .ok()
 }
 
+/// The UTC day of a timestamp (`2026-11-27`). AWS records when a secret was
+/// last read only to the day, so a time of day would be invented.
+fn day(ts: Option<&Timestamp>) -> Option<String> {
+    let ts = ts?;
+    let date = OffsetDateTime::from_unix_timestamp(ts.seconds).ok()?.date();
+    Some(format!(
+        "{:04}-{:02}-{:02}",
+        date.year(),
+        u8::from(date.month()),
+        date.day()
+    ))
+}
+
 fn or_null(s: Option<String>) -> Value {
     s.map_or(Value::Null, Value::String)
 }
@@ -100,7 +113,10 @@ pub fn details_text(d: &pb::SecretDetails) -> String {
         ("arn", d.arn.clone()),
         ("created", date(d.created.as_ref(), "unknown")),
         ("last changed", date(d.last_changed.as_ref(), "unknown")),
-        ("last accessed", date(d.last_accessed.as_ref(), "never")),
+        (
+            "last accessed",
+            day(d.last_accessed.as_ref()).unwrap_or_else(|| "never".into()),
+        ),
         ("version", d.version_id.clone()),
         ("read policy", policy),
         ("bound to", bound),
@@ -183,6 +199,32 @@ mod tests {
             nanos: 0,
         };
         assert_eq!(rfc3339(Some(&absurd)), None);
+    }
+
+    #[test]
+    fn last_accessed_is_a_day() {
+        let d = pb::SecretDetails {
+            last_accessed: Some(Timestamp {
+                seconds: 1_795_737_600,
+                nanos: 0,
+            }),
+            ..Default::default()
+        };
+        let text = details_text(&d);
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("last accessed"))
+            .unwrap();
+        assert_eq!(line, "last accessed: 2026-11-27");
+        let never = details_text(&pb::SecretDetails::default());
+        assert!(never.contains("last accessed: never"), "{never}");
+        assert_eq!(
+            day(Some(&Timestamp {
+                seconds: i64::MAX,
+                nanos: 0
+            })),
+            None
+        );
     }
 
     #[test]
