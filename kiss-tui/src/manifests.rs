@@ -7,12 +7,11 @@
 //! placeholder in capitals, with a comment, so it cannot be missed.
 
 /// An `ExternalSecret` for the external-secrets operator
-/// (`external-secrets.io/v1beta1`), reading the AWS secret into a Kubernetes
+/// (`external-secrets.io/v1`, as current releases serve it), reading the AWS secret into a Kubernetes
 /// Secret of the same name, under the key `value`.
 pub fn external_secret(namespace: &str, name: &str, aws_name: &str) -> String {
     format!(
-        r#"# Newer external-secrets releases serve this as external-secrets.io/v1 (same fields).
-apiVersion: external-secrets.io/v1beta1
+        r#"apiVersion: external-secrets.io/v1
 kind: ExternalSecret
 metadata:
   name: {name}

@@ -349,7 +349,7 @@ pub enum CopyItem {
     Value,
     /// Its AWS name.
     AwsName,
-    /// An `external-secrets.io/v1beta1` ExternalSecret.
+    /// An `external-secrets.io/v1` ExternalSecret.
     ExternalSecret,
     /// A `kubernetes-client.io/v1` ExternalSecret (legacy operator).
     ExternalSecretLegacy,
@@ -372,7 +372,7 @@ impl CopyItem {
         match self {
             CopyItem::Value => "value",
             CopyItem::AwsName => "AWS secret name",
-            CopyItem::ExternalSecret => "ExternalSecret (external-secrets.io/v1beta1)",
+            CopyItem::ExternalSecret => "ExternalSecret (external-secrets.io/v1)",
             CopyItem::ExternalSecretLegacy => "ExternalSecret (kubernetes-client.io/v1, legacy)",
             CopyItem::SecretProviderClass => "SecretProviderClass (Secrets Store CSI, AWS)",
         }

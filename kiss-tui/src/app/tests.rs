@@ -1089,7 +1089,7 @@ fn copy_the_aws_name_and_manifests_from_known_details() {
     }
     assert!(app.state.dialog.is_none());
     for (k, needle) in [
-        ('e', "external-secrets.io/v1beta1"),
+        ('e', "external-secrets.io/v1\n"),
         ('l', "kubernetes-client.io/v1"),
         ('c', "objectType: \"secretsmanager\""),
     ] {
