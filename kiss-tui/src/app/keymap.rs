@@ -16,8 +16,12 @@ pub enum KeyContext {
     Secrets,
     /// Typing a filter into the secrets table.
     Filter,
-    /// The create / update form.
+    /// The create form (name, value, checkbox).
     Editor,
+    /// The update form: the value is its one field.
+    EditorUpdate,
+    /// "Discard?" over the form.
+    Discard,
     /// The delete confirmation.
     Delete,
     /// The bindings dialog.
@@ -111,6 +115,19 @@ const EDITOR: &[KeyHelp] = &[
     k("Esc", "cancel", true),
 ];
 
+const EDITOR_UPDATE: &[KeyHelp] = &[
+    k("Ctrl-S", "save", true),
+    k("Enter", "new line", true),
+    k("Ctrl-Z/Ctrl-U", "undo", false),
+    k("Ctrl-R", "redo", false),
+    k("Esc", "cancel", true),
+];
+
+const DISCARD: &[KeyHelp] = &[
+    k("y", "discard typed text", true),
+    k("n/Esc", "keep editing", true),
+];
+
 const DELETE: &[KeyHelp] = &[
     k("y/Enter", "delete", true),
     k("Space/p", "toggle remove policy", true),
@@ -160,6 +177,8 @@ pub fn keys(ctx: KeyContext) -> &'static [KeyHelp] {
         KeyContext::Secrets => SECRETS,
         KeyContext::Filter => FILTER,
         KeyContext::Editor => EDITOR,
+        KeyContext::EditorUpdate => EDITOR_UPDATE,
+        KeyContext::Discard => DISCARD,
         KeyContext::Delete => DELETE,
         KeyContext::Bindings => BINDINGS,
         KeyContext::Deleted => DELETED,
@@ -174,6 +193,7 @@ pub fn keys(ctx: KeyContext) -> &'static [KeyHelp] {
 pub fn section_of(ctx: KeyContext) -> KeyContext {
     match ctx {
         KeyContext::TokensBack => KeyContext::Tokens,
+        KeyContext::EditorUpdate => KeyContext::Editor,
         other => other,
     }
 }
@@ -186,6 +206,7 @@ pub const HELP_SECTIONS: &[(&str, KeyContext)] = &[
     ("Secrets", KeyContext::Secrets),
     ("Filter (/)", KeyContext::Filter),
     ("Create / edit form", KeyContext::Editor),
+    ("Discard? (Esc with typed text)", KeyContext::Discard),
     ("Delete confirmation", KeyContext::Delete),
     ("Bindings (b)", KeyContext::Bindings),
     ("Copy menu (y)", KeyContext::Copy),

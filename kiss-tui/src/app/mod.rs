@@ -203,16 +203,7 @@ impl App {
 
     /// Whether keys are being typed as text, so `?` is a character.
     fn typing(&self) -> bool {
-        use state::{BindFocus, Dialog};
-        match self.state.screen {
-            Screen::Secrets => match &self.state.dialog {
-                Some(Dialog::Editor(_)) => true,
-                Some(Dialog::Bind(b)) => b.focus == BindFocus::Input,
-                Some(_) => false,
-                None => self.state.secrets.filtering,
-            },
-            _ => false,
-        }
+        self.state.is_typing()
     }
 
     fn on_dialog_key(&mut self, key: KeyEvent) -> Vec<Effect> {

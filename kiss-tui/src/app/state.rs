@@ -517,6 +517,8 @@ impl State {
             Screen::Namespaces => KeyContext::Namespaces,
             Screen::Deleted => KeyContext::Deleted,
             Screen::Secrets => match &self.dialog {
+                Some(Dialog::Editor(e)) if e.confirm_discard => KeyContext::Discard,
+                Some(Dialog::Editor(e)) if e.mode != EditorMode::Create => KeyContext::EditorUpdate,
                 Some(Dialog::Editor(_)) => KeyContext::Editor,
                 Some(Dialog::Delete(_)) => KeyContext::Delete,
                 Some(Dialog::Bind(_)) => KeyContext::Bindings,
@@ -524,6 +526,20 @@ impl State {
                 None if self.secrets.filtering => KeyContext::Filter,
                 None => KeyContext::Secrets,
             },
+        }
+    }
+
+    /// Whether keys are being typed as text, so `?` is a character and F1
+    /// is the help key.
+    pub fn is_typing(&self) -> bool {
+        match self.screen {
+            Screen::Secrets => match &self.dialog {
+                Some(Dialog::Editor(_)) => true,
+                Some(Dialog::Bind(b)) => b.focus == BindFocus::Input,
+                Some(_) => false,
+                None => self.secrets.filtering,
+            },
+            _ => false,
         }
     }
 

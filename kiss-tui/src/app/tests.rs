@@ -645,6 +645,47 @@ fn question_mark_is_text_in_the_editor_and_help_elsewhere() {
 
 // ---------------------------------------------------------------- update
 
+#[test]
+fn footers_offer_only_keys_that_work_there() {
+    use keymap::{KeyContext, keys};
+    let shown = |ctx| -> Vec<&str> { keys(ctx).iter().map(|k| k.keys).collect() };
+    let mut app = in_team_a(vec![row("a", 1)]);
+    // Bindings input: `?` is text, so F1 is the help key.
+    app.update(key('b'));
+    assert!(app.state.is_typing());
+    type_str(&mut app, "web?");
+    assert!(app.state.help.is_none());
+    match &app.state.dialog {
+        Some(Dialog::Bind(b)) => assert_eq!(b.input, "web?"),
+        other => panic!("{other:?}"),
+    }
+    app.update(code(KeyCode::Tab));
+    assert!(!app.state.is_typing(), "the list takes no text");
+    app.update(code(KeyCode::Esc));
+    // The update form has one field: no Tab.
+    open_editor_on(&mut app, "base", "v1");
+    assert_eq!(app.state.key_context(), KeyContext::EditorUpdate);
+    assert!(!shown(KeyContext::EditorUpdate).contains(&"Tab/Shift-Tab"));
+    // Discard?: Esc keeps editing, as the footer says.
+    type_str(&mut app, "x");
+    app.update(code(KeyCode::Esc));
+    assert_eq!(app.state.key_context(), KeyContext::Discard);
+    assert!(
+        keys(KeyContext::Discard)
+            .iter()
+            .any(|k| k.keys == "n/Esc" && k.what == "keep editing")
+    );
+    app.update(code(KeyCode::Esc));
+    assert_eq!(editor(&app).value_text(), "basex");
+    assert_eq!(app.state.key_context(), KeyContext::EditorUpdate);
+    // The create form has three fields.
+    app.update(code(KeyCode::Esc));
+    app.update(key('y'));
+    app.update(key('n'));
+    assert_eq!(app.state.key_context(), KeyContext::Editor);
+    assert!(shown(KeyContext::Editor).contains(&"Tab/Shift-Tab"));
+}
+
 fn open_editor_on(app: &mut App, value: &str, version: &str) {
     let name = app.state.secrets.selected_name().unwrap().to_owned();
     let (id, call) = the_call(&app.update(key('e')));
@@ -818,7 +859,7 @@ fn escape_on_the_picker_from_a_refused_token_keeps_the_editor_text() {
     assert_eq!(app.state.screen, Screen::Secrets);
     assert_eq!(editor(&app).value_text(), "base edited");
     assert!(!editor(&app).saving);
-    assert_eq!(app.state.key_context(), keymap::KeyContext::Editor);
+    assert_eq!(app.state.key_context(), keymap::KeyContext::EditorUpdate);
     // The same through q, from the T key of a later visit.
     app.state.dialog = None;
     app.update(key('T'));

@@ -121,11 +121,12 @@ pub fn message_height(s: &State, width: u16) -> u16 {
 pub fn footer(f: &mut Frame, area: Rect, s: &State) {
     let ctx = s.key_context();
     let mut pairs: Vec<(&str, &str)> = Vec::new();
-    if !matches!(
-        ctx,
-        KeyContext::Help | KeyContext::Editor | KeyContext::Filter
-    ) {
-        pairs.push(("?", "help"));
+    // Where `?` is typed text, F1 is the help key; the token-refused
+    // message sits over the form but takes no text.
+    let f1 = s.is_typing() && ctx != KeyContext::AuthProblem;
+    // First, so that a narrow footer still shows how to get help.
+    if ctx != KeyContext::Help {
+        pairs.push((if f1 { "F1" } else { "?" }, "help"));
     }
     pairs.extend(
         keymap::keys(ctx)
@@ -133,9 +134,6 @@ pub fn footer(f: &mut Frame, area: Rect, s: &State) {
             .filter(|k| k.footer)
             .map(|k| (k.keys, k.what)),
     );
-    if matches!(ctx, KeyContext::Editor | KeyContext::Filter) {
-        pairs.push(("F1", "help"));
-    }
     // Keep whole hints: drop the ones that do not fit rather than cut one.
     let mut shown = Vec::new();
     let mut width = 1usize;
