@@ -195,8 +195,17 @@ impl App {
         }
         match ed.focus {
             EditorFocus::Name => {
-                let line = text.lines().next().unwrap_or("").trim();
-                ed.name.insert_str(line);
+                // A surrounding newline is a copying accident; lines inside
+                // are not a name, and keeping only one would be a guess.
+                let trimmed = text.trim();
+                if trimmed.contains('\n') {
+                    let lines = trimmed.lines().count();
+                    self.error(format!(
+                        "Not pasted: a name is one line and the clipboard holds {lines}. Copy just the name, or press Tab and paste into the value."
+                    ));
+                    return;
+                }
+                ed.name.insert_str(trimmed);
                 revalidate_name(ed);
             }
             EditorFocus::Value => {

@@ -576,6 +576,27 @@ fn create_validates_the_name_as_typed_and_keeps_newlines_and_pastes() {
 }
 
 #[test]
+fn a_multi_line_paste_into_the_name_is_refused_out_loud() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    app.update(key('n'));
+    type_str(&mut app, "db-");
+    app.update(Action::Paste("pass\r\nhunter2\n".into()));
+    assert_eq!(editor(&app).name_text(), "db-", "nothing of it is kept");
+    let msg = flash(&app);
+    assert!(msg.contains("Not pasted"), "{msg}");
+    assert!(msg.contains("one line"), "{msg}");
+    assert_eq!(
+        app.state.flash.as_ref().unwrap().level,
+        Level::Error,
+        "stays until a key is pressed"
+    );
+    // One line with a trailing newline, as copied from a terminal, is fine.
+    app.update(Action::Paste("pass\n".into()));
+    assert_eq!(editor(&app).name_text(), "db-pass");
+    assert_eq!(editor(&app).name_error, None);
+}
+
+#[test]
 fn an_invalid_name_is_not_sent() {
     let mut app = in_team_a(vec![]);
     app.update(key('n'));
