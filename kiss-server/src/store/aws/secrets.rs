@@ -184,7 +184,14 @@ impl AwsStore {
         namespace: &str,
         deleted: bool,
     ) -> StoreResult<Vec<(String, SecretListEntry)>> {
+        // AWS matches each filter by prefix and independently, so these only
+        // narrow the search; owned_name() decides on the exact tags. The name
+        // prefix keeps a namespace like `k` from scanning every kiss secret.
         let filters = vec![
+            Filter::builder()
+                .key(FilterNameStringType::Name)
+                .values(self.naming.namespace_prefix(namespace))
+                .build(),
             Filter::builder()
                 .key(FilterNameStringType::TagKey)
                 .values(TAG_NAMESPACE)
