@@ -511,6 +511,13 @@ async fn every_bad_token_is_unauthenticated_with_a_reason() {
     .unwrap();
     expect_unauthenticated(&mut c, &wrong_key, "signature is invalid").await;
 
+    // The IdP's kid, but another algorithm than its key is for.
+    let mut header = Header::new(Algorithm::RS384);
+    header.kid = Some(idp().cognito.kid.clone());
+    let idp_key = EncodingKey::from_rsa_pem(idp().cognito.private_key_pem.as_bytes()).unwrap();
+    let mismatched = jsonwebtoken::encode(&header, &alice_claims(), &idp_key).unwrap();
+    expect_unauthenticated(&mut c, &mismatched, "does not match the key").await;
+
     // Tampered payload: grant team-c without re-signing.
     let mut claims: Value =
         serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
@@ -624,7 +631,7 @@ async fn every_bad_token_is_unauthenticated_with_a_reason() {
         .iter()
         .filter(|r| r["outcome"] == "UNAUTHENTICATED")
         .count();
-    assert_eq!(denied, 19, "one audit record per refused token");
+    assert_eq!(denied, 20, "one audit record per refused token");
     server.stop().await;
 }
 

@@ -19,6 +19,8 @@ pub const MIN_REFETCH_INTERVAL: Duration = Duration::from_secs(10);
 /// How often keys are refreshed in the background, for key rotation.
 pub const REFRESH_INTERVAL: Duration = Duration::from_secs(15 * 60);
 const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a request with an unknown kid waits for a fetch in progress.
+const MAX_WAIT_FOR_FETCH: Duration = Duration::from_millis(500);
 const MAX_JWKS_BYTES: usize = 1 << 20;
 
 /// Why a key set could not be fetched.
@@ -197,6 +199,11 @@ impl Jwks {
         self.ready.subscribe()
     }
 
+    /// Whether the key set has a key with this `kid`.
+    pub fn knows(&self, kid: &str) -> bool {
+        self.current().by_kid.contains_key(kid)
+    }
+
     /// Changes whenever a new key set is installed.
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::SeqCst)
@@ -211,8 +218,13 @@ impl Jwks {
     /// when the `kid` is unknown.
     pub async fn key(&self, kid: Option<&str>, alg: Algorithm) -> Option<DecodingKey> {
         let seen = self.generation.load(Ordering::SeqCst);
-        if let Some(k) = self.current().find(kid, alg) {
+        let keys = self.current();
+        if let Some(k) = keys.find(kid, alg) {
             return Some(k);
+        }
+        // A known kid with another algorithm is the token's fault: no refetch.
+        if kid.is_some_and(|k| keys.by_kid.contains_key(k)) {
+            return None;
         }
         // A failed fetch keeps the last good keys; the lookup below decides.
         let _ = self.refetch(seen, false).await;
@@ -229,7 +241,16 @@ impl Jwks {
         let Source::Url { client, url } = &self.source else {
             return Ok(());
         };
-        let mut last = self.last_attempt.lock().await;
+        // A request with an unknown kid waits a little for a fetch already
+        // under way, not for a slow IdP: it holds a concurrency slot meanwhile.
+        let mut last = if scheduled {
+            self.last_attempt.lock().await
+        } else {
+            match tokio::time::timeout(MAX_WAIT_FOR_FETCH, self.last_attempt.lock()).await {
+                Ok(guard) => guard,
+                Err(_) => return Ok(()),
+            }
+        };
         if self.generation.load(Ordering::SeqCst) != seen_generation {
             // Someone else fetched while we waited for the lock: merged.
             return Ok(());
@@ -294,9 +315,20 @@ async fn fetch(client: &reqwest::Client, url: &str) -> Result<KeySet, FetchError
     if !resp.status().is_success() {
         return Err(http(format!("HTTP status {}", resp.status())));
     }
-    let body = resp.bytes().await.map_err(|e| http(e.to_string()))?;
-    if body.len() > MAX_JWKS_BYTES {
-        return Err(http(format!("the key set is over {MAX_JWKS_BYTES} bytes")));
+    let too_big = || http(format!("the key set is over {MAX_JWKS_BYTES} bytes"));
+    if resp
+        .content_length()
+        .is_some_and(|n| n > MAX_JWKS_BYTES as u64)
+    {
+        return Err(too_big());
+    }
+    let mut body = Vec::new();
+    let mut resp = resp;
+    while let Some(chunk) = resp.chunk().await.map_err(|e| http(e.to_string()))? {
+        if body.len() + chunk.len() > MAX_JWKS_BYTES {
+            return Err(too_big());
+        }
+        body.extend_from_slice(&chunk);
     }
     let set: JwkSet = serde_json::from_slice(&body).map_err(|e| FetchError::Invalid {
         url: url.to_owned(),

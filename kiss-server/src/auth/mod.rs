@@ -76,6 +76,9 @@ pub enum AuthError {
         "the token was signed with a key the identity provider does not publish (kid {0}); log in again"
     )]
     UnknownKey(String),
+    /// The key named by `kid` is for another algorithm than the token's.
+    #[error("the token's algorithm does not match the key it names (kid {0}); log in again")]
+    KeyMismatch(String),
     /// The keys are not loaded yet.
     #[error("kiss-server has not loaded the identity provider's keys yet; try again in a moment")]
     NoKeys,
@@ -127,6 +130,7 @@ impl AuthError {
             AuthError::Malformed(_) => "malformed",
             AuthError::Algorithm { .. } => "algorithm",
             AuthError::UnknownKey(_) => "unknown_key",
+            AuthError::KeyMismatch(_) => "key_mismatch",
             AuthError::NoKeys => "no_keys",
             AuthError::BadSignature => "signature",
             AuthError::Expired => "expired",
@@ -283,6 +287,10 @@ impl Authenticator {
         let key = match self.jwks.key(header.kid.as_deref(), alg).await {
             Some(k) => k,
             None if !*self.jwks.ready().borrow() => return Err(AuthError::NoKeys),
+            None if header.kid.as_deref().is_some_and(|k| self.jwks.knows(k)) => {
+                let kid = header.kid.unwrap_or_default().chars().take(64).collect();
+                return Err(AuthError::KeyMismatch(kid));
+            }
             None => {
                 let kid = header
                     .kid
