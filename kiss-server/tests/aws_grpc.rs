@@ -4,10 +4,10 @@
 #![cfg(feature = "aws")]
 
 use std::collections::BTreeMap;
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_secretsmanager::config::Credentials;
@@ -116,23 +116,11 @@ impl Stack {
     }
 
     async fn wait_serving(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Some(status) = self.server.try_wait().unwrap() {
-                panic!("kiss-server exited with {status}:\n{}", self.server_log());
-            }
-            if TcpStream::connect_timeout(&self.addr, Duration::from_millis(200)).is_ok()
-                && self.health().await == Some(ServingStatus::Serving)
-            {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "kiss-server is not serving after a minute:\n{}",
-                self.server_log()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        let log = self.log.clone();
+        kiss_testkit::wait_ready(self.addr, &mut self.server, || {
+            std::fs::read_to_string(&log).unwrap_or_default()
+        })
+        .await;
     }
 
     async fn health(&self) -> Option<ServingStatus> {

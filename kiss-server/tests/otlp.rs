@@ -5,7 +5,7 @@
 //! secret value nor the token anywhere in what was exported.
 #![cfg(feature = "otlp")]
 
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -22,8 +22,6 @@ use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value};
 use opentelemetry_proto::tonic::trace::v1::Span;
 use tonic::transport::Channel;
 use tonic::{Code, Request, Response, Status};
-use tonic_health::pb::health_check_response::ServingStatus;
-use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
 const SECRET_VALUE: &str = "otlp-probe-value-5d8e1c77b0a9";
 const SERVICE_NAME: &str = "kiss-otlp-test";
@@ -108,38 +106,11 @@ impl Server {
     }
 
     async fn wait_serving(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                panic!("kiss-server exited with {status}:\n{}", self.log());
-            }
-            if TcpStream::connect_timeout(&self.addr, Duration::from_millis(200)).is_ok()
-                && self.health().await == Some(ServingStatus::Serving)
-            {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "kiss-server is not serving after a minute:\n{}",
-                self.log()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-
-    async fn health(&self) -> Option<ServingStatus> {
-        let channel = Channel::from_shared(format!("http://{}", self.addr))
-            .unwrap()
-            .connect()
-            .await
-            .ok()?;
-        let reply = HealthClient::new(channel)
-            .check(HealthCheckRequest {
-                service: String::new(),
-            })
-            .await
-            .ok()?;
-        ServingStatus::try_from(reply.into_inner().status).ok()
+        let log = self.log.clone();
+        kiss_testkit::wait_ready(self.addr, &mut self.child, || {
+            std::fs::read_to_string(&log).unwrap_or_default()
+        })
+        .await;
     }
 
     async fn client(&self) -> KissClient<Channel> {

@@ -202,3 +202,43 @@ pub fn decode_policy_document(doc: &str) -> serde_json::Value {
     }
     serde_json::from_slice(&bytes).expect("the policy document is JSON")
 }
+
+/// The health status of `service` ("" = the process, `kiss.resources.KISS`
+/// = ready to serve) at `addr`, or None when it does not answer.
+pub async fn health(addr: SocketAddr, service: &str) -> Option<i32> {
+    use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+    let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))
+        .ok()?
+        .connect()
+        .await
+        .ok()?;
+    let reply = HealthClient::new(channel)
+        .check(HealthCheckRequest {
+            service: service.to_owned(),
+        })
+        .await
+        .ok()?;
+    Some(reply.into_inner().status)
+}
+
+/// Waits until the kiss-server process `child` at `addr` is ready (its
+/// KISS service SERVING, so its keys are loaded); panics with `log()` if it
+/// exits or a minute passes.
+pub async fn wait_ready(addr: SocketAddr, child: &mut Child, log: impl Fn() -> String) {
+    const SERVING: i32 = tonic_health::pb::health_check_response::ServingStatus::Serving as i32;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("kiss-server exited with {status}:\n{}", log());
+        }
+        if health(addr, "kiss.resources.KISS").await == Some(SERVING) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "kiss-server is not ready after a minute:\n{}",
+            log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
