@@ -96,6 +96,9 @@ pub enum ClientError {
         code: Code,
         /// The server's message (or the code's description when it sent none).
         message: String,
+        /// The machine-readable reason ([`kiss_proto::reasons`]); `None`
+        /// from servers older than the reasons contract.
+        reason: Option<String>,
     },
 }
 
@@ -113,6 +116,15 @@ impl ClientError {
             | ClientError::CaFile { .. }
             | ClientError::Tls { .. }
             | ClientError::InvalidToken => None,
+        }
+    }
+
+    /// The server's machine-readable reason for a refusal, one of
+    /// [`kiss_proto::reasons`], so advice never depends on its wording.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            ClientError::Server { reason, .. } => reason.as_deref(),
+            _ => None,
         }
     }
 
@@ -164,7 +176,11 @@ impl ClientError {
                     detail: message,
                 }
             }
-            code => ClientError::Server { code, message },
+            code => ClientError::Server {
+                code,
+                message,
+                reason: kiss_proto::reasons::of(status).map(str::to_owned),
+            },
         }
     }
 }

@@ -1,7 +1,47 @@
 //! Go's duration syntax (`10s`, `1m30s`, `500ms`, `1h`), as the Go client's
-//! `-timeout` flag took it, so existing scripts keep working.
+//! `-timeout` flag took it, so existing scripts keep working; and the
+//! countdown a token's expiry is shown as.
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
+
+/// A compact duration: `45s`, `41m 12s`, `3h 12m`, `2d 3h`.
+pub fn duration_short(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m {:02}s", s / 60, s % 60),
+        3600..86_400 => format!("{}h {:02}m", s / 3600, (s % 3600) / 60),
+        _ => format!("{}d {}h", s / 86_400, (s % 86_400) / 3600),
+    }
+}
+
+/// A coarse duration for tables: `45s`, `41m`, `3h`, `2d`, `5mo`, `2y`.
+pub fn duration_coarse(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m", s / 60),
+        3600..86_400 => format!("{}h", s / 3600),
+        86_400..5_184_000 => format!("{}d", s / 86_400),
+        5_184_000..63_072_000 => format!("{}mo", s / 2_592_000),
+        _ => format!("{}y", s / 31_536_000),
+    }
+}
+
+/// The one way a token's expiry is written, in the app and by the verbs:
+/// `expires in 41m 12s`, `expired 3h ago`, or `no expiry`.
+pub fn expiry(expires_at: Option<SystemTime>, now: SystemTime) -> String {
+    match expires_at {
+        None => "no expiry".into(),
+        Some(t) => match t.duration_since(now) {
+            Ok(d) if !d.is_zero() => format!("expires in {}", duration_short(d)),
+            _ => format!(
+                "expired {} ago",
+                duration_coarse(now.duration_since(t).unwrap_or_default())
+            ),
+        },
+    }
+}
 
 /// Why a duration was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -12,6 +12,8 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
+use crate::duration::expiry;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD_INDIFFERENT;
 use serde_json::Value;
@@ -172,26 +174,12 @@ impl TokenInfo {
         self.expires_at.is_some_and(|exp| exp <= now)
     }
 
-    /// "expires in 42m", "expired 3h ago" or "no expiry".
-    pub fn expiry_text(&self, now: SystemTime) -> String {
-        match self.expires_at {
-            None => "no expiry".into(),
-            Some(exp) => match exp.duration_since(now) {
-                Ok(left) if !left.is_zero() => format!("expires in {}", short_duration(left)),
-                _ => {
-                    let ago = now.duration_since(exp).unwrap_or_default();
-                    format!("expired {} ago", short_duration(ago))
-                }
-            },
-        }
-    }
-
     /// A one-line label: identifier, issuer host and expiry. Holds no token.
     pub fn label(&self, now: SystemTime) -> String {
         let who = self.identifier.as_deref().unwrap_or("(no identifier)");
         match &self.issuer {
-            Some(iss) => format!("{who} from {iss}, {}", self.expiry_text(now)),
-            None => format!("{who}, {}", self.expiry_text(now)),
+            Some(iss) => format!("{who} from {iss}, {}", expiry(self.expires_at, now)),
+            None => format!("{who}, {}", expiry(self.expires_at, now)),
         }
     }
 }
@@ -222,26 +210,6 @@ fn epoch_seconds(value: &Value) -> Option<SystemTime> {
     }
 }
 
-/// The two largest units of a duration: "42s", "42m", "3h", "3h 5m", "2d 4h".
-pub fn short_duration(d: Duration) -> String {
-    let s = d.as_secs();
-    let (days, hours, mins, secs) = (s / 86_400, s / 3600 % 24, s / 60 % 60, s % 60);
-    let (big, small) = if days > 0 {
-        ((days, "d"), (hours, "h"))
-    } else if hours > 0 {
-        ((hours, "h"), (mins, "m"))
-    } else if mins > 0 {
-        ((mins, "m"), (0, ""))
-    } else {
-        ((secs, "s"), (0, ""))
-    };
-    if small.0 > 0 {
-        format!("{}{} {}{}", big.0, big.1, small.0, small.1)
-    } else {
-        format!("{}{}", big.0, big.1)
-    }
-}
-
 /// Every regular file in `dir` (symlinks followed), sorted by file name,
 /// each read and decoded. An unreadable or missing directory gives an empty list.
 pub fn scan_dir(dir: &Path) -> Vec<TokenFile> {
@@ -257,11 +225,87 @@ pub fn scan_dir(dir: &Path) -> Vec<TokenFile> {
     paths.iter().map(|p| read_token_file(p)).collect()
 }
 
-/// The first file in `dir` holding a token that has not expired at `now`.
-pub fn first_usable(dir: &Path, now: SystemTime) -> Option<TokenFile> {
-    scan_dir(dir)
-        .into_iter()
-        .find(|f| f.info().is_some_and(|info| !info.is_expired(now)))
+/// The token files the flags point at: the one `--token-path` names, else
+/// every file in `--token-dir` (kubelogin's cache by default). Both the app's
+/// picker and the verbs start from this, so they see the same files.
+pub fn discover(token_path: Option<&Path>, token_dir: Option<&Path>) -> TokenScan {
+    if let Some(path) = token_path {
+        return TokenScan {
+            dir: path.parent().map(Path::to_path_buf),
+            explicit: true,
+            tokens: vec![read_token_file(path)],
+            refresh_hint: REFRESH_HINT.to_owned(),
+            problem: None,
+        };
+    }
+    let Some(dir) = token_dir.map(Path::to_path_buf).or_else(default_token_dir) else {
+        return TokenScan {
+            refresh_hint: REFRESH_HINT.to_owned(),
+            problem: Some(TokenDirProblem::NoHome),
+            ..Default::default()
+        };
+    };
+    let problem = match fs::metadata(&dir) {
+        Ok(m) if m.is_dir() => None,
+        Ok(_) => Some(TokenDirProblem::NotADirectory),
+        Err(e) => Some(TokenDirProblem::Unreadable(e.to_string())),
+    };
+    TokenScan {
+        tokens: scan_dir(&dir),
+        refresh_hint: login_hint(&dir),
+        dir: Some(dir),
+        explicit: false,
+        problem,
+    }
+}
+
+/// How to get a token into `dir`, said once. kubelogin fills its default
+/// cache by itself; another directory only when it is told to use it.
+pub fn login_hint(dir: &Path) -> String {
+    if default_token_dir().as_deref() == Some(dir) {
+        REFRESH_HINT.to_owned()
+    } else {
+        format!(
+            "run `kubectl get ns` (or `kubectl oidc-login get-token ...`) to log in again, with kubelogin's --token-cache-dir set to {}",
+            dir.display()
+        )
+    }
+}
+
+/// What [`discover`] found.
+#[derive(Debug, Clone, Default)]
+pub struct TokenScan {
+    /// The directory that was listed (or holds `--token-path`), if any.
+    pub dir: Option<PathBuf>,
+    /// Whether the file came from an explicit `--token-path`.
+    pub explicit: bool,
+    /// One entry per file, usable or not, sorted by file name.
+    pub tokens: Vec<TokenFile>,
+    /// How to get a fresh token into `dir`.
+    pub refresh_hint: String,
+    /// Why the directory could not be listed, if that happened.
+    pub problem: Option<TokenDirProblem>,
+}
+
+impl TokenScan {
+    /// The first token that has not expired at `now`.
+    pub fn first_fresh(&self, now: SystemTime) -> Option<(&TokenFile, &TokenInfo)> {
+        self.tokens
+            .iter()
+            .filter_map(|f| f.info().map(|i| (f, i)))
+            .find(|(_, info)| !info.is_expired(now))
+    }
+}
+
+/// Why the token directory could not be listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenDirProblem {
+    /// The home directory is unknown, so there is no default directory.
+    NoHome,
+    /// The path is a file.
+    NotADirectory,
+    /// Reading it failed; the I/O error.
+    Unreadable(String),
 }
 
 /// Reads one file: kubelogin's JSON (`{"id_token": "..."}`) or a raw JWT.
@@ -394,10 +438,10 @@ mod tests {
     }
 
     #[test]
-    fn expiry_texts() {
+    fn labels_say_who_and_when_it_expires() {
         let info = |exp: Option<u64>| TokenInfo {
             token: String::new(),
-            identifier: None,
+            identifier: Some("ann".into()),
             subject: None,
             issuer: None,
             groups: vec![],
@@ -405,26 +449,12 @@ mod tests {
         };
         let now = at(100_000);
         assert_eq!(
-            info(Some(100_000 + 42 * 60)).expiry_text(now),
-            "expires in 42m"
+            info(Some(100_000 + 42 * 60)).label(now),
+            "ann, expires in 42m 00s"
         );
-        assert_eq!(
-            info(Some(100_000 - 3 * 3600)).expiry_text(now),
-            "expired 3h ago"
-        );
-        assert_eq!(
-            info(Some(100_000 + 3600 + 300)).expiry_text(now),
-            "expires in 1h 5m"
-        );
-        assert_eq!(info(Some(100_000)).expiry_text(now), "expired 0s ago");
-        assert_eq!(info(None).expiry_text(now), "no expiry");
         assert!(info(Some(100_000)).is_expired(now));
         assert!(!info(Some(100_001)).is_expired(now));
         assert!(!info(None).is_expired(now));
-        assert_eq!(
-            short_duration(Duration::from_secs(2 * 86_400 + 7200)),
-            "2d 2h"
-        );
     }
 
     #[test]
@@ -472,8 +502,18 @@ mod tests {
             };
             assert!(!reason.is_empty());
         }
-        let first = first_usable(dir.path(), SystemTime::now()).unwrap();
+        let scan = discover(None, Some(dir.path()));
+        let (first, _) = scan.first_fresh(SystemTime::now()).unwrap();
         assert_eq!(first.file_name(), "a-raw");
+        assert_eq!(scan.problem, None);
+        let explicit = discover(Some(&dir.path().join("b-kubelogin")), None);
+        assert!(explicit.explicit);
+        assert_eq!(explicit.tokens.len(), 1);
+        let missing = discover(None, Some(&dir.path().join("missing")));
+        assert!(matches!(
+            missing.problem,
+            Some(TokenDirProblem::Unreadable(_))
+        ));
         assert!(scan_dir(&dir.path().join("missing")).is_empty());
         let missing = read_token_file(&dir.path().join("missing"));
         assert!(matches!(missing.status, TokenStatus::Unusable { .. }));

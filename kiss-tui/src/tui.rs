@@ -17,11 +17,11 @@ use crossterm::event::{Event, EventStream, KeyEventKind};
 use futures::StreamExt as _;
 use tokio::sync::mpsc;
 
-use crate::app::action::TokenScan;
 use crate::app::{Action, App, AppConfig, Effect};
 use crate::client::Client;
 use crate::clipboard::Clipboard;
 use crate::settings::Settings;
+use crate::tokens::TokenScan;
 use crate::view;
 
 pub use terminal::{install_panic_hook, restore_terminal};
@@ -100,10 +100,12 @@ async fn event_loop(term: &mut terminal::Terminal, settings: Settings) -> anyhow
             }
         };
         let effects = app.update(action);
+        // The one way out: the app asks for it, like for everything else.
+        let quit = effects.iter().any(|e| matches!(e, Effect::Quit));
         for e in effects {
             runner.run(e, term).await;
         }
-        if app.state.quit {
+        if quit {
             return Ok(());
         }
         term.inner().draw(|f| view::draw(f, &app.state))?;
@@ -154,20 +156,17 @@ impl Runner {
                     let _ = tx.send(Action::TokensScanned(scan_tokens(&settings)));
                 });
             }
+            Effect::Connect { id, token } => {
+                let result = match Client::connect(&self.settings, token.0).await {
+                    Ok(client) => {
+                        self.client = Some(client);
+                        Ok(crate::app::Reply::Connected)
+                    }
+                    Err(e) => Err(convert::call_error(&e)),
+                };
+                let _ = self.tx.send(Action::Reply { id, result });
+            }
             Effect::Call { id, call } => {
-                if let crate::app::Call::Connect { token } = call {
-                    // Building the client does not touch the network: the
-                    // channel connects on its first call.
-                    let result = match Client::connect(&self.settings, token.0).await {
-                        Ok(client) => {
-                            self.client = Some(client);
-                            Ok(crate::app::Reply::Connected)
-                        }
-                        Err(e) => Err(convert::call_error(&e)),
-                    };
-                    let _ = self.tx.send(Action::Reply { id, result });
-                    return;
-                }
                 let client = self.client.clone();
                 let tx = self.tx.clone();
                 tokio::spawn(async move {
@@ -199,43 +198,8 @@ impl Runner {
 
 /// Lists the token files the settings point at.
 pub fn scan_tokens(settings: &Settings) -> TokenScan {
-    use crate::tokens;
-    let hint = tokens::REFRESH_HINT.to_owned();
-    if let Some(path) = &settings.token_path {
-        return TokenScan {
-            dir: path.parent().map(|p| p.to_path_buf()),
-            explicit: true,
-            tokens: vec![convert::token_choice(tokens::read_token_file(path))],
-            refresh_hint: hint,
-            problem: None,
-        };
-    }
-    let dir = settings
-        .token_dir
-        .clone()
-        .or_else(tokens::default_token_dir);
-    let Some(dir) = dir else {
-        return TokenScan {
-            refresh_hint: hint,
-            problem: Some(
-                "The home directory is unknown; give --token-dir or --token-path.".into(),
-            ),
-            ..Default::default()
-        };
-    };
-    let problem = match std::fs::metadata(&dir) {
-        Ok(m) if m.is_dir() => None,
-        Ok(_) => Some(format!("{} is not a directory.", dir.display())),
-        Err(e) => Some(format!("{} cannot be read: {e}.", dir.display())),
-    };
-    TokenScan {
-        tokens: tokens::scan_dir(&dir)
-            .into_iter()
-            .map(convert::token_choice)
-            .collect(),
-        dir: Some(dir),
-        explicit: false,
-        refresh_hint: hint,
-        problem,
-    }
+    crate::tokens::discover(
+        settings.token_path.as_deref(),
+        settings.token_dir.as_deref(),
+    )
 }

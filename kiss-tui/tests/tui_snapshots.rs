@@ -131,7 +131,7 @@ fn token_picker_connecting() {
     check("tokens_connecting", |size| {
         let mut d = Driver::new(size, None);
         d.act(fixtures::scan(fixtures::usual_tokens()));
-        d.ok(|c| matches!(c, Call::Connect { .. }), Reply::Connected);
+        d.connected();
         d
     });
 }
@@ -141,7 +141,7 @@ fn server_unreachable() {
     check("tokens_unreachable", |size| {
         let mut d = Driver::new(size, None);
         d.act(fixtures::scan(fixtures::usual_tokens()));
-        d.ok(|c| matches!(c, Call::Connect { .. }), Reply::Connected);
+        d.connected();
         d.fail(
             |c| matches!(c, Call::WhoAmI),
             ErrorKind::Unreachable,

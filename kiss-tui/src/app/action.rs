@@ -6,10 +6,11 @@
 //! gRPC calls into actions, and turns effects into spawned tasks.
 
 use std::fmt;
-use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use crossterm::event::KeyEvent;
+
+pub use crate::tokens::TokenScan;
 
 /// A string that must never be printed in logs or debug output: a token or a
 /// secret value.
@@ -84,72 +85,9 @@ pub enum CopyVia {
     Osc52,
 }
 
-/// The token files found, as the picker shows them.
-#[derive(Debug, Clone, Default)]
-pub struct TokenScan {
-    /// The directory that was listed, if any.
-    pub dir: Option<PathBuf>,
-    /// Whether the files came from an explicit `--token-path`.
-    pub explicit: bool,
-    /// One entry per file, usable or not.
-    pub tokens: Vec<TokenChoice>,
-    /// How to refresh an expired kubelogin token.
-    pub refresh_hint: String,
-    /// Why no directory could be listed, if that happened.
-    pub problem: Option<String>,
-}
-
-/// One token file in the picker.
-#[derive(Debug, Clone)]
-pub struct TokenChoice {
-    /// Where the file is.
-    pub path: PathBuf,
-    /// What was found in it.
-    pub status: TokenChoiceStatus,
-}
-
-/// Whether a token file holds a token, and what the token says.
-#[derive(Debug, Clone)]
-pub enum TokenChoiceStatus {
-    /// A token was decoded (its signature is checked by the server, not here).
-    Usable(TokenSummary),
-    /// The file could not be used; `reason` says why.
-    Unusable {
-        /// A sentence saying what is wrong with the file.
-        reason: String,
-    },
-}
-
-/// What the picker shows about a usable token.
-#[derive(Debug, Clone)]
-pub struct TokenSummary {
-    /// The raw token, sent to the server.
-    pub token: Sensitive,
-    /// The identifier claim (e-mail), if present.
-    pub identifier: Option<String>,
-    /// The issuer claim.
-    pub issuer: Option<String>,
-    /// The groups / namespaces the token lists.
-    pub groups: Vec<String>,
-    /// When the token expires.
-    pub expires_at: Option<SystemTime>,
-}
-
-impl TokenSummary {
-    /// Whether the token has expired at `now`.
-    pub fn is_expired(&self, now: SystemTime) -> bool {
-        self.expires_at.is_some_and(|t| t <= now)
-    }
-}
-
 /// A gRPC call the runtime makes on the app's behalf.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Call {
-    /// Opens a channel to the server with this token; later calls use it.
-    Connect {
-        /// The token sent on every call.
-        token: Sensitive,
-    },
     /// WhoAmI.
     WhoAmI,
     /// ListSecrets.
@@ -391,6 +329,9 @@ pub struct CallError {
     pub kind: ErrorKind,
     /// The sentence shown to the user.
     pub message: String,
+    /// The server's machine-readable reason ([`kiss_proto::reasons`]), which
+    /// picks the advice the app adds; `None` from older servers.
+    pub reason: Option<String>,
 }
 
 impl CallError {
@@ -399,7 +340,21 @@ impl CallError {
         CallError {
             kind,
             message: message.into(),
+            reason: None,
         }
+    }
+
+    /// The same failure, carrying the server's reason.
+    pub fn with_reason(self, reason: Option<&str>) -> Self {
+        CallError {
+            reason: reason.map(str::to_owned),
+            ..self
+        }
+    }
+
+    /// Whether the server gave this reason.
+    pub fn is(&self, reason: &str) -> bool {
+        self.reason.as_deref() == Some(reason)
     }
 }
 
@@ -414,6 +369,16 @@ impl fmt::Display for CallError {
 pub enum Effect {
     /// List the token files and send [`Action::TokensScanned`].
     ScanTokens,
+    /// Build the client that sends this token on every later call, and send
+    /// [`Action::Reply`] with [`Reply::Connected`]. Not a [`Call`]: nothing
+    /// goes over the network (the channel connects on its first call); it
+    /// carries an id so that a connect superseded by another token is dropped.
+    Connect {
+        /// The id the reply must carry.
+        id: RequestId,
+        /// The token.
+        token: Sensitive,
+    },
     /// Make a call and send [`Action::Reply`] with this id.
     Call {
         /// The id the reply must carry.

@@ -9,9 +9,10 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::action::{
     Action, Call, CallError, Details, Effect, ErrorKind, Identity, Reply, RequestId, SecretRow,
-    Sensitive, TokenChoice, TokenChoiceStatus, TokenScan, TokenSummary,
+    TokenScan,
 };
 use super::{App, AppConfig};
+use crate::tokens::{TokenFile, TokenInfo, TokenStatus};
 
 /// The fixed "now" of every fixture: 2026-03-02 09:30 UTC.
 pub fn now() -> SystemTime {
@@ -27,13 +28,14 @@ fn at(offset_secs: i64) -> SystemTime {
 }
 
 /// A usable token file.
-pub fn token(identifier: &str, groups: &[&str], expires_in_secs: i64) -> TokenChoice {
+pub fn token(identifier: &str, groups: &[&str], expires_in_secs: i64) -> TokenFile {
     let file = identifier.replace(['@', '.'], "-");
-    TokenChoice {
+    TokenFile {
         path: PathBuf::from(format!("/home/ann/.kube/cache/oidc-login/{file}-token")),
-        status: TokenChoiceStatus::Usable(TokenSummary {
-            token: Sensitive(format!("token-of-{identifier}")),
+        status: TokenStatus::Usable(TokenInfo {
+            token: format!("token-of-{identifier}"),
             identifier: Some(identifier.into()),
+            subject: None,
             issuer: Some("https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Demo".into()),
             groups: groups.iter().map(|g| g.to_string()).collect(),
             expires_at: Some(at(expires_in_secs)),
@@ -42,17 +44,17 @@ pub fn token(identifier: &str, groups: &[&str], expires_in_secs: i64) -> TokenCh
 }
 
 /// A file that is not a token.
-pub fn unusable(file: &str, reason: &str) -> TokenChoice {
-    TokenChoice {
+pub fn unusable(file: &str, reason: &str) -> TokenFile {
+    TokenFile {
         path: PathBuf::from(format!("/home/ann/.kube/cache/oidc-login/{file}")),
-        status: TokenChoiceStatus::Unusable {
+        status: TokenStatus::Unusable {
             reason: reason.into(),
         },
     }
 }
 
 /// The usual picker: one good token, one expired, one broken file.
-pub fn usual_tokens() -> Vec<TokenChoice> {
+pub fn usual_tokens() -> Vec<TokenFile> {
     vec![
         token("ann@example.com", &["team-a", "team-b", "sandbox"], 42 * 60),
         token("ann.old@example.com", &["team-a"], -3 * 3600),
@@ -61,7 +63,7 @@ pub fn usual_tokens() -> Vec<TokenChoice> {
 }
 
 /// A finished scan of the usual token directory.
-pub fn scan(tokens: Vec<TokenChoice>) -> Action {
+pub fn scan(tokens: Vec<TokenFile>) -> Action {
     Action::TokensScanned(TokenScan {
         dir: Some("/home/ann/.kube/cache/oidc-login".into()),
         explicit: false,
@@ -228,10 +230,28 @@ impl Driver {
         self.answer(pick, Err(CallError::new(kind, msg)))
     }
 
+    /// Lets the oldest connect asked for succeed.
+    pub fn connected(&mut self) -> &mut Self {
+        let Some(pos) = self
+            .effects
+            .iter()
+            .position(|e| matches!(e, Effect::Connect { .. }))
+        else {
+            panic!("no connect among {:?}", self.effects);
+        };
+        let Effect::Connect { id, .. } = self.effects.remove(pos) else {
+            unreachable!("the position found a connect");
+        };
+        self.act(Action::Reply {
+            id,
+            result: Ok(Reply::Connected),
+        })
+    }
+
     /// Scans the usual tokens and picks the first.
     pub fn pick_token(&mut self, identity: Identity) -> &mut Self {
         self.act(scan(usual_tokens()))
-            .ok(|c| matches!(c, Call::Connect { .. }), Reply::Connected)
+            .connected()
             .ok(|c| matches!(c, Call::WhoAmI), Reply::WhoAmI(identity))
     }
 

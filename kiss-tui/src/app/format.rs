@@ -1,31 +1,9 @@
 //! Dates and durations as the app shows them. Pure: "now" is always passed
 //! in, so screens render the same in tests.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
-/// A compact duration: `45s`, `41m 12s`, `3h 12m`, `2d 3h`.
-pub fn duration_short(d: Duration) -> String {
-    let s = d.as_secs();
-    match s {
-        0..60 => format!("{s}s"),
-        60..3600 => format!("{}m {:02}s", s / 60, s % 60),
-        3600..86_400 => format!("{}h {:02}m", s / 3600, (s % 3600) / 60),
-        _ => format!("{}d {}h", s / 86_400, (s % 86_400) / 3600),
-    }
-}
-
-/// A coarse duration for tables: `45s`, `41m`, `3h`, `2d`, `5mo`, `2y`.
-pub fn duration_coarse(d: Duration) -> String {
-    let s = d.as_secs();
-    match s {
-        0..60 => format!("{s}s"),
-        60..3600 => format!("{}m", s / 60),
-        3600..86_400 => format!("{}h", s / 3600),
-        86_400..5_184_000 => format!("{}d", s / 86_400),
-        5_184_000..63_072_000 => format!("{}mo", s / 2_592_000),
-        _ => format!("{}y", s / 31_536_000),
-    }
-}
+pub use crate::duration::{duration_coarse, duration_short, expiry};
 
 /// How long ago (or from now) `t` is: `3h ago`, `in 5m`, `just now`.
 pub fn ago(t: SystemTime, now: SystemTime) -> String {
@@ -33,20 +11,6 @@ pub fn ago(t: SystemTime, now: SystemTime) -> String {
         Ok(d) if d.as_secs() < 5 => "just now".into(),
         Ok(d) => format!("{} ago", duration_coarse(d)),
         Err(e) => format!("in {}", duration_coarse(e.duration())),
-    }
-}
-
-/// `expires in 41m 12s`, `expired 3h ago`, or `no expiry`.
-pub fn expiry(expires_at: Option<SystemTime>, now: SystemTime) -> String {
-    match expires_at {
-        None => "no expiry".into(),
-        Some(t) => match t.duration_since(now) {
-            Ok(d) if !d.is_zero() => format!("expires in {}", duration_short(d)),
-            _ => format!(
-                "expired {} ago",
-                duration_coarse(now.duration_since(t).unwrap_or_default())
-            ),
-        },
     }
 }
 
@@ -85,6 +49,8 @@ pub fn date_with_age(t: Option<SystemTime>, now: SystemTime) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     fn at(secs: u64) -> SystemTime {

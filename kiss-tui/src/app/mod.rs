@@ -12,6 +12,7 @@ pub mod state;
 #[doc(hidden)]
 pub mod fixtures;
 
+mod advice;
 mod bind;
 mod copy;
 mod delete;
@@ -86,7 +87,6 @@ impl App {
             flash: None,
             pending: Default::default(),
             next_id: 1,
-            quit: false,
         };
         (App { state }, vec![Effect::ScanTokens])
     }
@@ -145,7 +145,6 @@ impl App {
         }
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         if ctrl && matches!(key.code, KeyCode::Char('c')) {
-            self.state.quit = true;
             return vec![Effect::Quit];
         }
         // An error stays until the user has seen it and pressed something.
@@ -246,10 +245,18 @@ impl App {
 
     /// Starts a call: records what it is for and returns the effect.
     fn call(&mut self, purpose: Purpose, call: Call) -> Effect {
+        Effect::Call {
+            id: self.expect(purpose),
+            call,
+        }
+    }
+
+    /// Records that a reply for `purpose` is awaited, under a new id.
+    fn expect(&mut self, purpose: Purpose) -> RequestId {
         let id = RequestId(self.state.next_id);
         self.state.next_id += 1;
         self.state.pending.insert(id, Pending { purpose });
-        Effect::Call { id, call }
+        id
     }
 
     /// Forgets calls in flight that match, so their replies are dropped.

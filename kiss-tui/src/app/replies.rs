@@ -1,8 +1,11 @@
 //! What each finished call does to the state. Failures keep whatever the
 //! user typed and say what to do next.
 
+use kiss_proto::reasons;
+
 use super::App;
 use super::action::{Call, CallError, Details, Effect, ErrorKind, Reply, SecretRow};
+use super::advice;
 use super::editor::text_area_with;
 use super::format;
 use super::state::{Dialog, EditorMode, Purpose, Screen};
@@ -260,7 +263,7 @@ impl App {
         if refused && self.state.screen != Screen::Tokens {
             self.state.auth_problem = Some(e.message.clone());
         }
-        let msg = e.message.clone();
+        let msg = advice::advised(&purpose, &e);
         match purpose {
             Purpose::Connect | Purpose::WhoAmI => {
                 if refused {
@@ -310,7 +313,7 @@ impl App {
                 }
             }
             Purpose::Update(name) => {
-                let conflict = e.kind == ErrorKind::Conflict;
+                let conflict = e.kind == ErrorKind::Conflict || e.is(reasons::VERSION_CONFLICT);
                 let mut effects = Vec::new();
                 if let Some(ed) = self.editor() {
                     ed.saving = false;
@@ -354,7 +357,7 @@ impl App {
                     _ => {}
                 }
             }
-            Purpose::DeletePolicy(name) if e.kind == ErrorKind::NotFound => {
+            Purpose::DeletePolicy(name) if advice::no_policy(&e) => {
                 // There was no policy to remove; carry on with the secret.
                 return vec![self.delete_call(name)];
             }

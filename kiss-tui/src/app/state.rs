@@ -7,9 +7,10 @@ use std::time::SystemTime;
 
 use ratatui_textarea::TextArea;
 
-use super::action::{DeletedRow, Details, Identity, RequestId, SecretRow, Sensitive, TokenChoice};
+use super::action::{DeletedRow, Details, Identity, RequestId, SecretRow, Sensitive};
 use super::keymap::KeyContext;
 use super::nav::ListNav;
+use crate::tokens::TokenFile;
 
 /// The whole app state.
 #[derive(Debug)]
@@ -51,8 +52,6 @@ pub struct State {
     pub pending: BTreeMap<RequestId, Pending>,
     /// The id of the next call.
     pub next_id: u64,
-    /// Set when the app should end.
-    pub quit: bool,
 }
 
 /// The screens, from the first to the last of the flow.
@@ -89,7 +88,7 @@ pub struct TokenPicker {
     /// Whether the one file came from `--token-path`.
     pub explicit: bool,
     /// The files found.
-    pub tokens: Vec<TokenChoice>,
+    pub tokens: Vec<TokenFile>,
     /// How to refresh a kubelogin token.
     pub refresh_hint: String,
     /// Why nothing could be listed.

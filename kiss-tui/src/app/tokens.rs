@@ -4,10 +4,11 @@
 use crossterm::event::{KeyCode, KeyEvent};
 
 use super::App;
-use super::action::{Call, Effect, TokenChoiceStatus, TokenScan};
+use super::action::{Effect, Sensitive, TokenScan};
 use super::format;
 use super::nav::Move;
 use super::state::{Purpose, Screen, Session};
+use crate::tokens::{TokenDirProblem, TokenStatus};
 
 impl App {
     pub(super) fn on_tokens_key(&mut self, key: KeyEvent) -> Vec<Effect> {
@@ -29,7 +30,6 @@ impl App {
                     self.refit();
                     return Vec::new();
                 }
-                self.state.quit = true;
                 vec![Effect::Quit]
             }
             _ => Vec::new(),
@@ -54,7 +54,7 @@ impl App {
         t.explicit = scan.explicit;
         t.tokens = scan.tokens;
         t.refresh_hint = scan.refresh_hint;
-        t.problem = scan.problem;
+        t.problem = scan.problem.map(|p| problem_text(&p, t.dir.as_deref()));
         t.scanned = true;
         let in_use = self.state.session.as_ref().map(|s| s.path.clone());
         let t = &mut self.state.tokens;
@@ -65,9 +65,9 @@ impl App {
             .or(previous)
             .and_then(|p| t.tokens.iter().position(|c| c.path == p))
             .or_else(|| {
-                t.tokens.iter().position(
-                    |c| matches!(&c.status, TokenChoiceStatus::Usable(s) if !s.is_expired(now)),
-                )
+                t.tokens
+                    .iter()
+                    .position(|c| c.info().is_some_and(|s| !s.is_expired(now)))
             })
             .unwrap_or(0);
         let auto = std::mem::replace(&mut t.auto_pick, false);
@@ -84,9 +84,7 @@ impl App {
             .tokens
             .iter()
             .enumerate()
-            .filter(
-                |(_, c)| matches!(&c.status, TokenChoiceStatus::Usable(s) if !s.is_expired(now)),
-            )
+            .filter(|(_, c)| c.info().is_some_and(|s| !s.is_expired(now)))
             .map(|(i, _)| i)
             .collect();
         if auto && self.state.screen == Screen::Tokens && usable.len() == 1 {
@@ -111,11 +109,11 @@ impl App {
             return Vec::new();
         };
         let summary = match choice.status {
-            TokenChoiceStatus::Unusable { reason } => {
+            TokenStatus::Unusable { reason } => {
                 self.error(format!("{} can't be used: {reason}", choice.path.display()));
                 return Vec::new();
             }
-            TokenChoiceStatus::Usable(s) => s,
+            TokenStatus::Usable(s) => s,
         };
         if summary.is_expired(now) {
             let hint = self.state.tokens.refresh_hint.clone();
@@ -134,11 +132,21 @@ impl App {
             expires_at: summary.expires_at,
             identity: None,
         });
-        vec![self.call(
-            Purpose::Connect,
-            Call::Connect {
-                token: summary.token,
-            },
-        )]
+        vec![Effect::Connect {
+            id: self.expect(Purpose::Connect),
+            token: Sensitive(summary.token),
+        }]
+    }
+}
+
+/// Why the picker has no directory to list, as the picker says it.
+fn problem_text(problem: &TokenDirProblem, dir: Option<&std::path::Path>) -> String {
+    let dir = dir.map_or_else(|| "the token directory".into(), |d| d.display().to_string());
+    match problem {
+        TokenDirProblem::NoHome => {
+            "The home directory is unknown; give --token-dir or --token-path.".into()
+        }
+        TokenDirProblem::NotADirectory => format!("{dir} is not a directory."),
+        TokenDirProblem::Unreadable(e) => format!("{dir} cannot be read: {e}."),
     }
 }

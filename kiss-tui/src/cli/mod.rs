@@ -6,6 +6,7 @@
 //! Results go to stdout; messages and errors to stderr. Exit status: 0 on
 //! success, 1 on a failure, 2 on a usage error.
 
+mod advice;
 mod input;
 mod output;
 mod token;

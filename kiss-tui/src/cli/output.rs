@@ -142,19 +142,12 @@ pub fn whoami_json(w: &pb::WhoAmIResponse) -> Value {
 pub fn whoami_text(w: &pb::WhoAmIResponse, now: std::time::SystemTime) -> String {
     let expires = match w.expires_at.as_ref() {
         Some(ts) => {
-            let info = crate::tokens::TokenInfo {
-                token: String::new(),
-                identifier: None,
-                subject: None,
-                issuer: None,
-                groups: Vec::new(),
-                expires_at: std::time::UNIX_EPOCH
-                    .checked_add(std::time::Duration::from_secs(ts.seconds.max(0) as u64)),
-            };
+            let at = std::time::UNIX_EPOCH
+                .checked_add(std::time::Duration::from_secs(ts.seconds.max(0) as u64));
             format!(
                 "{} ({})",
                 rfc3339(Some(ts)).unwrap_or_default(),
-                info.expiry_text(now)
+                crate::duration::expiry(at, now)
             )
         }
         None => "unknown".into(),

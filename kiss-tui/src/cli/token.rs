@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use super::CliError;
+use crate::duration::expiry;
 use crate::settings::Settings;
-use crate::tokens::{self, REFRESH_HINT, TokenFile, TokenInfo, TokenStatus};
+use crate::tokens::{self, TokenFile, TokenInfo, TokenStatus};
 
 /// The token a verb will send, and where it came from.
 pub struct Chosen {
@@ -46,30 +47,24 @@ pub fn choose(settings: &Settings, interactive: bool) -> Result<Chosen, CliError
             ))),
         };
     }
-    let dir = settings
-        .token_dir
-        .clone()
-        .or_else(tokens::default_token_dir)
-        .ok_or_else(|| {
-            CliError::Failed(
-                "cannot find your home directory to look for tokens; give --token-path or --token-dir".into(),
-            )
-        })?;
-    let files = tokens::scan_dir(&dir);
+    let scan = tokens::discover(None, settings.token_dir.as_deref());
+    let Some(dir) = scan.dir.as_deref() else {
+        return Err(CliError::Failed(
+            "cannot find your home directory to look for tokens; give --token-path or --token-dir"
+                .into(),
+        ));
+    };
+    let files = &scan.tokens;
+    let hint = &scan.refresh_hint;
     let now = SystemTime::now();
     if interactive {
-        return pick_from_list(&dir, &files, now);
+        return pick_from_list(dir, files, hint, now);
     }
-    if let Some((file, info)) = files
-        .iter()
-        .filter_map(|f| f.info().map(|i| (f, i)))
-        .find(|(_, info)| !info.is_expired(now))
-    {
+    if let Some((file, info)) = scan.first_fresh(now) {
         eprintln!("Using token {} ({})", file.path.display(), info.label(now));
         return Ok(Chosen::from(file, info));
     }
     let usable = files.iter().filter(|f| f.info().is_some()).count();
-    let hint = login_hint(&dir);
     Err(CliError::Failed(if usable > 0 {
         format!("every token in {} has expired; {hint}", dir.display())
     } else if files.is_empty() {
@@ -86,22 +81,14 @@ pub fn choose(settings: &Settings, interactive: bool) -> Result<Chosen, CliError
     }))
 }
 
-/// How to get a token into `dir`, said once. kubelogin fills its default
-/// cache by itself; another directory only when it is told to use it.
-fn login_hint(dir: &Path) -> String {
-    if tokens::default_token_dir().as_deref() == Some(dir) {
-        REFRESH_HINT.to_owned()
-    } else {
-        format!(
-            "run `kubectl get ns` (or `kubectl oidc-login get-token ...`) to log in again, with kubelogin's --token-cache-dir set to {}",
-            dir.display()
-        )
-    }
-}
-
 /// Lists the files on stderr, numbering the usable ones, and reads a number
 /// from stdin until it names one.
-fn pick_from_list(dir: &Path, files: &[TokenFile], now: SystemTime) -> Result<Chosen, CliError> {
+fn pick_from_list(
+    dir: &Path,
+    files: &[TokenFile],
+    hint: &str,
+    now: SystemTime,
+) -> Result<Chosen, CliError> {
     let usable: Vec<(&TokenFile, &TokenInfo)> = files
         .iter()
         .filter_map(|f| f.info().map(|i| (f, i)))
@@ -110,7 +97,7 @@ fn pick_from_list(dir: &Path, files: &[TokenFile], now: SystemTime) -> Result<Ch
         return Err(CliError::Failed(format!(
             "no usable token in {}; {}, or give --token-path",
             dir.display(),
-            login_hint(dir)
+            hint
         )));
     }
     let mut err = std::io::stderr().lock();
@@ -143,7 +130,7 @@ fn pick_from_list(dir: &Path, files: &[TokenFile], now: SystemTime) -> Result<Ch
         }
     }
     if usable.iter().any(|(_, i)| i.is_expired(now)) {
-        let _ = writeln!(err, "To refresh an expired token, {}.", login_hint(dir));
+        let _ = writeln!(err, "To refresh an expired token, {hint}.");
     }
     drop(err);
     let stdin = std::io::stdin();
@@ -166,7 +153,7 @@ fn pick_from_list(dir: &Path, files: &[TokenFile], now: SystemTime) -> Result<Ch
                 if info.is_expired(now) {
                     eprintln!(
                         "Warning: this token {}; the server will likely refuse it.",
-                        info.expiry_text(now)
+                        expiry(info.expires_at, now)
                     );
                 }
                 return Ok(Chosen::from(file, info));

@@ -3,9 +3,10 @@
 use std::io::Write;
 
 use clap::CommandFactory;
-use kiss_proto::names;
+use kiss_proto::{names, reasons};
 use tonic::Code;
 
+use super::advice::{Target, advise};
 use super::output::{self, rfc3339};
 use super::{CliError, input};
 use crate::client::{Client, ClientError};
@@ -64,14 +65,20 @@ fn print_json(value: &serde_json::Value) -> Result<(), CliError> {
 /// Runs a verb that talks to the server.
 pub async fn run(client: &Client, ns: &str, verb: Verb) -> Result<(), CliError> {
     tracing::debug!(verb = verb.name(), namespace = ns, "calling the server");
+    let secret = secret_of(&verb).unwrap_or_default();
+    let target = Target {
+        namespace: ns,
+        name: &secret,
+    };
+    let fail = |e: ClientError| advise(e, target);
     match verb {
         Verb::Completions(a) => completions(a.shell),
         Verb::Ping => {
-            client.ping(ns).await?;
+            client.ping(ns).await.map_err(fail)?;
             say("Successfully sent ping")
         }
         Verb::List(a) if a.deleted => {
-            let resp = client.list_deleted(ns).await?;
+            let resp = client.list_deleted(ns).await.map_err(fail)?;
             match a.output {
                 Output::Json => print_json(&output::deleted_json(&resp)),
                 Output::Text => {
@@ -85,7 +92,7 @@ pub async fn run(client: &Client, ns: &str, verb: Verb) -> Result<(), CliError> 
             }
         }
         Verb::List(a) => {
-            let resp = client.list(ns).await?;
+            let resp = client.list(ns).await.map_err(fail)?;
             match a.output {
                 Output::Json => print_json(&output::list_json(&resp)),
                 Output::Text => {
@@ -95,7 +102,7 @@ pub async fn run(client: &Client, ns: &str, verb: Verb) -> Result<(), CliError> 
             }
         }
         Verb::Get(a) => {
-            let resp = client.get(ns, &a.name, a.show_value).await?;
+            let resp = client.get(ns, &a.name, a.show_value).await.map_err(fail)?;
             let details = resp.secret.ok_or_else(|| {
                 CliError::Failed(format!(
                     "the server sent no details for secret '{}'",
@@ -128,24 +135,33 @@ pub async fn run(client: &Client, ns: &str, verb: Verb) -> Result<(), CliError> 
         }
         Verb::Update(a) => {
             let value = input::value_or_stdin(a.value, &a.name)?;
-            client.update(ns, &a.name, &value, None).await?;
+            client
+                .update(ns, &a.name, &value, None)
+                .await
+                .map_err(fail)?;
             say("Successfully updated secret")
         }
         Verb::Delete(a) => delete(client, ns, &a.name, a.policy).await,
         Verb::Restore(a) => {
-            client.restore(ns, &a.name).await?;
+            client.restore(ns, &a.name).await.map_err(fail)?;
             say("Successfully restored secret")
         }
         Verb::Bind(a) => {
-            client.bind(ns, &a.name, &a.service_account).await?;
+            client
+                .bind(ns, &a.name, &a.service_account)
+                .await
+                .map_err(fail)?;
             say("Successfully bound secret")
         }
         Verb::Unbind(a) => {
-            client.unbind(ns, &a.name, &a.service_account).await?;
+            client
+                .unbind(ns, &a.name, &a.service_account)
+                .await
+                .map_err(fail)?;
             say("Successfully unbound secret")
         }
         Verb::CreatePolicy(a) => {
-            client.create_policy(ns, &a.name).await?;
+            client.create_policy(ns, &a.name).await.map_err(fail)?;
             say(&format!(
                 "Successfully created read policy for secret '{}'",
                 a.name
@@ -155,7 +171,7 @@ pub async fn run(client: &Client, ns: &str, verb: Verb) -> Result<(), CliError> 
             let resp = client
                 .delete_policy(ns, &a.name, a.unbind)
                 .await
-                .map_err(|e| still_bound(e, ns, &a.name, ""))?;
+                .map_err(fail)?;
             say(&format!(
                 "Successfully deleted read policy for secret '{}'",
                 a.name
@@ -169,7 +185,7 @@ pub async fn run(client: &Client, ns: &str, verb: Verb) -> Result<(), CliError> 
             Ok(())
         }
         Verb::Whoami(a) => {
-            let who = client.whoami().await?;
+            let who = client.whoami().await.map_err(fail)?;
             match a.output {
                 Output::Json => print_json(&output::whoami_json(&who)),
                 Output::Text => {
@@ -187,7 +203,14 @@ async fn create(
     value: &str,
     policy: bool,
 ) -> Result<(), CliError> {
-    client.create(ns, name, value).await?;
+    let target = Target {
+        namespace: ns,
+        name,
+    };
+    client
+        .create(ns, name, value)
+        .await
+        .map_err(|e| advise(e, target))?;
     say("Successfully created secret")?;
     if policy {
         client.create_policy(ns, name).await.map_err(|e| {
@@ -200,22 +223,51 @@ async fn create(
     Ok(())
 }
 
+/// The secret a verb acts on, for the commands advice names.
+fn secret_of(verb: &Verb) -> Option<String> {
+    match verb {
+        Verb::Ping | Verb::List(_) | Verb::Whoami(_) | Verb::Completions(_) => None,
+        Verb::Get(a) => Some(a.name.clone()),
+        Verb::Create(a) => Some(a.name.clone()),
+        Verb::CreateFrom(a) => Some(a.name.clone()),
+        Verb::Update(a) => Some(a.name.clone()),
+        Verb::Delete(a) => Some(a.name.clone()),
+        Verb::Restore(a) | Verb::CreatePolicy(a) => Some(a.name.clone()),
+        Verb::DeletePolicy(a) => Some(a.name.clone()),
+        Verb::Bind(a) | Verb::Unbind(a) => Some(a.name.clone()),
+    }
+}
+
 /// With `policy`, the policy goes first and is never force-unbound: if
 /// ServiceAccounts still hold it, nothing is deleted and the user is told.
+/// (The app's delete dialog does force-unbind: it lists the holders in the
+/// confirmation the user ticks; a script has no such moment.)
 async fn delete(client: &Client, ns: &str, name: &str, policy: bool) -> Result<(), CliError> {
+    let target = Target {
+        namespace: ns,
+        name,
+    };
     if policy {
         match client.delete_policy(ns, name, false).await {
             Ok(_) => say("Successfully deleted IAM policy for secret")?,
-            Err(e) if e.code() == Some(Code::FailedPrecondition) => {
-                return Err(still_bound(e, ns, name, ", then delete again"));
-            }
-            Err(e) if e.code() == Some(Code::NotFound) => {
+            Err(e) if is_policy_missing(&e) => {
                 eprintln!("No read policy to remove: {e}");
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => {
+                let attached = e.reason() == Some(reasons::POLICY_ATTACHED);
+                let err = advise(e, target);
+                return Err(if attached {
+                    CliError::Failed(format!("{err}, then delete again"))
+                } else {
+                    err
+                });
+            }
         }
     }
-    let resp = client.delete(ns, name).await?;
+    let resp = client
+        .delete(ns, name)
+        .await
+        .map_err(|e| advise(e, target))?;
     say("Successfully deleted secret")?;
     if let Some(when) = rfc3339(resp.deletion_date.as_ref()) {
         eprintln!(
@@ -225,16 +277,11 @@ async fn delete(client: &Client, ns: &str, name: &str, policy: bool) -> Result<(
     Ok(())
 }
 
-/// A refusal because the read policy is still bound: the server's reason,
-/// without its own advice (which names no command), and one hint naming the
-/// real commands. Other errors pass through.
-fn still_bound(e: ClientError, ns: &str, name: &str, then: &str) -> CliError {
-    if e.code() != Some(Code::FailedPrecondition) {
-        return e.into();
+/// No read policy to delete: by reason, or by code from a server that sends
+/// no reason.
+fn is_policy_missing(e: &ClientError) -> bool {
+    match e.reason() {
+        Some(reason) => reason == reasons::POLICY_MISSING,
+        None => e.code() == Some(Code::NotFound),
     }
-    let text = e.to_string();
-    let reason = text.split_once("; ").map_or(text.as_str(), |(r, _)| r);
-    CliError::Failed(format!(
-        "{reason}; nothing was deleted. Unbind each ServiceAccount (kiss-tui unbind -namespace {ns} -name {name} -service-account <name>) or detach them all (kiss-tui delete-policy -namespace {ns} -name {name} -unbind){then}"
-    ))
 }

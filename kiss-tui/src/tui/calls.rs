@@ -9,7 +9,6 @@ use super::convert;
 pub async fn perform(c: &Client, call: Call) -> Result<Reply, CallError> {
     let err = |e: crate::client::ClientError| convert::call_error(&e);
     Ok(match call {
-        Call::Connect { .. } => Reply::Connected,
         Call::WhoAmI => Reply::WhoAmI(convert::identity(c.whoami().await.map_err(err)?)),
         Call::ListSecrets { namespace } => {
             Reply::Secrets(convert::secret_rows(c.list(&namespace).await.map_err(err)?))

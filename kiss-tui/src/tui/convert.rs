@@ -6,11 +6,9 @@ use kiss_proto::pb;
 use tonic::Code;
 
 use crate::app::action::{
-    CallError, DeletedRow, Details, ErrorKind, Identity, SecretRow, Sensitive, TokenChoice,
-    TokenChoiceStatus, TokenSummary,
+    CallError, DeletedRow, Details, ErrorKind, Identity, SecretRow, Sensitive,
 };
 use crate::client::ClientError;
-use crate::tokens::{TokenFile, TokenStatus};
 
 /// A protobuf timestamp as a `SystemTime`; `None` when unset.
 pub fn time(t: Option<pb_time::Timestamp>) -> Option<SystemTime> {
@@ -45,7 +43,7 @@ pub fn call_error(e: &ClientError) -> CallError {
             _ => ErrorKind::Other,
         },
     };
-    CallError::new(kind, sentence(&e.to_string()))
+    CallError::new(kind, sentence(&e.to_string())).with_reason(e.reason())
 }
 
 /// Capital first letter, full stop at the end.
@@ -125,23 +123,6 @@ pub fn deleted_rows(r: pb::ListDeletedSecretsResponse) -> Vec<DeletedRow> {
         .collect()
 }
 
-/// A token file as the picker shows it.
-pub fn token_choice(f: TokenFile) -> TokenChoice {
-    TokenChoice {
-        path: f.path,
-        status: match f.status {
-            TokenStatus::Usable(info) => TokenChoiceStatus::Usable(TokenSummary {
-                token: Sensitive(info.token),
-                identifier: info.identifier,
-                issuer: info.issuer,
-                groups: info.groups,
-                expires_at: info.expires_at,
-            }),
-            TokenStatus::Unusable { reason } => TokenChoiceStatus::Unusable { reason },
-        },
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,7 +132,9 @@ mod tests {
         let e = call_error(&ClientError::Server {
             code: Code::Aborted,
             message: "secret 'a' changed since version v1".into(),
+            reason: Some(kiss_proto::reasons::VERSION_CONFLICT.into()),
         });
+        assert_eq!(e.reason.as_deref(), Some("version_conflict"));
         assert_eq!(e.kind, ErrorKind::Conflict);
         assert_eq!(e.message, "Secret 'a' changed since version v1.");
         let e = call_error(&ClientError::Unreachable {

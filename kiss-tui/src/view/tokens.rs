@@ -7,10 +7,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Row, Table, TableState, Wrap};
 
 use super::{theme, widgets};
-use crate::app::action::TokenChoiceStatus;
 use crate::app::format;
 use crate::app::layout;
 use crate::app::state::{Purpose, State};
+use crate::tokens::TokenStatus;
 
 pub fn draw(f: &mut Frame, area: Rect, s: &State) {
     let (list_area, info_area) = layout::tokens(area);
@@ -56,7 +56,7 @@ pub fn draw(f: &mut Frame, area: Rect, s: &State) {
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
                 let mut cells = match &c.status {
-                    TokenChoiceStatus::Usable(info) => {
+                    TokenStatus::Usable(info) => {
                         let expired = info.is_expired(s.now);
                         let (mark, mark_style) = if expired {
                             ("!", theme::warn())
@@ -82,7 +82,7 @@ pub fn draw(f: &mut Frame, area: Rect, s: &State) {
                             ),
                         ]
                     }
-                    TokenChoiceStatus::Unusable { .. } => vec![
+                    TokenStatus::Unusable { .. } => vec![
                         Line::styled("✗", theme::error()),
                         Line::styled("unusable", theme::muted()),
                         Line::default(),
@@ -142,7 +142,7 @@ fn info(f: &mut Frame, area: Rect, s: &State) {
             inner_w,
         ));
         match &c.status {
-            TokenChoiceStatus::Usable(info) => {
+            TokenStatus::Usable(info) => {
                 lines.extend(widgets::field_wrapped(
                     "issuer",
                     8,
@@ -166,7 +166,7 @@ fn info(f: &mut Frame, area: Rect, s: &State) {
                     ));
                 }
             }
-            TokenChoiceStatus::Unusable { reason } => {
+            TokenStatus::Unusable { reason } => {
                 lines.push(Line::styled(
                     format!("Not a usable token: {reason}"),
                     theme::error(),
