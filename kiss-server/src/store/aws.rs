@@ -4,8 +4,9 @@
 //! Ownership is decided by tags, never by names alone: with `-` separators
 //! `team` + `x-db` and `team-x` + `db` are the same AWS name, so every call
 //! that addresses a secret first describes it and checks its three kiss tags
-//! exactly ([`super::naming::tags_match`]). A mismatch is answered like a missing
-//! secret, so nothing reveals the owner.
+//! exactly; [`super::rules`] decides that, as it decides every ownership and
+//! lifecycle question for the local backend too. A mismatch is answered like
+//! a missing secret, so nothing reveals the owner.
 //!
 //! Timeouts and retries: the SDK retries throttling and network errors with
 //! exponential backoff (3 attempts); each attempt is capped at 10 s and the
@@ -27,7 +28,8 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::web_identity_token::{StaticConfiguration, WebIdentityTokenCredentialsProvider};
 use aws_config::{Region, SdkConfig};
 
-use super::naming::Naming;
+use super::naming::{self, Naming};
+use super::rules::{self, PolicyPlan};
 use super::{
     DeletedEntry, SecretDetails, SecretEntry, SecretRef, SecretStore, StoreError, StoreResult,
 };
@@ -169,29 +171,31 @@ async fn sdk_config(config: &Config) -> Result<SdkConfig, StoreError> {
     Ok(loader.load().await)
 }
 
-fn not_found(secret: &SecretRef) -> StoreError {
-    StoreError::NotFound {
-        namespace: secret.namespace.clone(),
-        name: secret.name.clone(),
-    }
-}
-
 fn to_time(dt: Option<&aws_sdk_secretsmanager::primitives::DateTime>) -> Option<SystemTime> {
     dt.and_then(|d| SystemTime::try_from(*d).ok())
 }
 
+// Each method gathers the facts from AWS, lets `rules` decide, then acts;
+// the AWS calls themselves are in `secrets` and `iam`.
 #[async_trait]
 impl SecretStore for AwsStore {
     async fn create(&self, secret: &SecretRef, value: &str) -> StoreResult<String> {
-        let version = self.create_secret(secret, value).await?;
+        naming::check_value(value)?;
+        let aws_name = self.naming.secret_name(secret)?;
+        let version = match self.sm_create(&aws_name, secret, value).await {
+            Ok(version) => version,
+            // AWS answers InvalidRequestException for a name held by a
+            // secret scheduled for deletion; moto answers ResourceExists.
+            Err(f) if f.is("ResourceExistsException") || f.is("InvalidRequestException") => {
+                let holder = self.describe(secret).await?;
+                return Err(holder.why_taken(secret).unwrap_or_else(|| f.into()));
+            }
+            Err(f) => return Err(f.into()),
+        };
         // A read policy left from an earlier secret of this name (and the
         // roles holding it) should grant this one. The secret exists either
         // way, so a failure here is logged, not returned.
-        let repointed = match self.owned_live(secret).await {
-            Ok(described) => self.repoint_read_policy(secret, &described.arn).await,
-            Err(e) => Err(e),
-        };
-        if let Err(e) = repointed {
+        if let Err(e) = self.follow_old_policy(secret).await {
             tracing::warn!(namespace = %secret.namespace, secret = %secret.name, error = %e,
                 "could not check the read policy of the new secret; CreateSecretIAMPolicy repairs it");
         }
@@ -209,7 +213,7 @@ impl SecretStore for AwsStore {
                 last_changed: to_time(e.last_changed_date()),
             })
             .collect();
-        out.sort_by(|a, b| a.name.cmp(&b.name));
+        rules::sort_by_name(&mut out, |e| &e.name);
         Ok(out)
     }
 
@@ -227,26 +231,26 @@ impl SecretStore for AwsStore {
                 }
             })
             .collect();
-        out.sort_by(|a, b| a.name.cmp(&b.name));
+        rules::sort_by_name(&mut out, |e| &e.name);
         Ok(out)
     }
 
     async fn get(&self, secret: &SecretRef, include_value: bool) -> StoreResult<SecretDetails> {
-        let described = self.owned_live(secret).await?;
+        let described = self.describe(secret).await?.owned_live(secret)?;
         let (value, version_id) = if include_value {
             let (value, version) = self.current_value(secret, &described.arn).await?;
             (Some(value), Some(version))
         } else {
             (None, described.current_version.clone())
         };
-        let policy_arn = self.policy_arn(secret)?;
-        let (policy_arn, bound_service_accounts) = if self.policy_exists(&policy_arn).await? {
+        let policy = self.read_policy(secret).await?;
+        let (policy_arn, bound_service_accounts) = if policy.state.reported() {
             let bound = self
-                .bindings(&secret.namespace, &policy_arn, true)
+                .holders(&secret.namespace, &policy.arn, true)
                 .await?
-                .map(|b| b.service_accounts())
+                .map(|h| h.service_accounts())
                 .unwrap_or_default();
-            (Some(policy_arn), bound)
+            (Some(policy.arn), bound)
         } else {
             (None, Vec::new())
         };
@@ -265,36 +269,110 @@ impl SecretStore for AwsStore {
         })
     }
 
+    /// The expected-version check is made on DescribeSecret just before the
+    /// write: Secrets Manager has no conditional PutSecretValue, so two
+    /// updates based on the same version within the same few milliseconds
+    /// can still both land. What the check prevents is the common case, an
+    /// update based on a value someone else has since replaced.
     async fn update(
         &self,
         secret: &SecretRef,
         value: &str,
         expected_version: Option<&str>,
     ) -> StoreResult<String> {
-        self.put_value(secret, value, expected_version).await
+        naming::check_value(value)?;
+        let described = self.describe(secret).await?.owned_live(secret)?;
+        rules::check_version(
+            secret,
+            expected_version,
+            described.current_version.as_deref(),
+        )?;
+        self.sm_put(secret, &described.arn, value).await
     }
 
     async fn delete(&self, secret: &SecretRef) -> StoreResult<Option<SystemTime>> {
-        self.delete_secret(secret).await
+        let described = self.describe(secret).await?.owned_live(secret)?;
+        self.sm_delete(secret, &described.arn).await
     }
 
     async fn restore(&self, secret: &SecretRef) -> StoreResult<()> {
-        self.restore_secret(secret).await
+        let described = self.describe(secret).await?.restorable(secret)?;
+        self.sm_restore(secret, &described.arn).await
     }
 
     async fn create_policy(&self, secret: &SecretRef) -> StoreResult<String> {
-        self.create_read_policy(secret).await
+        let described = self.describe(secret).await?.owned_live(secret)?;
+        let policy = self.read_policy(secret).await?;
+        match policy.state.plan(secret, &policy.name, &described.arn)? {
+            PolicyPlan::Create => {
+                self.iam_create_policy(secret, &policy, &described.arn)
+                    .await
+            }
+            PolicyPlan::Repoint => {
+                self.repoint(secret, &policy.arn, &described.arn).await?;
+                Ok(policy.arn)
+            }
+        }
     }
 
+    /// Holders outside the namespace are counted, never named, and never
+    /// detached: the platform team does that.
     async fn delete_policy(&self, secret: &SecretRef, unbind: bool) -> StoreResult<Vec<String>> {
-        self.delete_read_policy(secret, unbind).await
+        let holder = self.describe(secret).await?;
+        let policy = self.read_policy(secret).await?;
+        rules::may_delete_policy_of(secret, &holder, &policy.state, &policy.name)?;
+        let holders = self
+            .holders(&secret.namespace, &policy.arn, false)
+            .await?
+            .ok_or_else(|| StoreError::PolicyMissing {
+                name: secret.name.clone(),
+            })?;
+        holders.may_delete(secret, unbind)?;
+        for (_, role) in &holders.roles {
+            self.detach_role(role, &policy.arn).await?;
+        }
+        self.iam_delete_policy(secret, &policy.arn).await?;
+        Ok(if unbind {
+            holders.service_accounts()
+        } else {
+            Vec::new()
+        })
     }
 
+    /// Without a policy this refuses (PolicyMissing) rather than creating
+    /// one: creating IAM policies is a decision the user takes explicitly.
     async fn bind(&self, secret: &SecretRef, service_account: &str) -> StoreResult<()> {
-        self.attach(secret, service_account).await
+        let role = self.naming.role_name(&secret.namespace, service_account)?;
+        self.describe(secret).await?.owned_live(secret)?;
+        let policy = self.read_policy(secret).await?;
+        policy.state.require(secret, &policy.name)?;
+        self.iam_attach(service_account, &role, &policy.arn).await
     }
 
     async fn unbind(&self, secret: &SecretRef, service_account: &str) -> StoreResult<()> {
-        self.detach(secret, service_account).await
+        let role = self.naming.role_name(&secret.namespace, service_account)?;
+        self.describe(secret).await?.owned(secret)?;
+        let policy = self.read_policy(secret).await?;
+        policy
+            .state
+            .unbindable(secret, &policy.name, service_account)?;
+        if self.detach_role(&role, &policy.arn).await? {
+            Ok(())
+        } else {
+            Err(rules::not_bound(secret, service_account))
+        }
+    }
+}
+
+impl AwsStore {
+    /// Makes a read policy left by an earlier secret of this name grant the
+    /// secret just created.
+    async fn follow_old_policy(&self, secret: &SecretRef) -> StoreResult<()> {
+        let described = self.describe(secret).await?.owned_live(secret)?;
+        let policy = self.read_policy(secret).await?;
+        if let Ok(PolicyPlan::Repoint) = policy.state.plan(secret, &policy.name, &described.arn) {
+            self.repoint(secret, &policy.arn, &described.arn).await?;
+        }
+        Ok(())
     }
 }

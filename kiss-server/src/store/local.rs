@@ -1,8 +1,9 @@
 //! The local backend: secrets, read policies and bindings in one JSON file.
 //!
 //! It has the AWS backend's semantics (ownership by tags, names derived with
-//! the same [`Naming`], recovery window, version ids, policies, bindings), so
-//! that dev mode and tests exercise the same rules. Every change is written
+//! the same [`Naming`], recovery window, version ids, policies, bindings):
+//! both decide with [`super::rules`], and `tests/store_contract.rs` runs one
+//! suite against both. Every change is written
 //! atomically (temp file, fsync, rename, fsync of the directory) under one
 //! lock, so a crash never leaves a half-written store and concurrent requests
 //! never interleave. There is no IAM here: every ServiceAccount role exists.
@@ -16,7 +17,8 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
-use super::naming::{self, MANAGED_BY_KISS, TAG_MANAGED_BY, TAG_NAME, TAG_NAMESPACE};
+use super::naming::{self, TAG_NAME, TAG_NAMESPACE};
+use super::rules::{self, Found, Holder, Holders, PolicyFound, PolicyPlan, PolicyState};
 use super::{
     DeletedEntry, Naming, SecretDetails, SecretEntry, SecretRef, SecretStore, StoreError,
     StoreResult,
@@ -54,6 +56,9 @@ struct Record {
 struct Policy {
     arn: String,
     tags: BTreeMap<String, String>,
+    /// The policy document (empty in files written before it was kept).
+    #[serde(default)]
+    document: String,
     /// Names of the roles the policy is attached to.
     roles: BTreeSet<String>,
 }
@@ -68,20 +73,34 @@ fn to_time(secs: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(secs)
 }
 
-fn kiss_tags(secret: &SecretRef) -> BTreeMap<String, String> {
-    BTreeMap::from([
-        (TAG_MANAGED_BY.to_owned(), MANAGED_BY_KISS.to_owned()),
-        (TAG_NAMESPACE.to_owned(), secret.namespace.clone()),
-        (TAG_NAME.to_owned(), secret.name.clone()),
-    ])
+fn tags_of(secret: &SecretRef) -> BTreeMap<String, String> {
+    rules::kiss_tags(secret)
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
 }
 
-fn owned_by(tags: &BTreeMap<String, String>, secret: &SecretRef) -> bool {
-    naming::tags_match(tags.iter().map(|(k, v)| (k.as_str(), v.as_str())), secret)
+fn pairs(tags: &BTreeMap<String, String>) -> Vec<(&str, &str)> {
+    tags.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
 }
 
-fn tag<'a>(tags: &'a BTreeMap<String, String>, key: &str) -> Option<&'a str> {
-    tags.get(key).map(String::as_str)
+/// The ARN a secret has here: AWS's shape, without AWS's random suffix.
+fn secret_arn(aws_name: &str) -> String {
+    format!("arn:aws:secretsmanager:{LOCAL_REGION}:{LOCAL_ACCOUNT}:secret:{aws_name}")
+}
+
+/// Gives policies written before the store kept documents the one kiss
+/// wrote for them, so that they stay kiss's.
+fn fill_in_documents(data: &mut Data, naming: &Naming) {
+    for policy in data.policies.values_mut().filter(|p| p.document.is_empty()) {
+        let (Some(ns), Some(name)) = (policy.tags.get(TAG_NAMESPACE), policy.tags.get(TAG_NAME))
+        else {
+            continue;
+        };
+        if let Ok(aws_name) = naming.secret_name(&SecretRef::new(ns, name)) {
+            policy.document = rules::read_policy_document(&secret_arn(&aws_name));
+        }
+    }
 }
 
 /// The file-backed store.
@@ -117,6 +136,8 @@ impl LocalStore {
                 )));
             }
         };
+        let mut data = data;
+        fill_in_documents(&mut data, &naming);
         Ok(LocalStore {
             path,
             naming,
@@ -165,53 +186,71 @@ impl LocalStore {
         f(&data)
     }
 
-    fn not_found(secret: &SecretRef) -> StoreError {
-        StoreError::NotFound {
-            namespace: secret.namespace.clone(),
-            name: secret.name.clone(),
-        }
-    }
-
-    /// The live or deleted record that is exactly `secret`.
-    fn owned<'a>(&self, data: &'a Data, secret: &SecretRef) -> StoreResult<(String, &'a Record)> {
+    /// Whose the secret's derived name is, with its record and that name.
+    fn holder<'a>(
+        &self,
+        data: &'a Data,
+        secret: &SecretRef,
+    ) -> StoreResult<(String, Holder<&'a Record>)> {
         let aws_name = self.naming.secret_name(secret)?;
-        match data.secrets.get(&aws_name) {
-            Some(rec) if owned_by(&rec.tags, secret) => Ok((aws_name, rec)),
-            _ => Err(Self::not_found(secret)),
-        }
+        let found = data.secrets.get(&aws_name).map(|rec| {
+            let found = Found {
+                name: &aws_name,
+                tags: pairs(&rec.tags),
+                deleted: rec.deleted.is_some(),
+            };
+            (found, rec)
+        });
+        let holder = Holder::of(secret, &aws_name, found);
+        Ok((aws_name, holder))
     }
 
-    fn owned_live<'a>(
+    /// The read policy's name, whose it is, and the record under the name.
+    fn policy<'a>(
         &self,
         data: &'a Data,
         secret: &SecretRef,
-    ) -> StoreResult<(String, &'a Record)> {
-        let (aws_name, rec) = self.owned(data, secret)?;
-        if rec.deleted.is_some() {
-            return Err(Self::not_found(secret));
-        }
-        Ok((aws_name, rec))
-    }
-
-    fn policy_of<'a>(
-        &self,
-        data: &'a Data,
-        secret: &SecretRef,
-    ) -> StoreResult<Option<(String, &'a Policy)>> {
+    ) -> StoreResult<(String, PolicyState, Option<&'a Policy>)> {
         let name = self.naming.policy_name(secret)?;
-        Ok(data
-            .policies
-            .get(&name)
-            .filter(|p| owned_by(&p.tags, secret))
-            .map(|p| (name, p)))
+        let aws_name = self.naming.secret_name(secret)?;
+        let policy = data.policies.get(&name);
+        let found = policy.map(|p| PolicyFound {
+            tags: pairs(&p.tags),
+            document: &p.document,
+        });
+        let state = PolicyState::of(secret, &aws_name, found);
+        Ok((name, state, policy))
     }
 
-    fn bound_service_accounts(&self, namespace: &str, policy: &Policy) -> Vec<String> {
-        policy
-            .roles
+    fn holders(&self, namespace: &str, policy: &Policy) -> Holders {
+        Holders::of(
+            &self.naming,
+            namespace,
+            policy.roles.iter().map(String::as_str),
+        )
+    }
+
+    /// The namespace's secrets, live or scheduled for deletion, sorted.
+    fn listed<T>(
+        &self,
+        data: &Data,
+        namespace: &str,
+        deleted: bool,
+        entry: impl Fn(&str, &Record) -> T,
+        name: impl Fn(&T) -> &str,
+    ) -> Vec<T> {
+        let mut out: Vec<T> = data
+            .secrets
             .iter()
-            .filter_map(|r| self.naming.service_account_of_role(namespace, r))
-            .collect()
+            .filter(|(_, r)| r.deleted.is_some() == deleted)
+            .filter_map(|(aws_name, r)| {
+                let tags = pairs(&r.tags);
+                let kiss_name = rules::listed_name(&self.naming, namespace, aws_name, &tags)?;
+                Some(entry(kiss_name, r))
+            })
+            .collect();
+        rules::sort_by_name(&mut out, name);
+        out
     }
 }
 
@@ -250,36 +289,25 @@ fn new_version() -> String {
 impl SecretStore for LocalStore {
     async fn create(&self, secret: &SecretRef, value: &str) -> StoreResult<String> {
         naming::check_value(value)?;
-        let aws_name = self.naming.secret_name(secret)?;
         self.modify(|data| {
-            if let Some(existing) = data.secrets.get(&aws_name) {
-                if existing.deleted.is_some() && owned_by(&existing.tags, secret) {
-                    return Err(StoreError::ScheduledForDeletion {
-                        name: secret.name.clone(),
-                    });
-                }
-                return Err(StoreError::AlreadyExists {
-                    name: secret.name.clone(),
-                });
+            let (aws_name, holder) = self.holder(data, secret)?;
+            if let Some(taken) = holder.why_taken(secret) {
+                return Err(taken);
             }
             let now = now_secs();
             let version = new_version();
-            data.secrets.insert(
-                aws_name.clone(),
-                Record {
-                    tags: kiss_tags(secret),
-                    arn: format!(
-                        "arn:aws:secretsmanager:{LOCAL_REGION}:{LOCAL_ACCOUNT}:secret:{aws_name}"
-                    ),
-                    value: value.to_owned(),
-                    version_id: version.clone(),
-                    created: now,
-                    last_changed: now,
-                    last_accessed: None,
-                    deleted: None,
-                    deletion_date: None,
-                },
-            );
+            let record = Record {
+                tags: tags_of(secret),
+                arn: secret_arn(&aws_name),
+                value: value.to_owned(),
+                version_id: version.clone(),
+                created: now,
+                last_changed: now,
+                last_accessed: None,
+                deleted: None,
+                deletion_date: None,
+            };
+            data.secrets.insert(aws_name, record);
             Ok(version)
         })
         .await
@@ -287,51 +315,34 @@ impl SecretStore for LocalStore {
 
     async fn list(&self, namespace: &str) -> StoreResult<Vec<SecretEntry>> {
         self.read(|data| {
-            let mut out: Vec<SecretEntry> = data
-                .secrets
-                .values()
-                .filter(|r| r.deleted.is_none())
-                .filter(|r| tag(&r.tags, TAG_MANAGED_BY) == Some(MANAGED_BY_KISS))
-                .filter(|r| tag(&r.tags, TAG_NAMESPACE) == Some(namespace))
-                .filter_map(|r| {
-                    Some(SecretEntry {
-                        name: tag(&r.tags, TAG_NAME)?.to_owned(),
-                        created: Some(to_time(r.created)),
-                        last_changed: Some(to_time(r.last_changed)),
-                    })
-                })
-                .collect();
-            out.sort_by(|a, b| a.name.cmp(&b.name));
-            Ok(out)
+            let entry = |name: &str, r: &Record| SecretEntry {
+                name: name.to_owned(),
+                created: Some(to_time(r.created)),
+                last_changed: Some(to_time(r.last_changed)),
+            };
+            Ok(self.listed(data, namespace, false, entry, |e| &e.name))
         })
         .await
     }
 
     async fn list_deleted(&self, namespace: &str) -> StoreResult<Vec<DeletedEntry>> {
         self.read(|data| {
-            let mut out: Vec<DeletedEntry> = data
-                .secrets
-                .values()
-                .filter(|r| tag(&r.tags, TAG_MANAGED_BY) == Some(MANAGED_BY_KISS))
-                .filter(|r| tag(&r.tags, TAG_NAMESPACE) == Some(namespace))
-                .filter_map(|r| {
-                    Some(DeletedEntry {
-                        name: tag(&r.tags, TAG_NAME)?.to_owned(),
-                        deleted: Some(to_time(r.deleted?)),
-                        deletion_date: r.deletion_date.map(to_time),
-                    })
-                })
-                .collect();
-            out.sort_by(|a, b| a.name.cmp(&b.name));
-            Ok(out)
+            let entry = |name: &str, r: &Record| DeletedEntry {
+                name: name.to_owned(),
+                deleted: r.deleted.map(to_time),
+                deletion_date: r.deletion_date.map(to_time),
+            };
+            Ok(self.listed(data, namespace, true, entry, |e| &e.name))
         })
         .await
     }
 
     async fn get(&self, secret: &SecretRef, include_value: bool) -> StoreResult<SecretDetails> {
         let read = |data: &Data| -> StoreResult<SecretDetails> {
-            let (aws_name, rec) = self.owned_live(data, secret)?;
-            let policy = self.policy_of(data, secret)?;
+            let (aws_name, holder) = self.holder(data, secret)?;
+            let rec = holder.owned_live(secret)?;
+            let (_, state, policy) = self.policy(data, secret)?;
+            let policy = policy.filter(|_| state.reported());
             Ok(SecretDetails {
                 name: secret.name.clone(),
                 namespace: secret.namespace.clone(),
@@ -341,9 +352,9 @@ impl SecretStore for LocalStore {
                 last_changed: Some(to_time(rec.last_changed)),
                 last_accessed: rec.last_accessed.map(to_time),
                 version_id: rec.version_id.clone(),
-                policy_arn: policy.as_ref().map(|(_, p)| p.arn.clone()),
+                policy_arn: policy.map(|p| p.arn.clone()),
                 bound_service_accounts: policy
-                    .map(|(_, p)| self.bound_service_accounts(&secret.namespace, p))
+                    .map(|p| self.holders(&secret.namespace, p).service_accounts())
                     .unwrap_or_default(),
                 value: include_value.then(|| rec.value.clone()),
             })
@@ -379,15 +390,9 @@ impl SecretStore for LocalStore {
     ) -> StoreResult<String> {
         naming::check_value(value)?;
         self.modify(|data| {
-            let (aws_name, rec) = self.owned_live(data, secret)?;
-            if let Some(expected) = expected_version.filter(|v| !v.is_empty())
-                && rec.version_id != expected
-            {
-                return Err(StoreError::VersionConflict {
-                    name: secret.name.clone(),
-                    expected: expected.to_owned(),
-                });
-            }
+            let (aws_name, holder) = self.holder(data, secret)?;
+            let rec = holder.owned_live(secret)?;
+            rules::check_version(secret, expected_version, Some(&rec.version_id))?;
             let version = new_version();
             if let Some(rec) = data.secrets.get_mut(&aws_name) {
                 rec.value = value.to_owned();
@@ -402,7 +407,8 @@ impl SecretStore for LocalStore {
     async fn delete(&self, secret: &SecretRef) -> StoreResult<Option<SystemTime>> {
         let recovery = self.recovery.as_secs();
         self.modify(|data| {
-            let (aws_name, _) = self.owned_live(data, secret)?;
+            let (aws_name, holder) = self.holder(data, secret)?;
+            holder.owned_live(secret)?;
             if recovery == 0 {
                 data.secrets.remove(&aws_name);
                 return Ok(None);
@@ -420,12 +426,8 @@ impl SecretStore for LocalStore {
 
     async fn restore(&self, secret: &SecretRef) -> StoreResult<()> {
         self.modify(|data| {
-            let (aws_name, rec) = self.owned(data, secret)?;
-            if rec.deleted.is_none() {
-                return Err(StoreError::NotDeleted {
-                    name: secret.name.clone(),
-                });
-            }
+            let (aws_name, holder) = self.holder(data, secret)?;
+            holder.restorable(secret)?;
             if let Some(rec) = data.secrets.get_mut(&aws_name) {
                 rec.deleted = None;
                 rec.deletion_date = None;
@@ -437,22 +439,26 @@ impl SecretStore for LocalStore {
 
     async fn create_policy(&self, secret: &SecretRef) -> StoreResult<String> {
         self.modify(|data| {
-            self.owned_live(data, secret)?;
-            let name = self.naming.policy_name(secret)?;
-            if data.policies.contains_key(&name) {
-                return Err(StoreError::PolicyExists {
-                    name: secret.name.clone(),
-                });
-            }
+            let secret_arn = self.holder(data, secret)?.1.owned_live(secret)?.arn.clone();
+            let (name, state, _) = self.policy(data, secret)?;
+            let document = rules::read_policy_document(&secret_arn);
             let arn = format!("arn:aws:iam::{LOCAL_ACCOUNT}:policy/{name}");
-            data.policies.insert(
-                name,
-                Policy {
-                    arn: arn.clone(),
-                    tags: kiss_tags(secret),
-                    roles: BTreeSet::new(),
-                },
-            );
+            match state.plan(secret, &name, &secret_arn)? {
+                PolicyPlan::Create => {
+                    let policy = Policy {
+                        arn: arn.clone(),
+                        tags: tags_of(secret),
+                        document,
+                        roles: BTreeSet::new(),
+                    };
+                    data.policies.insert(name, policy);
+                }
+                PolicyPlan::Repoint => {
+                    if let Some(p) = data.policies.get_mut(&name) {
+                        p.document = document;
+                    }
+                }
+            }
             Ok(arn)
         })
         .await
@@ -460,21 +466,19 @@ impl SecretStore for LocalStore {
 
     async fn delete_policy(&self, secret: &SecretRef, unbind: bool) -> StoreResult<Vec<String>> {
         self.modify(|data| {
-            self.owned(data, secret)?;
-            let Some((name, policy)) = self.policy_of(data, secret)? else {
-                return Err(StoreError::PolicyMissing {
-                    name: secret.name.clone(),
-                });
-            };
-            let bound = self.bound_service_accounts(&secret.namespace, policy);
-            if !policy.roles.is_empty() && !unbind {
-                return Err(StoreError::PolicyAttached {
-                    name: secret.name.clone(),
-                    service_accounts: bound,
-                });
-            }
+            let (_, holder) = self.holder(data, secret)?;
+            let (name, state, policy) = self.policy(data, secret)?;
+            rules::may_delete_policy_of(secret, &holder, &state, &name)?;
+            let holders = policy
+                .map(|p| self.holders(&secret.namespace, p))
+                .unwrap_or_default();
+            holders.may_delete(secret, unbind)?;
             data.policies.remove(&name);
-            Ok(bound)
+            Ok(if unbind {
+                holders.service_accounts()
+            } else {
+                Vec::new()
+            })
         })
         .await
     }
@@ -482,12 +486,9 @@ impl SecretStore for LocalStore {
     async fn bind(&self, secret: &SecretRef, service_account: &str) -> StoreResult<()> {
         let role = self.naming.role_name(&secret.namespace, service_account)?;
         self.modify(|data| {
-            self.owned_live(data, secret)?;
-            let Some((name, _)) = self.policy_of(data, secret)? else {
-                return Err(StoreError::PolicyMissing {
-                    name: secret.name.clone(),
-                });
-            };
+            self.holder(data, secret)?.1.owned_live(secret)?;
+            let (name, state, _) = self.policy(data, secret)?;
+            state.require(secret, &name)?;
             if let Some(p) = data.policies.get_mut(&name) {
                 p.roles.insert(role);
             }
@@ -499,19 +500,18 @@ impl SecretStore for LocalStore {
     async fn unbind(&self, secret: &SecretRef, service_account: &str) -> StoreResult<()> {
         let role = self.naming.role_name(&secret.namespace, service_account)?;
         self.modify(|data| {
-            self.owned(data, secret)?;
-            let not_bound = || StoreError::NotBound {
-                name: secret.name.clone(),
-                service_account: service_account.to_owned(),
-            };
-            let Some((name, _)) = self.policy_of(data, secret)? else {
-                return Err(not_bound());
-            };
+            self.holder(data, secret)?.1.owned(secret)?;
+            let (name, state, _) = self.policy(data, secret)?;
+            state.unbindable(secret, &name, service_account)?;
             let removed = data
                 .policies
                 .get_mut(&name)
                 .is_some_and(|p| p.roles.remove(&role));
-            if removed { Ok(()) } else { Err(not_bound()) }
+            if removed {
+                Ok(())
+            } else {
+                Err(rules::not_bound(secret, service_account))
+            }
         })
         .await
     }
@@ -519,6 +519,8 @@ impl SecretStore for LocalStore {
 
 #[cfg(test)]
 mod tests {
+    // What every backend must do is in tests/store_contract.rs; these are
+    // about the file.
     use super::*;
 
     fn store(dir: &Path) -> LocalStore {
@@ -543,109 +545,6 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn colliding_names_stay_with_their_owner() {
-        let dir = tempfile::tempdir().unwrap();
-        let st = store(dir.path());
-        st.create(&s("team", "x-foo"), "mine").await.unwrap();
-        let other = s("team-x", "foo");
-        assert_eq!(
-            st.create(&other, "theirs").await,
-            Err(StoreError::AlreadyExists { name: "foo".into() })
-        );
-        let nf = Err(StoreError::NotFound {
-            namespace: "team-x".into(),
-            name: "foo".into(),
-        });
-        assert_eq!(st.get(&other, true).await.map(|_| ()), nf.clone());
-        assert_eq!(st.update(&other, "x", None).await.map(|_| ()), nf.clone());
-        assert_eq!(st.delete(&other).await.map(|_| ()), nf.clone());
-        assert_eq!(st.create_policy(&other).await.map(|_| ()), nf.clone());
-        assert_eq!(st.bind(&other, "app").await.map(|_| ()), nf.clone());
-        assert!(st.list("team-x").await.unwrap().is_empty());
-        assert_eq!(st.list("team").await.unwrap().len(), 1);
-    }
-
-    #[tokio::test]
-    async fn delete_restore_and_recreate_rules() {
-        let dir = tempfile::tempdir().unwrap();
-        let st = store(dir.path());
-        let x = s("ns", "x");
-        st.create(&x, "v").await.unwrap();
-        let when = st.delete(&x).await.unwrap().expect("a recovery window");
-        assert!(when > SystemTime::now() + Duration::from_secs(6 * 86_400));
-        assert!(st.list("ns").await.unwrap().is_empty());
-        assert_eq!(st.list_deleted("ns").await.unwrap()[0].name, "x");
-        assert_eq!(
-            st.create(&x, "again").await,
-            Err(StoreError::ScheduledForDeletion { name: "x".into() })
-        );
-        st.restore(&x).await.unwrap();
-        assert_eq!(st.get(&x, true).await.unwrap().value.as_deref(), Some("v"));
-        assert_eq!(
-            st.restore(&x).await,
-            Err(StoreError::NotDeleted { name: "x".into() })
-        );
-    }
-
-    #[tokio::test]
-    async fn zero_recovery_days_delete_at_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let st = LocalStore::open(dir.path(), Naming::default(), 0).unwrap();
-        let x = s("ns", "x");
-        st.create(&x, "v").await.unwrap();
-        assert_eq!(st.delete(&x).await.unwrap(), None);
-        assert!(st.list_deleted("ns").await.unwrap().is_empty());
-        st.create(&x, "new").await.unwrap();
-    }
-
-    #[tokio::test]
-    async fn stale_version_is_refused_and_nothing_written() {
-        let dir = tempfile::tempdir().unwrap();
-        let st = store(dir.path());
-        let x = s("ns", "x");
-        let v1 = st.create(&x, "one").await.unwrap();
-        let v2 = st.update(&x, "two", Some(&v1)).await.unwrap();
-        assert!(matches!(
-            st.update(&x, "three", Some(&v1)).await,
-            Err(StoreError::VersionConflict { .. })
-        ));
-        let got = st.get(&x, true).await.unwrap();
-        assert_eq!(
-            (got.value.as_deref(), got.version_id.as_str()),
-            (Some("two"), v2.as_str())
-        );
-    }
-
-    #[tokio::test]
-    async fn policies_and_bindings() {
-        let dir = tempfile::tempdir().unwrap();
-        let st = store(dir.path());
-        let x = s("ns", "x");
-        st.create(&x, "v").await.unwrap();
-        assert_eq!(
-            st.bind(&x, "app").await,
-            Err(StoreError::PolicyMissing { name: "x".into() })
-        );
-        let arn = st.create_policy(&x).await.unwrap();
-        assert!(arn.ends_with(":policy/k8s-secret_ns_x"), "{arn}");
-        st.bind(&x, "app").await.unwrap();
-        st.bind(&x, "worker").await.unwrap();
-        let d = st.get(&x, false).await.unwrap();
-        assert_eq!(d.bound_service_accounts, ["app", "worker"]);
-        assert!(matches!(
-            st.delete_policy(&x, false).await,
-            Err(StoreError::PolicyAttached { ref service_accounts, .. }) if service_accounts == &["app", "worker"]
-        ));
-        st.unbind(&x, "worker").await.unwrap();
-        assert!(matches!(
-            st.unbind(&x, "worker").await,
-            Err(StoreError::NotBound { .. })
-        ));
-        assert_eq!(st.delete_policy(&x, true).await.unwrap(), ["app"]);
-        assert_eq!(st.get(&x, false).await.unwrap().policy_arn, None);
-    }
-
-    #[tokio::test]
     async fn concurrent_creates_all_land() {
         let dir = tempfile::tempdir().unwrap();
         let st = std::sync::Arc::new(store(dir.path()));
@@ -662,12 +561,27 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn oversized_values_are_refused_with_the_limit() {
+    async fn policies_from_files_without_documents_stay_kiss() {
         let dir = tempfile::tempdir().unwrap();
-        let err = store(dir.path())
-            .create(&s("ns", "big"), &"x".repeat(70_000))
-            .await
-            .unwrap_err();
-        assert!(err.to_string().contains("65536"), "{err}");
+        let x = s("ns", "x");
+        {
+            let st = store(dir.path());
+            st.create(&x, "v").await.unwrap();
+            st.create_policy(&x).await.unwrap();
+            st.bind(&x, "app").await.unwrap();
+        }
+        // As an older kiss wrote it: no document.
+        let path = dir.path().join(STORE_FILE);
+        let mut json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        let policy = &mut json["policies"]["k8s-secret_ns_x"];
+        policy.as_object_mut().unwrap().remove("document");
+        std::fs::write(&path, serde_json::to_vec(&json).unwrap()).unwrap();
+
+        let st = store(dir.path());
+        let details = st.get(&x, false).await.unwrap();
+        assert!(details.policy_arn.is_some());
+        assert_eq!(details.bound_service_accounts, ["app"]);
+        assert_eq!(st.delete_policy(&x, true).await.unwrap(), ["app"]);
     }
 }

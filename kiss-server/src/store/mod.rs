@@ -8,6 +8,7 @@
 pub mod aws;
 pub mod local;
 pub mod naming;
+pub mod rules;
 
 use std::time::SystemTime;
 
@@ -100,6 +101,9 @@ impl std::fmt::Debug for SecretDetails {
 
 /// Why a store operation failed. The service maps each to a gRPC status; the
 /// messages are shown to users, so they never name another namespace.
+///
+/// Messages describe the state only; clients add their own advice (which
+/// key, which verb) from [`StoreError::reason`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
     /// No secret of that name in that namespace (also when the name is held
@@ -112,29 +116,27 @@ pub enum StoreError {
         name: String,
     },
     /// The name is taken.
-    #[error("a secret named '{name}' already exists; choose another name or update it")]
+    #[error("a secret named '{name}' already exists")]
     AlreadyExists {
         /// The secret asked for.
         name: String,
     },
     /// The name is held by a secret scheduled for deletion.
     #[error(
-        "secret '{name}' is scheduled for deletion; restore it, or wait until it is deleted for good to create it again"
+        "secret '{name}' is scheduled for deletion and keeps its name until it is restored or deleted for good"
     )]
     ScheduledForDeletion {
         /// The secret asked for.
         name: String,
     },
     /// The secret is not scheduled for deletion, so it cannot be restored.
-    #[error("secret '{name}' is not deleted, so there is nothing to restore")]
+    #[error("secret '{name}' is not scheduled for deletion")]
     NotDeleted {
         /// The secret asked for.
         name: String,
     },
     /// The update was based on a version that is no longer current.
-    #[error(
-        "secret '{name}' was changed by someone else since version {expected}; reload it and apply your change again"
-    )]
+    #[error("secret '{name}' has changed since version {expected}")]
     VersionConflict {
         /// The secret asked for.
         name: String,
@@ -142,9 +144,7 @@ pub enum StoreError {
         expected: String,
     },
     /// Bind needs the read policy, which does not exist yet.
-    #[error(
-        "secret '{name}' has no read policy yet; create it first (`kiss-tui create-policy`, or p in the app)"
-    )]
+    #[error("secret '{name}' has no read policy yet")]
     PolicyMissing {
         /// The secret asked for.
         name: String,
@@ -157,7 +157,7 @@ pub enum StoreError {
     },
     /// The read policy is still attached to ServiceAccount roles.
     #[error(
-        "the read policy of secret '{name}' is still bound to service account(s) {}; unbind them first, or delete the policy with unbind (`kiss-tui delete-policy -unbind`)",
+        "the read policy of secret '{name}' is still bound to service account(s) {}",
         service_accounts.join(", ")
     )]
     PolicyAttached {
@@ -166,10 +166,20 @@ pub enum StoreError {
         /// The ServiceAccounts still holding it.
         service_accounts: Vec<String>,
     },
-    /// The ServiceAccount's IAM role does not exist.
+    /// A policy has the read policy's name but kiss did not make it for this
+    /// secret (other tags, or a document granting more than reading it), so
+    /// kiss neither reports, attaches nor deletes it.
     #[error(
-        "no IAM role '{role}' exists for service account '{service_account}'; ask your platform team to create it (IRSA)"
+        "the IAM policy '{policy}' has the name of secret '{name}''s read policy but is not a kiss read policy of it"
     )]
+    PolicyForeign {
+        /// The secret asked for.
+        name: String,
+        /// The policy's name.
+        policy: String,
+    },
+    /// The ServiceAccount's IAM role does not exist.
+    #[error("service account '{service_account}' has no IAM role: '{role}' does not exist")]
     RoleNotFound {
         /// The ServiceAccount asked for.
         service_account: String,
@@ -199,6 +209,32 @@ pub enum StoreError {
     /// Anything else; the message is safe to show.
     #[error("{0}")]
     Internal(String),
+}
+
+impl StoreError {
+    /// The machine-readable reason sent to clients beside the status
+    /// ([`kiss_proto::reasons`]), so they can add their own advice.
+    pub fn reason(&self) -> &'static str {
+        use kiss_proto::reasons as r;
+        match self {
+            StoreError::NotFound { .. } => r::NOT_FOUND,
+            StoreError::AlreadyExists { .. } => r::ALREADY_EXISTS,
+            StoreError::ScheduledForDeletion { .. } => r::SCHEDULED_FOR_DELETION,
+            StoreError::NotDeleted { .. } => r::NOT_DELETED,
+            StoreError::VersionConflict { .. } => r::VERSION_CONFLICT,
+            StoreError::PolicyMissing { .. } => r::POLICY_MISSING,
+            StoreError::PolicyExists { .. } => r::POLICY_EXISTS,
+            StoreError::PolicyAttached { .. } => r::POLICY_ATTACHED,
+            StoreError::PolicyForeign { .. } => r::POLICY_FOREIGN,
+            StoreError::RoleNotFound { .. } => r::ROLE_NOT_FOUND,
+            StoreError::NotBound { .. } => r::NOT_BOUND,
+            StoreError::LimitReached(_) => r::LIMIT_REACHED,
+            StoreError::Invalid(_) => r::INVALID,
+            StoreError::Unavailable(_) => r::UNAVAILABLE,
+            StoreError::AccessDenied(_) => r::ACCESS_DENIED,
+            StoreError::Internal(_) => r::INTERNAL,
+        }
+    }
 }
 
 /// Result alias for store operations.
@@ -244,5 +280,44 @@ pub trait SecretStore: Send + Sync + 'static {
     /// Whether the backend is usable; used for readiness.
     async fn ready(&self) -> StoreResult<()> {
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_describe_the_state_and_leave_advice_to_clients() {
+        let name = || "db".to_owned();
+        let errors = [
+            StoreError::AlreadyExists { name: name() },
+            StoreError::ScheduledForDeletion { name: name() },
+            StoreError::NotDeleted { name: name() },
+            StoreError::VersionConflict {
+                name: name(),
+                expected: "v1".into(),
+            },
+            StoreError::PolicyMissing { name: name() },
+            StoreError::PolicyAttached {
+                name: name(),
+                service_accounts: vec!["app".into()],
+            },
+            StoreError::PolicyForeign {
+                name: name(),
+                policy: "k8s-secret_ns_db".into(),
+            },
+            StoreError::RoleNotFound {
+                service_account: "app".into(),
+                role: "k8s-sa_ns_app".into(),
+            },
+        ];
+        for err in errors {
+            let msg = err.to_string();
+            for advice in ["kiss-tui", "`", " in the app", "first", "; "] {
+                assert!(!msg.contains(advice), "{msg}");
+            }
+            assert_ne!(err.reason(), kiss_proto::reasons::INTERNAL, "{msg}");
+        }
     }
 }

@@ -128,23 +128,6 @@ pub fn check_value(value: &str) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Whether a set of tags says the resource is exactly `secret`, managed by kiss.
-pub fn tags_match<'a>(
-    tags: impl IntoIterator<Item = (&'a str, &'a str)>,
-    secret: &SecretRef,
-) -> bool {
-    let (mut managed, mut ns, mut name) = (false, false, false);
-    for (k, v) in tags {
-        match k {
-            TAG_MANAGED_BY => managed = v == MANAGED_BY_KISS,
-            TAG_NAMESPACE => ns = v == secret.namespace,
-            TAG_NAME => name = v == secret.name,
-            _ => {}
-        }
-    }
-    managed && ns && name
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -192,24 +175,5 @@ mod tests {
         );
         assert_eq!(n.service_account_of_role("ns", "k8s-sa_ns-x_app"), None);
         assert_eq!(n.service_account_of_role("ns", "k8s-sa_ns_"), None);
-    }
-
-    #[test]
-    fn tags_must_match_exactly() {
-        let s = SecretRef::new("team", "x-foo");
-        let ok = [
-            (TAG_MANAGED_BY, "kiss"),
-            (TAG_NAMESPACE, "team"),
-            (TAG_NAME, "x-foo"),
-        ];
-        assert!(tags_match(ok, &s));
-        let other = [
-            (TAG_MANAGED_BY, "kiss"),
-            (TAG_NAMESPACE, "team-x"),
-            (TAG_NAME, "foo"),
-        ];
-        assert!(!tags_match(other, &s));
-        let unmanaged = [(TAG_NAMESPACE, "team"), (TAG_NAME, "x-foo")];
-        assert!(!tags_match(unmanaged, &s));
     }
 }

@@ -1,30 +1,4 @@
-//! The read policy kiss creates for a secret.
-
-/// The `Sid` of the policy's one statement, so operators can recognise it.
-pub(crate) const STATEMENT_ID: &str = "KissReadSecret";
-
-/// The IAM policy document that lets a role read exactly one secret.
-///
-/// No `secretsmanager:VersionStage` condition: the Secrets Store CSI
-/// driver's AWS provider calls GetSecretValue without a stage, and the Go
-/// kiss's `AWSCURRENT` condition made those calls fail. The resource is the
-/// full ARN (with AWS's random suffix), so a secret deleted for good and
-/// created again under the same name is not readable through an old policy.
-pub(crate) fn read_policy_document(secret_arn: &str) -> String {
-    serde_json::json!({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": STATEMENT_ID,
-            "Effect": "Allow",
-            "Action": [
-                "secretsmanager:GetSecretValue",
-                "secretsmanager:DescribeSecret",
-            ],
-            "Resource": secret_arn,
-        }],
-    })
-    .to_string()
-}
+//! Policy documents as IAM returns them.
 
 /// Decodes a policy document as IAM returns it (URL-encoded JSON; moto
 /// returns it plain, which decodes to itself).
@@ -59,6 +33,7 @@ pub(crate) fn decode_document(doc: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::rules::read_policy_document;
 
     #[test]
     fn documents_decode_from_iam_encoding() {
@@ -75,25 +50,5 @@ mod tests {
             .collect();
         assert_eq!(decode_document(&encoded), doc);
         assert_eq!(decode_document(&doc), doc);
-    }
-
-    #[test]
-    fn grants_read_on_the_exact_arn_without_conditions() {
-        let arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:k8s-secret-ns-db-AbCdEf";
-        let doc: serde_json::Value = serde_json::from_str(&read_policy_document(arn)).unwrap();
-        assert_eq!(doc["Version"], "2012-10-17");
-        let statements = doc["Statement"].as_array().unwrap();
-        assert_eq!(statements.len(), 1);
-        let s = &statements[0];
-        assert_eq!(s["Effect"], "Allow");
-        assert_eq!(s["Resource"], arn);
-        assert_eq!(
-            s["Action"],
-            serde_json::json!([
-                "secretsmanager:GetSecretValue",
-                "secretsmanager:DescribeSecret"
-            ])
-        );
-        assert!(s.get("Condition").is_none());
     }
 }

@@ -6,8 +6,9 @@ use std::time::{Duration, SystemTime};
 use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType, SecretListEntry, Tag};
 
 use super::errors::AwsFailure;
-use super::{AwsStore, not_found, to_time};
-use crate::store::naming::{self, MANAGED_BY_KISS, TAG_MANAGED_BY, TAG_NAME, TAG_NAMESPACE};
+use super::{AwsStore, to_time};
+use crate::store::naming::TAG_NAMESPACE;
+use crate::store::rules::{self, Found, Holder, not_found};
 use crate::store::{SecretRef, StoreError, StoreResult};
 
 /// The staging label of a secret's current value.
@@ -21,39 +22,20 @@ pub(crate) struct Described {
     pub created: Option<SystemTime>,
     pub last_changed: Option<SystemTime>,
     pub last_accessed: Option<SystemTime>,
-    pub deleted: Option<SystemTime>,
     pub current_version: Option<String>,
 }
 
-/// What the AWS name of a secret holds.
-#[derive(Debug)]
-pub(crate) enum Lookup {
-    /// This namespace's secret, live or scheduled for deletion.
-    Owned(Described),
-    /// Something else: another namespace's secret, or not kiss's at all.
-    Foreign,
-    /// Nothing.
-    Missing,
-}
-
-/// The three tags that make a secret (or policy) this namespace's.
-pub(crate) fn kiss_tags(secret: &SecretRef) -> [(&'static str, &str); 3] {
-    [
-        (TAG_MANAGED_BY, MANAGED_BY_KISS),
-        (TAG_NAMESPACE, secret.namespace.as_str()),
-        (TAG_NAME, secret.name.as_str()),
-    ]
-}
-
 fn secret_tags(secret: &SecretRef) -> Vec<Tag> {
-    kiss_tags(secret)
+    rules::kiss_tags(secret)
         .into_iter()
         .map(|(k, v)| Tag::builder().key(k).value(v).build())
         .collect()
 }
 
-fn tag_pairs(tags: &[Tag]) -> impl Iterator<Item = (&str, &str)> {
-    tags.iter().filter_map(|t| Some((t.key()?, t.value()?)))
+fn tag_pairs(tags: &[Tag]) -> Vec<(&str, &str)> {
+    tags.iter()
+        .filter_map(|t| Some((t.key()?, t.value()?)))
+        .collect()
 }
 
 fn current_version(stages: Option<&HashMap<String, Vec<String>>>) -> Option<String> {
@@ -69,105 +51,62 @@ fn new_version() -> String {
 
 impl AwsStore {
     /// Describes the AWS name of `secret` and says whose it is.
-    pub(crate) async fn lookup(&self, secret: &SecretRef) -> StoreResult<Lookup> {
+    pub(crate) async fn describe(&self, secret: &SecretRef) -> StoreResult<Holder<Described>> {
         let aws_name = self.naming.secret_name(secret)?;
         let out = match self.sm.describe_secret().secret_id(&aws_name).send().await {
             Ok(out) => out,
             Err(err) => {
                 let f = AwsFailure::new("secretsmanager:DescribeSecret", false, &err);
                 if f.is("ResourceNotFoundException") {
-                    return Ok(Lookup::Missing);
+                    return Ok(Holder::Missing);
                 }
                 return Err(f.into());
             }
         };
-        // The name check guards against SecretId resolving to something else
-        // (AWS also accepts partial ARNs there).
-        if out.name() != Some(aws_name.as_str())
-            || !naming::tags_match(tag_pairs(out.tags()), secret)
-        {
-            tracing::debug!(secret = %aws_name, "AWS name held by a secret with other tags");
-            return Ok(Lookup::Foreign);
-        }
         let Some(arn) = out.arn().map(str::to_owned) else {
             return Err(StoreError::Internal(format!(
                 "AWS Secrets Manager described '{aws_name}' without an ARN"
             )));
         };
-        Ok(Lookup::Owned(Described {
-            name: aws_name,
+        // The name is compared because SecretId also accepts partial ARNs,
+        // which could resolve to something else.
+        let found = Found {
+            name: out.name().unwrap_or_default(),
+            tags: tag_pairs(out.tags()),
+            deleted: out.deleted_date().is_some(),
+        };
+        let described = Described {
+            name: aws_name.clone(),
             arn,
             created: to_time(out.created_date()),
             last_changed: to_time(out.last_changed_date()),
             last_accessed: to_time(out.last_accessed_date()),
-            deleted: to_time(out.deleted_date()),
             current_version: current_version(out.version_ids_to_stages()),
-        }))
+        };
+        Ok(Holder::of(secret, &aws_name, Some((found, described))))
     }
 
-    /// This namespace's secret, live or scheduled for deletion; NotFound otherwise.
-    pub(crate) async fn owned(&self, secret: &SecretRef) -> StoreResult<Described> {
-        match self.lookup(secret).await? {
-            Lookup::Owned(d) => Ok(d),
-            Lookup::Foreign | Lookup::Missing => Err(not_found(secret)),
-        }
-    }
-
-    /// This namespace's live secret; NotFound otherwise (a secret scheduled
-    /// for deletion is only listed, restored, unbound or has its policy deleted).
-    pub(crate) async fn owned_live(&self, secret: &SecretRef) -> StoreResult<Described> {
-        let d = self.owned(secret).await?;
-        if d.deleted.is_some() {
-            return Err(not_found(secret));
-        }
-        Ok(d)
-    }
-
-    pub(crate) async fn create_secret(
+    /// CreateSecret of `secret` under `aws_name` with kiss's tags; returns
+    /// the version id.
+    pub(crate) async fn sm_create(
         &self,
+        aws_name: &str,
         secret: &SecretRef,
         value: &str,
-    ) -> StoreResult<String> {
-        naming::check_value(value)?;
-        let aws_name = self.naming.secret_name(secret)?;
+    ) -> Result<String, AwsFailure> {
         // Our own token makes the SDK's retries idempotent and is the version id.
         let version = new_version();
-        let result = self
+        let out = self
             .sm
             .create_secret()
-            .name(&aws_name)
+            .name(aws_name)
             .secret_string(value)
             .client_request_token(&version)
             .set_tags(Some(secret_tags(secret)))
             .send()
-            .await;
-        match result {
-            Ok(out) => Ok(out.version_id().unwrap_or(&version).to_owned()),
-            Err(err) => {
-                let f = AwsFailure::new("secretsmanager:CreateSecret", true, &err);
-                // AWS answers InvalidRequestException for a name held by a
-                // secret scheduled for deletion; moto answers ResourceExists.
-                if f.is("ResourceExistsException") || f.is("InvalidRequestException") {
-                    return Err(self.why_taken(secret, f).await);
-                }
-                Err(f.into())
-            }
-        }
-    }
-
-    /// Explains a refused create without revealing another namespace.
-    async fn why_taken(&self, secret: &SecretRef, failure: AwsFailure) -> StoreError {
-        match self.lookup(secret).await {
-            Ok(Lookup::Owned(d)) if d.deleted.is_some() => StoreError::ScheduledForDeletion {
-                name: secret.name.clone(),
-            },
-            Ok(Lookup::Owned(_) | Lookup::Foreign) => StoreError::AlreadyExists {
-                name: secret.name.clone(),
-            },
-            // Refused for another reason.
-            Ok(Lookup::Missing) => failure.into(),
-            Err(e) => e,
-        }
+            .await
+            .map_err(|e| AwsFailure::new("secretsmanager:CreateSecret", true, &e))?;
+        Ok(out.version_id().unwrap_or(&version).to_owned())
     }
 
     /// The namespace's secrets (live, or scheduled for deletion when
@@ -185,7 +124,7 @@ impl AwsStore {
         deleted: bool,
     ) -> StoreResult<Vec<(String, SecretListEntry)>> {
         // AWS matches each filter by prefix and independently, so these only
-        // narrow the search; owned_name() decides on the exact tags. The name
+        // narrow the search; rules::listed_name decides on the exact tags. The name
         // prefix keeps a namespace like `k` from scanning every kiss secret.
         let filters = vec![
             Filter::builder()
@@ -218,8 +157,10 @@ impl AwsStore {
                 if entry.deleted_date().is_some() != deleted {
                     continue;
                 }
-                if let Some(name) = self.owned_name(namespace, entry) {
-                    out.push((name, entry.clone()));
+                let tags = tag_pairs(entry.tags());
+                let name = entry.name().unwrap_or_default();
+                if let Some(kiss_name) = rules::listed_name(&self.naming, namespace, name, &tags) {
+                    out.push((kiss_name.to_owned(), entry.clone()));
                 }
             }
             match page.next_token().filter(|t| !t.is_empty()) {
@@ -234,15 +175,6 @@ impl AwsStore {
             }
         }
         Ok(out)
-    }
-
-    /// The kiss name of `entry` if it is exactly one of `namespace`'s secrets.
-    fn owned_name(&self, namespace: &str, entry: &SecretListEntry) -> Option<String> {
-        let name = tag_pairs(entry.tags()).find(|(k, _)| *k == TAG_NAME)?.1;
-        let secret = SecretRef::new(namespace, name);
-        let expected = self.naming.secret_name(&secret).ok()?;
-        (naming::tags_match(tag_pairs(entry.tags()), &secret) && entry.name() == Some(&expected))
-            .then(|| name.to_owned())
     }
 
     /// When a secret was deleted, and when it will be gone for good.
@@ -279,11 +211,7 @@ impl AwsStore {
             Ok(out) => out,
             Err(err) => {
                 let f = AwsFailure::new("secretsmanager:GetSecretValue", true, &err);
-                // Deleted or scheduled for deletion since we described it.
-                if f.is("ResourceNotFoundException") || f.is("InvalidRequestException") {
-                    return Err(not_found(secret));
-                }
-                return Err(f.into());
+                return Err(gone(secret, f));
             }
         };
         let Some(value) = out.secret_string() else {
@@ -298,99 +226,77 @@ impl AwsStore {
         ))
     }
 
-    /// Stores a new value with PutSecretValue.
-    ///
-    /// The expected-version check is made on DescribeSecret just before the
-    /// write: Secrets Manager has no conditional PutSecretValue, so two
-    /// updates based on the same version within the same few milliseconds
-    /// can still both land. What the check prevents is the common case, an
-    /// update based on a value someone else has since replaced.
-    pub(crate) async fn put_value(
+    /// PutSecretValue; returns the new version id.
+    pub(crate) async fn sm_put(
         &self,
         secret: &SecretRef,
+        arn: &str,
         value: &str,
-        expected_version: Option<&str>,
     ) -> StoreResult<String> {
-        naming::check_value(value)?;
-        let described = self.owned_live(secret).await?;
-        if let Some(expected) = expected_version.filter(|v| !v.is_empty())
-            && described.current_version.as_deref() != Some(expected)
-        {
-            return Err(StoreError::VersionConflict {
-                name: secret.name.clone(),
-                expected: expected.to_owned(),
-            });
-        }
         let version = new_version();
-        let result = self
+        let out = self
             .sm
             .put_secret_value()
-            .secret_id(&described.arn)
+            .secret_id(arn)
             .secret_string(value)
             .client_request_token(&version)
             .send()
-            .await;
-        match result {
-            Ok(out) => Ok(out.version_id().unwrap_or(&version).to_owned()),
-            Err(err) => {
-                let f = AwsFailure::new("secretsmanager:PutSecretValue", true, &err);
-                if f.is("ResourceNotFoundException") || f.is("InvalidRequestException") {
-                    return Err(not_found(secret));
-                }
-                Err(f.into())
-            }
-        }
+            .await
+            .map_err(|e| {
+                gone(
+                    secret,
+                    AwsFailure::new("secretsmanager:PutSecretValue", true, &e),
+                )
+            })?;
+        Ok(out.version_id().unwrap_or(&version).to_owned())
     }
 
-    /// Schedules deletion with the configured window, or deletes at once with 0.
-    pub(crate) async fn delete_secret(
+    /// DeleteSecret with the configured window, or at once with 0; returns
+    /// when the secret will be gone for good, if scheduled.
+    pub(crate) async fn sm_delete(
         &self,
         secret: &SecretRef,
+        arn: &str,
     ) -> StoreResult<Option<SystemTime>> {
-        let described = self.owned_live(secret).await?;
-        let request = self.sm.delete_secret().secret_id(&described.arn);
+        let request = self.sm.delete_secret().secret_id(arn);
         let request = if self.recovery_days == 0 {
             request.force_delete_without_recovery(true)
         } else {
             request.recovery_window_in_days(i64::from(self.recovery_days))
         };
-        match request.send().await {
-            Ok(out) if self.recovery_days > 0 => Ok(to_time(out.deletion_date())),
-            Ok(_) => Ok(None),
-            Err(err) => {
-                let f = AwsFailure::new("secretsmanager:DeleteSecret", false, &err);
-                if f.is("ResourceNotFoundException") || f.is("InvalidRequestException") {
-                    return Err(not_found(secret));
-                }
-                Err(f.into())
-            }
-        }
+        let out = request.send().await.map_err(|e| {
+            gone(
+                secret,
+                AwsFailure::new("secretsmanager:DeleteSecret", false, &e),
+            )
+        })?;
+        Ok(to_time(out.deletion_date()).filter(|_| self.recovery_days > 0))
     }
 
-    /// Cancels a scheduled deletion.
-    pub(crate) async fn restore_secret(&self, secret: &SecretRef) -> StoreResult<()> {
-        let described = self.owned(secret).await?;
-        if described.deleted.is_none() {
-            return Err(StoreError::NotDeleted {
-                name: secret.name.clone(),
-            });
-        }
-        match self
-            .sm
+    /// RestoreSecret: cancels a scheduled deletion.
+    pub(crate) async fn sm_restore(&self, secret: &SecretRef, arn: &str) -> StoreResult<()> {
+        self.sm
             .restore_secret()
-            .secret_id(&described.arn)
+            .secret_id(arn)
             .send()
             .await
-        {
-            Ok(_) => Ok(()),
-            Err(err) => {
-                let f = AwsFailure::new("secretsmanager:RestoreSecret", false, &err);
-                if f.is("ResourceNotFoundException") {
-                    return Err(not_found(secret));
-                }
-                Err(f.into())
-            }
-        }
+            .map_err(|e| {
+                gone(
+                    secret,
+                    AwsFailure::new("secretsmanager:RestoreSecret", false, &e),
+                )
+            })?;
+        Ok(())
+    }
+}
+
+/// A secret deleted, or scheduled for deletion, since it was described is
+/// answered like a missing one.
+fn gone(secret: &SecretRef, f: AwsFailure) -> StoreError {
+    if f.is("ResourceNotFoundException") || f.is("InvalidRequestException") {
+        not_found(secret)
+    } else {
+        f.into()
     }
 }
 
