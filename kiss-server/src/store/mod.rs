@@ -6,6 +6,7 @@
 
 #[cfg(feature = "aws")]
 pub mod aws;
+pub mod coalesce;
 pub mod local;
 pub mod naming;
 pub mod rules;

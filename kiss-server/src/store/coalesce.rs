@@ -1,0 +1,296 @@
+//! A [`SecretStore`] wrapper that merges identical concurrent listings.
+//!
+//! ListSecrets has a low account-wide quota, and a team opening the same
+//! namespace at once asks the same question many times. One backend list
+//! answers every caller waiting for that namespace, and its answer serves
+//! later callers for a short time (about a second). Any write through this
+//! wrapper drops every cached answer, so a caller always sees its own
+//! changes; changes made through another replica show within the window.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use async_trait::async_trait;
+use futures::FutureExt;
+use futures::future::{BoxFuture, Shared};
+
+use super::{DeletedEntry, SecretDetails, SecretEntry, SecretRef, SecretStore, StoreResult};
+
+/// How long a finished listing answers later callers by default.
+pub const DEFAULT_TTL: Duration = Duration::from_secs(1);
+
+type Listing<T> = Shared<BoxFuture<'static, StoreResult<Vec<T>>>>;
+
+/// The listings of one kind, by namespace: in flight or recently finished.
+struct Listings<T> {
+    by_namespace: Mutex<HashMap<String, (Listing<T>, Instant)>>,
+}
+
+impl<T: Clone + Send + Sync + 'static> Listings<T> {
+    fn new() -> Self {
+        Self {
+            by_namespace: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Joins the listing of `namespace` in flight or finished within `ttl`,
+    /// or starts one with `start`. Failures are never reused.
+    fn join(
+        &self,
+        namespace: &str,
+        ttl: Duration,
+        start: impl FnOnce() -> BoxFuture<'static, StoreResult<Vec<T>>>,
+    ) -> Listing<T> {
+        let mut map = self
+            .by_namespace
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some((listing, started)) = map.get(namespace) {
+            let reusable = match listing.peek() {
+                None => true,
+                Some(Ok(_)) => started.elapsed() < ttl,
+                Some(Err(_)) => false,
+            };
+            if reusable {
+                return listing.clone();
+            }
+        }
+        let listing = start().shared();
+        map.insert(namespace.to_owned(), (listing.clone(), Instant::now()));
+        listing
+    }
+
+    fn clear(&self) {
+        self.by_namespace
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clear();
+    }
+}
+
+/// Wraps a store so that identical concurrent `list` and `list_deleted`
+/// calls cost one backend call. Build it with [`Coalescing::new`] around
+/// the store the server would otherwise use.
+pub struct Coalescing<S> {
+    inner: Arc<S>,
+    ttl: Duration,
+    live: Listings<SecretEntry>,
+    deleted: Listings<DeletedEntry>,
+}
+
+impl<S: SecretStore> Coalescing<S> {
+    /// Wraps `inner`, reusing finished listings for [`DEFAULT_TTL`].
+    pub fn new(inner: S) -> Self {
+        Self::with_ttl(inner, DEFAULT_TTL)
+    }
+
+    /// Wraps `inner`, reusing finished listings for `ttl` (zero: only
+    /// listings still in flight are shared).
+    pub fn with_ttl(inner: S, ttl: Duration) -> Self {
+        Self {
+            inner: Arc::new(inner),
+            ttl,
+            live: Listings::new(),
+            deleted: Listings::new(),
+        }
+    }
+
+    /// The wrapped store.
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
+
+    /// Forgets every listing, finished or in flight, once a write has
+    /// ended (whatever its result), so that the next listing starts after it.
+    fn written<T>(&self, result: StoreResult<T>) -> StoreResult<T> {
+        self.live.clear();
+        self.deleted.clear();
+        result
+    }
+}
+
+#[async_trait]
+impl<S: SecretStore> SecretStore for Coalescing<S> {
+    async fn create(&self, secret: &SecretRef, value: &str) -> StoreResult<String> {
+        self.written(self.inner.create(secret, value).await)
+    }
+
+    async fn list(&self, namespace: &str) -> StoreResult<Vec<SecretEntry>> {
+        let listing = self.live.join(namespace, self.ttl, || {
+            let (inner, namespace) = (self.inner.clone(), namespace.to_owned());
+            async move { inner.list(&namespace).await }.boxed()
+        });
+        listing.await
+    }
+
+    async fn list_deleted(&self, namespace: &str) -> StoreResult<Vec<DeletedEntry>> {
+        let listing = self.deleted.join(namespace, self.ttl, || {
+            let (inner, namespace) = (self.inner.clone(), namespace.to_owned());
+            async move { inner.list_deleted(&namespace).await }.boxed()
+        });
+        listing.await
+    }
+
+    async fn get(&self, secret: &SecretRef, include_value: bool) -> StoreResult<SecretDetails> {
+        self.inner.get(secret, include_value).await
+    }
+
+    async fn update(
+        &self,
+        secret: &SecretRef,
+        value: &str,
+        expected_version: Option<&str>,
+    ) -> StoreResult<String> {
+        let result = self.inner.update(secret, value, expected_version).await;
+        self.written(result)
+    }
+
+    async fn delete(&self, secret: &SecretRef) -> StoreResult<Option<SystemTime>> {
+        self.written(self.inner.delete(secret).await)
+    }
+
+    async fn restore(&self, secret: &SecretRef) -> StoreResult<()> {
+        self.written(self.inner.restore(secret).await)
+    }
+
+    // Policies and bindings do not show in listings; they pass through.
+    async fn create_policy(&self, secret: &SecretRef) -> StoreResult<String> {
+        self.inner.create_policy(secret).await
+    }
+
+    async fn delete_policy(&self, secret: &SecretRef, unbind: bool) -> StoreResult<Vec<String>> {
+        self.inner.delete_policy(secret, unbind).await
+    }
+
+    async fn bind(&self, secret: &SecretRef, service_account: &str) -> StoreResult<()> {
+        self.inner.bind(secret, service_account).await
+    }
+
+    async fn unbind(&self, secret: &SecretRef, service_account: &str) -> StoreResult<()> {
+        self.inner.unbind(secret, service_account).await
+    }
+
+    async fn ready(&self) -> StoreResult<()> {
+        self.inner.ready().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::store::Naming;
+    use crate::store::local::LocalStore;
+
+    /// A local store that counts listings and makes each take a while, as
+    /// an AWS call does.
+    struct Counting {
+        inner: LocalStore,
+        lists: AtomicUsize,
+    }
+
+    #[async_trait]
+    impl SecretStore for Counting {
+        async fn create(&self, secret: &SecretRef, value: &str) -> StoreResult<String> {
+            self.inner.create(secret, value).await
+        }
+        async fn list(&self, namespace: &str) -> StoreResult<Vec<SecretEntry>> {
+            self.lists.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            self.inner.list(namespace).await
+        }
+        async fn list_deleted(&self, namespace: &str) -> StoreResult<Vec<DeletedEntry>> {
+            self.lists.fetch_add(1, Ordering::SeqCst);
+            self.inner.list_deleted(namespace).await
+        }
+        async fn get(&self, secret: &SecretRef, value: bool) -> StoreResult<SecretDetails> {
+            self.inner.get(secret, value).await
+        }
+        async fn update(&self, s: &SecretRef, v: &str, e: Option<&str>) -> StoreResult<String> {
+            self.inner.update(s, v, e).await
+        }
+        async fn delete(&self, secret: &SecretRef) -> StoreResult<Option<SystemTime>> {
+            self.inner.delete(secret).await
+        }
+        async fn restore(&self, secret: &SecretRef) -> StoreResult<()> {
+            self.inner.restore(secret).await
+        }
+        async fn create_policy(&self, secret: &SecretRef) -> StoreResult<String> {
+            self.inner.create_policy(secret).await
+        }
+        async fn delete_policy(&self, s: &SecretRef, unbind: bool) -> StoreResult<Vec<String>> {
+            self.inner.delete_policy(s, unbind).await
+        }
+        async fn bind(&self, secret: &SecretRef, sa: &str) -> StoreResult<()> {
+            self.inner.bind(secret, sa).await
+        }
+        async fn unbind(&self, secret: &SecretRef, sa: &str) -> StoreResult<()> {
+            self.inner.unbind(secret, sa).await
+        }
+    }
+
+    fn counting(dir: &std::path::Path, ttl: Duration) -> Arc<Coalescing<Counting>> {
+        let inner = LocalStore::open(dir, Naming::default(), 7).unwrap();
+        Arc::new(Coalescing::with_ttl(
+            Counting {
+                inner,
+                lists: AtomicUsize::new(0),
+            },
+            ttl,
+        ))
+    }
+
+    fn lists(store: &Coalescing<Counting>) -> usize {
+        store.inner().lists.load(Ordering::SeqCst)
+    }
+
+    #[tokio::test]
+    async fn two_hundred_callers_cost_one_listing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = counting(dir.path(), DEFAULT_TTL);
+        store
+            .create(&SecretRef::new("ns", "db"), "v")
+            .await
+            .unwrap();
+        let calls = (0..200).map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.list("ns").await })
+        });
+        for call in futures::future::join_all(calls).await {
+            assert_eq!(call.unwrap().unwrap().len(), 1);
+        }
+        assert_eq!(lists(&store), 1);
+        // Other namespaces are other questions.
+        assert!(store.list("other").await.unwrap().is_empty());
+        assert_eq!(lists(&store), 2);
+    }
+
+    #[tokio::test]
+    async fn a_write_through_the_wrapper_is_seen_by_the_next_listing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = counting(dir.path(), Duration::from_secs(60));
+        let db = SecretRef::new("ns", "db");
+        assert!(store.list("ns").await.unwrap().is_empty());
+        store.create(&db, "v").await.unwrap();
+        assert_eq!(store.list("ns").await.unwrap().len(), 1);
+        assert_eq!(lists(&store), 2);
+        store.list("ns").await.unwrap();
+        assert_eq!(lists(&store), 2, "cached within the window");
+        store.delete(&db).await.unwrap();
+        assert!(store.list("ns").await.unwrap().is_empty());
+        assert_eq!(store.list_deleted("ns").await.unwrap().len(), 1);
+        assert_eq!(lists(&store), 4);
+    }
+
+    #[tokio::test]
+    async fn finished_listings_expire() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = counting(dir.path(), Duration::from_millis(10));
+        store.list("ns").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        store.list("ns").await.unwrap();
+        assert_eq!(lists(&store), 2);
+    }
+}
