@@ -520,6 +520,30 @@ fn backends() -> Vec<Backend> {
     ]
 }
 
+/// The filter words and the `--skip` words among libtest's arguments.
+fn words(args: impl Iterator<Item = String>) -> (Vec<String>, Vec<String>) {
+    const WITH_VALUE: [&str; 6] = [
+        "--test-threads",
+        "--format",
+        "--color",
+        "--logfile",
+        "-Z",
+        "--shuffle-seed",
+    ];
+    let (mut filters, mut skips) = (Vec::new(), Vec::new());
+    let mut args = args.peekable();
+    while let Some(arg) = args.next() {
+        if arg == "--skip" {
+            skips.extend(args.next());
+        } else if WITH_VALUE.contains(&arg.as_str()) {
+            args.next();
+        } else if !arg.starts_with('-') {
+            filters.push(arg);
+        }
+    }
+    (filters, skips)
+}
+
 fn main() {
     let cases = cases![
         lifecycle,
@@ -533,15 +557,13 @@ fn main() {
         values_at_and_over_the_limit,
         names_over_aws_limits_are_refused_with_the_limit,
     ];
-    // libtest's own flags (--nocapture, --test-threads, ...) are accepted
-    // and ignored; other words filter the cases.
-    let filters: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .collect();
+    // libtest's own flags (--nocapture, --test-threads N, ...) are accepted
+    // and ignored, `--skip WORD` leaves cases out, other words select them.
+    let (filters, skips) = words(std::env::args().skip(1));
     let selected = |name: &str, backend: Backend| {
         let full = format!("{name}::{backend:?}").to_lowercase();
-        filters.is_empty() || filters.iter().any(|w| full.contains(&w.to_lowercase()))
+        let hit = |w: &String| full.contains(&w.to_lowercase());
+        (filters.is_empty() || filters.iter().any(hit)) && !skips.iter().any(hit)
     };
     let runs: Vec<_> = cases
         .iter()

@@ -152,11 +152,6 @@ impl<T> Holder<T> {
             }
         }
     }
-
-    /// Whether nothing holds the name.
-    pub fn is_missing(&self) -> bool {
-        matches!(self, Holder::Missing)
-    }
 }
 
 /// The kiss name of a listed resource, if it is exactly one of
