@@ -1,11 +1,37 @@
-//! Test support shared by kiss's integration tests.
+//! Test support shared by kiss's integration tests, so that each way of
+//! starting, waiting for and driving the real components exists once.
 //!
-//! [`Moto`] runs moto's server (Secrets Manager, IAM, STS, Cognito) on a free
-//! loopback port; [`Cognito`] creates a user pool in it and returns real RS256
-//! ID tokens, plus the signing key so tests can forge tokens the IdP would
-//! never issue. The Python side lives in a virtualenv that
-//! `scripts/setup-test-env.sh` creates at `<repo>/.venv`; `KISS_TEST_VENV`
-//! points elsewhere.
+//! - [`Moto`] runs moto's server (Secrets Manager, IAM, STS, Cognito) on a
+//!   free loopback port; [`Cognito`] creates a user pool in it and returns
+//!   real RS256 ID tokens, plus the signing key, so [`Cognito::forge`] can
+//!   sign tokens the IdP would never issue ([`tokens`]).
+//! - [`binary!`] finds a binary built from the current sources;
+//!   [`KissServer`] starts kiss-server from it as a process against moto;
+//!   [`wait_ready`] and friends wait until a server is ready to serve.
+//! - [`Tmux`] runs a binary on a real terminal; [`require_tool`] makes a
+//!   test without tmux skip loudly, or fail under `CI=true`.
+//!
+//! The Python side lives in a virtualenv that `scripts/setup-test-env.sh`
+//! creates at `<repo>/.venv`; `KISS_TEST_VENV` points elsewhere.
+
+mod binary;
+mod ready;
+mod server;
+mod skip;
+mod tmux;
+pub mod tokens;
+
+pub use binary::binary_path;
+pub use ready::{KISS_SERVICE, health, health_on, wait_ready, wait_ready_at, wait_ready_on};
+pub use server::{KissServer, ServerProcess};
+pub use skip::{in_ci, report_skip, require_tool};
+pub use tmux::{PATIENCE, Tmux, shell_command, shell_quote};
+
+/// The AWS region every test uses.
+pub const REGION: &str = "eu-west-1";
+
+/// moto's default account, which every test's fake credentials map to.
+pub const ACCOUNT: &str = "123456789012";
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -110,6 +136,30 @@ impl Moto {
         self.stop();
         self.spawn();
     }
+
+    /// An AWS SDK configuration for moto: its endpoint, [`REGION`] and fake
+    /// credentials, nothing from the developer's environment.
+    pub async fn sdk_config(&self) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(REGION))
+            .endpoint_url(self.endpoint())
+            .test_credentials()
+            .load()
+            .await
+    }
+
+    /// Creates the IAM role a ServiceAccount's read policy is bound to (in
+    /// a cluster, IRSA's role for that ServiceAccount).
+    pub async fn create_role(&self, role: &str) {
+        let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::123456789012:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/TEST"},"Action":"sts:AssumeRoleWithWebIdentity"}]}"#;
+        aws_sdk_iam::Client::new(&self.sdk_config().await)
+            .create_role()
+            .role_name(role)
+            .assume_role_policy_document(trust)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("moto does not create role {role}: {e:?}"));
+    }
 }
 
 impl Drop for Moto {
@@ -201,44 +251,4 @@ pub fn decode_policy_document(doc: &str) -> serde_json::Value {
         }
     }
     serde_json::from_slice(&bytes).expect("the policy document is JSON")
-}
-
-/// The health status of `service` ("" = the process, `kiss.resources.KISS`
-/// = ready to serve) at `addr`, or None when it does not answer.
-pub async fn health(addr: SocketAddr, service: &str) -> Option<i32> {
-    use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
-    let channel = tonic::transport::Channel::from_shared(format!("http://{addr}"))
-        .ok()?
-        .connect()
-        .await
-        .ok()?;
-    let reply = HealthClient::new(channel)
-        .check(HealthCheckRequest {
-            service: service.to_owned(),
-        })
-        .await
-        .ok()?;
-    Some(reply.into_inner().status)
-}
-
-/// Waits until the kiss-server process `child` at `addr` is ready (its
-/// KISS service SERVING, so its keys are loaded); panics with `log()` if it
-/// exits or a minute passes.
-pub async fn wait_ready(addr: SocketAddr, child: &mut Child, log: impl Fn() -> String) {
-    const SERVING: i32 = tonic_health::pb::health_check_response::ServingStatus::Serving as i32;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("kiss-server exited with {status}:\n{}", log());
-        }
-        if health(addr, "kiss.resources.KISS").await == Some(SERVING) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "kiss-server is not ready after a minute:\n{}",
-            log()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
