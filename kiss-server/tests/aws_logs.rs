@@ -6,8 +6,6 @@
 //! tests run in parallel threads.
 #![cfg(feature = "aws")]
 
-use aws_config::{BehaviorVersion, Region};
-use aws_sdk_secretsmanager::config::Credentials;
 use kiss_server::config::Config;
 use kiss_server::store::aws::AwsStore;
 use kiss_server::store::{SecretRef, SecretStore};
@@ -46,18 +44,7 @@ async fn aws_errors_are_logged_with_request_ids_and_never_values() {
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let mut moto = Moto::start();
-    let sdk = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("eu-west-1"))
-        .endpoint_url(moto.endpoint())
-        .credentials_provider(Credentials::new(
-            "testing",
-            "testing",
-            None,
-            None,
-            "kiss-tests",
-        ))
-        .load()
-        .await;
+    let sdk = moto.sdk_config().await;
     let config = Config::try_parse_args(["kiss-server", "--jwks-url", "http://127.0.0.1:1/unused"])
         .expect("test flags parse");
     let store = AwsStore::from_sdk_config(&sdk, &config).await.unwrap();

@@ -6,21 +6,19 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use jsonwebtoken::{EncodingKey, Header};
 use kiss_proto::pb::{self, kiss_client::KissClient};
 use kiss_server::config::Config;
 use kiss_server::server::{self, Running};
-use kiss_testkit::{Cognito, Moto};
+use kiss_testkit::tokens::{Algorithm, Claims, claims_of, now, segment, sign};
+use kiss_testkit::{Cognito, KissServer, Moto};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tonic::transport::Channel;
 use tonic::{Code, Request};
 use tonic_health::pb::health_check_response::ServingStatus;
-use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
 
 const ALICE: &str = "alice@example.com";
 const ADMIN: &str = "root@example.com";
@@ -133,24 +131,12 @@ impl Server {
 
     /// Readiness: the KISS service's health.
     async fn health(&self) -> ServingStatus {
-        let mut h = HealthClient::new(self.channel().await);
-        let resp = h
-            .check(HealthCheckRequest {
-                service: kiss_proto::SERVICE_NAME.into(),
-            })
-            .await
-            .unwrap();
-        ServingStatus::try_from(resp.into_inner().status).unwrap()
+        let status = kiss_testkit::health(self.addr, kiss_testkit::KISS_SERVICE).await;
+        ServingStatus::try_from(status.expect("health answers")).unwrap()
     }
 
     async fn wait_serving(&self) {
-        for _ in 0..200 {
-            if self.health().await == ServingStatus::Serving {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("server never became SERVING");
+        kiss_testkit::wait_ready_at(self.addr).await;
     }
 
     fn audit(&self) -> Vec<Value> {
@@ -203,15 +189,8 @@ async fn ping(
         .map(|_| ())
 }
 
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
-
 /// Claims as Cognito would issue them for alice, which tests then bend.
-fn alice_claims() -> serde_json::Map<String, Value> {
+fn alice_claims() -> Claims {
     let c = &idp().cognito;
     json!({
         "iss": c.issuer, "aud": c.client_id, "sub": "alice-sub", "email": ALICE,
@@ -223,23 +202,15 @@ fn alice_claims() -> serde_json::Map<String, Value> {
     .clone()
 }
 
-/// Signs `claims` with the IdP's own key: a token the IdP could have issued.
-fn forge(claims: &serde_json::Map<String, Value>) -> String {
-    let c = &idp().cognito;
-    let key = EncodingKey::from_rsa_pem(c.private_key_pem.as_bytes()).unwrap();
-    let mut header = Header::new(Algorithm::RS256);
-    header.kid = Some(c.kid.clone());
-    jsonwebtoken::encode(&header, claims, &key).unwrap()
-}
+/// A change to a token's claims.
+type Bend = fn(&mut Claims);
 
-fn forge_with(f: impl FnOnce(&mut serde_json::Map<String, Value>)) -> String {
+/// Alice's claims bent by `f`, signed with the IdP's own key: a token the
+/// IdP could have issued.
+fn forge_with(f: impl FnOnce(&mut Claims)) -> String {
     let mut claims = alice_claims();
     f(&mut claims);
-    forge(&claims)
-}
-
-fn b64(v: &Value) -> String {
-    URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap())
+    idp().cognito.forge(&claims)
 }
 
 async fn expect_unauthenticated(client: &mut KissClient<Channel>, token: &str, needle: &str) {
@@ -479,7 +450,7 @@ async fn every_bad_token_is_unauthenticated_with_a_reason() {
 
     let none = format!(
         "{}.{}.",
-        b64(&json!({"alg": "none", "typ": "JWT"})),
+        segment(&json!({"alg": "none", "typ": "JWT"})),
         parts[1]
     );
     expect_unauthenticated(&mut c, &none, "algorithm 'none'").await;
@@ -501,123 +472,112 @@ async fn every_bad_token_is_unauthenticated_with_a_reason() {
         "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
         base64::engine::general_purpose::STANDARD.encode(der.as_ref())
     );
-    let mut header = Header::new(Algorithm::RS256);
-    header.kid = Some(idp().cognito.kid.clone());
-    let wrong_key = jsonwebtoken::encode(
-        &header,
+    let wrong_key = sign(
+        &pem,
+        Algorithm::RS256,
+        Some(&idp().cognito.kid),
         &alice_claims(),
-        &EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap(),
-    )
-    .unwrap();
+    );
     expect_unauthenticated(&mut c, &wrong_key, "signature is invalid").await;
 
     // The IdP's kid, but another algorithm than its key is for.
-    let mut header = Header::new(Algorithm::RS384);
-    header.kid = Some(idp().cognito.kid.clone());
-    let idp_key = EncodingKey::from_rsa_pem(idp().cognito.private_key_pem.as_bytes()).unwrap();
-    let mismatched = jsonwebtoken::encode(&header, &alice_claims(), &idp_key).unwrap();
+    let mismatched = sign(
+        &idp().cognito.private_key_pem,
+        Algorithm::RS384,
+        Some(&idp().cognito.kid),
+        &alice_claims(),
+    );
     expect_unauthenticated(&mut c, &mismatched, "does not match the key").await;
 
     // Tampered payload: grant team-c without re-signing.
-    let mut claims: Value =
-        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
-    claims["cognito:groups"] = json!(["kaluza:team-c"]);
-    let tampered = format!("{}.{}.{}", parts[0], b64(&claims), parts[2]);
+    let mut claims = claims_of(&good);
+    claims.insert("cognito:groups".into(), json!(["kaluza:team-c"]));
+    let tampered = format!(
+        "{}.{}.{}",
+        parts[0],
+        segment(&Value::Object(claims)),
+        parts[2]
+    );
     expect_unauthenticated(&mut c, &tampered, "signature is invalid").await;
 
-    expect_unauthenticated(
-        &mut c,
-        &forge_with(|m| {
-            m.insert("exp".into(), json!(now() - 3600));
-        }),
-        "expired",
-    )
-    .await;
-    expect_unauthenticated(
-        &mut c,
-        &forge_with(|m| {
-            m.remove("exp");
-        }),
-        "'exp'",
-    )
-    .await;
-    expect_unauthenticated(
-        &mut c,
-        &forge_with(|m| {
-            m.insert("nbf".into(), json!(now() + 3600));
-        }),
-        "not valid yet",
-    )
-    .await;
-    expect_unauthenticated(
-        &mut c,
-        &forge_with(|m| {
-            m.insert("iss".into(), json!("https://evil.example"));
-        }),
-        "another identity provider",
-    )
-    .await;
-    expect_unauthenticated(
-        &mut c,
-        &forge_with(|m| {
-            m.insert("aud".into(), json!("other-client"));
-        }),
-        "another application",
-    )
-    .await;
-    expect_unauthenticated(
-        &mut c,
-        &forge_with(|m| {
-            m.remove("token_use");
-        }),
-        "'token_use' claim must be 'id'",
-    )
-    .await;
-    expect_unauthenticated(
-        &mut c,
-        &forge_with(|m| {
-            m.insert("token_use".into(), json!("access"));
-        }),
-        "'token_use' claim must be 'id'",
-    )
-    .await;
-    expect_unauthenticated(
-        &mut c,
-        &forge_with(|m| {
-            m.remove("email");
-        }),
-        "'email'",
-    )
-    .await;
-    expect_unauthenticated(
-        &mut c,
-        &forge_with(|m| {
-            m.insert("email".into(), json!(42));
-        }),
-        "'email'",
-    )
-    .await;
-    expect_unauthenticated(
-        &mut c,
-        &forge_with(|m| {
-            m.remove("cognito:groups");
-        }),
-        "no 'cognito:groups' claim",
-    )
-    .await;
-    expect_unauthenticated(
-        &mut c,
-        &forge_with(|m| {
-            m.insert("cognito:groups".into(), json!({"a": 1}));
-        }),
-        "string or a list",
-    )
-    .await;
-    let huge = forge_with(|m| {
-        m.insert("padding".into(), json!("x".repeat(20_000)));
-    });
-    expect_unauthenticated(&mut c, &huge, "at most").await;
-
+    // Signed by the IdP, but claims kiss must refuse.
+    let bent: [(Bend, &str); 12] = [
+        (
+            |m| {
+                m.insert("exp".into(), json!(now() - 3600));
+            },
+            "expired",
+        ),
+        (
+            |m| {
+                m.remove("exp");
+            },
+            "'exp'",
+        ),
+        (
+            |m| {
+                m.insert("nbf".into(), json!(now() + 3600));
+            },
+            "not valid yet",
+        ),
+        (
+            |m| {
+                m.insert("iss".into(), json!("https://evil.example"));
+            },
+            "another identity provider",
+        ),
+        (
+            |m| {
+                m.insert("aud".into(), json!("other-client"));
+            },
+            "another application",
+        ),
+        (
+            |m| {
+                m.remove("token_use");
+            },
+            "'token_use' claim must be 'id'",
+        ),
+        (
+            |m| {
+                m.insert("token_use".into(), json!("access"));
+            },
+            "'token_use' claim must be 'id'",
+        ),
+        (
+            |m| {
+                m.remove("email");
+            },
+            "'email'",
+        ),
+        (
+            |m| {
+                m.insert("email".into(), json!(42));
+            },
+            "'email'",
+        ),
+        (
+            |m| {
+                m.remove("cognito:groups");
+            },
+            "no 'cognito:groups' claim",
+        ),
+        (
+            |m| {
+                m.insert("cognito:groups".into(), json!({"a": 1}));
+            },
+            "string or a list",
+        ),
+        (
+            |m| {
+                m.insert("padding".into(), json!("x".repeat(20_000)));
+            },
+            "at most",
+        ),
+    ];
+    for (bend, needle) in bent {
+        expect_unauthenticated(&mut c, &forge_with(bend), needle).await;
+    }
     // A raw token (no "Bearer "), as the Go client sends it, is accepted.
     let mut raw = Request::new(pb::PingRequest {
         metadata: meta("team-a"),
@@ -846,12 +806,14 @@ async fn a_flood_of_unknown_kids_fetches_the_jwks_at_most_once_per_interval() {
     let after_start = jwks.hits.load(Ordering::SeqCst);
     assert_eq!(after_start, 1, "one fetch at startup");
 
-    let key = EncodingKey::from_rsa_pem(idp().cognito.private_key_pem.as_bytes()).unwrap();
     let mut tasks = Vec::new();
     for i in 0..200 {
-        let mut header = Header::new(Algorithm::RS256);
-        header.kid = Some(format!("random-kid-{i}"));
-        let token = jsonwebtoken::encode(&header, &alice_claims(), &key).unwrap();
+        let token = sign(
+            &idp().cognito.private_key_pem,
+            Algorithm::RS256,
+            Some(&format!("random-kid-{i}")),
+            &alice_claims(),
+        );
         let mut c = server.client().await;
         tasks.push(tokio::spawn(
             async move { ping(&mut c, &token, "team-a").await },
@@ -907,17 +869,9 @@ async fn starts_while_the_idp_is_down_and_serves_once_keys_arrive() {
         _dir: dir,
     };
     assert_eq!(server.health().await, ServingStatus::NotServing);
-    let mut h = HealthClient::new(server.channel().await);
-    let live = h
-        .check(HealthCheckRequest {
-            service: String::new(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
     assert_eq!(
-        live.status,
-        ServingStatus::Serving as i32,
+        kiss_testkit::health(server.addr, "").await,
+        Some(ServingStatus::Serving as i32),
         "alive while waiting for keys"
     );
     let mut c = server.client().await;
@@ -1033,47 +987,28 @@ async fn clients_built_from_the_go_contract_still_work() {
 
 #[tokio::test]
 async fn the_binary_takes_go_style_flags_and_serves_health_without_a_token() {
-    let dir = tempfile::tempdir().unwrap();
-    let port = kiss_testkit::free_port();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kiss-server"))
-        .args([
-            &format!("-jwks-url={}", idp().cognito.jwks_url),
-            "-namespaces-regex",
-            REGEX,
-            "-host",
-            "127.0.0.1",
-            "-port",
-            &port.to_string(),
-            "--backend",
-            "local",
-            "--data-dir",
-            dir.path().to_str().unwrap(),
-            "--log-format",
-            "json",
-        ])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
+    let server = KissServer::new(kiss_testkit::binary!("kiss-server", "kiss-server"));
+    let data = server.dir().join("data");
+    let mut server = server
+        .go_style_listen()
+        .arg(format!("-jwks-url={}", idp().cognito.jwks_url))
+        .args(["-namespaces-regex", REGEX, "--backend", "local"])
+        .arg("--data-dir")
+        .arg(data)
+        .args(["--log-format", "json"])
+        .spawn();
+    server.wait_ready().await;
+    let mut c = KissClient::connect(format!("http://{}", server.addr))
+        .await
         .unwrap();
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    kiss_testkit::wait_for_port(addr, Duration::from_secs(20));
-    let server = Server {
-        running: None,
-        addr,
-        audit_log: dir.path().join("none"),
-        _dir: tempfile::tempdir().unwrap(),
-    };
-    server.wait_serving().await;
-    let mut c = server.client().await;
     ping(&mut c, idp().cognito.token(ALICE), "team-a")
         .await
         .unwrap();
 
     // SIGTERM: a graceful stop with exit status 0, and audit lines in the log.
-    unsafe_kill_term(child.id());
-    let status = child.wait().unwrap();
+    let status = server.terminate().await;
     assert!(status.success(), "{status:?}");
-    let mut out = String::new();
-    std::io::Read::read_to_string(child.stdout.as_mut().unwrap(), &mut out).unwrap();
+    let out = server.log();
     let audit: Vec<Value> = out
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
@@ -1086,14 +1021,6 @@ async fn the_binary_takes_go_style_flags_and_serves_health_without_a_token() {
         "{out}"
     );
     assert!(!out.contains(idp().cognito.token(ALICE)));
-}
-
-fn unsafe_kill_term(pid: u32) {
-    let status = std::process::Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
 }
 
 fn counter(text: &str, name: &str, labels: &[(&str, &str)]) -> f64 {
@@ -1281,22 +1208,7 @@ async fn serves_tls_with_the_given_key_pair() {
         .connect()
         .await
         .unwrap();
-    let mut health = HealthClient::new(channel.clone());
-    let mut ready = false;
-    for _ in 0..100 {
-        let r = health
-            .check(HealthCheckRequest {
-                service: kiss_proto::SERVICE_NAME.into(),
-            })
-            .await
-            .unwrap();
-        if r.into_inner().status == ServingStatus::Serving as i32 {
-            ready = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(ready, "never became ready over TLS");
+    kiss_testkit::wait_ready_on(channel.clone(), || None).await;
     ping(
         &mut KissClient::new(channel),
         idp().cognito.token(ALICE),

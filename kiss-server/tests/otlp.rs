@@ -7,11 +7,11 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use kiss_proto::pb::{self, kiss_client::KissClient};
+use kiss_testkit::{KissServer, ServerProcess};
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
     TraceService, TraceServiceServer,
 };
@@ -60,101 +60,32 @@ async fn start_collector() -> (Collector, SocketAddr) {
     (collector, addr)
 }
 
-/// The dev-mode server process and where its files are.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    log: PathBuf,
-    tokens: PathBuf,
-    _dir: tempfile::TempDir,
+/// The dev-mode server process, exporting to `collector`, and its token
+/// directory.
+fn start_server(collector: SocketAddr) -> (ServerProcess, PathBuf) {
+    let server = KissServer::new(kiss_testkit::binary!("kiss-server", "kiss-server"));
+    let tokens = server.dir().join("tokens");
+    let data = server.dir().join("data");
+    let server = server
+        .arg("--dev")
+        .arg("--dev-token-dir")
+        .arg(&tokens)
+        .arg("--data-dir")
+        .arg(data)
+        .args(["--otlp-endpoint", &format!("http://{collector}")])
+        .args(["--otlp-service-name", SERVICE_NAME])
+        .spawn();
+    (server, tokens)
 }
 
-impl Server {
-    fn start(collector: SocketAddr) -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        let tokens = dir.path().join("tokens");
-        let log = dir.path().join("server.log");
-        let out = std::fs::File::create(&log).unwrap();
-        let port = kiss_testkit::free_port();
-        let child = Command::new(env!("CARGO_BIN_EXE_kiss-server"))
-            .args(["--dev", "--host", "127.0.0.1", "--port", &port.to_string()])
-            .arg("--dev-token-dir")
-            .arg(&tokens)
-            .arg("--data-dir")
-            .arg(dir.path().join("data"))
-            .args(["--otlp-endpoint", &format!("http://{collector}")])
-            .args(["--otlp-service-name", SERVICE_NAME])
-            // No developer's KISS_* or OTEL_* settings leak in.
-            .env_clear()
-            .env("KISS_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().unwrap())
-            .stderr(out)
-            .spawn()
-            .expect("kiss-server starts");
-        Server {
-            child,
-            addr: SocketAddr::from(([127, 0, 0, 1], port)),
-            log,
-            tokens,
-            _dir: dir,
-        }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    async fn wait_serving(&mut self) {
-        let log = self.log.clone();
-        kiss_testkit::wait_ready(self.addr, &mut self.child, || {
-            std::fs::read_to_string(&log).unwrap_or_default()
-        })
-        .await;
-    }
-
-    async fn client(&self) -> KissClient<Channel> {
-        let channel = Channel::from_shared(format!("http://{}", self.addr))
-            .unwrap()
-            .timeout(Duration::from_secs(30))
-            .connect()
-            .await
-            .unwrap();
-        KissClient::new(channel)
-    }
-
-    /// SIGTERM, as Kubernetes stops a pod, then waits for the exit.
-    async fn terminate(&mut self) {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success(), "kill -TERM failed");
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                assert!(
-                    status.success(),
-                    "kiss-server exited with {status}:\n{}",
-                    self.log()
-                );
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "kiss-server did not stop within a minute of SIGTERM:\n{}",
-                self.log()
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+async fn client(server: &ServerProcess) -> KissClient<Channel> {
+    let channel = Channel::from_shared(format!("http://{}", server.addr))
+        .unwrap()
+        .timeout(Duration::from_secs(30))
+        .connect()
+        .await
+        .unwrap();
+    KissClient::new(channel)
 }
 
 fn dev_token(dir: &Path) -> String {
@@ -204,10 +135,10 @@ fn int_attr(span: &Span, key: &str) -> Option<i64> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn call_spans_reach_the_collector_without_secrets() {
     let (collector, collector_addr) = start_collector().await;
-    let mut server = Server::start(collector_addr);
-    server.wait_serving().await;
-    let token = dev_token(&server.tokens);
-    let mut client = server.client().await;
+    let (mut server, tokens) = start_server(collector_addr);
+    server.wait_ready().await;
+    let token = dev_token(&tokens);
+    let mut client = client(&server).await;
 
     client
         .ping(req(
@@ -251,7 +182,12 @@ async fn call_spans_reach_the_collector_without_secrets() {
     assert_eq!(refused.code(), Code::Unauthenticated);
 
     // The batch exporter sends what it holds when the server shuts down.
-    server.terminate().await;
+    let status = server.terminate().await;
+    assert!(
+        status.success(),
+        "kiss-server exited with {status}:\n{}",
+        server.log()
+    );
 
     let received = collector.received.lock().unwrap().clone();
     let dump = format!("{received:?}");
