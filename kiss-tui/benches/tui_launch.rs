@@ -9,37 +9,14 @@
 //! Times are measured from spawning the process to tmux showing the text, by
 //! polling the pane; they include the polling interval (~2 ms).
 
-use std::path::Path;
-use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use kiss_server::dev::{DEMO_USER, DevOptions, DevServer};
+use kiss_testkit::{Tmux, shell_quote};
 use kiss_tui::client::Client;
 use kiss_tui::settings::Settings;
 
 const RUNS: usize = 10;
-
-struct Tmux(String);
-
-impl Tmux {
-    fn cmd(&self, args: &[&str]) -> Output {
-        Command::new("tmux")
-            .arg("-L")
-            .arg(&self.0)
-            .args(args)
-            .output()
-            .expect("tmux runs")
-    }
-    fn screen(&self) -> String {
-        String::from_utf8_lossy(&self.cmd(&["capture-pane", "-p", "-t", "b"]).stdout).into_owned()
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.cmd(&["kill-server"]);
-    }
-}
 
 fn rss_kib(pid: &str) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -63,14 +40,9 @@ fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
-    if !Command::new("tmux")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success())
-    {
-        eprintln!("tui_launch: tmux is not installed; nothing measured");
+    let Some(tmux) = Tmux::new("tui_launch", 100, 30) else {
         return;
-    }
+    };
     let n: usize = std::env::var("KISS_BENCH_SECRETS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -105,21 +77,7 @@ fn main() {
         (dev, path)
     });
 
-    let bin = env!("CARGO_BIN_EXE_kiss-tui");
-    let tmux = Tmux(format!("kiss-bench-{}", std::process::id()));
-    tmux.cmd(&[
-        "-f",
-        "/dev/null",
-        "new-session",
-        "-d",
-        "-s",
-        "b",
-        "-x",
-        "100",
-        "-y",
-        "30",
-    ]);
-    tmux.cmd(&["set-option", "-g", "remain-on-exit", "on"]);
+    let bin = kiss_testkit::binary!("kiss-tui", "kiss-tui");
     let home = tmp.path().join("home");
     std::fs::create_dir_all(&home).unwrap();
 
@@ -129,12 +87,13 @@ fn main() {
     for _ in 0..RUNS {
         let cmd = format!(
             "exec env -u KISS_CONFIG HOME={home} {bin} --server-addr {addr} --secure=false --token-path {token} --namespace team-a",
-            home = home.display(),
+            home = shell_quote(home.to_str().unwrap()),
+            bin = shell_quote(bin.to_str().unwrap()),
             addr = dev.addr,
-            token = token_path.display(),
+            token = shell_quote(token_path.to_str().unwrap()),
         );
         let start = Instant::now();
-        tmux.cmd(&["respawn-pane", "-k", "-t", "b", &cmd]);
+        tmux.respawn(&cmd);
         let mut seen_frame = None;
         loop {
             let screen = tmux.screen();
@@ -152,19 +111,13 @@ fn main() {
             std::thread::sleep(Duration::from_millis(2));
         }
         first_frame.push(seen_frame.unwrap());
-        let pid = String::from_utf8_lossy(
-            &tmux
-                .cmd(&["display-message", "-p", "-t", "b", "#{pane_pid}"])
-                .stdout,
-        )
-        .trim()
-        .to_owned();
+        let pid = tmux.display("#{pane_pid}");
         // Let the details load and the app settle before reading its memory.
         std::thread::sleep(Duration::from_millis(300));
         if let Some(kib) = rss_kib(&pid) {
             rss.push(kib);
         }
-        tmux.cmd(&["send-keys", "-t", "b", "C-c"]);
+        tmux.keys(&["C-c"]);
         std::thread::sleep(Duration::from_millis(100));
     }
     println!("kiss-tui launch, {RUNS} runs, {n} secrets in the namespace, 100x30 tmux pane:");
@@ -181,6 +134,5 @@ fn main() {
             *max as f64 / 1024.0
         );
     }
-    let _ = Path::new(bin);
     rt.block_on(dev.shutdown());
 }

@@ -3,7 +3,7 @@
 
 mod cli_support;
 
-use cli_support::{Dev, kiss_in};
+use cli_support::{Dev, kiss_in, ping_in};
 use kiss_tui::tokens::REFRESH_HINT;
 
 const NS: &str = "team-a";
@@ -507,20 +507,7 @@ fn a_server_that_is_down_is_a_clear_error() {
     let port = kiss_testkit::free_port();
     let addr = format!("127.0.0.1:{port}");
     let token = dev.server.user_token_path.to_str().unwrap();
-    let out = dev.kiss_raw(
-        &[
-            "ping",
-            "-namespace",
-            NS,
-            "-server-addr",
-            &addr,
-            "-secure=false",
-            "-token-path",
-            token,
-        ],
-        None,
-        &[],
-    );
+    let out = ping_in(&dev.home(), &addr, &["-token-path", token]);
     let err = out.fails_with(1);
     assert!(
         err.contains(&format!("cannot reach kiss-server at {addr}")),
@@ -564,37 +551,19 @@ fn an_expired_token_says_how_to_refresh_it() {
     let dev = Dev::shared();
     let dir = dev.scratch("expired");
     let path = dev.token_file(&dir, "expired", "demo@kiss.dev", &["team-a"], -3600);
-    let out = dev.kiss_raw(
-        &[
-            "ping",
-            "-namespace",
-            NS,
-            "-server-addr",
-            &dev.addr(),
-            "-secure=false",
-            "-token-path",
-            path.to_str().unwrap(),
-        ],
-        None,
-        &[],
+    let out = ping_in(
+        &dev.home(),
+        &dev.addr(),
+        &["-token-path", path.to_str().unwrap()],
     );
     let err = out.fails_with(1);
     assert!(err.contains(REFRESH_HINT), "{err}");
 
     // With only expired tokens in the directory, the client says so before calling.
-    let out = dev.kiss_raw(
-        &[
-            "ping",
-            "-namespace",
-            NS,
-            "-server-addr",
-            &dev.addr(),
-            "-secure=false",
-            "-token-dir",
-            dir.to_str().unwrap(),
-        ],
-        None,
-        &[],
+    let out = ping_in(
+        &dev.home(),
+        &dev.addr(),
+        &["-token-dir", dir.to_str().unwrap()],
     );
     let err = out.fails_with(1);
     assert!(err.contains("expired"), "{err}");
@@ -604,19 +573,10 @@ fn an_expired_token_says_how_to_refresh_it() {
     assert_eq!(err.matches("log in").count(), 1, "{err}");
 
     let empty = dev.scratch("empty-token-dir");
-    let out = dev.kiss_raw(
-        &[
-            "ping",
-            "-namespace",
-            NS,
-            "-server-addr",
-            &dev.addr(),
-            "-secure=false",
-            "-token-dir",
-            empty.to_str().unwrap(),
-        ],
-        None,
-        &[],
+    let out = ping_in(
+        &dev.home(),
+        &dev.addr(),
+        &["-token-dir", empty.to_str().unwrap()],
     );
     let err = out.fails_with(1);
     assert!(err.contains("no token files"), "{err}");

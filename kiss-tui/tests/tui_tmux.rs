@@ -6,104 +6,17 @@
 //! Needs tmux (`scripts/setup-test-env.sh` installs it). Without tmux the
 //! test says why and passes, except in CI (`CI=true`), where it fails.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use kiss_server::dev::{DEMO_USER, DevOptions, DevServer};
+use kiss_testkit::{PATIENCE, Tmux, shell_quote};
 use kiss_tui::client::Client;
 use kiss_tui::settings::Settings;
 
-/// How long to wait for the screen to show something before failing. Only a
-/// bound on a broken run, not a timing assertion.
-const PATIENCE: Duration = Duration::from_secs(30);
-
-/// A tmux server of our own (its own socket), killed on drop.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    fn cmd(&self, args: &[&str]) -> Output {
-        Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("tmux runs")
-    }
-
-    fn run(&self, args: &[&str]) {
-        let out = self.cmd(args);
-        assert!(
-            out.status.success(),
-            "tmux {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-
-    fn screen(&self) -> String {
-        String::from_utf8_lossy(&self.cmd(&["capture-pane", "-p", "-t", "e2e"]).stdout).into_owned()
-    }
-
-    /// Types text literally.
-    fn type_text(&self, text: &str) {
-        self.run(&["send-keys", "-t", "e2e", "-l", text]);
-    }
-
-    /// Presses keys by tmux name (`Enter`, `C-s`, `Tab`, `Escape`, ...).
-    fn keys(&self, keys: &[&str]) {
-        for k in keys {
-            self.run(&["send-keys", "-t", "e2e", k]);
-        }
-    }
-
-    /// Pastes text as a terminal does, with bracketed paste.
-    fn paste(&self, text: &str, dir: &Path) {
-        let file = dir.join("paste.txt");
-        std::fs::write(&file, text).unwrap();
-        self.run(&["load-buffer", "-b", "p", file.to_str().unwrap()]);
-        self.run(&["paste-buffer", "-p", "-d", "-b", "p", "-t", "e2e"]);
-    }
-
-    /// Waits until the screen shows `text`; fails with the screen if it never does.
-    fn wait_for(&self, text: &str) -> String {
-        let start = Instant::now();
-        loop {
-            let screen = self.screen();
-            if screen.contains(text) {
-                return screen;
-            }
-            if start.elapsed() > PATIENCE {
-                panic!("the screen never showed {text:?}; it shows:\n{screen}");
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    /// Waits until the screen no longer shows `text`.
-    fn wait_gone(&self, text: &str) {
-        let start = Instant::now();
-        while self.screen().contains(text) {
-            if start.elapsed() > PATIENCE {
-                panic!("the screen still shows {text:?}:\n{}", self.screen());
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.cmd(&["kill-server"]);
-    }
-}
-
-fn tmux_available() -> bool {
-    Command::new("tmux")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success())
+fn kiss_tui() -> String {
+    let bin: PathBuf = kiss_testkit::binary!("kiss-tui", "kiss-tui");
+    shell_quote(bin.to_str().expect("a UTF-8 path"))
 }
 
 /// Polls the server until `check` holds.
@@ -119,22 +32,11 @@ where
     }
 }
 
-fn shell_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_whole_flow_in_tmux() {
-    if !tmux_available() {
-        assert!(
-            std::env::var("CI").map_or(true, |v| v != "true"),
-            "tmux is required in CI: run scripts/setup-test-env.sh"
-        );
-        eprintln!(
-            "skipping the tmux end-to-end test: tmux is not installed (scripts/setup-test-env.sh installs it)"
-        );
+    let Some(tmux) = Tmux::new("the_whole_flow_in_tmux", 100, 30) else {
         return;
-    }
+    };
     let tmp = tempfile::tempdir().unwrap();
     let dev = DevServer::start(DevOptions {
         data_dir: tmp.path().join("data"),
@@ -157,40 +59,21 @@ async fn the_whole_flow_in_tmux() {
 
     let home = tmp.path().join("home");
     std::fs::create_dir_all(&home).unwrap();
-    let bin = PathBuf::from(env!("CARGO_BIN_EXE_kiss-tui"));
-    let status_file = tmp.path().join("exit-status");
     let command = format!(
-        "env -u KISS_CONFIG HOME={home} XDG_CONFIG_HOME={home}/.config KISS_CLIPBOARD=osc52 {bin} --server-addr {addr} --secure=false --token-dir {tokens}; echo $? > {status}",
+        "env -u KISS_CONFIG HOME={home} XDG_CONFIG_HOME={home}/.config KISS_CLIPBOARD=osc52 {bin} --server-addr {addr} --secure=false --token-dir {tokens}",
         home = shell_quote(home.to_str().unwrap()),
-        bin = shell_quote(bin.to_str().unwrap()),
+        bin = kiss_tui(),
         addr = dev.addr,
         tokens = shell_quote(dev.token_dir.to_str().unwrap()),
-        status = shell_quote(status_file.to_str().unwrap()),
     );
-    let tmux = Tmux {
-        socket: format!("kiss-e2e-{}", std::process::id()),
-    };
-    tmux.run(&[
-        "-f",
-        "/dev/null",
-        "new-session",
-        "-d",
-        "-s",
-        "e2e",
-        "-x",
-        "100",
-        "-y",
-        "30",
-    ]);
     // Copies by OSC 52 land in a tmux buffer we can read.
-    tmux.run(&["set-option", "-g", "set-clipboard", "on"]);
-    // Keep the pane after kiss-tui exits, to read how it ended.
-    tmux.run(&["set-option", "-g", "remain-on-exit", "on"]);
-    tmux.run(&["respawn-pane", "-k", "-t", "e2e", &command]);
+    tmux.set_option("set-clipboard", "on");
+    tmux.respawn(&command);
 
     // 1. The token picker lists the demo user first, then the admin; pick the user.
-    let screen = tmux.wait_for("Pick a token");
-    assert!(screen.contains("admin@kiss.dev"), "{screen}");
+    tmux.wait_for("Pick a token");
+    // The picker shows before the token files are read.
+    let screen = tmux.wait_for("admin@kiss.dev");
     assert!(screen.contains("demo@kiss.dev"), "{screen}");
     tmux.keys(&["Enter"]);
 
@@ -217,7 +100,7 @@ async fn the_whole_flow_in_tmux() {
     tmux.keys(&["Enter"]);
     tmux.type_text("typed line");
     tmux.keys(&["Enter"]);
-    tmux.paste("pasted one\npasted two", tmp.path());
+    tmux.paste("pasted one\npasted two");
     tmux.wait_for("Value · 3 lines");
     tmux.keys(&["Tab", "Space"]);
     tmux.wait_for("[x] Also create the read policy");
@@ -277,6 +160,10 @@ async fn the_whole_flow_in_tmux() {
     tmux.type_text("!");
     tmux.keys(&["C-s"]);
     tmux.wait_for("Someone else changed 'e2e-secret'");
+    // After a conflict the app fetches the version now current, and only a
+    // Ctrl-S after that reply saves over it; one sooner conflicts again. The
+    // screen does not show when the reply came, so give it time.
+    std::thread::sleep(Duration::from_millis(500));
     let screen = tmux.screen();
     assert!(screen.contains("updated line!"), "the text stays: {screen}");
     assert_eq!(
@@ -328,8 +215,7 @@ async fn the_whole_flow_in_tmux() {
     tmux.wait_for("Copy from e2e-secret");
     tmux.keys(&["a"]);
     tmux.wait_for("Copied the AWS name of 'e2e-secret'");
-    let buffer = String::from_utf8_lossy(&tmux.cmd(&["show-buffer"]).stdout).into_owned();
-    assert_eq!(buffer, "k8s-secret-team-a-e2e-secret");
+    assert_eq!(tmux.buffer(), "k8s-secret-team-a-e2e-secret");
 
     // 10. Delete it, policy included: removing the policy is opted into.
     tmux.keys(&["d"]);
@@ -365,23 +251,9 @@ async fn the_whole_flow_in_tmux() {
     tmux.keys(&["?"]);
     tmux.wait_for("Secrets (here)");
     tmux.keys(&["Escape", "C-c"]);
-    let start = Instant::now();
-    let status = loop {
-        match std::fs::read_to_string(&status_file) {
-            Ok(s) if s.ends_with('\n') => break s,
-            _ => {}
-        }
-        assert!(
-            start.elapsed() < PATIENCE,
-            "kiss-tui did not quit:\n{}",
-            tmux.screen()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    assert_eq!(status.trim(), "0", "kiss-tui failed:\n{}", tmux.screen());
+    assert_eq!(tmux.wait_exit(), 0, "kiss-tui failed:\n{}", tmux.screen());
     // The terminal was given back: the main screen, without the app on it.
-    let out = tmux.cmd(&["display-message", "-p", "-t", "e2e", "#{alternate_on}"]);
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "0");
+    assert_eq!(tmux.display("#{alternate_on}"), "0");
     assert!(
         !tmux.screen().contains("Secrets in team-a"),
         "{}",
@@ -393,57 +265,18 @@ async fn the_whole_flow_in_tmux() {
 
 #[test]
 fn a_panic_gives_the_terminal_back() {
-    if !tmux_available() {
-        assert!(
-            std::env::var("CI").map_or(true, |v| v != "true"),
-            "tmux is required in CI: run scripts/setup-test-env.sh"
-        );
-        eprintln!("skipping: tmux is not installed");
+    let Some(tmux) = Tmux::new("a_panic_gives_the_terminal_back", 100, 30) else {
         return;
-    }
+    };
     let tmp = tempfile::tempdir().unwrap();
-    let bin = PathBuf::from(env!("CARGO_BIN_EXE_kiss-tui"));
-    let status_file = tmp.path().join("exit-status");
-    let command = format!(
-        "env -u KISS_CONFIG HOME={home} RUST_BACKTRACE=0 KISS_TUI_PANIC_AFTER_FIRST_FRAME=1 {bin} --server-addr 127.0.0.1:1 --secure=false --token-dir {home}; echo $? > {status}",
+    tmux.respawn(&format!(
+        "env -u KISS_CONFIG HOME={home} RUST_BACKTRACE=0 KISS_TUI_PANIC_AFTER_FIRST_FRAME=1 {bin} --server-addr 127.0.0.1:1 --secure=false --token-dir {home}",
         home = shell_quote(tmp.path().to_str().unwrap()),
-        bin = shell_quote(bin.to_str().unwrap()),
-        status = shell_quote(status_file.to_str().unwrap()),
-    );
-    let tmux = Tmux {
-        socket: format!("kiss-e2e-panic-{}", std::process::id()),
-    };
-    tmux.run(&[
-        "-f",
-        "/dev/null",
-        "new-session",
-        "-d",
-        "-s",
-        "e2e",
-        "-x",
-        "100",
-        "-y",
-        "30",
-    ]);
-    tmux.run(&["set-option", "-g", "remain-on-exit", "on"]);
-    tmux.run(&["respawn-pane", "-k", "-t", "e2e", &command]);
-    let start = Instant::now();
-    let status = loop {
-        match std::fs::read_to_string(&status_file) {
-            Ok(s) if s.ends_with('\n') => break s,
-            _ => {}
-        }
-        assert!(
-            start.elapsed() < PATIENCE,
-            "kiss-tui did not end:\n{}",
-            tmux.screen()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    assert_eq!(status.trim(), "101", "a panic exits with 101");
-    let out = tmux.cmd(&["display-message", "-p", "-t", "e2e", "#{alternate_on}"]);
+        bin = kiss_tui(),
+    ));
+    assert_eq!(tmux.wait_exit(), 101, "a panic exits with 101");
     assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
+        tmux.display("#{alternate_on}"),
         "0",
         "still on the alternate screen"
     );
@@ -455,40 +288,15 @@ fn a_panic_gives_the_terminal_back() {
 
 #[test]
 fn the_demo_opens_on_sample_secrets() {
-    if !tmux_available() {
-        assert!(
-            std::env::var("CI").map_or(true, |v| v != "true"),
-            "tmux is required in CI: run scripts/setup-test-env.sh"
-        );
-        eprintln!("skipping: tmux is not installed");
+    let Some(tmux) = Tmux::new("the_demo_opens_on_sample_secrets", 100, 30) else {
         return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
-    let bin = PathBuf::from(env!("CARGO_BIN_EXE_kiss-tui"));
-    let status_file = tmp.path().join("exit-status");
-    let command = format!(
-        "env -u KISS_CONFIG HOME={home} XDG_CONFIG_HOME={home}/.config {bin} --demo; echo $? > {status}",
-        home = shell_quote(tmp.path().to_str().unwrap()),
-        bin = shell_quote(bin.to_str().unwrap()),
-        status = shell_quote(status_file.to_str().unwrap()),
-    );
-    let tmux = Tmux {
-        socket: format!("kiss-e2e-demo-{}", std::process::id()),
     };
-    tmux.run(&[
-        "-f",
-        "/dev/null",
-        "new-session",
-        "-d",
-        "-s",
-        "e2e",
-        "-x",
-        "100",
-        "-y",
-        "30",
-    ]);
-    tmux.run(&["set-option", "-g", "remain-on-exit", "on"]);
-    tmux.run(&["respawn-pane", "-k", "-t", "e2e", &command]);
+    let tmp = tempfile::tempdir().unwrap();
+    tmux.respawn(&format!(
+        "env -u KISS_CONFIG HOME={home} XDG_CONFIG_HOME={home}/.config {bin} --demo",
+        home = shell_quote(tmp.path().to_str().unwrap()),
+        bin = kiss_tui(),
+    ));
     tmux.wait_for("demo@kiss.dev");
     tmux.keys(&["Enter"]);
     tmux.wait_for("Namespaces of demo@kiss.dev");
@@ -507,18 +315,5 @@ fn the_demo_opens_on_sample_secrets() {
     tmux.keys(&["q"]);
     tmux.wait_for("Namespaces of demo@kiss.dev");
     tmux.keys(&["C-c"]);
-    let start = Instant::now();
-    let status = loop {
-        match std::fs::read_to_string(&status_file) {
-            Ok(s) if s.ends_with('\n') => break s,
-            _ => {}
-        }
-        assert!(
-            start.elapsed() < PATIENCE,
-            "the demo did not quit:\n{}",
-            tmux.screen()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    assert_eq!(status.trim(), "0", "{}", tmux.screen());
+    assert_eq!(tmux.wait_exit(), 0, "{}", tmux.screen());
 }

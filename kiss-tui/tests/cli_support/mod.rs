@@ -37,7 +37,7 @@ impl Run {
 
 /// Runs `kiss-tui args` with `home` as HOME and no config from the environment.
 pub fn kiss_in(home: &Path, args: &[&str], stdin: Option<&[u8]>, envs: &[(&str, &str)]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kiss-tui"));
+    let mut cmd = Command::new(kiss_testkit::binary!("kiss-tui", "kiss-tui"));
     cmd.args(args)
         .env("HOME", home)
         .env_remove("KISS_CONFIG")
@@ -65,6 +65,22 @@ pub fn kiss_in(home: &Path, args: &[&str], stdin: Option<&[u8]>, envs: &[(&str, 
         stdout_bytes: out.stdout,
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
+}
+
+/// Runs `kiss-tui ping -namespace team-a` with `home` as HOME against the
+/// plaintext server at `addr`, the token chosen by `token_flags`
+/// (`["-token-path", file]` or `["-token-dir", dir]`).
+pub fn ping_in(home: &Path, addr: &str, token_flags: &[&str]) -> Run {
+    let mut args = vec![
+        "ping",
+        "-namespace",
+        "team-a",
+        "-server-addr",
+        addr,
+        "-secure=false",
+    ];
+    args.extend_from_slice(token_flags);
+    kiss_in(home, &args, None, &[])
 }
 
 /// Writes a token in kubelogin's cache format.
