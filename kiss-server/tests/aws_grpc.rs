@@ -8,14 +8,15 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use kiss_proto::pb::{self, kiss_client::KissClient};
+use kiss_testkit::authorized as req;
 use kiss_testkit::{ACCOUNT, Cognito, KissServer, Moto, ServerProcess};
 use tonic::transport::Channel;
-use tonic::{Code, Request, Status};
+use tonic::{Code, Status};
 use tonic_health::pb::health_check_response::ServingStatus;
 
 const ALICE: &str = "alice@example.com";
 const BOB: &str = "bob@example.com";
-const REGEX: &str = "kaluza:([0-9a-z-]{1,63})";
+use kiss_testkit::NAMESPACES_REGEX as REGEX;
 
 /// moto, a Cognito pool in it, and a kiss-server process using both.
 struct Stack {
@@ -169,13 +170,6 @@ impl Stack {
             out.policy_version()?.document()?,
         ))
     }
-}
-
-fn req<T>(token: &str, message: T) -> Request<T> {
-    let mut r = Request::new(message);
-    r.metadata_mut()
-        .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    r
 }
 
 fn meta(namespace: &str) -> Option<pb::ClientMeta> {

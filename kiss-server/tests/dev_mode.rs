@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use kiss_proto::pb::{self, kiss_client::KissClient};
 use kiss_server::dev::{DevOptions, DevServer};
-use tonic::Request;
+use kiss_testkit::authorized;
 
 /// Options for a dev server keeping its data and tokens in `dir`.
 fn options(dir: &std::path::Path) -> DevOptions {
@@ -20,13 +20,6 @@ fn options(dir: &std::path::Path) -> DevOptions {
 fn token_of(path: &std::path::Path) -> String {
     let json: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
     json["id_token"].as_str().unwrap().to_owned()
-}
-
-fn authorized<T>(token: &str, message: T) -> Request<T> {
-    let mut req = Request::new(message);
-    req.metadata_mut()
-        .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    req
 }
 
 fn team_a() -> Option<pb::ClientMeta> {

@@ -23,7 +23,7 @@ use tonic_health::pb::health_check_response::ServingStatus;
 const ALICE: &str = "alice@example.com";
 const ADMIN: &str = "root@example.com";
 const NOBODY: &str = "nobody@example.com";
-const REGEX: &str = "kaluza:([0-9a-z-]{1,63})";
+use kiss_testkit::NAMESPACES_REGEX as REGEX;
 
 struct Idp {
     _moto: Moto,

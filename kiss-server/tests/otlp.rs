@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use kiss_proto::pb::{self, kiss_client::KissClient};
+use kiss_testkit::authorized as req;
 use kiss_testkit::{KissServer, ServerProcess};
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
     TraceService, TraceServiceServer,
@@ -95,13 +96,6 @@ fn dev_token(dir: &Path) -> String {
         .as_str()
         .expect("token file has id_token")
         .to_owned()
-}
-
-fn req<T>(token: &str, message: T) -> Request<T> {
-    let mut r = Request::new(message);
-    r.metadata_mut()
-        .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    r
 }
 
 fn meta(namespace: &str) -> Option<pb::ClientMeta> {

@@ -30,6 +30,20 @@ pub use tmux::{PATIENCE, Tmux, shell_command, shell_quote};
 /// The AWS region every test uses.
 pub const REGION: &str = "eu-west-1";
 
+/// The namespace rule the tests' Cognito groups follow (`kaluza:<ns>`), for
+/// `--namespaces-regex`.
+pub const NAMESPACES_REGEX: &str = "kaluza:([0-9a-z-]{1,63})";
+
+/// `message` with `token` as its bearer token, as kiss's clients send it.
+pub fn authorized<T>(token: &str, message: T) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    let value = format!("Bearer {token}")
+        .parse()
+        .expect("a token is ASCII metadata");
+    request.metadata_mut().insert("authorization", value);
+    request
+}
+
 /// moto's default account, which every test's fake credentials map to.
 pub const ACCOUNT: &str = "123456789012";
 

@@ -16,7 +16,7 @@ use kiss_tui::tokens::REFRESH_HINT;
 
 const USER: &str = "dev@example.com";
 const NS: &str = "team-a";
-const REGEX: &str = "kaluza:([0-9a-z-]{1,63})";
+use kiss_testkit::NAMESPACES_REGEX as REGEX;
 
 struct Env {
     moto: Moto,
