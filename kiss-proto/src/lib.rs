@@ -5,6 +5,8 @@
 //! client can reject a bad name before it ever reaches the server.
 
 pub mod names;
+pub mod reasons;
+pub mod rpc;
 
 /// Generated protobuf messages, server and client for `kiss.resources`.
 #[allow(clippy::all, missing_docs)]
@@ -28,49 +30,4 @@ pub const SERVICE_NAME: &str = "kiss.resources.KISS";
 
 pub use prost_types::Timestamp;
 
-/// The KISS methods, by name and by the path they are called at.
-pub const RPCS: [(&str, &str); 13] = [
-    ("Ping", "/kiss.resources.KISS/Ping"),
-    ("CreateSecret", "/kiss.resources.KISS/CreateSecret"),
-    ("ListSecrets", "/kiss.resources.KISS/ListSecrets"),
-    ("DeleteSecret", "/kiss.resources.KISS/DeleteSecret"),
-    ("UpdateSecret", "/kiss.resources.KISS/UpdateSecret"),
-    ("BindSecret", "/kiss.resources.KISS/BindSecret"),
-    (
-        "CreateSecretIAMPolicy",
-        "/kiss.resources.KISS/CreateSecretIAMPolicy",
-    ),
-    (
-        "DeleteSecretIAMPolicy",
-        "/kiss.resources.KISS/DeleteSecretIAMPolicy",
-    ),
-    ("WhoAmI", "/kiss.resources.KISS/WhoAmI"),
-    ("GetSecret", "/kiss.resources.KISS/GetSecret"),
-    (
-        "ListDeletedSecrets",
-        "/kiss.resources.KISS/ListDeletedSecrets",
-    ),
-    ("UnbindSecret", "/kiss.resources.KISS/UnbindSecret"),
-    ("RestoreSecret", "/kiss.resources.KISS/RestoreSecret"),
-];
-
-/// The method name for a request path, or `"unknown"`: callers choose the
-/// path, so it never reaches logs or metric labels as it is.
-pub fn rpc_name(path: &str) -> &'static str {
-    RPCS.iter()
-        .find(|(_, p)| *p == path)
-        .map_or("unknown", |(name, _)| name)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn only_known_paths_have_names() {
-        assert_eq!(super::rpc_name("/kiss.resources.KISS/Ping"), "Ping");
-        assert_eq!(
-            super::rpc_name("/kiss.resources.KISS/junk-0-aaaa"),
-            "unknown"
-        );
-        assert_eq!(super::rpc_name("/other.Service/Ping"), "unknown");
-    }
-}
+pub use rpc::Rpc;

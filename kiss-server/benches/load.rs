@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 
 use kiss_proto::pb::{self, kiss_client::KissClient};
 use kiss_server::audit::Audit;
-use kiss_server::auth::layer::AuthMode;
-use kiss_server::auth::{Authenticator, Identity, Jwks};
+use kiss_server::auth::{AuthMode, Authenticator, Identity, Jwks};
 use kiss_server::dev::{self, DevKey};
+use kiss_server::pipeline::{ClaimsAuthorizer, Limits};
 use kiss_server::server::{self, Parts};
 use kiss_server::store::Naming;
 use kiss_server::store::local::LocalStore;
@@ -32,14 +32,14 @@ async fn serve(mode: AuthMode, dir: &std::path::Path) -> server::Running {
     let parts = Parts {
         store: Arc::new(store),
         auth: mode,
+        authorizer: Arc::new(ClaimsAuthorizer),
         // Audit records go to the log, which has no subscriber here: the
         // cost of building them is measured, not the cost of a terminal.
         audit: Arc::new(Audit::to_log()),
         trusted_proxies: Vec::new(),
         tls: None,
         shutdown_grace: Duration::from_secs(1),
-        limiter: kiss_server::limits::RateLimiter::new(0.0, 1),
-        max_concurrent_requests: 4096,
+        limits: Limits::unlimited(),
     };
     let listener = server::bind("127.0.0.1:0".parse().unwrap())
         .await

@@ -33,14 +33,20 @@ pub struct Record<'a> {
     pub rpc: &'a str,
     /// The identifier claim, when the token was valid.
     pub user: Option<&'a str>,
-    /// The `sub` claim, when the token was valid.
+    /// The `sub` claim, when the token was valid: with `issuer`, who it
+    /// really was (the identifier claim may be editable by its holder).
     pub subject: Option<&'a str>,
+    /// The `iss` claim, when the token was valid.
+    pub issuer: Option<&'a str>,
     /// The namespace acted on.
     pub namespace: Option<&'a str>,
     /// The secret acted on.
     pub secret: Option<&'a str>,
     /// The ServiceAccount, for bind and unbind.
     pub service_account: Option<&'a str>,
+    /// Whether the call read a secret's value.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub value_read: bool,
     /// The client's address.
     pub client: &'a str,
     /// Allow or deny.
@@ -93,9 +99,11 @@ impl Audit {
                     rpc = rec.rpc,
                     user = rec.user,
                     subject = rec.subject,
+                    issuer = rec.issuer,
                     namespace = rec.namespace,
                     secret = rec.secret,
                     service_account = rec.service_account,
+                    value_read = rec.value_read,
                     client = rec.client,
                     decision = ?rec.decision,
                     outcome = rec.outcome,
@@ -123,12 +131,51 @@ pub fn now_rfc3339() -> String {
         .unwrap_or_default()
 }
 
+/// Longest field value an audit record holds as it is.
+pub const MAX_FIELD_CHARS: usize = 253;
+
+/// A field value as an audit record may hold it: as it is when short and
+/// printable (every valid name is), else its first characters with control
+/// characters replaced and a mark that says it was cut. Callers choose these
+/// values, so they must not be able to make records large or forge lines.
+pub fn bounded(value: &str) -> std::borrow::Cow<'_, str> {
+    let printable = |c: char| !c.is_control();
+    if value.len() <= MAX_FIELD_CHARS && value.chars().all(printable) {
+        return value.into();
+    }
+    let head: String = value
+        .chars()
+        .take(64)
+        .map(|c| if printable(c) { c } else { '\u{fffd}' })
+        .collect();
+    format!("{head}…[cut: {} bytes]", value.len()).into()
+}
+
+/// One `X-Forwarded-For` hop: an address, optionally with a port
+/// (`1.2.3.4:5678`, `[2001:db8::1]:443`).
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    let hop = hop.trim();
+    if let Ok(ip) = hop.parse() {
+        return Some(ip);
+    }
+    if let Ok(sock) = hop.parse::<SocketAddr>() {
+        return Some(sock.ip());
+    }
+    hop.strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .and_then(|h| h.parse().ok())
+}
+
+/// Most `X-Forwarded-For` hops looked at; the right-most count.
+const MAX_HOPS: usize = 32;
+
 /// The client's address. Behind trusted proxies it is the right-most
-/// X-Forwarded-For address that is not itself a trusted proxy: proxies
-/// append what they saw, so anything further left is the client's own claim.
-pub fn client_address(
+/// X-Forwarded-For address that is not itself a trusted proxy, over every
+/// header field in order: proxies append what they saw, so anything further
+/// left is the client's own claim.
+pub fn client_address<'h>(
     peer: Option<SocketAddr>,
-    forwarded_for: Option<&str>,
+    forwarded_for: impl IntoIterator<Item = &'h http::HeaderValue>,
     trusted: &[IpAddr],
 ) -> String {
     let Some(peer) = peer else {
@@ -137,17 +184,25 @@ pub fn client_address(
     if !trusted.contains(&peer.ip()) {
         return peer.ip().to_string();
     }
-    let hops: Vec<IpAddr> = forwarded_for
-        .unwrap_or_default()
-        .split(',')
-        .filter_map(|h| h.trim().parse().ok())
+    let mut hops: Vec<&str> = forwarded_for
+        .into_iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
         .collect();
-    hops.iter()
-        .rev()
-        .find(|ip| !trusted.contains(ip))
-        .or(hops.first())
-        .unwrap_or(&peer.ip())
-        .to_string()
+    if hops.len() > MAX_HOPS {
+        hops.drain(..hops.len() - MAX_HOPS);
+    }
+    // Walk from the right: the first hop that is not a trusted proxy is the
+    // client; an unparsable one is where the trustworthy part ends.
+    let mut client = peer.ip();
+    for hop in hops.iter().rev() {
+        match parse_hop(hop) {
+            Some(ip) if trusted.contains(&ip) => client = ip,
+            Some(ip) => return ip.to_string(),
+            None => break,
+        }
+    }
+    client.to_string()
 }
 
 /// The canonical upper-case name of a gRPC code.
@@ -178,23 +233,51 @@ pub fn code_name(code: tonic::Code) -> &'static str {
 mod tests {
     use super::*;
 
+    fn xff(values: &[&str]) -> Vec<http::HeaderValue> {
+        values
+            .iter()
+            .map(|v| http::HeaderValue::from_str(v).unwrap())
+            .collect()
+    }
+
     #[test]
     fn forwarded_for_only_from_trusted_proxies() {
         let proxy: SocketAddr = "10.0.0.1:5000".parse().unwrap();
         let trusted = ["10.0.0.1".parse().unwrap()];
-        assert_eq!(
-            client_address(Some(proxy), Some("1.2.3.4, 10.0.0.1"), &trusted),
-            "1.2.3.4"
-        );
-        assert_eq!(
-            client_address(Some(proxy), Some("1.2.3.4"), &[]),
-            "10.0.0.1"
-        );
-        assert_eq!(
-            client_address(Some(proxy), Some("garbage"), &trusted),
-            "10.0.0.1"
-        );
-        assert_eq!(client_address(None, None, &[]), "unknown");
+        let addr = |values: &[&str], trusted: &[IpAddr]| {
+            client_address(Some(proxy), &xff(values), trusted)
+        };
+        assert_eq!(addr(&["1.2.3.4, 10.0.0.1"], &trusted), "1.2.3.4");
+        assert_eq!(addr(&["1.2.3.4"], &[]), "10.0.0.1");
+        assert_eq!(addr(&["garbage"], &trusted), "10.0.0.1");
+        assert_eq!(client_address(None, &xff(&[]), &[]), "unknown");
+    }
+
+    #[test]
+    fn forwarded_for_cannot_be_spoofed_through_a_trusted_proxy() {
+        let proxy: SocketAddr = "10.0.0.1:5000".parse().unwrap();
+        let trusted = ["10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap()];
+        let addr = |values: &[&str]| client_address(Some(proxy), &xff(values), &trusted);
+        // The client's own header comes first; the proxy adds a second field.
+        assert_eq!(addr(&["6.6.6.6", "1.2.3.4"]), "1.2.3.4");
+        // Hops with ports, IPv4 and IPv6, are read, not skipped.
+        assert_eq!(addr(&["6.6.6.6, 1.2.3.4:5555"]), "1.2.3.4");
+        assert_eq!(addr(&["6.6.6.6, [2001:db8::7]:443"]), "2001:db8::7");
+        assert_eq!(addr(&["6.6.6.6, 2001:db8::7"]), "2001:db8::7");
+        // Trusted hops on the right are passed over.
+        assert_eq!(addr(&["6.6.6.6, 1.2.3.4, 10.0.0.2"]), "1.2.3.4");
+        // Garbage on the right stops the walk at the last trusted hop.
+        assert_eq!(addr(&["1.2.3.4, junk"]), "10.0.0.1");
+    }
+
+    #[test]
+    fn fields_callers_choose_are_bounded_and_printable() {
+        assert_eq!(bounded("team-a"), "team-a");
+        let long = "\u{1b}[2J".repeat(10_000);
+        let cut = bounded(&long);
+        assert!(cut.chars().count() < 100, "{}", cut.len());
+        assert!(!cut.chars().any(char::is_control));
+        assert!(cut.ends_with("[cut: 40000 bytes]"), "{cut}");
     }
 
     #[test]
@@ -208,9 +291,11 @@ mod tests {
             rpc: "Ping",
             user: Some("a@b"),
             subject: None,
+            issuer: None,
             namespace: Some("ns"),
             secret: None,
             service_account: None,
+            value_read: false,
             client: "127.0.0.1",
             decision: Decision::Allow,
             outcome: "OK",

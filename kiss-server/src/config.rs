@@ -200,6 +200,11 @@ pub struct Config {
     #[arg(long, env = "KISS_MAX_CONCURRENT_REQUESTS", default_value_t = 512)]
     pub max_concurrent_requests: usize,
 
+    /// Calls one identity may have in progress at once; more are refused
+    /// with RESOURCE_EXHAUSTED, so that one token cannot hold every slot.
+    #[arg(long, env = "KISS_MAX_REQUESTS_PER_IDENTITY", default_value_t = 32)]
+    pub max_requests_per_identity: usize,
+
     /// Seconds in-flight calls get to finish after SIGTERM/SIGINT.
     #[arg(long, env = "KISS_SHUTDOWN_GRACE", default_value_t = 20)]
     pub shutdown_grace: u64,
@@ -351,6 +356,17 @@ impl Config {
     /// The listen address.
     pub fn listen_addr(&self) -> SocketAddr {
         SocketAddr::new(self.host, self.port)
+    }
+
+    /// The admission bounds the flags describe.
+    pub fn limits(&self) -> crate::pipeline::Limits {
+        crate::pipeline::Limits {
+            rate_per_second: self.rate_limit_rps,
+            burst: self.rate_limit_burst,
+            max_in_flight: self.max_concurrent_requests,
+            max_in_flight_per_identity: self.max_requests_per_identity,
+            read_deadline: crate::pipeline::admission::READ_DEADLINE,
+        }
     }
 
     /// The shutdown grace period.

@@ -18,8 +18,8 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 
 use crate::ServeError;
 use crate::audit::Audit;
-use crate::auth::layer::AuthMode;
-use crate::auth::{AuthSettings, Authenticator, Jwks, NamespaceRule};
+use crate::auth::{AuthMode, AuthSettings, Authenticator, Jwks, NamespaceRule};
+use crate::pipeline::{ClaimsAuthorizer, Limits};
 use crate::server::{self, Parts, Running};
 use crate::store::local::LocalStore;
 use crate::store::{Naming, SecretRef, SecretStore};
@@ -52,6 +52,49 @@ pub struct DevOptions {
     pub addr: SocketAddr,
     /// Create a few sample secrets (only into an empty store).
     pub seed_samples: bool,
+}
+
+/// The flags a dev server shares with a normal one, so that what an
+/// operator tries in dev mode (audit file, metrics, limits) behaves alike.
+#[derive(Debug, Clone)]
+pub struct SharedFlags {
+    /// `--audit-log`: audit records to this file instead of the log.
+    pub audit_log: Option<PathBuf>,
+    /// `--metrics-addr`: serve `/metrics` here.
+    pub metrics_addr: Option<SocketAddr>,
+    /// Rate and concurrency limits.
+    pub limits: Limits,
+    /// `--trusted-proxy`.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// `--deletion-recovery-days`.
+    pub deletion_recovery_days: u32,
+}
+
+impl Default for SharedFlags {
+    /// What an embedded dev server (the app's demo, tests) runs with: audit
+    /// to the log, no metrics, no rate limit, a 7-day recovery window.
+    fn default() -> Self {
+        SharedFlags {
+            audit_log: None,
+            metrics_addr: None,
+            limits: Limits::unlimited(),
+            trusted_proxies: Vec::new(),
+            deletion_recovery_days: 7,
+        }
+    }
+}
+
+impl SharedFlags {
+    /// The shared flags as given on the command line.
+    pub fn from_config(config: &crate::config::Config) -> SharedFlags {
+        SharedFlags {
+            audit_log: config.audit_log.clone(),
+            metrics_addr: config.metrics_addr,
+            limits: config.limits(),
+            trusted_proxies: config.trusted_proxies.clone(),
+            deletion_recovery_days: config.deletion_recovery_days,
+        }
+    }
 }
 
 /// A running dev server.
@@ -291,8 +334,13 @@ async fn seed(store: &LocalStore) -> Result<(), ServeError> {
 }
 
 impl DevServer {
-    /// Starts a dev server.
+    /// Starts a dev server with the [`SharedFlags`] defaults.
     pub async fn start(opts: DevOptions) -> Result<DevServer, ServeError> {
+        Self::start_with(opts, SharedFlags::default()).await
+    }
+
+    /// Starts a dev server that honours `flags`.
+    pub async fn start_with(opts: DevOptions, flags: SharedFlags) -> Result<DevServer, ServeError> {
         if !opts.addr.ip().is_loopback() {
             return Err(ServeError::Config(format!(
                 "dev mode listens on loopback only; {} is not a loopback address",
@@ -304,11 +352,21 @@ impl DevServer {
         let (key, jwks) = persistent_signing_key(&opts.data_dir)?;
         // Samples go into a new store only: a user who deleted them keeps it that way.
         let fresh = !opts.data_dir.join(crate::store::local::STORE_FILE).exists();
-        let store = LocalStore::open(&opts.data_dir, Naming::default(), 7).map_err(|source| {
-            ServeError::Store {
-                backend: "local",
-                source,
-            }
+        let audit =
+            match &flags.audit_log {
+                None => Arc::new(Audit::to_log()),
+                Some(path) => Arc::new(Audit::to_file(path).map_err(|e| {
+                    fail(&format!("cannot open the audit log {}", path.display()), e)
+                })?),
+            };
+        let store = LocalStore::open(
+            &opts.data_dir,
+            Naming::default(),
+            flags.deletion_recovery_days,
+        )
+        .map_err(|source| ServeError::Store {
+            backend: "local",
+            source,
         })?;
         if opts.seed_samples && fresh {
             seed(&store).await?;
@@ -328,15 +386,18 @@ impl DevServer {
         let parts = Parts {
             store: Arc::new(store),
             auth: AuthMode::Verify(Arc::new(Authenticator::new(dev_auth_settings(), jwks))),
-            audit: Arc::new(Audit::to_log()),
-            trusted_proxies: Vec::new(),
+            authorizer: Arc::new(ClaimsAuthorizer),
+            audit,
+            trusted_proxies: flags.trusted_proxies,
             tls: None,
             shutdown_grace: Duration::from_secs(2),
-            limiter: crate::limits::RateLimiter::new(0.0, 1),
-            max_concurrent_requests: 512,
+            limits: flags.limits,
         };
         let listener = server::bind(opts.addr).await?;
-        let running = server::start(parts, listener, ready).await?;
+        let mut running = server::start(parts, listener, ready).await?;
+        if let Some(addr) = flags.metrics_addr {
+            running.serve_metrics(addr).await?;
+        }
         Ok(DevServer {
             addr: running.addr,
             token_dir: opts.token_dir,

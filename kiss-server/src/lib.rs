@@ -2,10 +2,12 @@
 //! Manager secrets scoped to their namespaces, authenticated by their OIDC ID
 //! token.
 //!
-//! Layers: [`auth`] turns a token into an [`auth::Identity`]; [`service`]
-//! validates, authorizes, calls a [`store::SecretStore`] and writes an
-//! [`audit`] record; [`server`] wires it into tonic with health and
-//! reflection; [`dev`] provides the self-contained development mode.
+//! Layers: [`pipeline`] takes every call through admission, the token
+//! ([`auth`] turns it into an [`auth::Identity`]), authorization, the
+//! [`store::SecretStore`] operation, metrics and one [`audit`] record;
+//! [`service`] declares each RPC's call; [`server`] wires it into tonic with
+//! health and reflection; [`dev`] provides the self-contained development
+//! mode.
 
 pub mod audit;
 pub mod auth;
@@ -13,8 +15,10 @@ pub mod config;
 pub mod dev;
 pub mod limits;
 pub mod metrics;
+pub mod pipeline;
 pub mod server;
 pub mod service;
+pub mod status;
 pub mod store;
 pub mod telemetry;
 

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use kiss_server::config::{Config, LogFormat};
-use kiss_server::dev::{DevOptions, DevServer};
+use kiss_server::dev::{DevOptions, DevServer, SharedFlags};
 use kiss_server::telemetry::{self, Telemetry, TelemetryError};
 use tracing_subscriber::filter::FilterExt;
 use tracing_subscriber::layer::SubscriberExt;
@@ -62,12 +62,15 @@ async fn run_dev(config: &Config) -> anyhow::Result<()> {
         // Dev mode trusts a key anyone with the token files holds: loopback only.
         std::net::Ipv4Addr::LOCALHOST.into()
     };
-    let mut dev = DevServer::start(DevOptions {
-        data_dir: data_dir.clone(),
-        token_dir: token_dir.clone(),
-        addr: (host, config.port).into(),
-        seed_samples: true,
-    })
+    let mut dev = DevServer::start_with(
+        DevOptions {
+            data_dir: data_dir.clone(),
+            token_dir: token_dir.clone(),
+            addr: (host, config.port).into(),
+            seed_samples: true,
+        },
+        SharedFlags::from_config(config),
+    )
     .await?;
     println!(
         "kiss-server dev mode on {addr} (local backend in {data}; no AWS, no identity provider)\n\

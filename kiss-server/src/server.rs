@@ -14,10 +14,10 @@ use tonic_health::ServingStatus;
 use tower::Layer;
 
 use crate::audit::Audit;
-use crate::auth::layer::{AuthLayer, AuthMode};
-use crate::auth::{self, AuthSettings, Authenticator, Jwks, NamespaceRule};
+use crate::auth::{self, AuthMode, AuthSettings, Authenticator, Jwks, NamespaceRule};
 use crate::config::{Backend, Config};
-use crate::limits::RateLimiter;
+use crate::pipeline::layer::PipelineLayer;
+use crate::pipeline::{Authorizer, ClaimsAuthorizer, Limits, Pipeline};
 use crate::service::KissService;
 use crate::store::SecretStore;
 use crate::store::local::LocalStore;
@@ -58,6 +58,8 @@ pub struct Parts {
     pub store: Arc<dyn SecretStore>,
     /// How tokens are checked.
     pub auth: AuthMode,
+    /// Who may do what.
+    pub authorizer: Arc<dyn Authorizer>,
     /// Where audit records go.
     pub audit: Arc<Audit>,
     /// Proxies whose X-Forwarded-For is believed.
@@ -66,10 +68,8 @@ pub struct Parts {
     pub tls: Option<ServerTlsConfig>,
     /// How long in-flight calls get after shutdown is requested.
     pub shutdown_grace: Duration,
-    /// Per-identity rate limit.
-    pub limiter: RateLimiter,
-    /// Requests handled at once.
-    pub max_concurrent_requests: usize,
+    /// Admission bounds (rate and concurrency).
+    pub limits: Limits,
 }
 
 /// A server running in the background.
@@ -106,6 +106,16 @@ impl Running {
             Ok(r) => r,
             Err(e) => Err(ServeError::Config(format!("the server task failed: {e}"))),
         }
+    }
+
+    /// Serves `/metrics` on `addr` for as long as the server runs.
+    pub async fn serve_metrics(&mut self, addr: SocketAddr) -> Result<SocketAddr, ServeError> {
+        let (bound, task) = crate::metrics::serve(addr)
+            .await
+            .map_err(|source| ServeError::Bind { addr, source })?;
+        tracing::info!(addr = %bound, "metrics on /metrics");
+        self.background.push(task);
+        Ok(bound)
     }
 
     /// A handle that triggers shutdown, for signal handlers.
@@ -201,6 +211,29 @@ pub fn open_audit(config: &Config) -> Result<Arc<Audit>, ServeError> {
     }
 }
 
+/// Streams one connection may have open at once.
+pub const MAX_STREAMS_PER_CONNECTION: u32 = 64;
+
+/// What one connection may make the server hold, whoever is on the other
+/// end: streams, header bytes, silent or vanished peers, and its age.
+fn transport_bounds(builder: Server) -> Server {
+    builder
+        .http2_max_header_list_size(64 * 1024)
+        .max_concurrent_streams(MAX_STREAMS_PER_CONNECTION)
+        // A peer that stops answering pings is gone: close its connection.
+        .http2_keepalive_interval(Some(Duration::from_secs(30)))
+        .http2_keepalive_timeout(Some(Duration::from_secs(10)))
+        .tcp_keepalive(Some(Duration::from_secs(60)))
+        // Streams reset before the server saw them (rapid reset) and errors
+        // the server had to answer are bounded per connection.
+        .http2_max_pending_accept_reset_streams(Some(32))
+        .http2_max_local_error_reset_streams(Some(256))
+        // Even a busy, well-behaved connection is renewed now and then, so
+        // nothing it holds can accumulate for ever.
+        .max_connection_age(Duration::from_secs(30 * 60))
+        .max_connection_age_grace(Duration::from_secs(60))
+}
+
 /// Binds `addr`.
 pub async fn bind(addr: SocketAddr) -> Result<TcpListener, ServeError> {
     TcpListener::bind(addr)
@@ -256,23 +289,21 @@ pub async fn start(
         .build_v1()
         .map_err(|e| ServeError::Config(format!("reflection: {e}")))?;
 
-    let kiss = KissServer::new(KissService::new(
-        parts.store,
-        parts.audit.clone(),
-        parts.limiter,
-    ))
-    .max_decoding_message_size(MAX_REQUEST_BYTES);
-    let kiss = AuthLayer::new(
+    let pipeline = Arc::new(Pipeline::new(
         parts.auth,
+        parts.authorizer,
+        parts.store,
         parts.audit,
+        parts.limits,
         parts.trusted_proxies,
-        parts.max_concurrent_requests,
-    )
-    .layer(kiss);
+    ));
+    let kiss = KissServer::new(KissService::new(pipeline.clone()))
+        .max_decoding_message_size(MAX_REQUEST_BYTES);
+    let kiss = PipelineLayer::new(pipeline).layer(kiss);
 
     // Room for headers past the token cap, so an oversized token gets our
     // explanation rather than a bare HTTP 431 from the transport.
-    let mut builder = Server::builder().http2_max_header_list_size(64 * 1024);
+    let mut builder = transport_bounds(Server::builder());
     if let Some(tls) = parts.tls {
         builder = builder.tls_config(tls)?;
     }
@@ -332,21 +363,17 @@ pub async fn launch(config: &Config) -> Result<(Running, Arc<Jwks>), ServeError>
     let parts = Parts {
         store,
         auth: AuthMode::Verify(Arc::new(Authenticator::new(settings, jwks.clone()))),
+        authorizer: Arc::new(ClaimsAuthorizer),
         audit,
         trusted_proxies: config.trusted_proxies.clone(),
         tls,
         shutdown_grace: config.shutdown_grace(),
-        limiter: RateLimiter::new(config.rate_limit_rps, config.rate_limit_burst),
-        max_concurrent_requests: config.max_concurrent_requests,
+        limits: config.limits(),
     };
     let mut running = start(parts, listener, ready).await?;
     running.background.push(refresher);
     if let Some(addr) = config.metrics_addr {
-        let (bound, task) = crate::metrics::serve(addr)
-            .await
-            .map_err(|source| ServeError::Bind { addr, source })?;
-        tracing::info!(addr = %bound, "metrics on /metrics");
-        running.background.push(task);
+        running.serve_metrics(addr).await?;
     }
     tracing::info!(addr = %running.addr, backend = ?config.backend, "kiss-server listening");
     Ok((running, jwks))

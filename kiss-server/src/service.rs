@@ -1,273 +1,31 @@
-//! The KISS gRPC service: one handler per RPC, each doing
-//! validate -> authorize -> store -> audit, and mapping errors to statuses.
+//! The KISS gRPC service. Each handler declares its call (RPC, namespace,
+//! name, service account) and the store operation; the [`Pipeline`] does
+//! everything else, and handlers never hold the store themselves.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
-use kiss_proto::names::{self, NameError};
+use kiss_proto::Rpc;
 use kiss_proto::pb::{self, kiss_server::Kiss};
-use tonic::{Code, Request, Response, Status};
+use tonic::{Request, Response, Status};
 
-use crate::audit::{self, Audit, Decision, Record};
-use crate::auth::Identity;
-use crate::auth::layer::{Audited, ClientAddr, RequestStart};
-use crate::limits::RateLimiter;
-use crate::metrics::metrics;
-use crate::store::{SecretRef, SecretStore, StoreError};
-
-/// Store calls never run longer than this, whatever the client's deadline.
-pub const MAX_CALL_TIME: Duration = Duration::from_secs(30);
+use crate::pipeline::{Call, Pipeline};
+use crate::store::StoreError;
 
 /// The KISS service.
 pub struct KissService {
-    store: Arc<dyn SecretStore>,
-    audit: Arc<Audit>,
-    limiter: RateLimiter,
+    pipeline: Arc<Pipeline>,
 }
 
 impl KissService {
-    /// A service over `store`, auditing to `audit`, limiting each identity
-    /// with `limiter`.
-    pub fn new(store: Arc<dyn SecretStore>, audit: Arc<Audit>, limiter: RateLimiter) -> Self {
-        Self {
-            store,
-            audit,
-            limiter,
-        }
+    /// The service, running every call through `pipeline`.
+    pub fn new(pipeline: Arc<Pipeline>) -> Self {
+        Self { pipeline }
     }
-}
-
-/// One request on its way through the handler.
-struct Call {
-    rpc: &'static str,
-    started: std::time::Instant,
-    audited: Audited,
-    identity: Identity,
-    client: String,
-    deadline: Duration,
-    namespace: String,
-    name: Option<String>,
-    service_account: Option<String>,
-}
-
-impl Call {
-    fn new<T>(rpc: &'static str, req: &Request<T>) -> Result<Self, Status> {
-        let identity = req.extensions().get::<Identity>().cloned().ok_or_else(|| {
-            // Only reachable if the service were mounted without its auth layer.
-            Status::unauthenticated("no verified identity on this request")
-        })?;
-        let client = req
-            .extensions()
-            .get::<ClientAddr>()
-            .map_or_else(|| "unknown".to_owned(), |c| c.0.clone());
-        let deadline = req
-            .metadata()
-            .get("grpc-timeout")
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_grpc_timeout)
-            .map_or(MAX_CALL_TIME, |d| d.min(MAX_CALL_TIME));
-        let started = req
-            .extensions()
-            .get::<RequestStart>()
-            .map_or_else(std::time::Instant::now, |s| s.0);
-        let audited = req
-            .extensions()
-            .get::<Audited>()
-            .cloned()
-            .unwrap_or_default();
-        Ok(Call {
-            rpc,
-            started,
-            audited,
-            identity,
-            client,
-            deadline,
-            namespace: String::new(),
-            name: None,
-            service_account: None,
-        })
-    }
-
-    fn namespace(mut self, meta: Option<&pb::ClientMeta>) -> Self {
-        self.namespace = meta.map(|m| m.namespace.clone()).unwrap_or_default();
-        self
-    }
-
-    fn name(mut self, name: &str) -> Self {
-        self.name = Some(name.to_owned());
-        self
-    }
-
-    fn service_account(mut self, sa: &str) -> Self {
-        self.service_account = Some(sa.to_owned());
-        self
-    }
-
-    fn secret(&self) -> SecretRef {
-        SecretRef::new(&self.namespace, self.name.as_deref().unwrap_or_default())
-    }
-
-    /// Names valid and namespace granted, or the status that says why not.
-    fn authorize(&self, needs_namespace: bool) -> Result<(), (Status, &'static str)> {
-        let invalid = |e: NameError| (Status::invalid_argument(e.to_string()), "invalid_name");
-        if needs_namespace {
-            names::validate_namespace(&self.namespace).map_err(invalid)?;
-        }
-        if let Some(name) = &self.name {
-            names::validate_secret_name(name).map_err(invalid)?;
-        }
-        if let Some(sa) = &self.service_account {
-            names::validate_service_account(sa).map_err(invalid)?;
-        }
-        if needs_namespace && !self.identity.may_access(&self.namespace) {
-            return Err((
-                Status::permission_denied(format!(
-                    "user '{}' is not authorized for namespace '{}'",
-                    self.identity.user, self.namespace
-                )),
-                "namespace_not_granted",
-            ));
-        }
-        Ok(())
-    }
-}
-
-/// Parses gRPC's `grpc-timeout` header (`<digits><unit>`).
-fn parse_grpc_timeout(v: &str) -> Option<Duration> {
-    if v.len() < 2 {
-        return None;
-    }
-    let (digits, unit) = v.split_at(v.len() - 1);
-    let n: u64 = digits.parse().ok()?;
-    Some(match unit {
-        "H" => Duration::from_secs(n.saturating_mul(3600)),
-        "M" => Duration::from_secs(n.saturating_mul(60)),
-        "S" => Duration::from_secs(n),
-        "m" => Duration::from_millis(n),
-        "u" => Duration::from_micros(n),
-        "n" => Duration::from_nanos(n),
-        _ => return None,
-    })
-}
-
-/// The status a store error is answered with.
-pub fn status_of(err: &StoreError) -> Status {
-    let code = match err {
-        StoreError::NotFound { .. }
-        | StoreError::RoleNotFound { .. }
-        | StoreError::NotBound { .. } => Code::NotFound,
-        StoreError::AlreadyExists { .. } | StoreError::PolicyExists { .. } => Code::AlreadyExists,
-        StoreError::ScheduledForDeletion { .. }
-        | StoreError::NotDeleted { .. }
-        | StoreError::PolicyMissing { .. }
-        | StoreError::PolicyAttached { .. } => Code::FailedPrecondition,
-        StoreError::VersionConflict { .. } => Code::Aborted,
-        StoreError::LimitReached(_) => Code::ResourceExhausted,
-        StoreError::Invalid(_) => Code::InvalidArgument,
-        StoreError::Unavailable(_) => Code::Unavailable,
-        StoreError::AccessDenied(_) | StoreError::Internal(_) => Code::Internal,
-    };
-    Status::new(code, err.to_string())
 }
 
 fn timestamp(t: Option<SystemTime>) -> Option<prost_types::Timestamp> {
     t.map(prost_types::Timestamp::from)
-}
-
-impl KissService {
-    fn record(
-        &self,
-        call: &Call,
-        decision: Decision,
-        code: Code,
-        reason: Option<&str>,
-    ) -> Result<(), Status> {
-        call.audited
-            .0
-            .store(true, std::sync::atomic::Ordering::SeqCst);
-        self.audit
-            .write(&Record {
-                time: audit::now_rfc3339(),
-                audit: true,
-                rpc: call.rpc,
-                user: Some(&call.identity.user),
-                subject: Some(&call.identity.subject),
-                namespace: Some(&call.namespace).filter(|n| !n.is_empty()).map(String::as_str),
-                secret: call.name.as_deref(),
-                service_account: call.service_account.as_deref(),
-                client: &call.client,
-                decision,
-                outcome: audit::code_name(code),
-                reason,
-            })
-            .map_err(|e| {
-                tracing::error!(error = %e, rpc = call.rpc, "audit record lost; failing the request");
-                Status::internal(format!("{e}; the request was refused or its outcome is unrecorded, tell your platform team"))
-            })
-    }
-
-    fn observe(&self, call: &Call, code: Code) {
-        let m = metrics();
-        m.requests
-            .with_label_values(&[call.rpc, audit::code_name(code)])
-            .inc();
-        m.latency
-            .with_label_values(&[call.rpc])
-            .observe(call.started.elapsed().as_secs_f64());
-    }
-
-    /// Authorizes `call`, runs `op` under the deadline, audits the outcome.
-    async fn run<T, F>(&self, call: Call, needs_namespace: bool, op: F) -> Result<T, Status>
-    where
-        F: Future<Output = Result<T, StoreError>>,
-    {
-        // Only a well-formed namespace goes on the span: callers choose it.
-        if names::validate_namespace(&call.namespace).is_ok() {
-            crate::telemetry::record_namespace(&call.namespace);
-        }
-        let refused = call.authorize(needs_namespace).err().or_else(|| {
-            let wait = self.limiter.check(&call.identity.user).err()?;
-            let mut status = Status::resource_exhausted(format!(
-                "too many requests from '{}'; retry in {:.1} s",
-                call.identity.user,
-                wait.as_secs_f64()
-            ));
-            if let Ok(v) = wait.as_millis().to_string().parse() {
-                status.metadata_mut().insert("retry-after-ms", v);
-            }
-            metrics().limited.with_label_values(&["rate"]).inc();
-            Some((status, "rate_limited"))
-        });
-        if let Some((status, reason)) = refused {
-            metrics().denials.with_label_values(&[reason]).inc();
-            self.observe(&call, status.code());
-            self.record(&call, Decision::Deny, status.code(), Some(reason))?;
-            return Err(status);
-        }
-        let result = match tokio::time::timeout(call.deadline, op).await {
-            Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => {
-                if matches!(
-                    e,
-                    StoreError::Internal(_)
-                        | StoreError::AccessDenied(_)
-                        | StoreError::Unavailable(_)
-                ) {
-                    tracing::warn!(rpc = call.rpc, namespace = %call.namespace, error = %e, "store call failed");
-                }
-                Err(status_of(&e))
-            }
-            Err(_) => Err(Status::deadline_exceeded(format!(
-                "the secret store did not answer within {:?}; try again",
-                call.deadline
-            ))),
-        };
-        let code = result.as_ref().map_or_else(Status::code, |_| Code::Ok);
-        self.observe(&call, code);
-        self.record(&call, Decision::Allow, code, None)?;
-        tracing::debug!(rpc = call.rpc, user = %call.identity.user, namespace = %call.namespace, outcome = audit::code_name(code), "handled");
-        result
-    }
 }
 
 #[tonic::async_trait]
@@ -276,8 +34,8 @@ impl Kiss for KissService {
         &self,
         req: Request<pb::PingRequest>,
     ) -> Result<Response<pb::PingResponse>, Status> {
-        let call = Call::new("Ping", &req)?.namespace(req.get_ref().metadata.as_ref());
-        self.run(call, true, async { Ok(()) }).await?;
+        let call = Call::new(Rpc::Ping).namespace(req.get_ref().metadata.as_ref());
+        self.pipeline.run(&req, call, |_| async { Ok(()) }).await?;
         Ok(Response::new(pb::PingResponse {}))
     }
 
@@ -286,12 +44,14 @@ impl Kiss for KissService {
         req: Request<pb::CreateSecretRequest>,
     ) -> Result<Response<pb::CreateSecretResponse>, Status> {
         let r = req.get_ref();
-        let call = Call::new("CreateSecret", &req)?
+        let call = Call::new(Rpc::CreateSecret)
             .namespace(r.metadata.as_ref())
             .name(&r.name);
-        let secret = call.secret();
         let version_id = self
-            .run(call, true, self.store.create(&secret, &r.value))
+            .pipeline
+            .run(&req, call, |a| async move {
+                a.store.create(&a.secret, &r.value).await
+            })
             .await?;
         Ok(Response::new(pb::CreateSecretResponse { version_id }))
     }
@@ -300,9 +60,13 @@ impl Kiss for KissService {
         &self,
         req: Request<pb::ListSecretsRequest>,
     ) -> Result<Response<pb::ListSecretsResponse>, Status> {
-        let call = Call::new("ListSecrets", &req)?.namespace(req.get_ref().metadata.as_ref());
-        let ns = call.namespace.clone();
-        let entries = self.run(call, true, self.store.list(&ns)).await?;
+        let call = Call::new(Rpc::ListSecrets).namespace(req.get_ref().metadata.as_ref());
+        let entries = self
+            .pipeline
+            .run(&req, call, |a| async move {
+                a.store.list(&a.secret.namespace).await
+            })
+            .await?;
         Ok(Response::new(pb::ListSecretsResponse {
             secrets: entries.iter().map(|e| e.name.clone()).collect(),
             entries: entries
@@ -321,11 +85,17 @@ impl Kiss for KissService {
         req: Request<pb::DeleteSecretRequest>,
     ) -> Result<Response<pb::DeleteSecretResponse>, Status> {
         let r = req.get_ref();
-        let call = Call::new("DeleteSecret", &req)?
+        let call = Call::new(Rpc::DeleteSecret)
             .namespace(r.metadata.as_ref())
             .name(&r.name);
-        let secret = call.secret();
-        let when = self.run(call, true, self.store.delete(&secret)).await?;
+        let when = self
+            .pipeline
+            .run(
+                &req,
+                call,
+                |a| async move { a.store.delete(&a.secret).await },
+            )
+            .await?;
         Ok(Response::new(pb::DeleteSecretResponse {
             deletion_date: timestamp(when),
         }))
@@ -336,13 +106,15 @@ impl Kiss for KissService {
         req: Request<pb::UpdateSecretRequest>,
     ) -> Result<Response<pb::UpdateSecretResponse>, Status> {
         let r = req.get_ref();
-        let call = Call::new("UpdateSecret", &req)?
+        let call = Call::new(Rpc::UpdateSecret)
             .namespace(r.metadata.as_ref())
             .name(&r.name);
-        let secret = call.secret();
         let expected = Some(r.expected_version_id.as_str()).filter(|v| !v.is_empty());
         let version_id = self
-            .run(call, true, self.store.update(&secret, &r.value, expected))
+            .pipeline
+            .run(&req, call, |a| async move {
+                a.store.update(&a.secret, &r.value, expected).await
+            })
             .await?;
         Ok(Response::new(pb::UpdateSecretResponse { version_id }))
     }
@@ -352,17 +124,15 @@ impl Kiss for KissService {
         req: Request<pb::BindSecretRequest>,
     ) -> Result<Response<pb::BindSecretResponse>, Status> {
         let r = req.get_ref();
-        let call = Call::new("BindSecret", &req)?
+        let call = Call::new(Rpc::BindSecret)
             .namespace(r.metadata.as_ref())
             .name(&r.name)
             .service_account(&r.service_account_name);
-        let secret = call.secret();
-        self.run(
-            call,
-            true,
-            self.store.bind(&secret, &r.service_account_name),
-        )
-        .await?;
+        self.pipeline
+            .run(&req, call, |a| async move {
+                a.store.bind(&a.secret, &r.service_account_name).await
+            })
+            .await?;
         Ok(Response::new(pb::BindSecretResponse {}))
     }
 
@@ -371,12 +141,14 @@ impl Kiss for KissService {
         req: Request<pb::CreateSecretIamPolicyRequest>,
     ) -> Result<Response<pb::CreateSecretIamPolicyResponse>, Status> {
         let r = req.get_ref();
-        let call = Call::new("CreateSecretIAMPolicy", &req)?
+        let call = Call::new(Rpc::CreateSecretIamPolicy)
             .namespace(r.metadata.as_ref())
             .name(&r.name);
-        let secret = call.secret();
         let policy_arn = self
-            .run(call, true, self.store.create_policy(&secret))
+            .pipeline
+            .run(&req, call, |a| async move {
+                a.store.create_policy(&a.secret).await
+            })
             .await?;
         Ok(Response::new(pb::CreateSecretIamPolicyResponse {
             policy_arn,
@@ -388,12 +160,14 @@ impl Kiss for KissService {
         req: Request<pb::DeleteSecretIamPolicyRequest>,
     ) -> Result<Response<pb::DeleteSecretIamPolicyResponse>, Status> {
         let r = req.get_ref();
-        let call = Call::new("DeleteSecretIAMPolicy", &req)?
+        let call = Call::new(Rpc::DeleteSecretIamPolicy)
             .namespace(r.metadata.as_ref())
             .name(&r.name);
-        let secret = call.secret();
         let unbound = self
-            .run(call, true, self.store.delete_policy(&secret, r.unbind))
+            .pipeline
+            .run(&req, call, |a| async move {
+                a.store.delete_policy(&a.secret, r.unbind).await
+            })
             .await?;
         Ok(Response::new(pb::DeleteSecretIamPolicyResponse {
             unbound_service_accounts: unbound,
@@ -404,13 +178,21 @@ impl Kiss for KissService {
         &self,
         req: Request<pb::WhoAmIRequest>,
     ) -> Result<Response<pb::WhoAmIResponse>, Status> {
-        let call = Call::new("WhoAmI", &req)?;
-        let id = call.identity.clone();
-        self.run(call, false, async { Ok(()) }).await?;
+        let (id, namespaces) = self
+            .pipeline
+            .run(&req, Call::new(Rpc::WhoAmI), |a| async move {
+                let namespaces = a
+                    .authorizer
+                    .namespaces(&a.identity)
+                    .await
+                    .map_err(StoreError::Unavailable)?;
+                Ok((a.identity, namespaces))
+            })
+            .await?;
         Ok(Response::new(pb::WhoAmIResponse {
             identifier: id.user,
             subject: id.subject,
-            namespaces: id.namespaces.into_iter().collect(),
+            namespaces,
             admin: id.admin,
             expires_at: id.expires_at.map(|s| prost_types::Timestamp {
                 seconds: s,
@@ -425,19 +207,15 @@ impl Kiss for KissService {
         req: Request<pb::GetSecretRequest>,
     ) -> Result<Response<pb::GetSecretResponse>, Status> {
         let r = req.get_ref();
-        let call = Call::new(
-            if r.include_value {
-                "GetSecretValue"
-            } else {
-                "GetSecret"
-            },
-            &req,
-        )?
-        .namespace(r.metadata.as_ref())
-        .name(&r.name);
-        let secret = call.secret();
+        let call = Call::new(Rpc::GetSecret)
+            .namespace(r.metadata.as_ref())
+            .name(&r.name)
+            .reads_value(r.include_value);
         let d = self
-            .run(call, true, self.store.get(&secret, r.include_value))
+            .pipeline
+            .run(&req, call, |a| async move {
+                a.store.get(&a.secret, r.include_value).await
+            })
             .await?;
         Ok(Response::new(pb::GetSecretResponse {
             secret: Some(pb::SecretDetails {
@@ -461,10 +239,13 @@ impl Kiss for KissService {
         &self,
         req: Request<pb::ListDeletedSecretsRequest>,
     ) -> Result<Response<pb::ListDeletedSecretsResponse>, Status> {
-        let call =
-            Call::new("ListDeletedSecrets", &req)?.namespace(req.get_ref().metadata.as_ref());
-        let ns = call.namespace.clone();
-        let entries = self.run(call, true, self.store.list_deleted(&ns)).await?;
+        let call = Call::new(Rpc::ListDeletedSecrets).namespace(req.get_ref().metadata.as_ref());
+        let entries = self
+            .pipeline
+            .run(&req, call, |a| async move {
+                a.store.list_deleted(&a.secret.namespace).await
+            })
+            .await?;
         Ok(Response::new(pb::ListDeletedSecretsResponse {
             secrets: entries
                 .into_iter()
@@ -482,17 +263,15 @@ impl Kiss for KissService {
         req: Request<pb::UnbindSecretRequest>,
     ) -> Result<Response<pb::UnbindSecretResponse>, Status> {
         let r = req.get_ref();
-        let call = Call::new("UnbindSecret", &req)?
+        let call = Call::new(Rpc::UnbindSecret)
             .namespace(r.metadata.as_ref())
             .name(&r.name)
             .service_account(&r.service_account_name);
-        let secret = call.secret();
-        self.run(
-            call,
-            true,
-            self.store.unbind(&secret, &r.service_account_name),
-        )
-        .await?;
+        self.pipeline
+            .run(&req, call, |a| async move {
+                a.store.unbind(&a.secret, &r.service_account_name).await
+            })
+            .await?;
         Ok(Response::new(pb::UnbindSecretResponse {}))
     }
 
@@ -501,25 +280,16 @@ impl Kiss for KissService {
         req: Request<pb::RestoreSecretRequest>,
     ) -> Result<Response<pb::RestoreSecretResponse>, Status> {
         let r = req.get_ref();
-        let call = Call::new("RestoreSecret", &req)?
+        let call = Call::new(Rpc::RestoreSecret)
             .namespace(r.metadata.as_ref())
             .name(&r.name);
-        let secret = call.secret();
-        self.run(call, true, self.store.restore(&secret)).await?;
+        self.pipeline
+            .run(
+                &req,
+                call,
+                |a| async move { a.store.restore(&a.secret).await },
+            )
+            .await?;
         Ok(Response::new(pb::RestoreSecretResponse {}))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn grpc_timeouts_parse() {
-        assert_eq!(parse_grpc_timeout("10S"), Some(Duration::from_secs(10)));
-        assert_eq!(parse_grpc_timeout("500m"), Some(Duration::from_millis(500)));
-        assert_eq!(parse_grpc_timeout("1H"), Some(Duration::from_secs(3600)));
-        assert_eq!(parse_grpc_timeout("S"), None);
-        assert_eq!(parse_grpc_timeout("10x"), None);
     }
 }

@@ -97,19 +97,20 @@ pub fn check(endpoint: Option<&str>) -> Result<(), TelemetryError> {
     }
 }
 
-/// The span of one KISS call, for the request path `/package.Service/Method`.
+/// The span of one KISS call (`None`: a path that is not one of ours).
 /// Named `package.Service/Method` as OpenTelemetry's RPC conventions ask;
 /// the namespace, caller and status are recorded as they become known.
-pub fn rpc_span(method: &'static str) -> Span {
-    let full = kiss_proto::RPCS
-        .iter()
-        .find(|(name, _)| *name == method)
-        .map_or("kiss.resources.KISS/unknown", |(_, path)| &path[1..]);
+pub fn rpc_span(rpc: Option<kiss_proto::Rpc>) -> Span {
+    let method = rpc.map_or("unknown", kiss_proto::Rpc::name);
+    let full = match rpc {
+        Some(r) => format!("{}/{}", kiss_proto::SERVICE_NAME, r.name()),
+        None => format!("{}/unknown", kiss_proto::SERVICE_NAME),
+    };
     let service = kiss_proto::SERVICE_NAME;
     tracing::info_span!(
         target: RPC_SPAN_TARGET,
         "rpc",
-        otel.name = full,
+        otel.name = full.as_str(),
         otel.kind = "server",
         otel.status_code = Empty,
         rpc.system = "grpc",
@@ -135,19 +136,11 @@ pub fn record_namespace(namespace: &str) {
     }
 }
 
-/// Records the gRPC status of `response`: the `grpc-status` header of a
-/// trailers-only (error) response, otherwise OK, as unary replies that
-/// succeed carry their status in the trailers.
-pub fn record_response<B>(span: &Span, response: &http::Response<B>) {
+/// Records the gRPC status the call was answered with.
+pub fn record_code(span: &Span, code: Code) {
     if span.is_disabled() {
         return;
     }
-    let code = response
-        .headers()
-        .get("grpc-status")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<i32>().ok())
-        .map_or(Code::Ok, Code::from);
     span.record("rpc.grpc.status_code", code as i64);
     // OpenTelemetry's gRPC conventions: only these mark a server span failed;
     // a refusal (not found, permission denied) is the server working.
@@ -334,9 +327,9 @@ mod tests {
 
     #[test]
     fn without_a_listener_the_span_is_disabled() {
-        let span = rpc_span("/kiss.resources.KISS/Ping");
+        let span = rpc_span(Some(kiss_proto::Rpc::Ping));
         assert!(span.is_disabled());
         record_user(&span, "someone");
-        record_response(&span, &http::Response::new(()));
+        record_code(&span, Code::Ok);
     }
 }

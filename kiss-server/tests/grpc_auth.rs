@@ -744,7 +744,12 @@ async fn audit_records_say_who_did_what_and_never_hold_values_or_tokens() {
     assert_eq!(create["decision"], "allow");
     assert_eq!(create["client"], "127.0.0.1");
     assert!(create["subject"].as_str().is_some_and(|s| !s.is_empty()));
-    find("GetSecretValue", "OK");
+    assert!(
+        records
+            .iter()
+            .any(|r| r["rpc"] == "GetSecret" && r["value_read"] == true),
+        "a value read is recorded as GetSecret with value_read: {records:#?}"
+    );
     let denied = find("Ping", "PERMISSION_DENIED");
     assert_eq!(denied["decision"], "deny");
     assert_eq!(denied["namespace"], "team-c");
