@@ -358,6 +358,37 @@ impl Config {
         SocketAddr::new(self.host, self.port)
     }
 
+    /// The checks between flags that clap cannot express; start-up and
+    /// `--check-config` both run them, so a configuration that passes the
+    /// check does not fail at start.
+    pub fn validate(&self) -> Result<(), String> {
+        if !self.token_path.is_empty() && self.role_arn.is_empty() {
+            return Err(
+                "--token-path needs --role-arn: the IAM role to assume with the web identity token"
+                    .into(),
+            );
+        }
+        if self.token_path.is_empty() && !self.role_arn.is_empty() {
+            return Err("--role-arn needs --token-path: the web identity token to assume it with (or drop both for the SDK's default chain, IRSA included)".into());
+        }
+        if self.max_concurrent_requests == 0 || self.max_requests_per_identity == 0 {
+            return Err(
+                "--max-concurrent-requests and --max-requests-per-identity must be at least 1"
+                    .into(),
+            );
+        }
+        if let Some(path) = &self.audit_log {
+            let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+            if dir.is_some_and(|d| !d.is_dir()) {
+                return Err(format!(
+                    "--audit-log {}: the directory does not exist; create it or choose another path",
+                    path.display()
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// The admission bounds the flags describe.
     pub fn limits(&self) -> crate::pipeline::Limits {
         crate::pipeline::Limits {
@@ -444,5 +475,16 @@ mod tests {
         assert!(parse(&["--jwks-url=x", "--deletion-recovery-days", "0"]).is_ok());
         assert!(parse(&[]).is_err(), "jwks-url is required");
         assert!(parse(&["--dev"]).is_ok(), "but not in dev mode");
+    }
+
+    #[test]
+    fn flags_that_need_each_other_are_checked_before_start() {
+        let c = parse(&["--jwks-url=x", "--token-path", "/var/run/token"]).unwrap();
+        assert!(c.validate().unwrap_err().contains("--role-arn"));
+        let c = parse(&["--jwks-url=x", "--role-arn", "arn:aws:iam::1:role/r"]).unwrap();
+        assert!(c.validate().unwrap_err().contains("--token-path"));
+        let c = parse(&["--jwks-url=x", "--audit-log", "/no/such/dir/audit.log"]).unwrap();
+        assert!(c.validate().unwrap_err().contains("does not exist"));
+        assert!(parse(&["--jwks-url=x"]).unwrap().validate().is_ok());
     }
 }

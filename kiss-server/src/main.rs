@@ -40,6 +40,7 @@ fn init_logging(config: &Config) -> Result<Option<Telemetry>, TelemetryError> {
 }
 
 fn check_config(config: &Config) -> Result<(), kiss_server::ServeError> {
+    config.validate().map_err(kiss_server::ServeError::Config)?;
     kiss_server::server::auth_settings(config)?;
     kiss_server::server::tls_config(config)?;
     Ok(())

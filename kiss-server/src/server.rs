@@ -348,6 +348,7 @@ pub async fn start(
 /// Starts the server the flags describe, in the background. Returns it with
 /// its key cache (whose fetch count metrics and tests read).
 pub async fn launch(config: &Config) -> Result<(Running, Arc<Jwks>), ServeError> {
+    config.validate().map_err(ServeError::Config)?;
     let settings = auth_settings(config)?;
     let tls = tls_config(config)?;
     let audit = open_audit(config)?;
