@@ -584,6 +584,7 @@ fn main() {
         .build()
         .expect("a tokio runtime");
     let started = Instant::now();
+    let mut passed = 0usize;
     let failed = runtime.block_on(async {
         let env = Arc::new(Env {
             #[cfg(feature = "aws")]
@@ -610,7 +611,10 @@ fn main() {
         let mut failed = Vec::new();
         for (name, task) in tasks {
             match task.await {
-                Ok(()) => println!("test {name} ... ok"),
+                Ok(()) => {
+                    passed += 1;
+                    println!("test {name} ... ok");
+                }
                 Err(e) => {
                     println!("test {name} ... FAILED ({e})");
                     failed.push(name);
@@ -622,7 +626,7 @@ fn main() {
     // Drop moto (and its process) before exiting.
     drop(runtime);
     println!(
-        "\ntest result: {}. {} failed; finished in {:.2}s",
+        "\ntest result: {}. {passed} passed; {} failed; 0 ignored; 0 measured; 0 filtered out; finished in {:.2}s",
         if failed.is_empty() { "ok" } else { "FAILED" },
         failed.len(),
         started.elapsed().as_secs_f64()
