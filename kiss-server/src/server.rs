@@ -192,7 +192,9 @@ pub async fn open_store(config: &Config) -> Result<Arc<dyn SecretStore>, ServeEr
                     backend: "aws",
                     source,
                 })?;
-            Ok(Arc::new(store))
+            // ListSecrets has a low quota shared by the whole account: a
+            // team opening one namespace at once must cost one listing.
+            Ok(Arc::new(crate::store::coalesce::Coalescing::new(store)))
         }
         #[cfg(not(feature = "aws"))]
         Backend::Aws => Err(ServeError::Config(

@@ -8,6 +8,7 @@
 //! - [`binary!`] finds a binary built from the current sources;
 //!   [`KissServer`] starts kiss-server from it as a process against moto;
 //!   [`wait_ready`] and friends wait until a server is ready to serve.
+//! - [`Caller`] is one user's client: each RPC one call with her token.
 //! - [`Tmux`] runs a binary on a real terminal; [`require_tool`] makes a
 //!   test without tmux skip loudly, or fail under `CI=true`.
 //!
@@ -15,6 +16,7 @@
 //! creates at `<repo>/.venv`; `KISS_TEST_VENV` points elsewhere.
 
 mod binary;
+mod caller;
 mod ready;
 mod server;
 mod skip;
@@ -22,6 +24,7 @@ mod tmux;
 pub mod tokens;
 
 pub use binary::binary_path;
+pub use caller::{Caller, meta};
 pub use ready::{KISS_SERVICE, health, health_on, wait_ready, wait_ready_at, wait_ready_on};
 pub use server::{KissServer, ServerProcess};
 pub use skip::{in_ci, report_skip, require_tool};
