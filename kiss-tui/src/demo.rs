@@ -2,6 +2,10 @@
 //! sample secrets, and the app opened against it. Nothing is faked: every
 //! action still travels over gRPC to the real server code, with the local
 //! backend instead of AWS.
+//!
+//! This module sits above [`crate::tui`]: it starts a server, then runs the
+//! app against it. `tui` knows nothing of the demo, so the two do not form a
+//! cycle and the app cannot grow demo-only paths.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{SystemTime, UNIX_EPOCH};

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use kiss_tui::options::{self, Options};
-use kiss_tui::{cli, config, tui};
+use kiss_tui::{cli, config, demo, tui};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -44,7 +44,7 @@ async fn main() -> ExitCode {
         None => {
             // The app owns the terminal, so nothing is logged to stderr here.
             let result = if opts.demo {
-                tui::run_demo(settings).await
+                demo::run(settings).await
             } else {
                 tui::run(settings).await
             };

@@ -37,11 +37,6 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     result
 }
 
-/// Starts an in-process dev server with sample secrets and runs the app against it.
-pub async fn run_demo(settings: Settings) -> anyhow::Result<()> {
-    crate::demo::run(settings).await
-}
-
 async fn event_loop(term: &mut terminal::Terminal, settings: Settings) -> anyhow::Result<()> {
     let size = term.inner().size()?;
     let (mut app, effects) = App::new(AppConfig {
