@@ -7,8 +7,38 @@ use kiss_proto::names::validate_service_account;
 use super::App;
 use super::action::{Call, Effect};
 use super::layout;
-use super::nav::Move;
-use super::state::{BindDialog, BindFocus, Dialog, Purpose};
+use super::nav::{ListNav, Move};
+use super::state::{Dialog, Purpose};
+
+/// Which part of the bindings dialog has the keyboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BindFocus {
+    /// The service account name input.
+    Input,
+    /// The list of current bindings.
+    List,
+}
+
+/// The bindings dialog.
+#[derive(Debug, Clone)]
+pub struct BindDialog {
+    /// The secret.
+    pub name: String,
+    /// The service account name being typed.
+    pub input: String,
+    /// Why the typed name is refused.
+    pub input_error: Option<String>,
+    /// Focus.
+    pub focus: BindFocus,
+    /// The cursor in the bindings list.
+    pub nav: ListNav,
+    /// A bind or unbind is in flight.
+    pub busy: bool,
+    /// Why the last bind or unbind failed.
+    pub error: Option<String>,
+    /// Asking whether to unbind this service account.
+    pub confirm_unbind: Option<String>,
+}
 
 /// Checks the typed service account name as it is typed.
 pub fn revalidate(b: &mut BindDialog) {

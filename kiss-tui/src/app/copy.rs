@@ -5,9 +5,55 @@ use crossterm::event::{KeyCode, KeyEvent};
 
 use super::App;
 use super::action::{Call, Details, Effect, Sensitive};
-use super::nav::Move;
-use super::state::{CopyItem, Dialog, Purpose};
+use super::nav::{ListNav, Move};
+use super::state::{Dialog, Purpose};
 use crate::manifests;
+
+/// Something that can be copied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CopyItem {
+    /// The secret's value.
+    Value,
+    /// Its AWS name.
+    AwsName,
+    /// An `external-secrets.io/v1` ExternalSecret.
+    ExternalSecret,
+    /// A `kubernetes-client.io/v1` ExternalSecret (legacy operator).
+    ExternalSecretLegacy,
+    /// A Secrets Store CSI SecretProviderClass.
+    SecretProviderClass,
+}
+
+impl CopyItem {
+    /// Every item, in menu order, with its key.
+    pub const MENU: [(char, CopyItem); 5] = [
+        ('v', CopyItem::Value),
+        ('a', CopyItem::AwsName),
+        ('e', CopyItem::ExternalSecret),
+        ('l', CopyItem::ExternalSecretLegacy),
+        ('c', CopyItem::SecretProviderClass),
+    ];
+
+    /// What the menu and the message call it.
+    pub fn label(self) -> &'static str {
+        match self {
+            CopyItem::Value => "value",
+            CopyItem::AwsName => "AWS secret name",
+            CopyItem::ExternalSecret => "ExternalSecret (external-secrets.io/v1)",
+            CopyItem::ExternalSecretLegacy => "ExternalSecret (kubernetes-client.io/v1, legacy)",
+            CopyItem::SecretProviderClass => "SecretProviderClass (Secrets Store CSI, AWS)",
+        }
+    }
+}
+
+/// The copy menu.
+#[derive(Debug, Clone)]
+pub struct CopyMenu {
+    /// The secret.
+    pub name: String,
+    /// The highlighted item.
+    pub nav: ListNav,
+}
 
 impl App {
     pub(super) fn on_copy_key(&mut self, key: KeyEvent) -> Vec<Effect> {

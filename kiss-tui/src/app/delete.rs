@@ -7,6 +7,19 @@ use super::App;
 use super::action::{Call, Effect};
 use super::state::{Dialog, Purpose};
 
+/// The delete confirmation.
+#[derive(Debug, Clone)]
+pub struct DeleteDialog {
+    /// The secret.
+    pub name: String,
+    /// Also delete its read policy (detaching it first).
+    pub remove_policy: bool,
+    /// The deletion is in flight.
+    pub busy: bool,
+    /// Why the last attempt failed.
+    pub error: Option<String>,
+}
+
 impl App {
     pub(super) fn on_delete_key(&mut self, key: KeyEvent) -> Vec<Effect> {
         let namespace = self.ns();

@@ -3,9 +3,22 @@
 use crossterm::event::{KeyCode, KeyEvent};
 
 use super::App;
-use super::action::{Call, Effect};
-use super::nav::Move;
+use super::action::{Call, DeletedRow, Effect};
+use super::nav::{ListNav, Move};
 use super::state::{Purpose, Screen};
+
+/// The recently deleted view.
+#[derive(Debug, Clone, Default)]
+pub struct Deleted {
+    /// The deleted secrets.
+    pub rows: Vec<DeletedRow>,
+    /// Whether a listing arrived.
+    pub loaded: bool,
+    /// Why the last listing failed, if it did.
+    pub load_error: Option<String>,
+    /// The cursor.
+    pub nav: ListNav,
+}
 
 impl App {
     pub(super) fn on_deleted_key(&mut self, key: KeyEvent) -> Vec<Effect> {

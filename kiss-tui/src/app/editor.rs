@@ -8,7 +8,91 @@ use ratatui_textarea::{CursorMove, TextArea};
 
 use super::App;
 use super::action::{Call, Effect, Sensitive};
-use super::state::{Dialog, Editor, EditorFocus, EditorMode, Purpose};
+use super::state::{Dialog, Purpose};
+
+/// Whether the editor creates a new secret or updates one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EditorMode {
+    /// A new secret.
+    Create,
+    /// A new value for an existing secret.
+    Update {
+        /// The secret.
+        name: String,
+        /// The version the editor's text started from; sent as
+        /// `expected_version_id`.
+        base_version: String,
+        /// After a conflict: the version that is current now. Saving again
+        /// overwrites it, deliberately.
+        conflict_version: Option<String>,
+    },
+}
+
+/// Which field of the editor has the keyboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EditorFocus {
+    /// The name (create only).
+    Name,
+    /// The value.
+    Value,
+    /// The "also create the read policy" checkbox (create only).
+    Policy,
+}
+
+/// The create / update form.
+#[derive(Debug)]
+pub struct Editor {
+    /// Create or update.
+    pub mode: EditorMode,
+    /// The name (create only), one line.
+    pub name: TextArea<'static>,
+    /// Why the name is refused, checked as it is typed.
+    pub name_error: Option<String>,
+    /// The value.
+    pub value: TextArea<'static>,
+    /// Also create the read policy (create only).
+    pub with_policy: bool,
+    /// The focused field.
+    pub focus: EditorFocus,
+    /// Waiting for the current value (update).
+    pub loading: bool,
+    /// A save is in flight.
+    pub saving: bool,
+    /// Why the last save failed; the text stays.
+    pub error: Option<String>,
+    /// Asking whether to throw the typed text away.
+    pub confirm_discard: bool,
+    /// The value the editor opened with, to know whether anything was typed.
+    pub original: String,
+}
+
+impl Editor {
+    /// The value as one string, lines joined with `\n`.
+    pub fn value_text(&self) -> String {
+        self.value.lines().join("\n")
+    }
+
+    /// The name as typed.
+    pub fn name_text(&self) -> String {
+        self.name.lines().join("")
+    }
+
+    /// Whether closing would lose typed text.
+    pub fn is_dirty(&self) -> bool {
+        match self.mode {
+            EditorMode::Create => !self.name_text().is_empty() || !self.value_text().is_empty(),
+            EditorMode::Update { .. } => !self.loading && self.value_text() != self.original,
+        }
+    }
+
+    /// The name of the secret being edited or created.
+    pub fn target(&self) -> String {
+        match &self.mode {
+            EditorMode::Create => self.name_text(),
+            EditorMode::Update { name, .. } => name.clone(),
+        }
+    }
+}
 
 /// A text area set up the way the editor wants it.
 pub fn text_area(lines: Vec<String>) -> TextArea<'static> {

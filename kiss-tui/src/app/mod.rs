@@ -19,6 +19,7 @@ mod delete;
 mod deleted;
 mod editor;
 mod namespaces;
+mod pending;
 mod replies;
 mod secrets;
 mod tokens;

@@ -5,8 +5,56 @@ use kiss_proto::names::validate_namespace;
 
 use super::App;
 use super::action::{Call, Effect};
-use super::nav::Move;
-use super::state::{Deleted, Purpose, Screen, Secrets};
+use super::nav::{ListNav, Move};
+use super::state::{Deleted, Purpose, Screen, Secrets, State};
+
+/// The namespace picker.
+#[derive(Debug, Clone, Default)]
+pub struct NamespacePicker {
+    /// What was typed to filter (or, for an admin, the namespace to open).
+    pub filter: String,
+    /// The cursor in the filtered list.
+    pub nav: ListNav,
+}
+
+/// One row of the namespace picker.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamespaceRow {
+    /// The namespace.
+    pub name: String,
+    /// Typed by an admin rather than granted by name.
+    pub typed: bool,
+}
+
+impl State {
+    /// The rows of the namespace picker: the granted namespaces that match
+    /// the filter and, for an admin, the typed namespace first when it is
+    /// not one of them.
+    pub fn namespace_rows(&self) -> Vec<NamespaceRow> {
+        let Some(identity) = self.session.as_ref().and_then(|s| s.identity.as_ref()) else {
+            return Vec::new();
+        };
+        let f = self.namespaces.filter.trim().to_lowercase();
+        let mut rows = Vec::new();
+        if identity.admin && !f.is_empty() && !identity.namespaces.contains(&f) {
+            rows.push(NamespaceRow {
+                name: f.clone(),
+                typed: true,
+            });
+        }
+        rows.extend(
+            identity
+                .namespaces
+                .iter()
+                .filter(|n| n.contains(&f))
+                .map(|n| NamespaceRow {
+                    name: n.clone(),
+                    typed: false,
+                }),
+        );
+        rows
+    }
+}
 
 impl App {
     pub(super) fn on_namespaces_key(&mut self, key: KeyEvent) -> Vec<Effect> {

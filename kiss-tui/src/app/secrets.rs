@@ -1,13 +1,86 @@
 //! The secrets table: moving, filtering, sorting, details and revealing.
 
+use std::collections::HashMap;
+
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::action::{Call, Effect, SecretRow};
-use super::nav::Move;
-use super::state::{
-    BindDialog, BindFocus, CopyMenu, DeleteDialog, Dialog, Purpose, Screen, Secrets, SortKey,
-};
+use super::action::{Call, Details, Effect, SecretRow, Sensitive};
+use super::nav::{ListNav, Move};
+use super::state::{BindDialog, BindFocus, CopyMenu, DeleteDialog, Dialog, Purpose, Screen};
 use super::{App, DETAILS_DELAY};
+
+/// How the secrets table is sorted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SortKey {
+    /// By name, a to z.
+    #[default]
+    Name,
+    /// Most recently changed first.
+    LastChanged,
+    /// Most recently created first.
+    Created,
+}
+
+impl SortKey {
+    /// The next key in the `s` cycle.
+    pub fn next(self) -> SortKey {
+        match self {
+            SortKey::Name => SortKey::LastChanged,
+            SortKey::LastChanged => SortKey::Created,
+            SortKey::Created => SortKey::Name,
+        }
+    }
+
+    /// How the key is named in the table header and messages.
+    pub fn label(self) -> &'static str {
+        match self {
+            SortKey::Name => "name",
+            SortKey::LastChanged => "last changed",
+            SortKey::Created => "created",
+        }
+    }
+}
+
+/// The secrets screen.
+#[derive(Debug, Clone, Default)]
+pub struct Secrets {
+    /// All secrets, in sort order.
+    pub rows: Vec<SecretRow>,
+    /// Indexes into `rows` of those matching the filter, in order.
+    pub visible: Vec<usize>,
+    /// Whether a listing arrived.
+    pub loaded: bool,
+    /// Why the last listing failed, if it did.
+    pub load_error: Option<String>,
+    /// The cursor in `visible`.
+    pub nav: ListNav,
+    /// The filter, matched case-insensitively anywhere in the name.
+    pub filter: String,
+    /// Whether keys go to the filter.
+    pub filtering: bool,
+    /// The sort column.
+    pub sort: SortKey,
+    /// Whether the sort is reversed.
+    pub reversed: bool,
+    /// Details fetched so far, by name, without values.
+    pub details: HashMap<String, Details>,
+    /// The value shown for the selected secret.
+    pub revealed: Option<(String, Sensitive)>,
+}
+
+impl Secrets {
+    /// The selected secret, if any.
+    pub fn selected(&self) -> Option<&SecretRow> {
+        self.visible
+            .get(self.nav.selected)
+            .and_then(|&i| self.rows.get(i))
+    }
+
+    /// The name of the selected secret, if any.
+    pub fn selected_name(&self) -> Option<&str> {
+        self.selected().map(|r| r.name.as_str())
+    }
+}
 
 impl App {
     pub(super) fn on_secrets_key(&mut self, key: KeyEvent) -> Vec<Effect> {

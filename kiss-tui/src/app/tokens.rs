@@ -1,14 +1,56 @@
 //! The token picker: choosing the token, connecting with it, and learning
 //! who it belongs to.
 
+use std::path::PathBuf;
+use std::time::SystemTime;
+
 use crossterm::event::{KeyCode, KeyEvent};
 
 use super::App;
-use super::action::{Effect, Sensitive, TokenScan};
+use super::action::{Effect, Identity, Sensitive, TokenScan};
 use super::format;
-use super::nav::Move;
-use super::state::{Purpose, Screen, Session};
-use crate::tokens::{TokenDirProblem, TokenStatus};
+use super::nav::{ListNav, Move};
+use super::state::{Purpose, Screen};
+use crate::tokens::{TokenDirProblem, TokenFile, TokenStatus};
+
+/// The token in use and who the server says it belongs to.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// The token file.
+    pub path: PathBuf,
+    /// The identifier, from the token until WhoAmI answers.
+    pub identifier: Option<String>,
+    /// When the token expires.
+    pub expires_at: Option<SystemTime>,
+    /// WhoAmI's answer, once it came.
+    pub identity: Option<Identity>,
+}
+
+/// The token picker.
+#[derive(Debug, Clone, Default)]
+pub struct TokenPicker {
+    /// The directory listed.
+    pub dir: Option<PathBuf>,
+    /// Whether the one file came from `--token-path`.
+    pub explicit: bool,
+    /// The files found.
+    pub tokens: Vec<TokenFile>,
+    /// How to refresh a kubelogin token.
+    pub refresh_hint: String,
+    /// Why nothing could be listed.
+    pub problem: Option<String>,
+    /// Whether a scan finished at least once.
+    pub scanned: bool,
+    /// Whether the picker may pick the only usable token by itself; true
+    /// only for the first scan, so that coming back to pick another token
+    /// does not bounce straight forward again.
+    pub auto_pick: bool,
+    /// The screen the picker was opened from mid-session; Esc goes back to
+    /// it, dialog and typed text intact. `None` at startup, where Esc quits.
+    pub back_to: Option<Screen>,
+    /// The cursor.
+    pub nav: ListNav,
+}
 
 impl App {
     pub(super) fn on_tokens_key(&mut self, key: KeyEvent) -> Vec<Effect> {
