@@ -4,9 +4,14 @@
 //! into one and refetches happen at most once per interval, so a flood of
 //! tokens with random `kid`s never becomes a flood of requests to the IdP.
 //! When the IdP is unreachable the last good key set keeps working.
+//!
+//! A request with an unknown `kid` never queues: inside the interval it is
+//! refused at once; while a fetch is under way at most [`MAX_WAITERS`]
+//! requests wait (briefly) for it and the rest are refused at once, so a
+//! flood of made-up `kid`s holds neither tasks nor capacity for long.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -21,6 +26,9 @@ pub const REFRESH_INTERVAL: Duration = Duration::from_secs(15 * 60);
 const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long a request with an unknown kid waits for a fetch in progress.
 const MAX_WAIT_FOR_FETCH: Duration = Duration::from_millis(500);
+/// Requests with an unknown kid that may wait for a fetch under way at
+/// once; the others are answered at once, as if the fetch had not found it.
+pub const MAX_WAITERS: usize = 8;
 const MAX_JWKS_BYTES: usize = 1 << 20;
 
 /// Why a key set could not be fetched.
@@ -131,6 +139,18 @@ pub struct Jwks {
     min_interval: Duration,
     ready: watch::Sender<bool>,
     fetches: AtomicU64,
+    /// Requests waiting for a fetch under way, and the most there ever were.
+    waiting: AtomicUsize,
+    peak_waiting: AtomicUsize,
+}
+
+/// A place among the [`MAX_WAITERS`]; given back on drop.
+struct WaitSlot<'a>(&'a AtomicUsize);
+
+impl Drop for WaitSlot<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Jwks {
@@ -167,6 +187,8 @@ impl Jwks {
             min_interval: MIN_REFETCH_INTERVAL,
             ready: watch::channel(false).0,
             fetches: AtomicU64::new(0),
+            waiting: AtomicUsize::new(0),
+            peak_waiting: AtomicUsize::new(0),
         })
     }
 
@@ -214,6 +236,24 @@ impl Jwks {
         self.fetches.load(Ordering::Relaxed)
     }
 
+    /// The most requests that ever waited at once for a fetch under way
+    /// (at most [`MAX_WAITERS`]; for tests).
+    pub fn peak_waiting(&self) -> usize {
+        self.peak_waiting.load(Ordering::SeqCst)
+    }
+
+    /// A place among the waiters, if one is free.
+    fn wait_slot(&self) -> Option<WaitSlot<'_>> {
+        let n = self
+            .waiting
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < MAX_WAITERS).then_some(n + 1)
+            })
+            .ok()?;
+        self.peak_waiting.fetch_max(n + 1, Ordering::SeqCst);
+        Some(WaitSlot(&self.waiting))
+    }
+
     /// The key for `kid` and `alg`, refetching at most once per interval
     /// when the `kid` is unknown.
     pub async fn key(&self, kid: Option<&str>, alg: Algorithm) -> Option<DecodingKey> {
@@ -241,14 +281,23 @@ impl Jwks {
         let Source::Url { client, url } = &self.source else {
             return Ok(());
         };
-        // A request with an unknown kid waits a little for a fetch already
-        // under way, not for a slow IdP: it holds a concurrency slot meanwhile.
+        // A request with an unknown kid never queues behind others: the
+        // lock is free (no fetch under way) or it is one of the few that
+        // wait a little for the fetch under way; the rest go at once.
         let mut last = if scheduled {
             self.last_attempt.lock().await
         } else {
-            match tokio::time::timeout(MAX_WAIT_FOR_FETCH, self.last_attempt.lock()).await {
+            match self.last_attempt.try_lock() {
                 Ok(guard) => guard,
-                Err(_) => return Ok(()),
+                Err(_) => {
+                    let Some(_slot) = self.wait_slot() else {
+                        return Ok(());
+                    };
+                    match tokio::time::timeout(MAX_WAIT_FOR_FETCH, self.last_attempt.lock()).await {
+                        Ok(guard) => guard,
+                        Err(_) => return Ok(()),
+                    }
+                }
             }
         };
         if self.generation.load(Ordering::SeqCst) != seen_generation {
