@@ -64,18 +64,48 @@ pub struct AuditError(String);
 
 enum Sink {
     Log,
-    File(Mutex<std::fs::File>),
+    File(Mutex<Box<dyn Write + Send>>),
 }
 
-/// Where audit records go.
+/// Where audit records go, and whether they can be written right now.
+///
+/// A record that cannot be written (a full disk, say) fails its request,
+/// counts in `kiss_audit_write_failures_total` and turns [`Audit::healthy`]
+/// false, which readiness follows; the first write that works again (a
+/// call's record, or [`Audit::probe`]'s notice of how many were lost) turns
+/// it back.
 pub struct Audit {
     sink: Sink,
+    healthy: tokio::sync::watch::Sender<bool>,
+    /// Records lost since the sink last worked.
+    lost: std::sync::atomic::AtomicU64,
+}
+
+/// A line in the audit log that is not a call's record: a gap in the log,
+/// or refusals left out (see [`Notice`]'s kinds).
+#[derive(Debug, Clone, Serialize)]
+pub struct Notice<'a> {
+    /// RFC 3339 time.
+    pub time: String,
+    /// Always true, like [`Record::audit`].
+    pub audit: bool,
+    /// `audit_resumed` (records were lost before it) or
+    /// `refusals_suppressed` (refusals of one client past its budget).
+    pub notice: &'a str,
+    /// The client the suppressed refusals came from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client: Option<&'a str>,
+    /// How many records are missing before this line.
+    pub count: u64,
+    /// The interval the suppressed refusals fell in, seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval_s: Option<u64>,
 }
 
 impl Audit {
     /// Records go to the server's log, marked with target [`TARGET`] and `audit=true`.
     pub fn to_log() -> Audit {
-        Audit { sink: Sink::Log }
+        Audit::with_sink(Sink::Log)
     }
 
     /// Records are appended to `path` as JSON lines.
@@ -84,13 +114,105 @@ impl Audit {
             .create(true)
             .append(true)
             .open(path)?;
-        Ok(Audit {
-            sink: Sink::File(Mutex::new(file)),
-        })
+        Ok(Audit::to_writer(Box::new(file)))
+    }
+
+    /// Records are written to `out` as JSON lines, each flushed (tests use
+    /// a writer that fails on demand).
+    pub fn to_writer(out: Box<dyn Write + Send>) -> Audit {
+        Audit::with_sink(Sink::File(Mutex::new(out)))
+    }
+
+    fn with_sink(sink: Sink) -> Audit {
+        Audit {
+            sink,
+            healthy: tokio::sync::watch::channel(true).0,
+            lost: Default::default(),
+        }
+    }
+
+    /// True while records can be written; readiness follows it.
+    pub fn healthy(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.healthy.subscribe()
     }
 
     /// Writes one record.
     pub fn write(&self, rec: &Record<'_>) -> Result<(), AuditError> {
+        let written = self.write_record(rec);
+        self.note(&written);
+        written
+    }
+
+    /// While records cannot be written, tries to write a notice of how many
+    /// were lost; when it works, the sink is healthy again.
+    pub fn probe(&self) {
+        if *self.healthy.borrow() {
+            return;
+        }
+        let lost = self.lost.load(std::sync::atomic::Ordering::SeqCst);
+        self.notice(&Notice {
+            time: now_rfc3339(),
+            audit: true,
+            notice: "audit_resumed",
+            client: None,
+            count: lost,
+            interval_s: None,
+        });
+    }
+
+    /// Writes a notice; a failure is counted like a record's.
+    pub fn notice(&self, notice: &Notice<'_>) {
+        let written = match &self.sink {
+            Sink::Log => {
+                tracing::info!(
+                    target: TARGET,
+                    audit = true,
+                    notice = notice.notice,
+                    client = notice.client,
+                    count = notice.count,
+                    interval_s = notice.interval_s,
+                    "audit notice"
+                );
+                Ok(())
+            }
+            Sink::File(out) => append(out, notice),
+        };
+        self.note(&written);
+    }
+
+    /// Keeps health, the failure metric and the lost count in step with
+    /// the last write.
+    fn note(&self, written: &Result<(), AuditError>) {
+        use std::sync::atomic::Ordering;
+        match written {
+            Ok(()) => {
+                if !*self.healthy.borrow() {
+                    let lost = self.lost.swap(0, Ordering::SeqCst);
+                    tracing::warn!(
+                        lost,
+                        "audit records are written again; readiness back to SERVING"
+                    );
+                    self.healthy.send_replace(true);
+                }
+            }
+            Err(e) => {
+                crate::metrics::metrics()
+                    .audit_write_failures
+                    .with_label_values(&[] as &[&str])
+                    .inc();
+                self.lost.fetch_add(1, Ordering::SeqCst);
+                if *self.healthy.borrow() {
+                    tracing::error!(
+                        error = %e,
+                        "audit records cannot be written; calls fail and readiness is NOT_SERVING until they can"
+                    );
+                    self.healthy.send_replace(false);
+                }
+            }
+        }
+    }
+
+    fn write_record(&self, rec: &Record<'_>) -> Result<(), AuditError> {
         match &self.sink {
             Sink::Log => {
                 tracing::info!(
@@ -112,16 +234,19 @@ impl Audit {
                 );
                 Ok(())
             }
-            Sink::File(file) => {
-                let mut line = serde_json::to_vec(rec).map_err(|e| AuditError(e.to_string()))?;
-                line.push(b'\n');
-                let mut f = file.lock().unwrap_or_else(|e| e.into_inner());
-                f.write_all(&line)
-                    .and_then(|()| f.flush())
-                    .map_err(|e| AuditError(e.to_string()))
-            }
+            Sink::File(out) => append(out, rec),
         }
     }
+}
+
+/// Appends `value` as one JSON line and flushes it.
+fn append(out: &Mutex<Box<dyn Write + Send>>, value: &impl Serialize) -> Result<(), AuditError> {
+    let mut line = serde_json::to_vec(value).map_err(|e| AuditError(e.to_string()))?;
+    line.push(b'\n');
+    let mut f = out.lock().unwrap_or_else(|e| e.into_inner());
+    f.write_all(&line)
+        .and_then(|()| f.flush())
+        .map_err(|e| AuditError(e.to_string()))
 }
 
 /// The current time, RFC 3339.

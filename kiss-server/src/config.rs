@@ -397,6 +397,7 @@ impl Config {
             max_in_flight: self.max_concurrent_requests,
             max_in_flight_per_identity: self.max_requests_per_identity,
             read_deadline: crate::pipeline::admission::READ_DEADLINE,
+            ..Default::default()
         }
     }
 

@@ -27,6 +27,10 @@ pub struct Metrics {
     pub jwks_fetches: IntCounterVec,
     /// Requests refused by the rate limit or the concurrency cap.
     pub limited: IntCounterVec,
+    /// Audit records (or notices) that could not be written.
+    pub audit_write_failures: IntCounterVec,
+    /// Refusal records left out of the audit log, summarised per client.
+    pub audit_suppressed: IntCounterVec,
 }
 
 fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -91,6 +95,18 @@ impl Metrics {
                 "kiss_limited_total",
                 "Calls refused by the rate limit or the concurrency cap.",
                 &["limit"],
+            ),
+            audit_write_failures: counter(
+                &registry,
+                "kiss_audit_write_failures_total",
+                "Audit records that could not be written (readiness is NOT_SERVING meanwhile).",
+                &[],
+            ),
+            audit_suppressed: counter(
+                &registry,
+                "kiss_audit_suppressed_total",
+                "Refusal records left out past a client's audit budget, counted in summary records.",
+                &[],
             ),
             registry,
         }

@@ -248,7 +248,7 @@ pub async fn bind(addr: SocketAddr) -> Result<TcpListener, ServeError> {
 pub async fn start(
     parts: Parts,
     listener: TcpListener,
-    mut ready: watch::Receiver<bool>,
+    ready: watch::Receiver<bool>,
 ) -> Result<Running, ServeError> {
     let addr = listener.local_addr().map_err(|source| ServeError::Bind {
         addr: SocketAddr::from(([0, 0, 0, 0], 0)),
@@ -276,14 +276,14 @@ pub async fn start(
             }
         }
     };
-    {
-        let set_health = set_health.clone();
-        tokio::spawn(async move {
-            if ready.wait_for(|r| *r).await.is_ok() {
-                set_health(ServingStatus::Serving).await;
-            }
-        });
-    }
+    // Readiness: keys loaded, audit records writable, not shutting down.
+    let (stopping_flag, stopping_seen) = watch::channel(false);
+    let readiness = tokio::spawn(follow_readiness(
+        health.clone(),
+        ready,
+        parts.audit.healthy(),
+        stopping_seen,
+    ));
 
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(kiss_proto::FILE_DESCRIPTOR_SET)
@@ -291,6 +291,7 @@ pub async fn start(
         .build_v1()
         .map_err(|e| ServeError::Config(format!("reflection: {e}")))?;
 
+    let audit = parts.audit.clone();
     let pipeline = Arc::new(Pipeline::new(
         parts.auth,
         parts.authorizer,
@@ -299,6 +300,7 @@ pub async fn start(
         parts.limits,
         parts.trusted_proxies,
     ));
+    let upkeep = tokio::spawn(upkeep(Arc::downgrade(&pipeline), audit));
     let kiss = KissServer::new(KissService::new(pipeline.clone()))
         .max_decoding_message_size(MAX_REQUEST_BYTES);
     let kiss = PipelineLayer::new(pipeline).layer(kiss);
@@ -321,6 +323,7 @@ pub async fn start(
         let (stopping_tx, stopping_rx) = oneshot::channel::<()>();
         let signal = async move {
             let _ = rx.await;
+            stopping_flag.send_replace(true);
             set_health(ServingStatus::NotServing).await;
             tracing::info!(grace = ?grace, "shutting down; in-flight calls may finish");
             let _ = stopping_tx.send(());
@@ -343,8 +346,73 @@ pub async fn start(
         addr,
         shutdown: Some(tx),
         task,
-        background: Vec::new(),
+        background: vec![readiness, upkeep],
     })
+}
+
+/// Sets the readiness status (the KISS service name) to SERVING exactly
+/// while the keys are loaded, audit records can be written and shutdown
+/// has not begun.
+async fn follow_readiness(
+    health: tonic_health::server::HealthReporter,
+    mut keys: watch::Receiver<bool>,
+    mut audit: watch::Receiver<bool>,
+    mut stopping: watch::Receiver<bool>,
+) {
+    let mut serving = None;
+    loop {
+        let now = *keys.borrow_and_update()
+            && *audit.borrow_and_update()
+            && !*stopping.borrow_and_update();
+        if *stopping.borrow() {
+            // Shutdown sets NOT_SERVING itself, liveness included.
+            return;
+        }
+        if serving != Some(now) {
+            let status = if now {
+                ServingStatus::Serving
+            } else {
+                ServingStatus::NotServing
+            };
+            if serving.is_some() || now {
+                tracing::info!(serving = now, "readiness changed");
+            }
+            health
+                .set_service_status(kiss_proto::SERVICE_NAME, status)
+                .await;
+            serving = Some(now);
+        }
+        // A sender that is gone never changes again; wait on the others.
+        tokio::select! {
+            Ok(()) = keys.changed() => {}
+            Ok(()) = audit.changed() => {}
+            Ok(()) = stopping.changed() => {}
+            else => return,
+        }
+    }
+}
+
+/// What the server does between calls: once per interval, the summaries of
+/// refusals left out of the audit log; every second while audit records
+/// cannot be written, a try at writing again. Ends with the pipeline.
+async fn upkeep(pipeline: std::sync::Weak<Pipeline>, audit: Arc<Audit>) {
+    let interval = match pipeline.upgrade() {
+        Some(p) => p.refusal_interval(),
+        None => return,
+    };
+    let mut summaries = tokio::time::interval(interval);
+    let mut probe = tokio::time::interval(Duration::from_secs(1));
+    summaries.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    probe.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = summaries.tick() => match pipeline.upgrade() {
+                Some(p) => p.flush_refusal_summaries(),
+                None => return,
+            },
+            _ = probe.tick() => audit.probe(),
+        }
+    }
 }
 
 /// Starts the server the flags describe, in the background. Returns it with

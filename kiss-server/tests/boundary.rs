@@ -4,7 +4,9 @@
 //! checks outcomes by counting (calls that succeed, fetches the IdP saw,
 //! records written, connections closed), never by measuring speed.
 
+use std::io::Write;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -19,6 +21,7 @@ use kiss_server::pipeline::{ClaimsAuthorizer, Limits};
 use kiss_server::server::{self, Parts, Running};
 use kiss_server::store::Naming;
 use kiss_server::store::local::LocalStore;
+use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::watch;
 use tonic::transport::Channel;
@@ -27,6 +30,7 @@ use tonic::{Code, Request};
 struct Server {
     running: Running,
     key: DevKey,
+    audit_path: PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -77,6 +81,7 @@ impl Server {
         Server {
             running,
             key,
+            audit_path,
             _dir: dir,
         }
     }
@@ -101,6 +106,47 @@ impl Server {
         self.key.mint(user, namespaces, 3600)
     }
 
+    fn audit(&self) -> Vec<Value> {
+        read_lines(&std::fs::read_to_string(&self.audit_path).unwrap_or_default())
+    }
+
+    /// The readiness status (1 = SERVING, 2 = NOT_SERVING).
+    async fn readiness(&self) -> Option<i32> {
+        kiss_testkit::health(self.addr(), kiss_proto::SERVICE_NAME).await
+    }
+
+    /// Waits (up to 10 s) until readiness is `status`; the status it ended on.
+    async fn readiness_becomes(&self, status: i32) -> Option<i32> {
+        let mut last = None;
+        for _ in 0..100 {
+            last = self.readiness().await;
+            if last == Some(status) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        last
+    }
+}
+
+fn read_lines(text: &str) -> Vec<Value> {
+    text.lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+const SERVING: i32 = 1;
+const NOT_SERVING: i32 = 2;
+
+fn code<T>(r: Result<T, tonic::Status>) -> Code {
+    r.map_or_else(|s| s.code(), |_| Code::Ok)
+}
+
+fn audit_failures() -> u64 {
+    kiss_server::metrics::metrics()
+        .audit_write_failures
+        .with_label_values(&[] as &[&str])
+        .get()
 }
 
 fn authorized<T>(token: &str, message: T) -> Request<T> {
@@ -233,4 +279,161 @@ async fn an_unknown_kid_flood_neither_queues_nor_locks_others_out() {
         jwks.peak_waiting()
     );
     idp.stall.send_replace(false);
+}
+
+/// 11.5: one client whose calls are all refused (no valid token): past its
+/// refusal budget it is refused as rate limited, past its audit budget its
+/// records are summarised, and another user at the same address is served
+/// and audited in full.
+#[tokio::test]
+async fn a_client_whose_calls_are_refused_is_limited_and_summarised() {
+    let server = Server::start(Options {
+        limits: Limits {
+            refusals_per_second: 0.001,
+            refusal_burst: 30,
+            audited_refusals: 10,
+            audit_interval: Duration::from_secs(2),
+            ..Limits::unlimited()
+        },
+        ..Options::default()
+    })
+    .await;
+    let mut client = server.client().await;
+    let alice = server.token("alice@example.com", &["team-a"]);
+    let mut codes = Vec::new();
+    for i in 0..100 {
+        codes.push(code(
+            client.ping(ping(&format!("junk-{i}"), "team-a")).await,
+        ));
+        if i % 10 == 0 {
+            assert_eq!(
+                code(client.ping(ping(&alice, "team-a")).await),
+                Code::Ok,
+                "alice, at the same address, is served"
+            );
+        }
+    }
+    let unauthenticated = codes
+        .iter()
+        .filter(|c| **c == Code::Unauthenticated)
+        .count();
+    let limited = codes
+        .iter()
+        .filter(|c| **c == Code::ResourceExhausted)
+        .count();
+    assert_eq!((unauthenticated, limited), (30, 70), "{codes:?}");
+
+    // 10 refusals and alice's 10 calls, then one summary of the other 90.
+    let mut records = Vec::new();
+    for _ in 0..100 {
+        records = server.audit();
+        if records.iter().any(|r| r["notice"] == "refusals_suppressed") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let refused = records.iter().filter(|r| r["decision"] == "deny").count();
+    let allowed = records.iter().filter(|r| r["decision"] == "allow").count();
+    assert_eq!((refused, allowed), (10, 10), "{records:#?}");
+    let summaries: Vec<&Value> = records
+        .iter()
+        .filter(|r| r["notice"] == "refusals_suppressed")
+        .collect();
+    assert_eq!(summaries.len(), 1, "{records:#?}");
+    assert_eq!(summaries[0]["client"], "127.0.0.1");
+    assert_eq!(summaries[0]["count"], 90);
+    assert_eq!(summaries[0]["audit"], true);
+}
+
+/// 11.5: `--audit-log /dev/full` (every write ENOSPC): the call fails,
+/// readiness goes NOT_SERVING and the failure is counted.
+#[tokio::test]
+async fn an_audit_log_on_a_full_disk_takes_readiness_down() {
+    let audit = Audit::to_file(std::path::Path::new("/dev/full")).unwrap();
+    let server = Server::start(Options {
+        audit: Some(Arc::new(audit)),
+        ..Options::default()
+    })
+    .await;
+    assert_eq!(server.readiness_becomes(SERVING).await, Some(SERVING));
+    let before = audit_failures();
+    let alice = server.token("alice@example.com", &["team-a"]);
+    let err = server
+        .client()
+        .await
+        .ping(ping(&alice, "team-a"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::Internal, "{err:?}");
+    assert!(err.message().contains("audit"), "{err:?}");
+    assert_eq!(
+        server.readiness_becomes(NOT_SERVING).await,
+        Some(NOT_SERVING)
+    );
+    assert!(
+        audit_failures() > before,
+        "kiss_audit_write_failures_total counts it"
+    );
+    assert_eq!(
+        kiss_testkit::health(server.addr(), "").await,
+        Some(SERVING),
+        "liveness stays up: restarting would not free the disk"
+    );
+}
+
+/// An audit sink that fails while `full` is set.
+#[derive(Clone, Default)]
+struct Disk {
+    full: Arc<std::sync::atomic::AtomicBool>,
+    written: Arc<std::sync::Mutex<Vec<u8>>>,
+}
+
+impl Write for Disk {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.full.load(Ordering::SeqCst) {
+            return Err(std::io::Error::from_raw_os_error(28)); // ENOSPC
+        }
+        self.written.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// 11.5: once records can be written again, readiness comes back by
+/// itself, and the log says how many records were lost.
+#[tokio::test]
+async fn readiness_recovers_when_audit_records_can_be_written_again() {
+    let disk = Disk::default();
+    let server = Server::start(Options {
+        audit: Some(Arc::new(Audit::to_writer(Box::new(disk.clone())))),
+        ..Options::default()
+    })
+    .await;
+    assert_eq!(server.readiness_becomes(SERVING).await, Some(SERVING));
+    let alice = server.token("alice@example.com", &["team-a"]);
+    let mut client = server.client().await;
+    disk.full.store(true, Ordering::SeqCst);
+    for _ in 0..3 {
+        assert_eq!(
+            code(client.ping(ping(&alice, "team-a")).await),
+            Code::Internal
+        );
+    }
+    assert_eq!(
+        server.readiness_becomes(NOT_SERVING).await,
+        Some(NOT_SERVING)
+    );
+    disk.full.store(false, Ordering::SeqCst);
+    // No call needed: the server tries again by itself.
+    assert_eq!(server.readiness_becomes(SERVING).await, Some(SERVING));
+    let lines = read_lines(&String::from_utf8(disk.written.lock().unwrap().clone()).unwrap());
+    let resumed: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["notice"] == "audit_resumed")
+        .collect();
+    assert_eq!(resumed.len(), 1, "{lines:#?}");
+    assert!(resumed[0]["count"].as_u64().unwrap() >= 3, "{lines:#?}");
+    client.ping(ping(&alice, "team-a")).await.unwrap();
 }

@@ -205,6 +205,7 @@ fn limits() -> Limits {
         max_in_flight: 64,
         max_in_flight_per_identity: 64,
         read_deadline: Duration::from_secs(10),
+        ..Limits::unlimited()
     }
 }
 

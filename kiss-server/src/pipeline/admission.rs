@@ -27,17 +27,48 @@ pub struct Limits {
     pub max_in_flight_per_identity: usize,
     /// How long an admitted call has to send its request.
     pub read_deadline: Duration,
+    /// Sustained refusals per second per client address before its
+    /// unauthenticated calls are refused as rate limited; 0 disables.
+    pub refusals_per_second: f64,
+    /// Refusals per client address in a burst above that rate.
+    pub refusal_burst: u32,
+    /// Refusal records written per client address per `audit_interval`;
+    /// the rest are counted in one summary record. 0: all are written.
+    pub audited_refusals: u32,
+    /// The interval of `audited_refusals`.
+    pub audit_interval: Duration,
+}
+
+impl Default for Limits {
+    /// The bounds of a server whose flags say nothing else.
+    fn default() -> Limits {
+        Limits {
+            rate_per_second: 10.0,
+            burst: 50,
+            max_in_flight: 512,
+            max_in_flight_per_identity: 32,
+            read_deadline: READ_DEADLINE,
+            refusals_per_second: 10.0,
+            refusal_burst: 200,
+            audited_refusals: 50,
+            audit_interval: Duration::from_secs(10),
+        }
+    }
 }
 
 impl Limits {
     /// No rate limit and generous concurrency: for dev mode and benchmarks.
+    /// Refusals are neither limited nor summarised.
     pub fn unlimited() -> Limits {
         Limits {
             rate_per_second: 0.0,
             burst: 1,
             max_in_flight: 4096,
             max_in_flight_per_identity: 4096,
-            read_deadline: READ_DEADLINE,
+            refusals_per_second: 0.0,
+            refusal_burst: 1,
+            audited_refusals: 0,
+            ..Limits::default()
         }
     }
 }

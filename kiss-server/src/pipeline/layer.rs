@@ -86,6 +86,7 @@ impl Pipeline {
     async fn admit(
         &self,
         headers: &http::HeaderMap,
+        client: &str,
     ) -> Result<(Identity, super::admission::IdentitySlot), (Status, &'static str)> {
         let authorization = headers
             .get(http::header::AUTHORIZATION)
@@ -97,6 +98,21 @@ impl Pipeline {
                     .auth_failures
                     .with_label_values(&[err.reason()])
                     .inc();
+                if let Err(wait) = self.refusals.charge(client) {
+                    // This address is refused faster than its budget refills.
+                    metrics().limited.with_label_values(&["address"]).inc();
+                    let mut status = Status::resource_exhausted(format!(
+                        "too many refused requests from {client}; retry in {:.1} s",
+                        wait.as_secs_f64()
+                    ));
+                    if let Ok(v) = wait.as_millis().to_string().parse() {
+                        status.metadata_mut().insert("retry-after-ms", v);
+                    }
+                    return (
+                        crate::status::with_reason(status, kiss_proto::reasons::LIMITED),
+                        "address_rate_limited",
+                    );
+                }
                 let status = crate::status::with_reason(
                     Status::unauthenticated(err.to_string()),
                     kiss_proto::reasons::UNAUTHENTICATED,
@@ -147,7 +163,7 @@ where
         );
         let task = async move {
             let mut facts = Facts::default();
-            let response = match pipeline.admit(req.headers()).await {
+            let response = match pipeline.admit(req.headers(), &client).await {
                 Err((status, reason)) => {
                     tracing::info!(rpc = rpc.map_or("unknown", Rpc::name), %client, reason, "call refused before it was read");
                     facts.reason = Some(reason);

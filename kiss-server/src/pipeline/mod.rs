@@ -11,7 +11,9 @@
 //!    only the pipeline can start (handlers never hold the store) and which,
 //!    if it may change AWS, runs to its end whatever the client does;
 //! 6. **metrics** and exactly **one audit record** per call, refusals of
-//!    every kind included ([`Pipeline::finish`]).
+//!    every kind included ([`Pipeline::finish`]); only past a client
+//!    address's refusal budget are refusals counted into one summary line
+//!    per interval instead ([`refusals`]), so the log cannot be flooded.
 //!
 //! The call runs in a task of its own from the moment it arrives, so a
 //! client that cancels or sets a short deadline cannot stop a change half
@@ -22,6 +24,7 @@ pub mod authorize;
 pub mod call;
 pub mod deadline;
 pub mod layer;
+pub mod refusals;
 
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
@@ -46,6 +49,7 @@ pub struct Pipeline {
     store: Arc<dyn SecretStore>,
     audit: Arc<Audit>,
     admission: Admission,
+    refusals: refusals::Refusals,
     trusted_proxies: Vec<IpAddr>,
 }
 
@@ -66,8 +70,43 @@ impl Pipeline {
             store,
             audit,
             admission: Admission::new(limits),
+            refusals: refusals::Refusals::new(
+                limits.refusals_per_second,
+                limits.refusal_burst,
+                limits.audited_refusals,
+                limits.audit_interval,
+            ),
             trusted_proxies,
         }
+    }
+
+    /// Writes the summary of every client whose audit interval ended with
+    /// refusals left out; the server calls it once per interval.
+    pub fn flush_refusal_summaries(&self) {
+        for summary in self.refusals.due(Instant::now()) {
+            self.write_summary(&summary);
+        }
+    }
+
+    /// The interval of the refusal summaries.
+    pub fn refusal_interval(&self) -> std::time::Duration {
+        self.refusals.interval()
+    }
+
+    fn write_summary(&self, summary: &refusals::Summary) {
+        tracing::warn!(
+            client = %summary.client,
+            suppressed = summary.suppressed,
+            "refusals from one client past its audit budget were summarised"
+        );
+        self.audit.notice(&audit::Notice {
+            time: audit::now_rfc3339(),
+            audit: true,
+            notice: "refusals_suppressed",
+            client: Some(&summary.client),
+            count: summary.suppressed,
+            interval_s: Some(self.refusals.interval().as_secs().max(1)),
+        });
     }
 
     /// The last step of every call: counts it and writes its one audit
@@ -94,6 +133,18 @@ impl Pipeline {
         } else {
             Decision::Deny
         };
+        if decision == Decision::Deny {
+            // A client whose calls are all refused cannot flood the log:
+            // past its budget, its refusals are counted, then summarised.
+            let (verdict, summary) = self.refusals.audit(client, Instant::now());
+            if let Some(summary) = summary {
+                self.write_summary(&summary);
+            }
+            if verdict == refusals::Verdict::Suppress {
+                m.audit_suppressed.with_label_values(&[] as &[&str]).inc();
+                return Ok(());
+            }
+        }
         let reason = facts
             .reason
             .or_else(|| (!facts.handled).then_some("request_not_decoded"));
