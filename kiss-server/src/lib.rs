@@ -16,6 +16,7 @@ pub mod dev;
 pub mod limits;
 pub mod metrics;
 pub mod pipeline;
+pub mod public;
 pub mod server;
 pub mod service;
 pub mod status;

@@ -18,6 +18,9 @@ use crate::auth::{self, AuthMode, AuthSettings, Authenticator, Jwks, NamespaceRu
 use crate::config::{Backend, Config};
 use crate::pipeline::layer::PipelineLayer;
 use crate::pipeline::{Authorizer, ClaimsAuthorizer, Limits, Pipeline};
+use crate::public::{
+    MAX_HEALTH_REPLY_BYTES, MAX_PUBLIC_REQUEST_BYTES, MAX_REFLECTION_REPLY_BYTES, PublicLayer,
+};
 use crate::service::KissService;
 use crate::store::SecretStore;
 use crate::store::local::LocalStore;
@@ -291,6 +294,18 @@ pub async fn start(
         .build_v1()
         .map_err(|e| ServeError::Config(format!("reflection: {e}")))?;
 
+    // What anyone may reach without a token, bounded (see `public`).
+    let public = PublicLayer::new(parts.limits.read_deadline, parts.limits.max_watch_streams);
+    let health_service = public.layer(
+        health_service
+            .max_decoding_message_size(MAX_PUBLIC_REQUEST_BYTES)
+            .max_encoding_message_size(MAX_HEALTH_REPLY_BYTES),
+    );
+    let reflection = public.layer(
+        reflection
+            .max_decoding_message_size(MAX_PUBLIC_REQUEST_BYTES)
+            .max_encoding_message_size(MAX_REFLECTION_REPLY_BYTES),
+    );
     let audit = parts.audit.clone();
     let pipeline = Arc::new(Pipeline::new(
         parts.auth,

@@ -24,6 +24,7 @@ use kiss_server::store::local::LocalStore;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::watch;
+use tonic::codegen::Bytes;
 use tonic::transport::Channel;
 use tonic::{Code, Request};
 
@@ -436,4 +437,208 @@ async fn readiness_recovers_when_audit_records_can_be_written_again() {
     assert_eq!(resumed.len(), 1, "{lines:#?}");
     assert!(resumed[0]["count"].as_u64().unwrap() >= 3, "{lines:#?}");
     client.ping(ping(&alice, "team-a")).await.unwrap();
+}
+
+/// An HTTP/2 connection without the gRPC client, for requests no real
+/// client would send.
+async fn raw_connection(
+    addr: SocketAddr,
+) -> (h2::client::SendRequest<Bytes>, tokio::task::JoinHandle<()>) {
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (send, conn) = h2::client::handshake(tcp).await.unwrap();
+    let task = tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    (send, task)
+}
+
+/// Opens a stream to `path` with gRPC headers and no token.
+async fn open_stream(
+    send: &mut h2::client::SendRequest<Bytes>,
+    addr: SocketAddr,
+    path: &str,
+) -> (h2::client::ResponseFuture, h2::SendStream<Bytes>) {
+    let ready = send.clone().ready().await.unwrap();
+    *send = ready;
+    let req = http::Request::post(format!("http://{addr}{path}"))
+        .header("content-type", "application/grpc")
+        .header("te", "trailers")
+        .body(())
+        .unwrap();
+    send.send_request(req, false).unwrap()
+}
+
+/// The gRPC status of an answer: from a trailers-only answer's headers, or
+/// from the trailers after the body (which is read to its end).
+async fn grpc_status(response: http::Response<h2::RecvStream>) -> Option<i32> {
+    let parse = |h: &http::HeaderMap| {
+        h.get("grpc-status")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<i32>().ok())
+    };
+    if let Some(code) = parse(response.headers()) {
+        return Some(code);
+    }
+    let mut body = response.into_body();
+    while let Some(chunk) = body.data().await {
+        let Ok(chunk) = chunk else { return None };
+        let _ = body.flow_control().release_capacity(chunk.len());
+    }
+    body.trailers()
+        .await
+        .ok()
+        .flatten()
+        .as_ref()
+        .and_then(parse)
+}
+
+/// 11.2: without a token, a request to reflection or health that declares
+/// a 4 MiB message (and sends 60 KB of it) is refused from its header: the
+/// stream is ended (health: OUT_OF_RANGE; reflection ends its stream on a
+/// bad request) while the rest of the message never comes, so the server
+/// did not wait to buffer it. Before, 4 MiB was within tonic's default
+/// limit and each such stream was held, buffering, until the end.
+#[tokio::test]
+async fn health_and_reflection_refuse_large_messages_without_buffering_them() {
+    let server = Server::start(Options::default()).await;
+    let (mut send, _conn) = raw_connection(server.addr()).await;
+    for (path, expected) in [
+        (
+            "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+            None,
+        ),
+        (
+            "/grpc.health.v1.Health/Check",
+            Some(Code::OutOfRange as i32),
+        ),
+    ] {
+        let (response, mut body) = open_stream(&mut send, server.addr(), path).await;
+        let mut frame = vec![0u8];
+        frame.extend_from_slice(&(4u32 << 20).to_be_bytes());
+        frame.resize(5 + 60_000, 0);
+        body.send_data(Bytes::from(frame), false).unwrap();
+        let response = tokio::time::timeout(Duration::from_secs(10), response)
+            .await
+            .unwrap_or_else(|_| panic!("{path}: no answer while the message is incomplete"))
+            .unwrap();
+        let status = tokio::time::timeout(Duration::from_secs(10), grpc_status(response))
+            .await
+            .unwrap_or_else(|_| panic!("{path}: no status while the message is incomplete"));
+        assert!(
+            status.is_some(),
+            "{path}: the stream ended without a status"
+        );
+        if expected.is_some() {
+            assert_eq!(status, expected, "{path}");
+        }
+    }
+    // The bounds leave real use alone: reflection still describes KISS.
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
+    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::FileContainingSymbol(
+            kiss_proto::SERVICE_NAME.into(),
+        )),
+    };
+    let mut replies = ServerReflectionClient::new(server.channel().await)
+        .server_reflection_info(tokio_stream::iter([request]))
+        .await
+        .unwrap()
+        .into_inner();
+    let reply = replies.message().await.unwrap().unwrap();
+    assert!(
+        matches!(
+            reply.message_response,
+            Some(MessageResponse::FileDescriptorResponse(_))
+        ),
+        "{reply:?}"
+    );
+    assert_eq!(kiss_testkit::health(server.addr(), "").await, Some(SERVING));
+}
+
+/// 11.2: a health request whose body never comes is answered at the read
+/// deadline instead of being held open.
+#[tokio::test]
+async fn a_silent_health_request_is_answered_at_the_read_deadline() {
+    let server = Server::start(Options {
+        limits: Limits {
+            read_deadline: Duration::from_millis(500),
+            ..Limits::unlimited()
+        },
+        ..Options::default()
+    })
+    .await;
+    let (mut send, _conn) = raw_connection(server.addr()).await;
+    let (response, _body) =
+        open_stream(&mut send, server.addr(), "/grpc.health.v1.Health/Check").await;
+    let response = tokio::time::timeout(Duration::from_secs(10), response)
+        .await
+        .expect("a silent health request is answered")
+        .unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(10), grpc_status(response))
+        .await
+        .expect("and ended");
+    assert_eq!(status, Some(Code::DeadlineExceeded as i32));
+}
+
+/// 11.2: health `Watch` streams past the bound are refused at once; once
+/// the holders go away, Watch works again.
+#[tokio::test]
+async fn health_watch_streams_are_bounded() {
+    let server = Server::start(Options {
+        limits: Limits {
+            max_watch_streams: 5,
+            ..Limits::unlimited()
+        },
+        ..Options::default()
+    })
+    .await;
+    let (mut send, conn) = raw_connection(server.addr()).await;
+    let mut streams = Vec::new();
+    for _ in 0..8 {
+        let (response, mut body) =
+            open_stream(&mut send, server.addr(), "/grpc.health.v1.Health/Watch").await;
+        // HealthCheckRequest { service: "" } is empty.
+        body.send_data(Bytes::from_static(&[0, 0, 0, 0, 0]), true)
+            .unwrap();
+        streams.push((response, body));
+    }
+    let mut refused = 0;
+    let mut watching = Vec::new();
+    for (response, body) in streams {
+        let response = tokio::time::timeout(Duration::from_secs(10), response)
+            .await
+            .expect("every Watch is answered")
+            .unwrap();
+        match response.headers().get("grpc-status") {
+            Some(v) => {
+                assert_eq!(v, "8", "RESOURCE_EXHAUSTED");
+                refused += 1;
+            }
+            None => watching.push((response, body)),
+        }
+    }
+    assert_eq!((watching.len(), refused), (5, 3));
+
+    drop(watching);
+    drop(send);
+    conn.abort();
+    let mut health = tonic_health::pb::health_client::HealthClient::new(server.channel().await);
+    let mut watched = None;
+    for _ in 0..50 {
+        let req = tonic_health::pb::HealthCheckRequest {
+            service: String::new(),
+        };
+        if let Ok(stream) = health.watch(req).await {
+            watched = stream.into_inner().message().await.ok().flatten();
+            if watched.is_some() {
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(watched.map(|w| w.status), Some(SERVING));
 }

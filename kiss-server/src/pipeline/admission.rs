@@ -37,6 +37,8 @@ pub struct Limits {
     pub audited_refusals: u32,
     /// The interval of `audited_refusals`.
     pub audit_interval: Duration,
+    /// Health `Watch` streams open at once, across all connections.
+    pub max_watch_streams: usize,
 }
 
 impl Default for Limits {
@@ -52,6 +54,7 @@ impl Default for Limits {
             refusal_burst: 200,
             audited_refusals: 50,
             audit_interval: Duration::from_secs(10),
+            max_watch_streams: crate::public::MAX_WATCH_STREAMS,
         }
     }
 }
