@@ -140,6 +140,20 @@ impl DevKey {
     pub fn mint(&self, identifier: &str, namespaces: &[&str], expires_in_secs: i64) -> String {
         mint(&self.key, identifier, namespaces, expires_in_secs)
     }
+
+    /// Signs any `claims` with this key and its `kid`, the header changed by
+    /// `edit`: tokens dev mode would never issue, for tests of the checks.
+    #[cfg(test)]
+    pub(crate) fn sign(
+        &self,
+        claims: &serde_json::Value,
+        edit: impl FnOnce(&mut Header),
+    ) -> String {
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some(KID.into());
+        edit(&mut header);
+        jsonwebtoken::encode(&header, claims, &self.key).expect("test claims sign")
+    }
 }
 
 /// The file in the data directory that keeps dev mode's signing key, so a

@@ -194,7 +194,7 @@ fn alice_claims() -> Claims {
     let c = &idp().cognito;
     json!({
         "iss": c.issuer, "aud": c.client_id, "sub": "alice-sub", "email": ALICE,
-        "token_use": "id", "cognito:groups": ["kaluza:team-a"],
+        "email_verified": true, "token_use": "id", "cognito:groups": ["kaluza:team-a"],
         "iat": now(), "exp": now() + 600,
     })
     .as_object()
@@ -500,8 +500,21 @@ async fn every_bad_token_is_unauthenticated_with_a_reason() {
     );
     expect_unauthenticated(&mut c, &tampered, "signature is invalid").await;
 
+    // Signed by the IdP, but with a critical header extension kiss does not
+    // understand (RFC 7515 §4.1.11: refuse).
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some(idp().cognito.kid.clone());
+    header.crit = Some(vec!["exp-ext".into()]);
+    let critical = jsonwebtoken::encode(
+        &header,
+        &alice_claims(),
+        &EncodingKey::from_rsa_pem(idp().cognito.private_key_pem.as_bytes()).unwrap(),
+    )
+    .unwrap();
+    expect_unauthenticated(&mut c, &critical, "critical (crit: 'exp-ext')").await;
+
     // Signed by the IdP, but claims kiss must refuse.
-    let bent: [(Bend, &str); 12] = [
+    let bent: [(Bend, &str); 14] = [
         (
             |m| {
                 m.insert("exp".into(), json!(now() - 3600));
@@ -519,6 +532,12 @@ async fn every_bad_token_is_unauthenticated_with_a_reason() {
                 m.insert("nbf".into(), json!(now() + 3600));
             },
             "not valid yet",
+        ),
+        (
+            |m| {
+                m.insert("iat".into(), json!(now() + 3600));
+            },
+            "issued in the future",
         ),
         (
             |m| {
@@ -570,6 +589,12 @@ async fn every_bad_token_is_unauthenticated_with_a_reason() {
         ),
         (
             |m| {
+                m.insert("cognito:groups".into(), json!(["kaluza:team-a", 7]));
+            },
+            "list of strings",
+        ),
+        (
+            |m| {
                 m.insert("padding".into(), json!("x".repeat(20_000)));
             },
             "at most",
@@ -591,7 +616,7 @@ async fn every_bad_token_is_unauthenticated_with_a_reason() {
         .iter()
         .filter(|r| r["outcome"] == "UNAUTHENTICATED")
         .count();
-    assert_eq!(denied, 20, "one audit record per refused token");
+    assert_eq!(denied, 23, "one audit record per refused token");
     server.stop().await;
 }
 

@@ -81,13 +81,20 @@ impl NamespaceRule {
         &self.key
     }
 
-    /// The namespaces the claims grant. Values that don't match the regex,
-    /// or that aren't valid namespace names, are skipped.
+    /// The namespaces the claims grant. String values that don't match the
+    /// regex, or that aren't valid namespace names, are skipped; a list that
+    /// holds anything but strings is refused as malformed.
     pub fn extract(&self, claims: &Map<String, Value>) -> Result<BTreeSet<String>, ClaimError> {
         let values: Vec<&str> = match claims.get(&self.key) {
             None | Some(Value::Null) => return Err(ClaimError::Missing(self.key.clone())),
             Some(Value::String(s)) => vec![s.as_str()],
-            Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
+            // A list holding anything but strings is malformed, as Vault
+            // treats it: skipping the odd element would guess at the IdP's intent.
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(Value::as_str)
+                .collect::<Option<Vec<&str>>>()
+                .ok_or_else(|| ClaimError::WrongType(self.key.clone()))?,
             Some(_) => return Err(ClaimError::WrongType(self.key.clone())),
         };
         Ok(values
@@ -153,10 +160,29 @@ mod tests {
         let rule = NamespaceRule::new("g", Some("ns:(.*)")).unwrap();
         let got = rule
             .extract(&claims(
-                json!({"g": ["ns:Upper", "ns:ok", "ns:a_b", "ns:", 7]}),
+                json!({"g": ["ns:Upper", "ns:ok", "ns:a_b", "ns:"]}),
             ))
             .unwrap();
         assert_eq!(got, set(&["ok"]));
+    }
+
+    #[test]
+    fn a_list_holding_non_strings_is_malformed_not_skipped() {
+        let rule = NamespaceRule::new("g", Some("ns:(.*)")).unwrap();
+        for odd in [
+            json!(7),
+            json!(null),
+            json!(true),
+            json!(["ns:x"]),
+            json!({"ns": "x"}),
+        ] {
+            assert_eq!(
+                rule.extract(&claims(json!({"g": ["ns:ok", odd.clone()]}))),
+                Err(ClaimError::WrongType("g".into())),
+                "{odd}"
+            );
+        }
+        assert_eq!(rule.extract(&claims(json!({"g": []}))).unwrap(), set(&[]));
     }
 
     #[test]

@@ -101,6 +101,17 @@ pub enum AuthError {
     /// `nbf` is in the future.
     #[error("the token is not valid yet (nbf is in the future); check your clock")]
     NotYetValid,
+    /// `iat` is in the future by more than the leeway.
+    #[error(
+        "the token claims to be issued in the future (iat); check the clocks of this machine and the identity provider, then log in again"
+    )]
+    IssuedInFuture,
+    /// The header lists critical extensions (`crit`); kiss understands
+    /// none, so RFC 7515 §4.1.11 requires refusing the token.
+    #[error(
+        "the token's header marks extensions as critical ({0}) that kiss does not support; send a plain ID token from the identity provider"
+    )]
+    Critical(String),
     /// `iss` is not the configured issuer.
     #[error("the token was issued by another identity provider than the one kiss-server trusts")]
     Issuer,
@@ -145,6 +156,8 @@ impl AuthError {
             AuthError::BadSignature => "signature",
             AuthError::Expired => "expired",
             AuthError::NotYetValid => "not_yet_valid",
+            AuthError::IssuedInFuture => "issued_in_future",
+            AuthError::Critical(_) => "critical_header",
             AuthError::Issuer => "issuer",
             AuthError::Audience => "audience",
             AuthError::MissingClaim(_) | AuthError::ClaimFormat(_) => "claims",
@@ -194,10 +207,13 @@ pub fn parse_algorithms(names: &[String]) -> Result<Vec<Algorithm>, String> {
         .collect()
 }
 
-#[derive(serde::Deserialize)]
+/// The JOSE header fields kiss looks at before verifying: decoded here, as
+/// jsonwebtoken's own header parsing does not refuse `crit`.
 struct RawHeader {
     alg: Option<String>,
     kid: Option<String>,
+    /// `crit`, when present (whatever its value).
+    crit: Option<Value>,
 }
 
 /// Verifies tokens against the JWKS and the settings.
@@ -286,6 +302,9 @@ impl Authenticator {
     /// The full check: header, key, signature, registered and required claims.
     async fn verify(&self, token: &str) -> Result<Identity, AuthError> {
         let header = raw_header(token)?;
+        if let Some(crit) = &header.crit {
+            return Err(AuthError::Critical(describe_crit(crit)));
+        }
         let alg_name: String = header.alg.unwrap_or_default().chars().take(20).collect();
         let alg = Algorithm::from_str(&alg_name)
             .ok()
@@ -314,6 +333,8 @@ impl Authenticator {
         validation.algorithms = vec![alg];
         let data = jsonwebtoken::decode::<Map<String, Value>>(token, &key, &validation)
             .map_err(|e| map_jwt_error(e.into_kind()))?;
+        let now = jsonwebtoken::get_current_timestamp();
+        check_issued_at(&data.claims, now, self.settings.leeway)?;
         self.identity(&data.claims)
     }
 
@@ -375,8 +396,59 @@ fn raw_header(token: &str) -> Result<RawHeader, AuthError> {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(header.trim_end_matches('='))
         .map_err(|_| AuthError::Malformed("the header is not base64url".into()))?;
-    serde_json::from_slice(&bytes)
-        .map_err(|_| AuthError::Malformed("the header is not a JSON object".into()))
+    let mut fields: Map<String, Value> = serde_json::from_slice(&bytes)
+        .map_err(|_| AuthError::Malformed("the header is not a JSON object".into()))?;
+    let mut text = |name: &str| match fields.remove(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(AuthError::Malformed(format!(
+            "the header's '{name}' is not a string"
+        ))),
+    };
+    let alg = text("alg")?;
+    let kid = text("kid")?;
+    Ok(RawHeader {
+        alg,
+        kid,
+        crit: fields.remove("crit"),
+    })
+}
+
+/// The `crit` names for a message: the first few, short and printable.
+fn describe_crit(crit: &Value) -> String {
+    let names: Vec<String> = match crit {
+        Value::Array(items) => items
+            .iter()
+            .take(3)
+            .map(|v| {
+                let name = v.as_str().unwrap_or("?");
+                let short: String = name.chars().filter(|c| !c.is_control()).take(32).collect();
+                format!("'{short}'")
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    if names.is_empty() {
+        "crit".into()
+    } else {
+        format!("crit: {}", names.join(", "))
+    }
+}
+
+/// Refuses an `iat` later than `now` plus the leeway; a token without one
+/// passes (OIDC requires it, but the registered claims checks decide that).
+fn check_issued_at(claims: &Map<String, Value>, now: u64, leeway: u64) -> Result<(), AuthError> {
+    let iat = match claims.get("iat") {
+        None | Some(Value::Null) => return Ok(()),
+        Some(Value::Number(n)) => n.as_f64(),
+        Some(_) => None,
+    }
+    .ok_or_else(|| AuthError::ClaimFormat("iat".into()))?;
+    // f64 holds every timestamp of the next few hundred million years exactly enough.
+    if iat > now.saturating_add(leeway) as f64 {
+        return Err(AuthError::IssuedInFuture);
+    }
+    Ok(())
 }
 
 fn map_jwt_error(kind: ErrorKind) -> AuthError {
@@ -398,5 +470,190 @@ fn map_jwt_error(kind: ErrorKind) -> AuthError {
         }
         ErrorKind::Json(_) => AuthError::Malformed("the payload is not a JSON object".into()),
         other => AuthError::Malformed(format!("{other:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dev::{self, DevKey};
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use serde_json::json;
+
+    fn now() -> i64 {
+        jsonwebtoken::get_current_timestamp() as i64
+    }
+
+    /// Claims dev mode would issue for alice, which tests then bend.
+    fn claims() -> Value {
+        json!({
+            "iss": dev::ISSUER, "aud": dev::AUDIENCE, "sub": "alice-sub",
+            "email": "alice@example.com", "email_verified": true, "token_use": "id",
+            dev::GROUPS_CLAIM: ["team-a"], "iat": now(), "exp": now() + 600,
+        })
+    }
+
+    fn bent(f: impl FnOnce(&mut Map<String, Value>)) -> Value {
+        let mut c = claims();
+        f(c.as_object_mut().unwrap());
+        c
+    }
+
+    struct Fixture {
+        key: DevKey,
+        auth: Authenticator,
+    }
+
+    fn fixture(edit: impl FnOnce(&mut AuthSettings)) -> Fixture {
+        let key = DevKey::generate().unwrap();
+        let mut settings = dev::dev_auth_settings();
+        edit(&mut settings);
+        let auth = Authenticator::new(settings, Jwks::fixed(key.key_set()));
+        Fixture { key, auth }
+    }
+
+    impl Fixture {
+        async fn check(&self, claims: &Value) -> Result<Identity, AuthError> {
+            self.check_with(claims, |_| {}).await
+        }
+
+        async fn check_with(
+            &self,
+            claims: &Value,
+            header: impl FnOnce(&mut jsonwebtoken::Header),
+        ) -> Result<Identity, AuthError> {
+            let token = self.key.sign(claims, header);
+            self.auth
+                .authenticate(Some(&format!("Bearer {token}")))
+                .await
+        }
+    }
+
+    #[tokio::test]
+    async fn the_unbent_claims_pass() {
+        let f = fixture(|_| {});
+        let id = f.check(&claims()).await.unwrap();
+        assert_eq!(id.user, "alice@example.com");
+        assert_eq!(id.subject, "alice-sub");
+    }
+
+    #[tokio::test]
+    async fn a_validly_signed_token_with_crit_is_refused() {
+        let f = fixture(|_| {});
+        for crit in [vec!["exp-ext".to_owned()], vec![], vec!["b64".to_owned()]] {
+            let err = f
+                .check_with(&claims(), |h| h.crit = Some(crit.clone()))
+                .await
+                .unwrap_err();
+            assert!(matches!(err, AuthError::Critical(_)), "{crit:?}: {err:?}");
+            assert!(err.to_string().contains("critical"), "{err}");
+        }
+        let err = f
+            .check_with(&claims(), |h| h.crit = Some(vec!["exp-ext".into()]))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the token's header marks extensions as critical (crit: 'exp-ext') that kiss does not support; send a plain ID token from the identity provider"
+        );
+        assert_eq!(err.reason(), "critical_header");
+    }
+
+    #[test]
+    fn odd_headers_are_refused_without_panicking() {
+        let seg = |v: Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(&v).unwrap());
+        let token = |h: Value| format!("{}.e30.sig", seg(h));
+        let crit = |v: Value| {
+            raw_header(&token(json!({"alg": "RS256", "crit": v}))).map(|h| h.crit.is_some())
+        };
+        for v in [
+            json!(null),
+            json!("x"),
+            json!([1, 2]),
+            json!({}),
+            Value::Array(vec![json!("\u{1b}[31m"); 50]),
+        ] {
+            assert_eq!(crit(v.clone()), Ok(true), "{v}");
+            describe_crit(&v);
+        }
+        assert_eq!(describe_crit(&json!([1])), "crit: '?'");
+        assert_eq!(describe_crit(&json!("x")), "crit");
+        assert!(describe_crit(&Value::Array(vec![json!("y".repeat(1000)); 10])).len() < 150);
+        for bad in [
+            "",
+            ".",
+            "..",
+            "!!!.e30.x",
+            "bnVsbA.e30.x", // null
+            "WzFd.e30.x",   // [1]
+        ] {
+            assert!(
+                matches!(raw_header(bad), Err(AuthError::Malformed(_))),
+                "{bad}"
+            );
+        }
+        assert!(matches!(
+            raw_header(&token(json!({"alg": 5}))),
+            Err(AuthError::Malformed(_))
+        ));
+        let h = raw_header(&token(json!({"alg": "RS256", "kid": null}))).unwrap();
+        assert_eq!(
+            (h.alg.as_deref(), h.kid, h.crit),
+            (Some("RS256"), None, None)
+        );
+    }
+
+    #[tokio::test]
+    async fn iat_in_the_future_beyond_the_leeway_is_refused() {
+        let f = fixture(|s| s.leeway = 60);
+        let at = |iat: Value| {
+            bent(|m| {
+                m.insert("iat".into(), iat);
+            })
+        };
+        assert_eq!(
+            f.check(&at(json!(now() + 3600))).await,
+            Err(AuthError::IssuedInFuture)
+        );
+        assert_eq!(
+            f.check(&at(json!(now() + 3600)))
+                .await
+                .unwrap_err()
+                .reason(),
+            "issued_in_future"
+        );
+        f.check(&at(json!(now() + 30)))
+            .await
+            .expect("within the leeway");
+        f.check(&at(json!(now() - 30))).await.expect("in the past");
+        f.check(&bent(|m| {
+            m.remove("iat");
+        }))
+        .await
+        .expect("no iat: not this check's business");
+        assert_eq!(
+            f.check(&at(json!("soon"))).await,
+            Err(AuthError::ClaimFormat("iat".into()))
+        );
+        assert_eq!(
+            f.check(&at(json!(1e300))).await,
+            Err(AuthError::IssuedInFuture)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_namespaces_list_with_non_strings_is_unauthenticated() {
+        let f = fixture(|_| {});
+        let err = f
+            .check(&bent(|m| {
+                m.insert(dev::GROUPS_CLAIM.into(), json!(["team-a", 7]));
+            }))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err,
+            AuthError::Namespaces(ClaimError::WrongType(dev::GROUPS_CLAIM.into()))
+        );
+        assert!(err.to_string().contains("list of strings"), "{err}");
     }
 }
