@@ -35,6 +35,8 @@ def main():
         UserPoolId=pool_id,
         ClientName="kiss",
         ExplicitAuthFlows=["ADMIN_NO_SRP_AUTH", "ALLOW_ADMIN_USER_PASSWORD_AUTH"],
+        # moto puts only readable attributes in ID tokens; Cognito puts these.
+        ReadAttributes=["email", "email_verified"],
     )["UserPoolClient"]["ClientId"]
 
     tokens = {}
@@ -44,7 +46,12 @@ def main():
         idp.admin_create_user(
             UserPoolId=pool_id,
             Username=email,
-            UserAttributes=[{"Name": "email", "Value": email}],
+            # Verified, as an invited user's address is: kiss-server refuses
+            # e-mail identifiers without email_verified (moto emits "true").
+            UserAttributes=[
+                {"Name": "email", "Value": email},
+                {"Name": "email_verified", "Value": "true"},
+            ],
             MessageAction="SUPPRESS",
         )
         idp.admin_set_user_password(

@@ -56,6 +56,13 @@ pub struct Config {
     #[arg(long, env = "KISS_IDENTIFIER_KEY", default_value = "email")]
     pub identifier_key: String,
 
+    /// Accept tokens whose `email_verified` is not true while --identifier-key
+    /// is `email`. By default they are refused: where users may edit their
+    /// own e-mail (Cognito's UpdateUserAttributes), an unverified address
+    /// could name someone else in messages and audit records.
+    #[arg(long, env = "KISS_ALLOW_UNVERIFIED_EMAIL")]
+    pub allow_unverified_email: bool,
+
     /// A namespace whose holders may act on every namespace.
     #[arg(long, env = "KISS_ADMIN_NAMESPACE")]
     pub admin_namespace: Option<String>,
@@ -443,6 +450,10 @@ mod tests {
         assert_eq!(c.listen_addr(), "0.0.0.0:10000".parse().unwrap());
         assert_eq!(c.namespaces_key, "cognito:groups");
         assert_eq!(c.identifier_key, "email");
+        assert!(
+            !c.allow_unverified_email,
+            "e-mail identifiers must be verified"
+        );
         assert_eq!(c.region, "eu-west-1");
         assert_eq!(c.deletion_recovery_days, 7);
         assert_eq!(c.leeway, 60);
@@ -470,6 +481,11 @@ mod tests {
         .unwrap();
         assert_eq!(c.audiences, ["a", "b"]);
         assert_eq!(c.required_claims, [("token_use".into(), "id".into())]);
+        assert!(
+            parse(&["--jwks-url=x", "--allow-unverified-email"])
+                .unwrap()
+                .allow_unverified_email
+        );
         assert!(parse(&["--jwks-url=x", "--required-claim", "novalue"]).is_err());
         assert!(parse(&["--jwks-url=x", "--secret-name-separator", "."]).is_err());
         assert!(parse(&["--jwks-url=x", "--deletion-recovery-days", "3"]).is_err());

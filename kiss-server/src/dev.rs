@@ -216,6 +216,7 @@ pub fn dev_auth_settings() -> AuthSettings {
         required_claims: vec![("token_use".into(), "id".into())],
         leeway: 60,
         identifier_key: "email".into(),
+        require_verified_email: true,
         namespaces: NamespaceRule::new(GROUPS_CLAIM, None).expect("a fixed, valid rule"),
         admin_namespace: Some(ADMIN_NAMESPACE.into()),
     }
@@ -231,6 +232,7 @@ fn mint(key: &EncodingKey, identifier: &str, namespaces: &[&str], expires_in_sec
         "aud": AUDIENCE,
         "sub": format!("dev-{}", identifier.split('@').next().unwrap_or(identifier)),
         "email": identifier,
+        "email_verified": true,
         "token_use": "id",
         GROUPS_CLAIM: namespaces,
         "iat": now,

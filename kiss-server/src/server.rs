@@ -152,6 +152,7 @@ pub fn auth_settings(config: &Config) -> Result<AuthSettings, ServeError> {
         required_claims: config.required_claims.clone(),
         leeway: config.leeway,
         identifier_key: config.identifier_key.clone(),
+        require_verified_email: !config.allow_unverified_email,
         namespaces,
         admin_namespace: config.admin_namespace.clone(),
     })

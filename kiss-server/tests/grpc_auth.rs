@@ -514,7 +514,7 @@ async fn every_bad_token_is_unauthenticated_with_a_reason() {
     expect_unauthenticated(&mut c, &critical, "critical (crit: 'exp-ext')").await;
 
     // Signed by the IdP, but claims kiss must refuse.
-    let bent: [(Bend, &str); 14] = [
+    let bent: [(Bend, &str); 15] = [
         (
             |m| {
                 m.insert("exp".into(), json!(now() - 3600));
@@ -595,6 +595,12 @@ async fn every_bad_token_is_unauthenticated_with_a_reason() {
         ),
         (
             |m| {
+                m.insert("email_verified".into(), json!("false"));
+            },
+            "e-mail address is not verified",
+        ),
+        (
+            |m| {
                 m.insert("padding".into(), json!("x".repeat(20_000)));
             },
             "at most",
@@ -616,7 +622,7 @@ async fn every_bad_token_is_unauthenticated_with_a_reason() {
         .iter()
         .filter(|r| r["outcome"] == "UNAUTHENTICATED")
         .count();
-    assert_eq!(denied, 23, "one audit record per refused token");
+    assert_eq!(denied, 24, "one audit record per refused token");
     server.stop().await;
 }
 
@@ -782,6 +788,51 @@ async fn audit_records_say_who_did_what_and_never_hold_values_or_tokens() {
     let refused = find("CreateSecret", audit_code(too_big.code()));
     assert_eq!(refused["user"], ALICE);
     assert_eq!(refused["reason"], "request_not_decoded");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_unverified_email_is_refused_unless_the_operator_allows_it() {
+    // What Cognito's UpdateUserAttributes leaves: someone else's address,
+    // not verified. Its holder must not act under that name.
+    let stolen = || {
+        forge_with(|m| {
+            m.insert("email".into(), json!(ADMIN));
+            m.insert("email_verified".into(), json!("false"));
+            m.insert("sub".into(), json!("mallory-sub"));
+        })
+    };
+    let server = Server::cognito().await;
+    let mut c = server.client().await;
+    expect_unauthenticated(&mut c, &stolen(), "e-mail address is not verified").await;
+    let missing = forge_with(|m| {
+        m.remove("email_verified");
+    });
+    expect_unauthenticated(&mut c, &missing, "not verified").await;
+    // The pool's real tokens say so as a string, as Cognito does.
+    let real = idp().cognito.token(ALICE);
+    assert_eq!(claims_of(real)["email_verified"], "true");
+    ping(&mut c, real, "team-a").await.unwrap();
+    let refused = server
+        .audit()
+        .into_iter()
+        .find(|r| r["outcome"] == "UNAUTHENTICATED")
+        .expect("the refusal is audited");
+    assert_eq!(refused["reason"], "email_not_verified");
+    server.stop().await;
+
+    let server = Server::start(&idp().cognito.jwks_url, &["--allow-unverified-email"]).await;
+    let mut c = server.client().await;
+    ping(&mut c, &stolen(), "team-a").await.unwrap();
+    // The audit record still says who it really was: the subject.
+    let record = server
+        .audit()
+        .into_iter()
+        .find(|r| r["rpc"] == "Ping" && r["outcome"] == "OK")
+        .expect("the call is audited");
+    assert_eq!(record["user"], ADMIN);
+    assert_eq!(record["subject"], "mallory-sub");
+    assert_eq!(record["issuer"], idp().cognito.issuer.as_str());
     server.stop().await;
 }
 

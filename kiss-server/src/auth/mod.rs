@@ -112,6 +112,11 @@ pub enum AuthError {
         "the token's header marks extensions as critical ({0}) that kiss does not support; send a plain ID token from the identity provider"
     )]
     Critical(String),
+    /// The identifier is `email` and the token does not say it is verified.
+    #[error(
+        "the token's e-mail address is not verified (email_verified is not true), so kiss cannot use it to identify you; verify your e-mail address with the identity provider and log in again"
+    )]
+    EmailNotVerified,
     /// `iss` is not the configured issuer.
     #[error("the token was issued by another identity provider than the one kiss-server trusts")]
     Issuer,
@@ -158,6 +163,7 @@ impl AuthError {
             AuthError::NotYetValid => "not_yet_valid",
             AuthError::IssuedInFuture => "issued_in_future",
             AuthError::Critical(_) => "critical_header",
+            AuthError::EmailNotVerified => "email_not_verified",
             AuthError::Issuer => "issuer",
             AuthError::Audience => "audience",
             AuthError::MissingClaim(_) | AuthError::ClaimFormat(_) => "claims",
@@ -183,6 +189,10 @@ pub struct AuthSettings {
     pub leeway: u64,
     /// The identifier claim.
     pub identifier_key: String,
+    /// With identifier claim `email`: whether tokens must also carry
+    /// `email_verified` true (a user may otherwise set her e-mail to
+    /// someone else's). `--allow-unverified-email` turns it off.
+    pub require_verified_email: bool,
     /// How namespaces are read.
     pub namespaces: NamespaceRule,
     /// The namespace that grants every namespace.
@@ -360,6 +370,17 @@ impl Authenticator {
             .filter(|s| !s.is_empty())
             .ok_or_else(|| AuthError::Identifier(id_key.clone()))?
             .to_owned();
+        if id_key == "email" && self.settings.require_verified_email {
+            // Cognito emits the string "true"; other IdPs a boolean.
+            let verified = match claims.get("email_verified") {
+                Some(Value::Bool(b)) => *b,
+                Some(Value::String(s)) => s == "true",
+                _ => false,
+            };
+            if !verified {
+                return Err(AuthError::EmailNotVerified);
+            }
+        }
         let namespaces = self.settings.namespaces.extract(claims)?;
         let admin = self
             .settings
@@ -655,5 +676,49 @@ mod tests {
             AuthError::Namespaces(ClaimError::WrongType(dev::GROUPS_CLAIM.into()))
         );
         assert!(err.to_string().contains("list of strings"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn an_email_identifier_must_be_verified() {
+        let f = fixture(|_| {});
+        let verified = |v: Option<Value>| {
+            bent(|m| match v {
+                Some(v) => {
+                    m.insert("email_verified".into(), v);
+                }
+                None => {
+                    m.remove("email_verified");
+                }
+            })
+        };
+        for ok in [json!(true), json!("true")] {
+            f.check(&verified(Some(ok.clone())))
+                .await
+                .unwrap_or_else(|e| panic!("{ok}: {e}"));
+        }
+        for refused in [
+            None,
+            Some(json!(false)),
+            Some(json!("false")),
+            Some(json!("True")),
+            Some(json!(1)),
+            Some(json!(null)),
+            Some(json!(["true"])),
+        ] {
+            let err = f.check(&verified(refused.clone())).await.unwrap_err();
+            assert_eq!(err, AuthError::EmailNotVerified, "{refused:?}");
+            assert!(err.to_string().contains("not verified"), "{err}");
+        }
+
+        let opted_out = fixture(|s| s.require_verified_email = false);
+        opted_out
+            .check(&verified(Some(json!(false))))
+            .await
+            .expect("--allow-unverified-email accepts it");
+
+        // Another identifier claim is not an e-mail: nothing to verify.
+        let by_sub = fixture(|s| s.identifier_key = "sub".into());
+        let id = by_sub.check(&verified(None)).await.unwrap();
+        assert_eq!(id.user, "alice-sub");
     }
 }
