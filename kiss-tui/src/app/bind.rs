@@ -1,13 +1,14 @@
 //! The bindings dialog: the service accounts holding the secret's read
 //! policy, an input to bind another, and unbinding from the list.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent};
 use kiss_proto::names::validate_service_account;
 
 use super::App;
 use super::action::{Call, Effect};
+use super::keymap::{Binding, Key, bind, ch, ctrl, key};
 use super::layout;
-use super::nav::{ListNav, Move};
+use super::nav::{ListNav, Move, moves};
 use super::state::{Dialog, Purpose};
 
 /// Which part of the bindings dialog has the keyboard.
@@ -51,137 +52,237 @@ pub fn revalidate(b: &mut BindDialog) {
     };
 }
 
+/// What a key does in the bindings dialog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BindCmd {
+    /// Close the dialog.
+    Close,
+    /// Between the input and the list.
+    SwitchFocus,
+    /// From the input down to the list.
+    ToList,
+    /// Move in the list (up from the top goes to the input).
+    Move(Move),
+    /// Bind the typed service account.
+    Bind,
+    /// Delete the last typed character.
+    DeleteChar,
+    /// Empty the input.
+    ClearInput,
+    /// Ask to unbind the selected service account.
+    Unbind,
+    /// Unbind, as asked.
+    ConfirmUnbind,
+    /// Do not unbind.
+    KeepBinding,
+}
+
+/// The bindings dialog's keys where the focus is.
+pub fn keys(focus: BindFocus) -> Vec<Binding<BindCmd>> {
+    let switch = bind(
+        "Tab/Shift-Tab",
+        "switch to list/input",
+        true,
+        &[key(KeyCode::Tab), key(KeyCode::BackTab)],
+        BindCmd::SwitchFocus,
+    )
+    .short("Tab");
+    let close = bind("Esc", "close", true, &[key(KeyCode::Esc)], BindCmd::Close);
+    match focus {
+        BindFocus::Input => vec![
+            bind(
+                "type + Enter",
+                "bind service account",
+                true,
+                &[key(KeyCode::Enter)],
+                BindCmd::Bind,
+            ),
+            switch,
+            bind(
+                "↓",
+                "to the list",
+                false,
+                &[key(KeyCode::Down)],
+                BindCmd::ToList,
+            ),
+            bind(
+                "Backspace",
+                "delete a character",
+                false,
+                &[key(KeyCode::Backspace)],
+                BindCmd::DeleteChar,
+            ),
+            bind(
+                "Ctrl-U",
+                "clear the input",
+                false,
+                &[ctrl('u')],
+                BindCmd::ClearInput,
+            ),
+            close,
+        ],
+        BindFocus::List => {
+            let mut rows = moves(true, true, BindCmd::Move);
+            rows.extend([
+                bind(
+                    "x/d/u/Del/Backspace",
+                    "unbind selected",
+                    true,
+                    &[
+                        ch('x'),
+                        ch('d'),
+                        ch('u'),
+                        key(KeyCode::Delete),
+                        key(KeyCode::Backspace),
+                    ],
+                    BindCmd::Unbind,
+                )
+                .short("x/Del"),
+                switch,
+                close,
+            ]);
+            rows
+        }
+    }
+}
+
+/// The keys of "Unbind?".
+pub fn confirm_keys() -> Vec<Binding<BindCmd>> {
+    vec![
+        bind(
+            "y/Y/Enter",
+            "unbind",
+            true,
+            &[ch('y'), ch('Y'), key(KeyCode::Enter)],
+            BindCmd::ConfirmUnbind,
+        )
+        .short("y/Enter"),
+        bind(
+            "n/N/Esc",
+            "keep the binding",
+            true,
+            &[ch('n'), ch('N'), key(KeyCode::Esc)],
+            BindCmd::KeepBinding,
+        )
+        .short("n/Esc"),
+    ]
+}
+
 impl App {
-    pub(super) fn on_bind_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+    pub(super) fn on_bind(&mut self, cmd: BindCmd) -> Vec<Effect> {
         let namespace = self.ns();
         let page = layout::bind_list_rows(self.state.size);
-        let bound: Vec<String> = match &self.state.dialog {
-            Some(Dialog::Bind(b)) => self
-                .state
-                .secrets
-                .details
-                .get(&b.name)
-                .map(|d| d.bound_service_accounts.clone())
-                .unwrap_or_default(),
-            _ => return Vec::new(),
+        let Some(Dialog::Bind(b)) = &self.state.dialog else {
+            return Vec::new();
         };
-        let has_policy = match &self.state.dialog {
-            Some(Dialog::Bind(b)) => self
-                .state
-                .secrets
-                .details
-                .get(&b.name)
-                .map(|d| d.has_read_policy),
-            _ => None,
-        };
+        let details = self.state.secrets.details.get(&b.name);
+        let bound: Vec<String> = details
+            .map(|d| d.bound_service_accounts.clone())
+            .unwrap_or_default();
+        let has_policy = details.map(|d| d.has_read_policy);
         let Some(Dialog::Bind(b)) = &mut self.state.dialog else {
             return Vec::new();
         };
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        if let Some(sa) = b.confirm_unbind.clone() {
-            match key.code {
-                KeyCode::Char('y' | 'Y') | KeyCode::Enter => {
-                    b.confirm_unbind = None;
-                    b.busy = true;
-                    b.error = None;
-                    let name = b.name.clone();
-                    return vec![self.call(
-                        Purpose::Unbind(name.clone(), sa.clone()),
-                        Call::Unbind {
+        match cmd {
+            BindCmd::ConfirmUnbind => {
+                let Some(sa) = b.confirm_unbind.take() else {
+                    return Vec::new();
+                };
+                b.busy = true;
+                b.error = None;
+                let name = b.name.clone();
+                return vec![self.call(
+                    Purpose::Unbind(name.clone(), sa.clone()),
+                    Call::Unbind {
+                        namespace,
+                        name,
+                        service_account: sa,
+                    },
+                )];
+            }
+            BindCmd::KeepBinding => b.confirm_unbind = None,
+            BindCmd::Close => self.state.dialog = None,
+            BindCmd::SwitchFocus => {
+                b.focus = match b.focus {
+                    BindFocus::Input => BindFocus::List,
+                    BindFocus::List => BindFocus::Input,
+                };
+            }
+            // Nothing else while a bind or unbind is in flight.
+            _ if b.busy => {}
+            BindCmd::ToList => {
+                if !bound.is_empty() {
+                    b.focus = BindFocus::List;
+                }
+            }
+            BindCmd::DeleteChar => {
+                b.input.pop();
+                revalidate(b);
+            }
+            BindCmd::ClearInput => {
+                b.input.clear();
+                revalidate(b);
+            }
+            BindCmd::Move(m) => {
+                if m == Move::Up && b.nav.selected == 0 {
+                    b.focus = BindFocus::Input;
+                } else {
+                    b.nav.apply(m, bound.len(), page);
+                }
+            }
+            BindCmd::Unbind => {
+                if let Some(sa) = bound.get(b.nav.selected) {
+                    b.confirm_unbind = Some(sa.clone());
+                }
+            }
+            BindCmd::Bind => {
+                let sa = b.input.trim().to_owned();
+                if let Err(e) = validate_service_account(&sa) {
+                    b.input_error = Some(e.to_string());
+                    return Vec::new();
+                }
+                if bound.contains(&sa) {
+                    b.error = Some(format!("'{sa}' is already bound to this secret."));
+                    return Vec::new();
+                }
+                b.busy = true;
+                b.error = None;
+                let name = b.name.clone();
+                // Binding attaches the read policy, so it must exist.
+                let call = if has_policy == Some(false) {
+                    self.call(
+                        Purpose::CreatePolicy {
+                            name: name.clone(),
+                            then_bind: Some(sa),
+                            after_create: false,
+                        },
+                        Call::CreatePolicy { namespace, name },
+                    )
+                } else {
+                    self.call(
+                        Purpose::Bind(name.clone(), sa.clone()),
+                        Call::Bind {
                             namespace,
                             name,
                             service_account: sa,
                         },
-                    )];
-                }
-                KeyCode::Char('n' | 'N') | KeyCode::Esc => b.confirm_unbind = None,
-                _ => {}
-            }
-            return Vec::new();
-        }
-        if key.code == KeyCode::Esc {
-            self.state.dialog = None;
-            return Vec::new();
-        }
-        if key.code == KeyCode::Tab || key.code == KeyCode::BackTab {
-            b.focus = match b.focus {
-                BindFocus::Input => BindFocus::List,
-                BindFocus::List => BindFocus::Input,
-            };
-            return Vec::new();
-        }
-        if b.busy {
-            return Vec::new();
-        }
-        match b.focus {
-            BindFocus::Input => match key.code {
-                KeyCode::Down if !bound.is_empty() => b.focus = BindFocus::List,
-                KeyCode::Backspace => {
-                    b.input.pop();
-                    revalidate(b);
-                }
-                KeyCode::Char('u') if ctrl => {
-                    b.input.clear();
-                    revalidate(b);
-                }
-                KeyCode::Char(c) if !ctrl => {
-                    b.input.push(c);
-                    revalidate(b);
-                }
-                KeyCode::Enter => {
-                    let sa = b.input.trim().to_owned();
-                    if let Err(e) = validate_service_account(&sa) {
-                        b.input_error = Some(e.to_string());
-                        return Vec::new();
-                    }
-                    if bound.contains(&sa) {
-                        b.error = Some(format!("'{sa}' is already bound to this secret."));
-                        return Vec::new();
-                    }
-                    b.busy = true;
-                    b.error = None;
-                    let name = b.name.clone();
-                    // Binding attaches the read policy, so it must exist.
-                    let call = if has_policy == Some(false) {
-                        self.call(
-                            Purpose::CreatePolicy {
-                                name: name.clone(),
-                                then_bind: Some(sa),
-                                after_create: false,
-                            },
-                            Call::CreatePolicy { namespace, name },
-                        )
-                    } else {
-                        self.call(
-                            Purpose::Bind(name.clone(), sa.clone()),
-                            Call::Bind {
-                                namespace,
-                                name,
-                                service_account: sa,
-                            },
-                        )
-                    };
-                    return vec![call];
-                }
-                _ => {}
-            },
-            BindFocus::List => {
-                if let Some(m) = Move::from_key(&key, true) {
-                    if m == Move::Up && b.nav.selected == 0 {
-                        b.focus = BindFocus::Input;
-                    } else {
-                        b.nav.apply(m, bound.len(), page);
-                    }
-                    return Vec::new();
-                }
-                if let KeyCode::Char('x' | 'd' | 'u') | KeyCode::Delete | KeyCode::Backspace =
-                    key.code
-                    && let Some(sa) = bound.get(b.nav.selected)
-                {
-                    b.confirm_unbind = Some(sa.clone());
-                }
+                    )
+                };
+                return vec![call];
             }
         }
         Vec::new()
+    }
+
+    /// A typed character goes to the service account input.
+    pub(super) fn bind_text(&mut self, event: KeyEvent) {
+        if let Some(Dialog::Bind(b)) = &mut self.state.dialog
+            && !b.busy
+            && let KeyCode::Char(c) = event.code
+            && Key::of(&event).is_char()
+        {
+            b.input.push(c);
+            revalidate(b);
+        }
     }
 }

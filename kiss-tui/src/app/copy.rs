@@ -1,11 +1,12 @@
 //! The copy menu: the value, the AWS name, or a manifest that consumes the
 //! secret, to the clipboard.
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyCode;
 
 use super::App;
 use super::action::{Call, Details, Effect, Sensitive};
-use super::nav::{ListNav, Move};
+use super::keymap::{Binding, bind, ch, key};
+use super::nav::{ListNav, Move, moves};
 use super::state::{Dialog, Purpose};
 use crate::manifests;
 
@@ -34,6 +35,17 @@ impl CopyItem {
         ('c', CopyItem::SecretProviderClass),
     ];
 
+    /// What the key tables call it, a few words.
+    pub fn short(self) -> &'static str {
+        match self {
+            CopyItem::Value => "value",
+            CopyItem::AwsName => "AWS name",
+            CopyItem::ExternalSecret => "ExternalSecret (external-secrets.io)",
+            CopyItem::ExternalSecretLegacy => "ExternalSecret (legacy kubernetes-client.io)",
+            CopyItem::SecretProviderClass => "SecretProviderClass (CSI)",
+        }
+    }
+
     /// What the menu and the message call it.
     pub fn label(self) -> &'static str {
         match self {
@@ -55,35 +67,82 @@ pub struct CopyMenu {
     pub nav: ListNav,
 }
 
+/// What a key does in the copy menu.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CopyCmd {
+    /// Move the highlight.
+    Move(Move),
+    /// Copy the highlighted item.
+    CopyHighlighted,
+    /// Copy this item.
+    Copy(CopyItem),
+    /// Close the menu.
+    Close,
+}
+
+/// The copy menu's keys: one letter per item of [`CopyItem::MENU`], which
+/// the menu draws too.
+pub fn keys() -> Vec<Binding<CopyCmd>> {
+    let mut rows: Vec<Binding<CopyCmd>> = CopyItem::MENU
+        .iter()
+        .map(|(c, item)| {
+            bind(
+                &c.to_string(),
+                item.short(),
+                true,
+                &[ch(*c)],
+                CopyCmd::Copy(*item),
+            )
+        })
+        .collect();
+    rows.extend(moves(false, false, CopyCmd::Move));
+    rows.extend([
+        Binding {
+            label: "j/k".into(),
+            what: "move",
+            footer: false,
+            short: None,
+            keys: vec![
+                (ch('j'), CopyCmd::Move(Move::Down)),
+                (ch('k'), CopyCmd::Move(Move::Up)),
+            ],
+        },
+        bind(
+            "Enter",
+            "copy the highlighted item",
+            false,
+            &[key(KeyCode::Enter)],
+            CopyCmd::CopyHighlighted,
+        ),
+        bind(
+            "q/Esc",
+            "close",
+            true,
+            &[ch('q'), key(KeyCode::Esc)],
+            CopyCmd::Close,
+        )
+        .short("Esc"),
+    ]);
+    rows
+}
+
 impl App {
-    pub(super) fn on_copy_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+    pub(super) fn on_copy(&mut self, cmd: CopyCmd) -> Vec<Effect> {
         let Some(Dialog::Copy(menu)) = &mut self.state.dialog else {
             return Vec::new();
         };
         let len = CopyItem::MENU.len();
-        if let Some(m) = Move::from_key(&key, false) {
-            menu.nav.apply(m, len, len);
-            return Vec::new();
-        }
-        let item = match key.code {
-            KeyCode::Esc | KeyCode::Char('q') => {
+        let item = match cmd {
+            CopyCmd::Move(m) => {
+                menu.nav.apply(m, len, len);
+                return Vec::new();
+            }
+            CopyCmd::Close => {
                 self.state.dialog = None;
                 return Vec::new();
             }
-            KeyCode::Enter => CopyItem::MENU[menu.nav.selected.min(len - 1)].1,
-            KeyCode::Char('j') => {
-                menu.nav.apply(Move::Down, len, len);
-                return Vec::new();
-            }
-            KeyCode::Char('k') => {
-                menu.nav.apply(Move::Up, len, len);
-                return Vec::new();
-            }
-            KeyCode::Char(c) => match CopyItem::MENU.iter().find(|(k, _)| *k == c) {
-                Some((_, item)) => *item,
-                None => return Vec::new(),
-            },
-            _ => return Vec::new(),
+            CopyCmd::CopyHighlighted => CopyItem::MENU[menu.nav.selected.min(len - 1)].1,
+            CopyCmd::Copy(item) => item,
         };
         let name = menu.name.clone();
         self.state.dialog = None;

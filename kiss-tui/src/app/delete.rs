@@ -1,10 +1,11 @@
 //! The delete confirmation: names the secret, offers to remove its read
 //! policy too (policy first, then the secret).
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyCode;
 
 use super::App;
 use super::action::{Call, Effect};
+use super::keymap::{Binding, bind, ch, key};
 use super::state::{Dialog, Purpose};
 
 /// The delete confirmation.
@@ -20,8 +21,49 @@ pub struct DeleteDialog {
     pub error: Option<String>,
 }
 
+/// What a key does in the delete confirmation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeleteCmd {
+    /// Delete.
+    Confirm,
+    /// Tick or untick "also remove the read policy".
+    TogglePolicy,
+    /// Close without deleting.
+    Cancel,
+}
+
+/// The delete confirmation's keys.
+pub fn keys() -> Vec<Binding<DeleteCmd>> {
+    vec![
+        bind(
+            "y/Y/Enter",
+            "delete",
+            true,
+            &[ch('y'), ch('Y'), key(KeyCode::Enter)],
+            DeleteCmd::Confirm,
+        )
+        .short("y/Enter"),
+        bind(
+            "Space/p/Tab",
+            "toggle remove policy",
+            true,
+            &[ch(' '), ch('p'), key(KeyCode::Tab)],
+            DeleteCmd::TogglePolicy,
+        )
+        .short("Space/p"),
+        bind(
+            "n/N/q/Esc",
+            "cancel",
+            true,
+            &[ch('n'), ch('N'), ch('q'), key(KeyCode::Esc)],
+            DeleteCmd::Cancel,
+        )
+        .short("n/Esc"),
+    ]
+}
+
 impl App {
-    pub(super) fn on_delete_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+    pub(super) fn on_delete(&mut self, cmd: DeleteCmd) -> Vec<Effect> {
         let namespace = self.ns();
         let Some(Dialog::Delete(d)) = &mut self.state.dialog else {
             return Vec::new();
@@ -29,16 +71,16 @@ impl App {
         if d.busy {
             return Vec::new();
         }
-        match key.code {
-            KeyCode::Char('n' | 'N' | 'q') | KeyCode::Esc => {
+        match cmd {
+            DeleteCmd::Cancel => {
                 self.state.dialog = None;
                 Vec::new()
             }
-            KeyCode::Char(' ' | 'p') | KeyCode::Tab => {
+            DeleteCmd::TogglePolicy => {
                 d.remove_policy = !d.remove_policy;
                 Vec::new()
             }
-            KeyCode::Char('y' | 'Y') | KeyCode::Enter => {
+            DeleteCmd::Confirm => {
                 d.busy = true;
                 d.error = None;
                 let name = d.name.clone();
@@ -61,7 +103,6 @@ impl App {
                 };
                 vec![call]
             }
-            _ => Vec::new(),
         }
     }
 }

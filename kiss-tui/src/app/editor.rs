@@ -2,12 +2,13 @@
 //! value editor, and the read-policy checkbox. Typed text is never thrown
 //! away without asking, and never by an error.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent};
 use kiss_proto::names::validate_secret_name;
 use ratatui_textarea::{CursorMove, TextArea};
 
 use super::App;
 use super::action::{Call, Effect, Sensitive};
+use super::keymap::{Binding, bind, ch, ctrl, key, text};
 use super::state::{Dialog, Purpose};
 
 /// Whether the editor creates a new secret or updates one.
@@ -148,6 +149,106 @@ pub fn restyle(ed: &mut Editor) {
     }
 }
 
+/// What a key does in the create / update form.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EditorCmd {
+    /// Send the form.
+    Save,
+    /// Close the form, asking first if text would be lost.
+    Cancel,
+    /// The next field (create only).
+    NextField,
+    /// The previous field (create only).
+    PrevField,
+    /// From the name or the checkbox to the value.
+    ToValue,
+    /// Undo in the value.
+    Undo,
+    /// Tick or untick the read-policy checkbox.
+    Toggle,
+}
+
+/// The form's keys where the focus is; `None` for the update form, whose
+/// one field is the value. What no row holds is typed into the field.
+pub fn keys(focus: Option<EditorFocus>) -> Vec<Binding<EditorCmd>> {
+    use EditorCmd as E;
+    let mut rows = vec![bind("Ctrl-S", "save", true, &[ctrl('s')], E::Save)];
+    if focus.is_some() {
+        rows.push(Binding {
+            label: "Tab/Shift-Tab".into(),
+            what: "next field",
+            footer: true,
+            short: None,
+            keys: vec![
+                (key(KeyCode::Tab), E::NextField),
+                (key(KeyCode::BackTab), E::PrevField),
+            ],
+        });
+    }
+    match focus {
+        Some(EditorFocus::Name) => rows.extend([
+            text("type", "the name, checked as typed", false),
+            bind(
+                "Enter/↓",
+                "to the value",
+                true,
+                &[key(KeyCode::Enter), key(KeyCode::Down)],
+                E::ToValue,
+            ),
+        ]),
+        Some(EditorFocus::Policy) => rows.extend([
+            bind(
+                "Space/x/Enter",
+                "toggle checkbox",
+                true,
+                &[ch(' '), ch('x'), key(KeyCode::Enter)],
+                E::Toggle,
+            )
+            .short("Space"),
+            bind("↑", "to the value", false, &[key(KeyCode::Up)], E::ToValue),
+        ]),
+        Some(EditorFocus::Value) | None => rows.extend([
+            text("Enter", "new line", true),
+            bind("Ctrl-Z", "undo", false, &[ctrl('z')], E::Undo),
+            text("Ctrl-U", "undo", false),
+            text("Ctrl-R", "redo", false),
+        ]),
+    }
+    rows.push(bind("Esc", "cancel", true, &[key(KeyCode::Esc)], E::Cancel));
+    rows
+}
+
+/// What a key does when asked whether to throw typed text away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiscardCmd {
+    /// Close the form, text and all.
+    Discard,
+    /// Back to the form.
+    Keep,
+}
+
+/// The keys of "Discard?".
+pub fn discard_keys() -> Vec<Binding<DiscardCmd>> {
+    vec![
+        bind(
+            "y/Y",
+            "discard typed text",
+            true,
+            &[ch('y'), ch('Y')],
+            DiscardCmd::Discard,
+        )
+        .short("y"),
+        bind(
+            "n/N/Esc",
+            "keep editing",
+            true,
+            &[ch('n'), ch('N'), key(KeyCode::Esc)],
+            DiscardCmd::Keep,
+        )
+        .short("n/Esc"),
+    ]
+}
+
 impl App {
     pub(super) fn open_create(&mut self) {
         self.state.dialog = Some(Dialog::Editor(Box::new(new_editor(EditorMode::Create))));
@@ -177,30 +278,21 @@ impl App {
         }
     }
 
-    pub(super) fn on_editor_key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        let effects = self.editor_key(key);
+    pub(super) fn on_editor(&mut self, cmd: EditorCmd) -> Vec<Effect> {
+        let effects = self.editor_command(cmd);
         if let Some(ed) = self.editor() {
             restyle(ed);
         }
         effects
     }
 
-    fn editor_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+    fn editor_command(&mut self, cmd: EditorCmd) -> Vec<Effect> {
         let Some(ed) = self.editor() else {
             return Vec::new();
         };
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        if ed.confirm_discard {
-            match key.code {
-                KeyCode::Char('y' | 'Y') => self.state.dialog = None,
-                KeyCode::Char('n' | 'N') | KeyCode::Esc => ed.confirm_discard = false,
-                _ => {}
-            }
-            return Vec::new();
-        }
-        match key.code {
-            KeyCode::Char('s') if ctrl => return self.save(),
-            KeyCode::Esc => {
+        match cmd {
+            EditorCmd::Save => return self.save(),
+            EditorCmd::Cancel => {
                 if ed.saving {
                     self.info(
                         "Saving… the answer is on its way; your text stays until it arrives.",
@@ -217,59 +309,65 @@ impl App {
         if ed.loading || ed.saving {
             return Vec::new();
         }
-        let create = ed.mode == EditorMode::Create;
-        match key.code {
-            KeyCode::Tab if create => {
+        match cmd {
+            EditorCmd::Save | EditorCmd::Cancel => {}
+            EditorCmd::NextField => {
                 ed.focus = match ed.focus {
                     EditorFocus::Name => EditorFocus::Value,
                     EditorFocus::Value => EditorFocus::Policy,
                     EditorFocus::Policy => EditorFocus::Name,
                 };
-                return Vec::new();
             }
-            KeyCode::BackTab if create => {
+            EditorCmd::PrevField => {
                 ed.focus = match ed.focus {
                     EditorFocus::Name => EditorFocus::Policy,
                     EditorFocus::Value => EditorFocus::Name,
                     EditorFocus::Policy => EditorFocus::Value,
                 };
-                return Vec::new();
             }
-            KeyCode::Tab | KeyCode::BackTab => return Vec::new(),
-            _ => {}
-        }
-        match ed.focus {
-            EditorFocus::Name => match key.code {
-                KeyCode::Enter | KeyCode::Down => ed.focus = EditorFocus::Value,
-                KeyCode::Up => {}
-                _ => {
-                    if ed.name.input(key) {
-                        // A name is one line; the text area would take Ctrl-M.
-                        if ed.name.lines().len() > 1 {
-                            let joined = ed.name.lines().join("");
-                            ed.name = text_area_with(&joined);
-                            restyle(ed);
-                        }
-                        revalidate_name(ed);
-                    }
-                }
-            },
-            EditorFocus::Value => {
-                // Ctrl-Z is what most people try first; the text area knows
-                // undo as Ctrl-U (and redo as Ctrl-R).
-                if ctrl && key.code == KeyCode::Char('z') {
-                    ed.value.undo();
-                } else {
-                    ed.value.input(key);
-                }
+            EditorCmd::ToValue => ed.focus = EditorFocus::Value,
+            EditorCmd::Undo => {
+                ed.value.undo();
             }
-            EditorFocus::Policy => match key.code {
-                KeyCode::Char(' ' | 'x') | KeyCode::Enter => ed.with_policy = !ed.with_policy,
-                KeyCode::Up => ed.focus = EditorFocus::Value,
-                _ => {}
-            },
+            EditorCmd::Toggle => ed.with_policy = !ed.with_policy,
         }
         Vec::new()
+    }
+
+    /// Keys no table holds go to the focused text area: characters, and
+    /// its own editing keys (Enter, Ctrl-U undo, Ctrl-K, ...).
+    pub(super) fn editor_text(&mut self, event: KeyEvent) {
+        let Some(ed) = self.editor() else { return };
+        // A tab in a secret value is far more often a field switch gone
+        // wrong (the update form has one field) than meant.
+        if ed.loading || ed.saving || matches!(event.code, KeyCode::Tab | KeyCode::BackTab) {
+            return;
+        }
+        match ed.focus {
+            EditorFocus::Name => {
+                if ed.name.input(event) {
+                    // A name is one line; the text area would take Ctrl-M.
+                    if ed.name.lines().len() > 1 {
+                        let joined = ed.name.lines().join("");
+                        ed.name = text_area_with(&joined);
+                    }
+                    revalidate_name(ed);
+                }
+            }
+            EditorFocus::Value => {
+                ed.value.input(event);
+            }
+            EditorFocus::Policy => {}
+        }
+        restyle(ed);
+    }
+
+    pub(super) fn on_discard(&mut self, cmd: DiscardCmd) {
+        let Some(ed) = self.editor() else { return };
+        match cmd {
+            DiscardCmd::Discard => self.state.dialog = None,
+            DiscardCmd::Keep => ed.confirm_discard = false,
+        }
     }
 
     pub(super) fn editor_paste(&mut self, text: &str) {

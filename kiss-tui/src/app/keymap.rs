@@ -1,8 +1,149 @@
-//! The keys of each screen, in one table that both the footer and the `?`
-//! help overlay read, so that what is shown is what works.
+//! The keys of each screen as data: one table per screen maps key events to
+//! that screen's command enum, with the label and words the footer, the `?`
+//! help overlay and docs/tui.md show. `App::on_key` finds the command in the
+//! table of the context the focus is in and hands it to the screen's
+//! handler, so what is shown is what works: a key that is in no table does
+//! nothing, and a key in a table always reaches its handler.
+//!
+//! Typed text is the one thing outside the tables: in a filter, an input or
+//! the editor, a key that no table holds is text for the field (a character,
+//! or the text area's own editing keys), as a `type` row in the table says.
 
-/// Where the keyboard focus is; selects the keys that apply.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::state::{BindFocus, Dialog, EditorFocus, EditorMode, Screen, State};
+use super::{bind, copy, delete, deleted, editor, help, namespaces, secrets, tokens};
+
+/// A key as the tables name it: a code, and whether Ctrl is held. Shift is
+/// in the character itself (`G`), and Alt is not told apart, as the
+/// terminal reports it unevenly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Key {
+    /// The key.
+    pub code: KeyCode,
+    /// Whether Ctrl is held.
+    pub ctrl: bool,
+}
+
+impl Key {
+    /// The key of a terminal event.
+    pub fn of(event: &KeyEvent) -> Key {
+        Key {
+            code: event.code,
+            ctrl: event.modifiers.contains(KeyModifiers::CONTROL),
+        }
+    }
+
+    /// A terminal event of this key, for tests and benches.
+    pub fn event(self) -> KeyEvent {
+        let mods = if self.ctrl {
+            KeyModifiers::CONTROL
+        } else {
+            KeyModifiers::NONE
+        };
+        KeyEvent::new(self.code, mods)
+    }
+
+    /// Whether the key types a character into a text field.
+    pub fn is_char(self) -> bool {
+        matches!(self.code, KeyCode::Char(_)) && !self.ctrl
+    }
+}
+
+/// A key without Ctrl.
+pub const fn key(code: KeyCode) -> Key {
+    Key { code, ctrl: false }
+}
+
+/// A character key.
+pub const fn ch(c: char) -> Key {
+    key(KeyCode::Char(c))
+}
+
+/// Ctrl and a (lower-case) letter.
+pub const fn ctrl(c: char) -> Key {
+    Key {
+        code: KeyCode::Char(c),
+        ctrl: true,
+    }
+}
+
+/// One row of a table: the keys that do one thing, each with the command it
+/// sends (the move keys send one direction each), as the row is shown.
+#[derive(Debug, Clone)]
+pub struct Binding<C> {
+    /// The keys as shown, e.g. `Ctrl-S` or `↑/↓ j/k`; names every key of
+    /// the row and no other (a test holds the two together).
+    pub label: String,
+    /// What they do, a few words.
+    pub what: &'static str,
+    /// Whether the footer shows the row (the help overlay shows all).
+    pub footer: bool,
+    /// A shorter label for the footer, naming some of the keys.
+    pub short: Option<&'static str>,
+    /// The keys and their commands; empty for a row that describes typed
+    /// text, which the field takes itself.
+    pub keys: Vec<(Key, C)>,
+}
+
+/// A row whose keys all send `command`.
+pub fn bind<C: Copy>(
+    label: &str,
+    what: &'static str,
+    footer: bool,
+    keys: &[Key],
+    command: C,
+) -> Binding<C> {
+    Binding {
+        label: label.to_owned(),
+        what,
+        footer,
+        short: None,
+        keys: keys.iter().map(|k| (*k, command)).collect(),
+    }
+}
+
+/// A row that describes typed text: no key of its own, the field takes it.
+pub fn text<C>(label: &str, what: &'static str, footer: bool) -> Binding<C> {
+    Binding {
+        label: label.to_owned(),
+        what,
+        footer,
+        short: None,
+        keys: Vec::new(),
+    }
+}
+
+impl<C> Binding<C> {
+    /// The row with a shorter footer label, for keys that have aliases.
+    pub fn short(mut self, short: &'static str) -> Binding<C> {
+        self.short = Some(short);
+        self
+    }
+
+    /// The same row sending another command type.
+    pub fn map<D>(self, f: impl Fn(C) -> D) -> Binding<D> {
+        Binding {
+            label: self.label,
+            what: self.what,
+            footer: self.footer,
+            short: self.short,
+            keys: self.keys.into_iter().map(|(k, c)| (k, f(c))).collect(),
+        }
+    }
+}
+
+/// The command a key sends in a table, if the table holds the key.
+pub fn lookup<C: Copy>(table: &[Binding<C>], key: Key) -> Option<C> {
+    table
+        .iter()
+        .flat_map(|b| b.keys.iter())
+        .find(|(k, _)| *k == key)
+        .map(|(_, c)| *c)
+}
+
+/// Where the keyboard focus is; selects the table that applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum KeyContext {
     /// Keys that work everywhere.
     Global,
@@ -16,16 +157,24 @@ pub enum KeyContext {
     Secrets,
     /// Typing a filter into the secrets table.
     Filter,
-    /// The create form (name, value, checkbox).
+    /// The create form, on the name.
+    EditorName,
+    /// The create form, on the value.
     Editor,
+    /// The create form, on the read-policy checkbox.
+    EditorPolicy,
     /// The update form: the value is its one field.
     EditorUpdate,
     /// "Discard?" over the form.
     Discard,
     /// The delete confirmation.
     Delete,
-    /// The bindings dialog.
-    Bindings,
+    /// The bindings dialog, typing a service account.
+    BindInput,
+    /// The bindings dialog, in the list of bound service accounts.
+    BindList,
+    /// "Unbind?" over the bindings dialog.
+    Unbind,
     /// The recently deleted view.
     Deleted,
     /// The copy menu.
@@ -36,156 +185,175 @@ pub enum KeyContext {
     AuthProblem,
 }
 
-/// One key (or group of keys) and what it does.
-#[derive(Debug, Clone, Copy)]
+/// Every context, for the tests and docs that go through all tables.
+pub const ALL_CONTEXTS: &[KeyContext] = &[
+    KeyContext::Global,
+    KeyContext::Tokens,
+    KeyContext::TokensBack,
+    KeyContext::Namespaces,
+    KeyContext::Secrets,
+    KeyContext::Filter,
+    KeyContext::EditorName,
+    KeyContext::Editor,
+    KeyContext::EditorPolicy,
+    KeyContext::EditorUpdate,
+    KeyContext::Discard,
+    KeyContext::Delete,
+    KeyContext::BindInput,
+    KeyContext::BindList,
+    KeyContext::Unbind,
+    KeyContext::Deleted,
+    KeyContext::Copy,
+    KeyContext::Help,
+    KeyContext::AuthProblem,
+];
+
+/// A command of any screen: what a key asks for, before its handler runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    /// Everywhere.
+    Global(GlobalCmd),
+    /// The help overlay.
+    Help(help::HelpCmd),
+    /// The token-refused message.
+    Auth(tokens::AuthCmd),
+    /// The token picker.
+    Tokens(tokens::TokensCmd),
+    /// The namespace picker.
+    Namespaces(namespaces::NamespacesCmd),
+    /// The secrets table.
+    Secrets(secrets::SecretsCmd),
+    /// The secrets filter.
+    Filter(secrets::FilterCmd),
+    /// The create / update form.
+    Editor(editor::EditorCmd),
+    /// "Discard?".
+    Discard(editor::DiscardCmd),
+    /// The delete confirmation.
+    Delete(delete::DeleteCmd),
+    /// The bindings dialog.
+    Bind(bind::BindCmd),
+    /// The recently deleted view.
+    Deleted(deleted::DeletedCmd),
+    /// The copy menu.
+    Copy(copy::CopyCmd),
+}
+
+/// What works everywhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GlobalCmd {
+    /// Open the help overlay.
+    Help,
+    /// Leave the app.
+    Quit,
+}
+
+fn global() -> Vec<Binding<GlobalCmd>> {
+    vec![
+        Binding {
+            label: "?/F1".into(),
+            what: "help (F1 while typing)",
+            footer: true,
+            short: None,
+            keys: vec![
+                (ch('?'), GlobalCmd::Help),
+                (key(KeyCode::F(1)), GlobalCmd::Help),
+            ],
+        },
+        bind("Ctrl-C", "quit", false, &[ctrl('c')], GlobalCmd::Quit),
+    ]
+}
+
+/// The table of a context, its own rows only (not the global ones).
+pub fn table(ctx: KeyContext) -> Vec<Binding<Command>> {
+    fn all<C>(rows: Vec<Binding<C>>, f: fn(C) -> Command) -> Vec<Binding<Command>> {
+        rows.into_iter().map(|b| b.map(f)).collect()
+    }
+    match ctx {
+        KeyContext::Global => all(global(), Command::Global),
+        KeyContext::Help => all(help::keys(), Command::Help),
+        KeyContext::AuthProblem => all(tokens::auth_keys(), Command::Auth),
+        KeyContext::Tokens => all(tokens::keys(false), Command::Tokens),
+        KeyContext::TokensBack => all(tokens::keys(true), Command::Tokens),
+        KeyContext::Namespaces => all(namespaces::keys(), Command::Namespaces),
+        KeyContext::Secrets => all(secrets::keys(), Command::Secrets),
+        KeyContext::Filter => all(secrets::filter_keys(), Command::Filter),
+        KeyContext::EditorName => all(editor::keys(Some(EditorFocus::Name)), Command::Editor),
+        KeyContext::Editor => all(editor::keys(Some(EditorFocus::Value)), Command::Editor),
+        KeyContext::EditorPolicy => all(editor::keys(Some(EditorFocus::Policy)), Command::Editor),
+        KeyContext::EditorUpdate => all(editor::keys(None), Command::Editor),
+        KeyContext::Discard => all(editor::discard_keys(), Command::Discard),
+        KeyContext::Delete => all(delete::keys(), Command::Delete),
+        KeyContext::BindInput => all(bind::keys(BindFocus::Input), Command::Bind),
+        KeyContext::BindList => all(bind::keys(BindFocus::List), Command::Bind),
+        KeyContext::Unbind => all(bind::confirm_keys(), Command::Bind),
+        KeyContext::Deleted => all(deleted::keys(), Command::Deleted),
+        KeyContext::Copy => all(copy::keys(), Command::Copy),
+    }
+}
+
+/// Whether, in a context, keys no table holds are typed text.
+pub fn takes_text(ctx: KeyContext) -> bool {
+    matches!(
+        ctx,
+        KeyContext::Namespaces
+            | KeyContext::Filter
+            | KeyContext::EditorName
+            | KeyContext::Editor
+            | KeyContext::EditorUpdate
+            | KeyContext::BindInput
+    )
+}
+
+/// Every table that applies in a context, the first holding a key winning:
+/// Ctrl-C everywhere; over the help and the token-refused message only
+/// their own keys; elsewhere help, then the context's own. Where keys are
+/// typed text, `?` is a character, so only F1 opens the help.
+pub fn effective(ctx: KeyContext, typing: bool) -> Vec<Binding<Command>> {
+    let mut rows = table(KeyContext::Global);
+    match ctx {
+        KeyContext::Help | KeyContext::AuthProblem => {
+            rows.retain(|b| {
+                b.keys
+                    .iter()
+                    .any(|(_, c)| *c == Command::Global(GlobalCmd::Quit))
+            });
+        }
+        _ if typing => {
+            for b in &mut rows {
+                b.keys.retain(|(k, _)| !k.is_char());
+            }
+        }
+        _ => {}
+    }
+    rows.extend(table(ctx));
+    rows
+}
+
+/// One row as the views draw it.
+#[derive(Debug, Clone)]
 pub struct KeyHelp {
-    /// The key as shown, e.g. `Ctrl-S` or `j/k ↑/↓`.
-    pub keys: &'static str,
-    /// What it does, a few words.
+    /// The keys as shown.
+    pub keys: String,
+    /// The keys as the footer shows them.
+    pub short: String,
+    /// What they do.
     pub what: &'static str,
-    /// Whether the footer shows it (the help overlay shows all).
+    /// Whether the footer shows it.
     pub footer: bool,
 }
 
-const fn k(keys: &'static str, what: &'static str, footer: bool) -> KeyHelp {
-    KeyHelp { keys, what, footer }
-}
-
-const GLOBAL: &[KeyHelp] = &[
-    k("?/F1", "help (F1 while typing)", true),
-    k("Esc/q", "back", false),
-    k("Ctrl-C", "quit", false),
-];
-
-const TOKENS: &[KeyHelp] = &[
-    k("↑/↓ j/k", "move", true),
-    k("Enter", "use token", true),
-    k("r", "rescan files", true),
-    k("q/Esc", "quit", true),
-];
-
-const TOKENS_BACK: &[KeyHelp] = &[
-    k("↑/↓ j/k", "move", true),
-    k("Enter", "use token", true),
-    k("r", "rescan files", true),
-    k("Esc/q", "back", true),
-];
-
-const NAMESPACES: &[KeyHelp] = &[
-    k("↑/↓ Ctrl-P/N", "move", true),
-    k("type", "filter", true),
-    k("Enter", "open namespace", true),
-    k("Ctrl-R", "reload", false),
-    k("Esc", "back to tokens", true),
-];
-
-const SECRETS: &[KeyHelp] = &[
-    k("↑/↓ j/k", "move", false),
-    k("g/G PgUp/PgDn", "top/bottom/page", false),
-    k("/", "filter", true),
-    k("n", "new", true),
-    k("e", "edit value", true),
-    k("v", "reveal/hide value", true),
-    k("y", "copy…", true),
-    k("b", "bindings", true),
-    k("d", "delete", true),
-    k("D", "recently deleted", true),
-    k("p", "create read policy", false),
-    k("s/S", "sort by / reverse", false),
-    k("r", "reload", false),
-    k("N", "switch namespace", false),
-    k("T", "switch token", false),
-    k("q/Esc", "back", false),
-];
-
-const FILTER: &[KeyHelp] = &[
-    k("type", "filter by name", true),
-    k("Enter", "keep filter", true),
-    k("Esc", "clear filter", true),
-    k("↑/↓", "move", true),
-];
-
-const EDITOR: &[KeyHelp] = &[
-    k("Ctrl-S", "save", true),
-    k("Tab/Shift-Tab", "next field", true),
-    k("Enter", "new line", true),
-    k("Space", "toggle checkbox", false),
-    k("Ctrl-Z/Ctrl-U", "undo", false),
-    k("Ctrl-R", "redo", false),
-    k("Esc", "cancel", true),
-];
-
-const EDITOR_UPDATE: &[KeyHelp] = &[
-    k("Ctrl-S", "save", true),
-    k("Enter", "new line", true),
-    k("Ctrl-Z/Ctrl-U", "undo", false),
-    k("Ctrl-R", "redo", false),
-    k("Esc", "cancel", true),
-];
-
-const DISCARD: &[KeyHelp] = &[
-    k("y", "discard typed text", true),
-    k("n/Esc", "keep editing", true),
-];
-
-const DELETE: &[KeyHelp] = &[
-    k("y/Enter", "delete", true),
-    k("Space/p", "toggle remove policy", true),
-    k("n/Esc", "cancel", true),
-];
-
-const BINDINGS: &[KeyHelp] = &[
-    k("type + Enter", "bind service account", true),
-    k("Tab", "switch to list/input", true),
-    k("x/Del", "unbind selected", true),
-    k("Esc", "close", true),
-];
-
-const DELETED: &[KeyHelp] = &[
-    k("↑/↓ j/k", "move", true),
-    k("Enter/u", "restore", true),
-    k("r", "reload", true),
-    k("q/Esc", "back", true),
-];
-
-const COPY: &[KeyHelp] = &[
-    k("v", "value", true),
-    k("a", "AWS name", true),
-    k("e", "ExternalSecret (external-secrets.io)", true),
-    k("l", "ExternalSecret (legacy kubernetes-client.io)", true),
-    k("c", "SecretProviderClass (CSI)", true),
-    k("Esc", "close", true),
-];
-
-const HELP: &[KeyHelp] = &[
-    k("↑/↓ j/k", "scroll", true),
-    k("?/Esc/q", "close help", true),
-];
-
-const AUTH: &[KeyHelp] = &[
-    k("t", "pick another token", true),
-    k("Esc", "dismiss", true),
-];
-
-/// The keys of a context.
-pub fn keys(ctx: KeyContext) -> &'static [KeyHelp] {
-    match ctx {
-        KeyContext::Global => GLOBAL,
-        KeyContext::Tokens => TOKENS,
-        KeyContext::TokensBack => TOKENS_BACK,
-        KeyContext::Namespaces => NAMESPACES,
-        KeyContext::Secrets => SECRETS,
-        KeyContext::Filter => FILTER,
-        KeyContext::Editor => EDITOR,
-        KeyContext::EditorUpdate => EDITOR_UPDATE,
-        KeyContext::Discard => DISCARD,
-        KeyContext::Delete => DELETE,
-        KeyContext::Bindings => BINDINGS,
-        KeyContext::Deleted => DELETED,
-        KeyContext::Copy => COPY,
-        KeyContext::Help => HELP,
-        KeyContext::AuthProblem => AUTH,
-    }
+/// The rows of a context, as the footer and the help overlay show them.
+pub fn keys(ctx: KeyContext) -> Vec<KeyHelp> {
+    table(ctx)
+        .into_iter()
+        .map(|b| KeyHelp {
+            short: b.short.map_or_else(|| b.label.clone(), str::to_owned),
+            keys: b.label,
+            what: b.what,
+            footer: b.footer,
+        })
+        .collect()
 }
 
 /// The help section that shows a context's keys: a context that only
@@ -198,18 +366,142 @@ pub fn section_of(ctx: KeyContext) -> KeyContext {
     }
 }
 
-/// The sections of the help overlay, in order, with their titles.
+/// The sections of the help overlay and of docs/tui.md, in order, with
+/// their titles. Every context is one, or varies one ([`section_of`]).
 pub const HELP_SECTIONS: &[(&str, KeyContext)] = &[
     ("Everywhere", KeyContext::Global),
     ("Token picker", KeyContext::Tokens),
     ("Namespace picker", KeyContext::Namespaces),
     ("Secrets", KeyContext::Secrets),
     ("Filter (/)", KeyContext::Filter),
-    ("Create / edit form", KeyContext::Editor),
+    ("Create / edit form: the value", KeyContext::Editor),
+    ("Create form: the name", KeyContext::EditorName),
+    ("Create form: the policy checkbox", KeyContext::EditorPolicy),
     ("Discard? (Esc with typed text)", KeyContext::Discard),
     ("Delete confirmation", KeyContext::Delete),
-    ("Bindings (b)", KeyContext::Bindings),
+    ("Bindings (b): the input", KeyContext::BindInput),
+    ("Bindings (b): the list", KeyContext::BindList),
+    ("Unbind? (x in the list)", KeyContext::Unbind),
     ("Copy menu (y)", KeyContext::Copy),
     ("Recently deleted (D)", KeyContext::Deleted),
+    ("Help (?)", KeyContext::Help),
     ("Token refused", KeyContext::AuthProblem),
 ];
+
+/// A docs/tui.md-style name of one key: `Ctrl-S`, `Enter`, `g`.
+pub fn name(key: Key) -> String {
+    let base = match key.code {
+        KeyCode::Char(' ') => "Space".to_owned(),
+        KeyCode::Char(c) if key.ctrl => c.to_ascii_uppercase().to_string(),
+        KeyCode::Char(c) => c.to_string(),
+        KeyCode::Up => "↑".into(),
+        KeyCode::Down => "↓".into(),
+        KeyCode::PageUp => "PgUp".into(),
+        KeyCode::PageDown => "PgDn".into(),
+        KeyCode::Home => "Home".into(),
+        KeyCode::End => "End".into(),
+        KeyCode::Enter => "Enter".into(),
+        KeyCode::Esc => "Esc".into(),
+        KeyCode::Tab => "Tab".into(),
+        KeyCode::BackTab => "Shift-Tab".into(),
+        KeyCode::Delete => "Del".into(),
+        KeyCode::Backspace => "Backspace".into(),
+        KeyCode::F(n) => format!("F{n}"),
+        other => format!("{other:?}"),
+    };
+    if key.ctrl {
+        format!("Ctrl-{base}")
+    } else {
+        base
+    }
+}
+
+/// The keys a label names, read the way a person reads it: words split at
+/// spaces and `/`, and a bare letter after `Ctrl-X` is Ctrl too
+/// (`Ctrl-P/N`). `type` and `+` name typed text, not keys.
+pub fn parse_label(label: &str) -> Result<Vec<Key>, String> {
+    let mut keys = Vec::new();
+    for word in label.split_whitespace() {
+        if word == "/" {
+            keys.push(ch('/'));
+            continue;
+        }
+        let mut ctrl_group = false;
+        for part in word.split('/') {
+            let k = match part {
+                "type" | "+" => continue,
+                "↑" => key(KeyCode::Up),
+                "↓" => key(KeyCode::Down),
+                "PgUp" => key(KeyCode::PageUp),
+                "PgDn" => key(KeyCode::PageDown),
+                "Home" => key(KeyCode::Home),
+                "End" => key(KeyCode::End),
+                "Enter" => key(KeyCode::Enter),
+                "Esc" => key(KeyCode::Esc),
+                "Tab" => key(KeyCode::Tab),
+                "Shift-Tab" => key(KeyCode::BackTab),
+                "Space" => ch(' '),
+                "Del" => key(KeyCode::Delete),
+                "Backspace" => key(KeyCode::Backspace),
+                p if p.starts_with('F') && p.len() > 1 && p[1..].parse::<u8>().is_ok() => {
+                    key(KeyCode::F(p[1..].parse().unwrap_or(0)))
+                }
+                p if p.starts_with("Ctrl-") && p.chars().count() == 6 => {
+                    ctrl_group = true;
+                    let c = p.chars().last().unwrap_or(' ');
+                    ctrl(c.to_ascii_lowercase())
+                }
+                p if p.chars().count() == 1 => {
+                    let c = p.chars().next().unwrap_or(' ');
+                    if ctrl_group {
+                        ctrl(c.to_ascii_lowercase())
+                    } else {
+                        ch(c)
+                    }
+                }
+                other => return Err(format!("'{other}' in '{label}' names no key")),
+            };
+            keys.push(k);
+        }
+    }
+    Ok(keys)
+}
+
+impl State {
+    /// The keys that apply where the focus is.
+    pub fn key_context(&self) -> KeyContext {
+        if self.help.is_some() {
+            return KeyContext::Help;
+        }
+        self.context_below_help()
+    }
+
+    /// The keys that apply under the help overlay, listed first in it.
+    pub fn context_below_help(&self) -> KeyContext {
+        if self.auth_problem.is_some() {
+            return KeyContext::AuthProblem;
+        }
+        match self.screen {
+            Screen::Tokens if self.tokens.back_to.is_some() => KeyContext::TokensBack,
+            Screen::Tokens => KeyContext::Tokens,
+            Screen::Namespaces => KeyContext::Namespaces,
+            Screen::Deleted => KeyContext::Deleted,
+            Screen::Secrets => match &self.dialog {
+                Some(Dialog::Editor(e)) if e.confirm_discard => KeyContext::Discard,
+                Some(Dialog::Editor(e)) if e.mode != EditorMode::Create => KeyContext::EditorUpdate,
+                Some(Dialog::Editor(e)) => match e.focus {
+                    EditorFocus::Name => KeyContext::EditorName,
+                    EditorFocus::Value => KeyContext::Editor,
+                    EditorFocus::Policy => KeyContext::EditorPolicy,
+                },
+                Some(Dialog::Delete(_)) => KeyContext::Delete,
+                Some(Dialog::Bind(b)) if b.confirm_unbind.is_some() => KeyContext::Unbind,
+                Some(Dialog::Bind(b)) if b.focus == BindFocus::Input => KeyContext::BindInput,
+                Some(Dialog::Bind(_)) => KeyContext::BindList,
+                Some(Dialog::Copy(_)) => KeyContext::Copy,
+                None if self.secrets.filtering => KeyContext::Filter,
+                None => KeyContext::Secrets,
+            },
+        }
+    }
+}

@@ -18,6 +18,7 @@ mod copy;
 mod delete;
 mod deleted;
 mod editor;
+mod help;
 mod namespaces;
 mod pending;
 mod replies;
@@ -25,15 +26,18 @@ mod secrets;
 mod tokens;
 
 #[cfg(test)]
+mod keymap_tests;
+#[cfg(test)]
 mod tests;
 
 use std::time::{Duration, SystemTime};
 
-use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use crossterm::event::{KeyEvent, KeyEventKind};
 
 pub use action::{Action, Call, CallError, Effect, ErrorKind, Reply, RequestId};
 pub use state::State;
 
+use keymap::{Command, GlobalCmd, Key, KeyContext};
 use state::{Flash, Level, Pending, Purpose, Screen};
 
 /// How long an info message stays in the message line.
@@ -140,81 +144,74 @@ impl App {
         }
     }
 
-    fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        if key.kind == KeyEventKind::Release {
+    fn on_key(&mut self, event: KeyEvent) -> Vec<Effect> {
+        if event.kind == KeyEventKind::Release {
             return Vec::new();
         }
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        if ctrl && matches!(key.code, KeyCode::Char('c')) {
-            return vec![Effect::Quit];
-        }
-        // An error stays until the user has seen it and pressed something.
-        if self
-            .state
-            .flash
-            .as_ref()
-            .is_some_and(|f| f.level == Level::Error)
+        let ctx = self.state.key_context();
+        let command = keymap::lookup(
+            &keymap::effective(ctx, self.state.is_typing()),
+            Key::of(&event),
+        );
+        // An error stays until the user has seen it and pressed something;
+        // quitting needs no such moment.
+        if command != Some(Command::Global(GlobalCmd::Quit))
+            && self
+                .state
+                .flash
+                .as_ref()
+                .is_some_and(|f| f.level == Level::Error)
         {
             self.state.flash = None;
         }
-        if let Some(scroll) = self.state.help {
-            match key.code {
-                KeyCode::Esc | KeyCode::Char('q' | '?') | KeyCode::F(1) => self.state.help = None,
-                KeyCode::Down | KeyCode::Char('j') => self.state.help = Some(scroll + 1),
-                KeyCode::Up | KeyCode::Char('k') => {
-                    self.state.help = Some(scroll.saturating_sub(1))
-                }
-                KeyCode::PageDown => self.state.help = Some(scroll + 10),
-                KeyCode::PageUp => self.state.help = Some(scroll.saturating_sub(10)),
-                _ => {}
-            }
-            return Vec::new();
-        }
-        if self.state.auth_problem.is_some() {
-            return match key.code {
-                KeyCode::Char('t' | 'T') | KeyCode::Enter => {
-                    self.state.auth_problem = None;
-                    self.open_token_picker()
-                }
-                KeyCode::Esc | KeyCode::Char('q') => {
-                    self.state.auth_problem = None;
-                    Vec::new()
-                }
-                _ => Vec::new(),
-            };
-        }
-        if key.code == KeyCode::F(1) || (key.code == KeyCode::Char('?') && !self.typing()) {
-            self.state.help = Some(0);
-            return Vec::new();
-        }
-        match self.state.screen {
-            Screen::Tokens => self.on_tokens_key(key),
-            Screen::Namespaces => self.on_namespaces_key(key),
-            Screen::Deleted => self.on_deleted_key(key),
-            Screen::Secrets => {
-                if self.state.dialog.is_some() {
-                    self.on_dialog_key(key)
-                } else {
-                    self.on_secrets_key(key)
-                }
-            }
-        }
-    }
-
-    /// Whether keys are being typed as text, so `?` is a character.
-    fn typing(&self) -> bool {
-        self.state.is_typing()
-    }
-
-    fn on_dialog_key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        use state::Dialog;
-        match &self.state.dialog {
-            Some(Dialog::Editor(_)) => self.on_editor_key(key),
-            Some(Dialog::Delete(_)) => self.on_delete_key(key),
-            Some(Dialog::Bind(_)) => self.on_bind_key(key),
-            Some(Dialog::Copy(_)) => self.on_copy_key(key),
+        match command {
+            Some(command) => self.run(command),
+            None if keymap::takes_text(ctx) => self.on_text(ctx, event),
             None => Vec::new(),
         }
+    }
+
+    /// Runs a command from a key table: the one way a key reaches a handler.
+    fn run(&mut self, command: Command) -> Vec<Effect> {
+        match command {
+            Command::Global(GlobalCmd::Quit) => vec![Effect::Quit],
+            Command::Global(GlobalCmd::Help) => {
+                self.state.help = Some(0);
+                Vec::new()
+            }
+            Command::Help(c) => {
+                self.on_help(c);
+                Vec::new()
+            }
+            Command::Auth(c) => self.on_auth(c),
+            Command::Tokens(c) => self.on_tokens(c),
+            Command::Namespaces(c) => self.on_namespaces(c),
+            Command::Secrets(c) => self.on_secrets(c),
+            Command::Filter(c) => self.on_filter(c),
+            Command::Editor(c) => self.on_editor(c),
+            Command::Discard(c) => {
+                self.on_discard(c);
+                Vec::new()
+            }
+            Command::Delete(c) => self.on_delete(c),
+            Command::Bind(c) => self.on_bind(c),
+            Command::Deleted(c) => self.on_deleted(c),
+            Command::Copy(c) => self.on_copy(c),
+        }
+    }
+
+    /// A key no table holds, where the focus takes typed text.
+    fn on_text(&mut self, ctx: KeyContext, event: KeyEvent) -> Vec<Effect> {
+        match ctx {
+            KeyContext::Namespaces => self.namespaces_text(event),
+            KeyContext::Filter => return self.filter_text(event),
+            KeyContext::EditorName | KeyContext::Editor | KeyContext::EditorUpdate => {
+                self.editor_text(event)
+            }
+            KeyContext::BindInput => self.bind_text(event),
+            _ => {}
+        }
+        Vec::new()
     }
 
     fn on_paste(&mut self, text: &str) {

@@ -1,11 +1,12 @@
 //! The namespace picker, and entering a namespace.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent};
 use kiss_proto::names::validate_namespace;
 
 use super::App;
 use super::action::{Call, Effect};
-use super::nav::{ListNav, Move};
+use super::keymap::{Binding, Key, bind, ctrl, key, text};
+use super::nav::{ListNav, Move, moves};
 use super::state::{Deleted, Purpose, Screen, Secrets, State};
 
 /// The namespace picker.
@@ -56,65 +57,131 @@ impl State {
     }
 }
 
+/// What a key does on the namespace picker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NamespacesCmd {
+    /// Move the cursor.
+    Move(Move),
+    /// Open the selected namespace.
+    Open,
+    /// Ask the server again which namespaces the token grants.
+    Reload,
+    /// Back to the token picker.
+    Back,
+    /// Delete the last character of the filter.
+    DeleteChar,
+    /// Empty the filter.
+    ClearFilter,
+}
+
+/// The namespace picker's keys. Letters are the filter, so no vim keys.
+pub fn keys() -> Vec<Binding<NamespacesCmd>> {
+    let mut rows = moves(false, true, NamespacesCmd::Move);
+    rows.extend([
+        text("type", "filter", true),
+        bind(
+            "Enter",
+            "open namespace",
+            true,
+            &[key(KeyCode::Enter)],
+            NamespacesCmd::Open,
+        ),
+        bind(
+            "Ctrl-R",
+            "reload",
+            false,
+            &[ctrl('r')],
+            NamespacesCmd::Reload,
+        ),
+        bind(
+            "Backspace",
+            "delete a character",
+            false,
+            &[key(KeyCode::Backspace)],
+            NamespacesCmd::DeleteChar,
+        ),
+        bind(
+            "Ctrl-U",
+            "clear the filter",
+            false,
+            &[ctrl('u')],
+            NamespacesCmd::ClearFilter,
+        ),
+        bind(
+            "Esc",
+            "back to tokens",
+            true,
+            &[key(KeyCode::Esc)],
+            NamespacesCmd::Back,
+        ),
+    ]);
+    rows
+}
+
 impl App {
-    pub(super) fn on_namespaces_key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        if let Some(m) = Move::from_key(&key, false) {
-            let len = self.state.namespace_rows().len();
-            let page = self.page();
-            self.state.namespaces.nav.apply(m, len, page);
-            return Vec::new();
-        }
-        match key.code {
-            KeyCode::Esc => self.open_token_picker(),
-            KeyCode::Enter => {
-                let rows = self.state.namespace_rows();
-                match rows.get(self.state.namespaces.nav.selected) {
-                    Some(row) => {
-                        if let Err(e) = validate_namespace(&row.name) {
-                            self.error(format!("{e}."));
-                            return Vec::new();
-                        }
-                        let ns = row.name.clone();
-                        self.enter_namespace(ns)
-                    }
-                    None if self.state.namespaces.filter.is_empty() => {
-                        self.error(
-                            "Your token grants no namespaces. Ask for a group that maps to a namespace, or pick another token (Esc).",
-                        );
-                        Vec::new()
-                    }
-                    None => {
-                        self.error(format!(
-                            "No namespace you may use matches '{}'.",
-                            self.state.namespaces.filter
-                        ));
-                        Vec::new()
-                    }
-                }
+    pub(super) fn on_namespaces(&mut self, cmd: NamespacesCmd) -> Vec<Effect> {
+        match cmd {
+            NamespacesCmd::Move(m) => {
+                let len = self.state.namespace_rows().len();
+                let page = self.page();
+                self.state.namespaces.nav.apply(m, len, page);
+                Vec::new()
             }
-            KeyCode::Char('r') if ctrl => {
+            NamespacesCmd::Back => self.open_token_picker(),
+            NamespacesCmd::Open => self.open_selected_namespace(),
+            NamespacesCmd::Reload => {
                 self.supersede(|p| *p == Purpose::WhoAmI);
                 vec![self.call(Purpose::WhoAmI, Call::WhoAmI)]
             }
-            KeyCode::Char('u') if ctrl => {
+            NamespacesCmd::ClearFilter => {
                 self.state.namespaces.filter.clear();
                 self.refit();
                 Vec::new()
             }
-            KeyCode::Backspace => {
+            NamespacesCmd::DeleteChar => {
                 self.state.namespaces.filter.pop();
                 self.state.namespaces.nav.selected = 0;
                 self.refit();
                 Vec::new()
             }
-            KeyCode::Char(c) if !ctrl => {
-                self.state.namespaces.filter.push(c);
-                self.state.namespaces.nav.selected = 0;
-                self.refit();
+        }
+    }
+
+    /// A typed character goes to the filter.
+    pub(super) fn namespaces_text(&mut self, event: KeyEvent) {
+        if let KeyCode::Char(c) = event.code
+            && Key::of(&event).is_char()
+        {
+            self.state.namespaces.filter.push(c);
+            self.state.namespaces.nav.selected = 0;
+            self.refit();
+        }
+    }
+
+    fn open_selected_namespace(&mut self) -> Vec<Effect> {
+        let rows = self.state.namespace_rows();
+        match rows.get(self.state.namespaces.nav.selected) {
+            Some(row) => {
+                if let Err(e) = validate_namespace(&row.name) {
+                    self.error(format!("{e}."));
+                    return Vec::new();
+                }
+                let ns = row.name.clone();
+                self.enter_namespace(ns)
+            }
+            None if self.state.namespaces.filter.is_empty() => {
+                self.error(
+                    "Your token grants no namespaces. Ask for a group that maps to a namespace, or pick another token (Esc).",
+                );
                 Vec::new()
             }
-            _ => Vec::new(),
+            None => {
+                self.error(format!(
+                    "No namespace you may use matches '{}'.",
+                    self.state.namespaces.filter
+                ));
+                Vec::new()
+            }
         }
     }
 

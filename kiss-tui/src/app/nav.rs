@@ -1,7 +1,7 @@
 //! Cursor and scroll position of a list or table, kept in State so that the
 //! views draw without keeping any state of their own.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use super::keymap::{Binding, Key, ch, ctrl, key};
 
 /// The selected row and the first visible row of a list of `len` rows.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -29,31 +29,86 @@ pub enum Move {
     Bottom,
 }
 
-impl Move {
-    /// The movement a navigation key asks for: arrows, vim keys, paging keys.
-    /// `vim` is false where letters are typed text (filters).
-    pub fn from_key(key: &KeyEvent, vim: bool) -> Option<Move> {
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        Some(match key.code {
-            KeyCode::Up => Move::Up,
-            KeyCode::Down => Move::Down,
-            KeyCode::PageUp => Move::PageUp,
-            KeyCode::PageDown => Move::PageDown,
-            KeyCode::Home => Move::Top,
-            KeyCode::End => Move::Bottom,
-            KeyCode::Char('p') if ctrl => Move::Up,
-            KeyCode::Char('n') if ctrl => Move::Down,
-            KeyCode::Char('u') if ctrl && vim => Move::PageUp,
-            KeyCode::Char('d') if ctrl && vim => Move::PageDown,
-            KeyCode::Char('b') if ctrl && vim => Move::PageUp,
-            KeyCode::Char('f') if ctrl && vim => Move::PageDown,
-            KeyCode::Char('k') if vim && !ctrl => Move::Up,
-            KeyCode::Char('j') if vim && !ctrl => Move::Down,
-            KeyCode::Char('g') if vim && !ctrl => Move::Top,
-            KeyCode::Char('G') if vim && !ctrl => Move::Bottom,
-            _ => return None,
-        })
+/// The rows of the move keys, for a screen's table: arrows, paging keys and
+/// Emacs' Ctrl-P/N everywhere, and with `vim` (where letters are not typed
+/// text) j/k/g/G and less's Ctrl-U/D/B/F. Each key sends its direction,
+/// wrapped in the screen's command.
+pub fn moves<C: Copy>(vim: bool, footer: bool, wrap: fn(Move) -> C) -> Vec<Binding<C>> {
+    use crossterm::event::KeyCode::{Down, End, Home, PageDown, PageUp, Up};
+    let row = |label: &str, what, footer, keys: &[(Key, Move)]| Binding {
+        label: label.to_owned(),
+        what,
+        footer,
+        short: None,
+        keys: keys.iter().map(|(k, m)| (*k, wrap(*m))).collect(),
+    };
+    if !vim {
+        return vec![
+            row(
+                "↑/↓ Ctrl-P/N",
+                "move",
+                footer,
+                &[
+                    (key(Up), Move::Up),
+                    (key(Down), Move::Down),
+                    (ctrl('p'), Move::Up),
+                    (ctrl('n'), Move::Down),
+                ],
+            ),
+            row(
+                "Home/End PgUp/PgDn",
+                "top/bottom/page",
+                false,
+                &[
+                    (key(Home), Move::Top),
+                    (key(End), Move::Bottom),
+                    (key(PageUp), Move::PageUp),
+                    (key(PageDown), Move::PageDown),
+                ],
+            ),
+        ];
     }
+    let mut rows = vec![
+        row(
+            "↑/↓ j/k Ctrl-P/N",
+            "move",
+            footer,
+            &[
+                (key(Up), Move::Up),
+                (key(Down), Move::Down),
+                (ch('k'), Move::Up),
+                (ch('j'), Move::Down),
+                (ctrl('p'), Move::Up),
+                (ctrl('n'), Move::Down),
+            ],
+        ),
+        row(
+            "g/G Home/End",
+            "top/bottom",
+            false,
+            &[
+                (ch('g'), Move::Top),
+                (ch('G'), Move::Bottom),
+                (key(Home), Move::Top),
+                (key(End), Move::Bottom),
+            ],
+        ),
+        row(
+            "PgUp/PgDn Ctrl-U/D Ctrl-B/F",
+            "page up/down",
+            false,
+            &[
+                (key(PageUp), Move::PageUp),
+                (key(PageDown), Move::PageDown),
+                (ctrl('u'), Move::PageUp),
+                (ctrl('d'), Move::PageDown),
+                (ctrl('b'), Move::PageUp),
+                (ctrl('f'), Move::PageDown),
+            ],
+        ),
+    ];
+    rows[0].short = Some("↑/↓ j/k");
+    rows
 }
 
 impl ListNav {

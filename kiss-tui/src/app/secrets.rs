@@ -2,10 +2,11 @@
 
 use std::collections::HashMap;
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent};
 
 use super::action::{Call, Details, Effect, SecretRow, Sensitive};
-use super::nav::{ListNav, Move};
+use super::keymap::{Binding, Key, bind, ch, ctrl, key, text};
+use super::nav::{ListNav, Move, moves};
 use super::state::{BindDialog, BindFocus, CopyMenu, DeleteDialog, Dialog, Purpose, Screen};
 use super::{App, DETAILS_DELAY};
 
@@ -82,33 +83,187 @@ impl Secrets {
     }
 }
 
+/// What a key does on the secrets table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretsCmd {
+    /// Move the cursor.
+    Move(Move),
+    /// Start typing a filter.
+    Filter,
+    /// Clear a kept filter, else back to the namespace picker.
+    Escape,
+    /// Back to the namespace picker.
+    Back,
+    /// Sort by the next column.
+    Sort,
+    /// Reverse the sort.
+    Reverse,
+    /// List the secrets again.
+    Reload,
+    /// Open the create form.
+    New,
+    /// Pick another namespace.
+    SwitchNamespace,
+    /// Pick another token.
+    SwitchToken,
+    /// Open the recently deleted view.
+    Deleted,
+    /// Open the selected secret in the update form.
+    Edit,
+    /// Show or hide the selected value.
+    Reveal,
+    /// Open the copy menu.
+    Copy,
+    /// Ask to delete the selected secret.
+    Delete,
+    /// Open the bindings dialog.
+    Bindings,
+    /// Create the selected secret's read policy.
+    CreatePolicy,
+}
+
+/// The secrets table's keys.
+pub fn keys() -> Vec<Binding<SecretsCmd>> {
+    use SecretsCmd as S;
+    let mut rows = moves(true, false, S::Move);
+    rows.extend([
+        bind("/", "filter", true, &[ch('/')], S::Filter),
+        bind("n/c", "new", true, &[ch('n'), ch('c')], S::New).short("n"),
+        bind(
+            "e/u/Enter",
+            "edit value",
+            true,
+            &[ch('e'), ch('u'), key(KeyCode::Enter)],
+            S::Edit,
+        )
+        .short("e"),
+        bind("v", "reveal/hide value", true, &[ch('v')], S::Reveal),
+        bind("y", "copy…", true, &[ch('y')], S::Copy),
+        bind("b", "bindings", true, &[ch('b')], S::Bindings),
+        bind(
+            "d/Del",
+            "delete",
+            true,
+            &[ch('d'), key(KeyCode::Delete)],
+            S::Delete,
+        )
+        .short("d"),
+        bind("D", "recently deleted", true, &[ch('D')], S::Deleted),
+        bind(
+            "p",
+            "create read policy",
+            false,
+            &[ch('p')],
+            S::CreatePolicy,
+        ),
+        Binding {
+            label: "s/S".into(),
+            what: "sort by / reverse",
+            footer: false,
+            short: None,
+            keys: vec![(ch('s'), S::Sort), (ch('S'), S::Reverse)],
+        },
+        bind(
+            "r/F5",
+            "reload",
+            false,
+            &[ch('r'), key(KeyCode::F(5))],
+            S::Reload,
+        ),
+        bind(
+            "N",
+            "switch namespace",
+            false,
+            &[ch('N')],
+            S::SwitchNamespace,
+        ),
+        bind("T", "switch token", false, &[ch('T')], S::SwitchToken),
+        Binding {
+            label: "q/Esc".into(),
+            what: "back (Esc first clears a kept filter)",
+            footer: false,
+            short: None,
+            keys: vec![(ch('q'), S::Back), (key(KeyCode::Esc), S::Escape)],
+        },
+    ]);
+    rows
+}
+
+/// What a key does while typing a filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilterCmd {
+    /// Move the cursor.
+    Move(Move),
+    /// Stop typing, keep the filter.
+    Keep,
+    /// Stop typing, drop the filter.
+    Clear,
+    /// Delete the last character; with none left, stop typing.
+    DeleteChar,
+    /// Empty the filter and keep typing.
+    Empty,
+}
+
+/// The filter's keys. Letters are the filter, so no vim keys.
+pub fn filter_keys() -> Vec<Binding<FilterCmd>> {
+    let mut moving = moves(false, true, FilterCmd::Move);
+    moving[0].short = Some("↑/↓");
+    let mut rows = vec![
+        text("type", "filter by name", true),
+        bind(
+            "Enter",
+            "keep filter",
+            true,
+            &[key(KeyCode::Enter)],
+            FilterCmd::Keep,
+        ),
+        bind(
+            "Esc",
+            "clear filter",
+            true,
+            &[key(KeyCode::Esc)],
+            FilterCmd::Clear,
+        ),
+    ];
+    rows.extend(moving);
+    rows.extend([
+        bind(
+            "Backspace",
+            "delete a character",
+            false,
+            &[key(KeyCode::Backspace)],
+            FilterCmd::DeleteChar,
+        ),
+        bind(
+            "Ctrl-U",
+            "empty the filter",
+            false,
+            &[ctrl('u')],
+            FilterCmd::Empty,
+        ),
+    ]);
+    rows
+}
+
 impl App {
-    pub(super) fn on_secrets_key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        if self.state.secrets.filtering {
-            return self.on_filter_key(key);
-        }
-        if let Some(m) = Move::from_key(&key, true) {
-            return self.move_selection(m);
-        }
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        if ctrl {
-            return Vec::new();
-        }
+    pub(super) fn on_secrets(&mut self, cmd: SecretsCmd) -> Vec<Effect> {
+        use SecretsCmd as S;
         let selected = self.state.secrets.selected_name().map(str::to_owned);
-        match key.code {
-            KeyCode::Char('/') => {
+        match cmd {
+            S::Move(m) => self.move_selection(m),
+            S::Filter => {
                 self.state.secrets.filtering = true;
                 Vec::new()
             }
-            KeyCode::Esc if !self.state.secrets.filter.is_empty() => {
+            S::Escape if !self.state.secrets.filter.is_empty() => {
                 self.state.secrets.filter.clear();
                 self.refilter()
             }
-            KeyCode::Esc | KeyCode::Char('q') => {
+            S::Escape | S::Back | S::SwitchNamespace => {
                 self.leave_namespace();
                 Vec::new()
             }
-            KeyCode::Char('s') => {
+            S::Sort => {
                 let s = &mut self.state.secrets;
                 s.sort = s.sort.next();
                 s.reversed = false;
@@ -117,50 +272,43 @@ impl App {
                 self.info(format!("Sorted by {label}."));
                 Vec::new()
             }
-            KeyCode::Char('S') => {
+            S::Reverse => {
                 self.state.secrets.reversed = !self.state.secrets.reversed;
                 self.resort();
                 Vec::new()
             }
-            KeyCode::Char('r') | KeyCode::F(5) => {
+            S::Reload => {
                 self.state.secrets.details.clear();
                 vec![self.list_call()]
             }
-            KeyCode::Char('n' | 'c') => {
+            S::New => {
                 self.open_create();
                 Vec::new()
             }
-            KeyCode::Char('N') => {
-                self.leave_namespace();
-                Vec::new()
-            }
-            KeyCode::Char('T') => self.open_token_picker(),
-            KeyCode::Char('D') => {
+            S::SwitchToken => self.open_token_picker(),
+            S::Deleted => {
                 self.state.screen = Screen::Deleted;
                 self.state.deleted.nav = Default::default();
                 self.supersede(|p| *p == Purpose::ListDeleted);
                 let namespace = self.ns();
                 vec![self.call(Purpose::ListDeleted, Call::ListDeleted { namespace })]
             }
-            _ => match selected {
-                Some(name) => self.on_selected_key(key, name),
-                None => {
-                    if matches!(
-                        key.code,
-                        KeyCode::Char('e' | 'u' | 'v' | 'y' | 'b' | 'd' | 'p') | KeyCode::Enter
-                    ) {
+            S::Edit | S::Reveal | S::Copy | S::Delete | S::Bindings | S::CreatePolicy => {
+                match selected {
+                    Some(name) => self.on_selected(cmd, name),
+                    None => {
                         self.error("No secret is selected. Press n to create one.");
+                        Vec::new()
                     }
-                    Vec::new()
                 }
-            },
+            }
         }
     }
 
-    fn on_selected_key(&mut self, key: KeyEvent, name: String) -> Vec<Effect> {
-        match key.code {
-            KeyCode::Char('e' | 'u') | KeyCode::Enter => self.open_update(name),
-            KeyCode::Char('v') => {
+    fn on_selected(&mut self, cmd: SecretsCmd, name: String) -> Vec<Effect> {
+        match cmd {
+            SecretsCmd::Edit => self.open_update(name),
+            SecretsCmd::Reveal => {
                 if self
                     .state
                     .secrets
@@ -181,14 +329,14 @@ impl App {
                     },
                 )]
             }
-            KeyCode::Char('y') => {
+            SecretsCmd::Copy => {
                 self.state.dialog = Some(Dialog::Copy(CopyMenu {
                     name,
                     nav: Default::default(),
                 }));
                 Vec::new()
             }
-            KeyCode::Char('d') | KeyCode::Delete => {
+            SecretsCmd::Delete => {
                 // Unticked: a restore brings the secret back but not a
                 // removed policy or its bindings, so removing them is opt-in.
                 self.state.dialog = Some(Dialog::Delete(DeleteDialog {
@@ -199,7 +347,7 @@ impl App {
                 }));
                 Vec::new()
             }
-            KeyCode::Char('b') => {
+            SecretsCmd::Bindings => {
                 self.state.dialog = Some(Dialog::Bind(BindDialog {
                     name: name.clone(),
                     input: String::new(),
@@ -213,7 +361,7 @@ impl App {
                 // The bindings may have changed since the details were loaded.
                 vec![self.details_call(name)]
             }
-            KeyCode::Char('p') => {
+            SecretsCmd::CreatePolicy => {
                 if self
                     .state
                     .secrets
@@ -238,32 +386,35 @@ impl App {
         }
     }
 
-    fn on_filter_key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        if let Some(m) = Move::from_key(&key, false) {
-            return self.move_selection(m);
-        }
-        match key.code {
-            KeyCode::Enter => {
+    pub(super) fn on_filter(&mut self, cmd: FilterCmd) -> Vec<Effect> {
+        match cmd {
+            FilterCmd::Move(m) => self.move_selection(m),
+            FilterCmd::Keep => {
                 self.state.secrets.filtering = false;
                 Vec::new()
             }
-            KeyCode::Esc => {
+            FilterCmd::Clear => {
                 self.state.secrets.filtering = false;
                 self.state.secrets.filter.clear();
                 self.refilter()
             }
-            KeyCode::Backspace => {
+            FilterCmd::DeleteChar => {
                 if self.state.secrets.filter.pop().is_none() {
                     self.state.secrets.filtering = false;
                 }
                 self.refilter()
             }
-            KeyCode::Char('u') if ctrl => {
+            FilterCmd::Empty => {
                 self.state.secrets.filter.clear();
                 self.refilter()
             }
-            KeyCode::Char(c) if !ctrl => {
+        }
+    }
+
+    /// A typed character goes to the filter.
+    pub(super) fn filter_text(&mut self, event: KeyEvent) -> Vec<Effect> {
+        match event.code {
+            KeyCode::Char(c) if Key::of(&event).is_char() => {
                 self.state.secrets.filter.push(c);
                 self.refilter()
             }

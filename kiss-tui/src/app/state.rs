@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use super::action::RequestId;
-use super::keymap::KeyContext;
 
 pub use super::bind::{BindDialog, BindFocus};
 pub use super::copy::{CopyItem, CopyMenu};
@@ -110,37 +109,6 @@ pub struct Flash {
 }
 
 impl State {
-    /// The keys that apply where the focus is.
-    pub fn key_context(&self) -> KeyContext {
-        if self.help.is_some() {
-            return KeyContext::Help;
-        }
-        self.context_below_help()
-    }
-
-    /// The keys that apply under the help overlay, listed first in it.
-    pub fn context_below_help(&self) -> KeyContext {
-        if self.auth_problem.is_some() {
-            return KeyContext::AuthProblem;
-        }
-        match self.screen {
-            Screen::Tokens if self.tokens.back_to.is_some() => KeyContext::TokensBack,
-            Screen::Tokens => KeyContext::Tokens,
-            Screen::Namespaces => KeyContext::Namespaces,
-            Screen::Deleted => KeyContext::Deleted,
-            Screen::Secrets => match &self.dialog {
-                Some(Dialog::Editor(e)) if e.confirm_discard => KeyContext::Discard,
-                Some(Dialog::Editor(e)) if e.mode != EditorMode::Create => KeyContext::EditorUpdate,
-                Some(Dialog::Editor(_)) => KeyContext::Editor,
-                Some(Dialog::Delete(_)) => KeyContext::Delete,
-                Some(Dialog::Bind(_)) => KeyContext::Bindings,
-                Some(Dialog::Copy(_)) => KeyContext::Copy,
-                None if self.secrets.filtering => KeyContext::Filter,
-                None => KeyContext::Secrets,
-            },
-        }
-    }
-
     /// Whether keys are being typed as text, so `?` is a character and F1
     /// is the help key.
     pub fn is_typing(&self) -> bool {

@@ -682,7 +682,7 @@ fn question_mark_is_text_in_the_editor_and_help_elsewhere() {
 #[test]
 fn footers_offer_only_keys_that_work_there() {
     use keymap::{KeyContext, keys};
-    let shown = |ctx| -> Vec<&str> { keys(ctx).iter().map(|k| k.keys).collect() };
+    let shown = |ctx| -> Vec<String> { keys(ctx).into_iter().map(|k| k.keys).collect() };
     let mut app = in_team_a(vec![row("a", 1)]);
     // Bindings input: `?` is text, so F1 is the help key.
     app.update(key('b'));
@@ -699,7 +699,7 @@ fn footers_offer_only_keys_that_work_there() {
     // The update form has one field: no Tab.
     open_editor_on(&mut app, "base", "v1");
     assert_eq!(app.state.key_context(), KeyContext::EditorUpdate);
-    assert!(!shown(KeyContext::EditorUpdate).contains(&"Tab/Shift-Tab"));
+    assert!(!shown(KeyContext::EditorUpdate).contains(&"Tab/Shift-Tab".to_owned()));
     // Discard?: Esc keeps editing, as the footer says.
     type_str(&mut app, "x");
     app.update(code(KeyCode::Esc));
@@ -707,7 +707,7 @@ fn footers_offer_only_keys_that_work_there() {
     assert!(
         keys(KeyContext::Discard)
             .iter()
-            .any(|k| k.keys == "n/Esc" && k.what == "keep editing")
+            .any(|k| k.short == "n/Esc" && k.what == "keep editing")
     );
     app.update(code(KeyCode::Esc));
     assert_eq!(editor(&app).value_text(), "basex");
@@ -716,8 +716,9 @@ fn footers_offer_only_keys_that_work_there() {
     app.update(code(KeyCode::Esc));
     app.update(key('y'));
     app.update(key('n'));
-    assert_eq!(app.state.key_context(), KeyContext::Editor);
-    assert!(shown(KeyContext::Editor).contains(&"Tab/Shift-Tab"));
+    // It opens on the name; each field has its own keys.
+    assert_eq!(app.state.key_context(), KeyContext::EditorName);
+    assert!(shown(KeyContext::EditorName).contains(&"Tab/Shift-Tab".to_owned()));
 }
 
 fn open_editor_on(app: &mut App, value: &str, version: &str) {

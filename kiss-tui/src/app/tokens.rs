@@ -4,12 +4,13 @@
 use std::path::PathBuf;
 use std::time::SystemTime;
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::KeyCode;
 
 use super::App;
 use super::action::{Effect, Identity, Sensitive, TokenScan};
 use super::format;
-use super::nav::{ListNav, Move};
+use super::keymap::{Binding, bind, ch, key};
+use super::nav::{ListNav, Move, moves};
 use super::state::{Purpose, Screen};
 use crate::tokens::{TokenDirProblem, TokenFile, TokenStatus};
 
@@ -52,21 +53,99 @@ pub struct TokenPicker {
     pub nav: ListNav,
 }
 
+/// What a key does on the token picker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokensCmd {
+    /// Move the cursor.
+    Move(Move),
+    /// Use the selected token.
+    Pick,
+    /// List the files again.
+    Rescan,
+    /// Quit at startup; back to where the picker was opened from otherwise.
+    Leave,
+}
+
+/// The token picker's keys; `back` when it was opened mid-session.
+pub fn keys(back: bool) -> Vec<Binding<TokensCmd>> {
+    let mut rows = moves(true, true, TokensCmd::Move);
+    rows.extend([
+        bind(
+            "Enter",
+            "use token",
+            true,
+            &[key(KeyCode::Enter)],
+            TokensCmd::Pick,
+        ),
+        bind("r", "rescan files", true, &[ch('r')], TokensCmd::Rescan),
+        if back {
+            bind(
+                "Esc/q",
+                "back",
+                true,
+                &[key(KeyCode::Esc), ch('q')],
+                TokensCmd::Leave,
+            )
+        } else {
+            bind(
+                "q/Esc",
+                "quit",
+                true,
+                &[ch('q'), key(KeyCode::Esc)],
+                TokensCmd::Leave,
+            )
+        },
+    ]);
+    rows
+}
+
+/// What a key does over the "token refused" message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthCmd {
+    /// Go to the token picker.
+    PickAnother,
+    /// Close the message.
+    Dismiss,
+}
+
+/// The keys of the "token refused" message. `T` is the secrets screen's
+/// "switch token", which does the same.
+pub fn auth_keys() -> Vec<Binding<AuthCmd>> {
+    vec![
+        bind(
+            "t/T/Enter",
+            "pick another token",
+            true,
+            &[ch('t'), ch('T'), key(KeyCode::Enter)],
+            AuthCmd::PickAnother,
+        )
+        .short("t"),
+        bind(
+            "Esc/q",
+            "dismiss",
+            true,
+            &[key(KeyCode::Esc), ch('q')],
+            AuthCmd::Dismiss,
+        )
+        .short("Esc"),
+    ]
+}
+
 impl App {
-    pub(super) fn on_tokens_key(&mut self, key: KeyEvent) -> Vec<Effect> {
-        if let Some(m) = Move::from_key(&key, true) {
-            let len = self.state.tokens.tokens.len();
-            let page = self.page();
-            self.state.tokens.nav.apply(m, len, page);
-            return Vec::new();
-        }
-        match key.code {
-            KeyCode::Enter => self.pick_token(self.state.tokens.nav.selected),
-            KeyCode::Char('r') => {
+    pub(super) fn on_tokens(&mut self, cmd: TokensCmd) -> Vec<Effect> {
+        match cmd {
+            TokensCmd::Move(m) => {
+                let len = self.state.tokens.tokens.len();
+                let page = self.page();
+                self.state.tokens.nav.apply(m, len, page);
+                Vec::new()
+            }
+            TokensCmd::Pick => self.pick_token(self.state.tokens.nav.selected),
+            TokensCmd::Rescan => {
                 self.state.tokens.auto_pick = false;
                 vec![Effect::ScanTokens]
             }
-            KeyCode::Esc | KeyCode::Char('q') => {
+            TokensCmd::Leave => {
                 if let Some(back) = self.state.tokens.back_to.take() {
                     self.state.screen = back;
                     self.refit();
@@ -74,7 +153,14 @@ impl App {
                 }
                 vec![Effect::Quit]
             }
-            _ => Vec::new(),
+        }
+    }
+
+    pub(super) fn on_auth(&mut self, cmd: AuthCmd) -> Vec<Effect> {
+        self.state.auth_problem = None;
+        match cmd {
+            AuthCmd::PickAnother => self.open_token_picker(),
+            AuthCmd::Dismiss => Vec::new(),
         }
     }
 

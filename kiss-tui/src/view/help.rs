@@ -34,7 +34,8 @@ pub fn lines(here: KeyContext) -> Vec<Line<'static>> {
         lines.push(Line::styled(title, theme::header()));
         for k in keymap::keys(*ctx) {
             lines.push(Line::from(vec![
-                Span::styled(format!("  {:<16}", k.keys), theme::key()),
+                // A long key list still keeps a space before its words.
+                Span::styled(format!("  {:<15} ", k.keys), theme::key()),
                 Span::raw(k.what),
             ]));
         }

@@ -128,11 +128,11 @@ pub fn footer(f: &mut Frame, area: Rect, s: &State) {
     if ctx != KeyContext::Help {
         pairs.push((if f1 { "F1" } else { "?" }, "help"));
     }
+    let rows = keymap::keys(ctx);
     pairs.extend(
-        keymap::keys(ctx)
-            .iter()
+        rows.iter()
             .filter(|k| k.footer)
-            .map(|k| (k.keys, k.what)),
+            .map(|k| (k.short.as_str(), k.what)),
     );
     // Keep whole hints: drop the ones that do not fit rather than cut one.
     let mut shown = Vec::new();
