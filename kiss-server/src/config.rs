@@ -212,6 +212,10 @@ pub struct Config {
     #[arg(long, env = "KISS_MAX_REQUESTS_PER_IDENTITY", default_value_t = 32)]
     pub max_requests_per_identity: usize,
 
+    /// Connections open at once; more are closed as soon as accepted.
+    #[arg(long, env = "KISS_MAX_CONNECTIONS", default_value_t = crate::listener::MAX_CONNECTIONS)]
+    pub max_connections: usize,
+
     /// Seconds in-flight calls get to finish after SIGTERM/SIGINT.
     #[arg(long, env = "KISS_SHUTDOWN_GRACE", default_value_t = 20)]
     pub shutdown_grace: u64,
@@ -403,6 +407,7 @@ impl Config {
             burst: self.rate_limit_burst,
             max_in_flight: self.max_concurrent_requests,
             max_in_flight_per_identity: self.max_requests_per_identity,
+            max_connections: self.max_connections,
             read_deadline: crate::pipeline::admission::READ_DEADLINE,
             ..Default::default()
         }

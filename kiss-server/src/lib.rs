@@ -14,6 +14,7 @@ pub mod auth;
 pub mod config;
 pub mod dev;
 pub mod limits;
+pub mod listener;
 pub mod metrics;
 pub mod pipeline;
 pub mod public;

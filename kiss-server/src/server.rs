@@ -334,7 +334,11 @@ pub async fn start(
 
     let (tx, rx) = oneshot::channel::<()>();
     let grace = parts.shutdown_grace;
-    let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+    let incoming = crate::listener::incoming(
+        listener,
+        parts.limits.max_connections,
+        parts.limits.handshake_timeout,
+    );
     let task = tokio::spawn(async move {
         let (stopping_tx, stopping_rx) = oneshot::channel::<()>();
         let signal = async move {

@@ -642,3 +642,117 @@ async fn health_watch_streams_are_bounded() {
     }
     assert_eq!(watched.map(|w| w.status), Some(SERVING));
 }
+
+/// Whether the server closed `tcp` (end of stream or reset) within 10 s.
+async fn closed_by_server(tcp: &mut tokio::net::TcpStream) -> bool {
+    let mut buf = [0u8; 256];
+    loop {
+        match tokio::time::timeout(Duration::from_secs(10), tcp.read(&mut buf)).await {
+            Err(_) => return false,
+            Ok(Ok(0) | Err(_)) => return true,
+            // The server's SETTINGS, say: keep reading.
+            Ok(Ok(_)) => {}
+        }
+    }
+}
+
+/// Whether `tcp` is still open: nothing but data (the server's SETTINGS)
+/// comes for 200 ms.
+async fn still_open(tcp: &mut tokio::net::TcpStream) -> bool {
+    let mut buf = [0u8; 256];
+    loop {
+        match tokio::time::timeout(Duration::from_millis(200), tcp.read(&mut buf)).await {
+            Err(_) => return true,
+            Ok(Ok(0) | Err(_)) => return false,
+            Ok(Ok(_)) => {}
+        }
+    }
+}
+
+/// 11.3: past `max_connections`, new connections are closed as soon as
+/// accepted; the ones within the cap stay; once they go, a legitimate call
+/// gets through.
+#[tokio::test]
+async fn connections_past_the_cap_are_closed() {
+    let server = Server::start(Options {
+        limits: Limits {
+            max_connections: 4,
+            handshake_timeout: Duration::from_secs(60),
+            ..Limits::unlimited()
+        },
+        ..Options::default()
+    })
+    .await;
+    let mut idle = Vec::new();
+    for _ in 0..4 {
+        idle.push(tokio::net::TcpStream::connect(server.addr()).await.unwrap());
+    }
+    for _ in 0..3 {
+        let mut extra = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+        assert!(
+            closed_by_server(&mut extra).await,
+            "a connection past the cap is closed"
+        );
+    }
+    for tcp in &mut idle {
+        assert!(
+            still_open(tcp).await,
+            "connections within the cap stay open"
+        );
+    }
+    drop(idle);
+    let alice = server.token("alice@example.com", &["team-a"]);
+    let mut served = false;
+    for _ in 0..50 {
+        if let Ok(channel) = Channel::from_shared(format!("http://{}", server.addr()))
+            .unwrap()
+            .connect()
+            .await
+            && KissClient::new(channel)
+                .ping(ping(&alice, "team-a"))
+                .await
+                .is_ok()
+        {
+            served = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        served,
+        "once the idle connections are gone, alice is served"
+    );
+}
+
+/// 11.3: a connection that does not open its HTTP/2 session within the
+/// handshake timeout (silent, or a few bytes of the preface) is closed; a
+/// real client is not affected.
+#[tokio::test]
+async fn connections_that_never_open_a_session_are_closed() {
+    let server = Server::start(Options {
+        limits: Limits {
+            handshake_timeout: Duration::from_millis(300),
+            ..Limits::unlimited()
+        },
+        ..Options::default()
+    })
+    .await;
+    let mut silent = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+    let mut slow = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+    slow.write_all(b"PRI * HTTP/2.0").await.unwrap();
+    assert!(
+        closed_by_server(&mut silent).await,
+        "a silent connection is closed"
+    );
+    assert!(
+        closed_by_server(&mut slow).await,
+        "a partial preface is closed"
+    );
+
+    let alice = server.token("alice@example.com", &["team-a"]);
+    let mut client = server.client().await;
+    for _ in 0..3 {
+        client.ping(ping(&alice, "team-a")).await.unwrap();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

@@ -39,6 +39,10 @@ pub struct Limits {
     pub audit_interval: Duration,
     /// Health `Watch` streams open at once, across all connections.
     pub max_watch_streams: usize,
+    /// Connections open at once.
+    pub max_connections: usize,
+    /// How long a new connection has to open its HTTP/2 session.
+    pub handshake_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -55,6 +59,8 @@ impl Default for Limits {
             audited_refusals: 50,
             audit_interval: Duration::from_secs(10),
             max_watch_streams: crate::public::MAX_WATCH_STREAMS,
+            max_connections: crate::listener::MAX_CONNECTIONS,
+            handshake_timeout: crate::listener::HANDSHAKE_TIMEOUT,
         }
     }
 }
