@@ -364,6 +364,29 @@ impl Config {
         }
     }
 
+    /// What start-up should warn the operator about: settings that work but
+    /// leave a door open. Each is a sentence saying what it allows and how
+    /// to close it.
+    pub fn startup_warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.secret_name_separator == '-' {
+            let p = if self.secret_prefix.is_empty() {
+                String::new()
+            } else {
+                format!("{}-", self.secret_prefix)
+            };
+            out.push(format!(
+                "--secret-name-separator is '-' (the Go kiss's names), which makes AWS names ambiguous: \
+                 holders of namespace 'a' can take the names namespace 'a-b' would use \
+                 (a + b-new and a-b + new are both '{p}a-b-new') and learn from ALREADY_EXISTS \
+                 which names 'a-b' has; choose '_' with --secret-name-separator _ \
+                 (KISS_SECRET_NAME_SEPARATOR=_), after migrating existing secrets and policies as \
+                 docs/aws.md describes"
+            ));
+        }
+        out
+    }
+
     /// The listen address.
     pub fn listen_addr(&self) -> SocketAddr {
         SocketAddr::new(self.host, self.port)
@@ -497,6 +520,31 @@ mod tests {
         assert!(parse(&["--jwks-url=x", "--deletion-recovery-days", "0"]).is_ok());
         assert!(parse(&[]).is_err(), "jwks-url is required");
         assert!(parse(&["--dev"]).is_ok(), "but not in dev mode");
+    }
+
+    #[test]
+    fn the_ambiguous_separator_is_warned_about() {
+        let warnings = parse(&["--jwks-url=x"]).unwrap().startup_warnings();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].contains("'k8s-secret-a-b-new'"),
+            "{}",
+            warnings[0]
+        );
+        assert!(
+            warnings[0].contains("--secret-name-separator _"),
+            "{}",
+            warnings[0]
+        );
+        let c = parse(&[
+            "--jwks-url=x",
+            "--secret-name-separator=-",
+            "--secret-prefix=",
+        ])
+        .unwrap();
+        assert!(c.startup_warnings()[0].contains("both 'a-b-new'"));
+        let c = parse(&["--jwks-url=x", "--secret-name-separator=_"]).unwrap();
+        assert!(c.startup_warnings().is_empty());
     }
 
     #[test]

@@ -102,6 +102,11 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if !config.dev {
+        for warning in config.startup_warnings() {
+            tracing::warn!("{warning}");
+        }
+    }
     if config.check_config {
         return match check_config(&config) {
             Ok(()) => {
