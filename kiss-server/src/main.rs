@@ -23,7 +23,9 @@ fn init_logging(config: &Config) -> Result<Option<Telemetry>, TelemetryError> {
         None => (None, None),
     };
     let filter = EnvFilter::try_from_env("KISS_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stdout);
+    let fmt = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stdout)
+        .with_ansi(telemetry::stdout_log_colour());
     let fmt = match config.log_format {
         LogFormat::Text => fmt.boxed(),
         LogFormat::Json => fmt

@@ -274,6 +274,23 @@ mod export {
 
 pub use export::{Telemetry, otlp_layer};
 
+/// Whether log lines may carry ANSI colour codes: only when the log writer
+/// is a terminal, and never when `NO_COLOR` is set to a non-empty value
+/// (<https://no-color.org>). A file or a pipe gets plain text, so log
+/// collectors and `grep` see no escape sequences.
+pub fn log_colour(writer_is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    writer_is_terminal && no_color.is_none_or(|v| v.is_empty())
+}
+
+/// [`log_colour`] for a log written to stdout in this process.
+pub fn stdout_log_colour() -> bool {
+    use std::io::IsTerminal;
+    log_colour(
+        std::io::stdout().is_terminal(),
+        std::env::var_os("NO_COLOR").as_deref(),
+    )
+}
+
 /// A filter for the log layer that leaves out the call span, so logs look
 /// the same with and without export, and the span costs nothing without it.
 /// The verdict is cached per callsite, so the span's check is one atomic load.
@@ -323,6 +340,19 @@ mod tests {
             assert!(err.contains("this build has no OTLP support"), "{err}");
         }
         assert!(check(Some("collector:4317")).is_err());
+    }
+
+    #[test]
+    fn colour_only_on_a_terminal_and_never_under_no_color() {
+        use std::ffi::OsStr;
+        assert!(log_colour(true, None));
+        assert!(
+            log_colour(true, Some(OsStr::new(""))),
+            "an empty NO_COLOR is unset"
+        );
+        assert!(!log_colour(true, Some(OsStr::new("1"))));
+        assert!(!log_colour(false, None), "a file or a pipe");
+        assert!(!log_colour(false, Some(OsStr::new("1"))));
     }
 
     #[test]

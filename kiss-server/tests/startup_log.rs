@@ -1,6 +1,7 @@
 //! What the kiss-server binary writes to its log at start-up, read from a
 //! file as a log collector would: warnings about settings that leave a door
-//! open.
+//! open, and plain text (no terminal colour codes) when the log is not a
+//! terminal.
 
 use std::time::{Duration, Instant};
 
@@ -70,4 +71,17 @@ async fn the_dash_separator_is_warned_about_at_start_up() {
         "'_' is not ambiguous, nothing to warn about:\n{log}"
     );
     underscore.kill();
+}
+
+#[tokio::test]
+async fn a_log_written_to_a_file_has_no_colour_codes() {
+    // The testkit sends stdout and stderr to a file; NO_COLOR is not set.
+    let mut server = start(&[]);
+    let log = log_once_listening(&server).await;
+    assert!(log.contains("INFO"), "{log}");
+    assert!(
+        !log.contains("\x1b["),
+        "ANSI escape codes in a log written to a file:\n{log:?}"
+    );
+    server.kill();
 }
