@@ -3,10 +3,10 @@
 //! through the SDK. Also the outage: moto stopped mid-run, then back.
 #![cfg(feature = "aws")]
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use kiss_testkit::aws::{AwsState, kiss_tags};
 use kiss_testkit::{ACCOUNT, Caller, Cognito, KissServer, Moto, ServerProcess};
 use tonic::transport::Channel;
 use tonic::{Code, Status};
@@ -22,8 +22,7 @@ struct Stack {
     cognito: Cognito,
     server: ServerProcess,
     metrics: SocketAddr,
-    sm: aws_sdk_secretsmanager::Client,
-    iam: aws_sdk_iam::Client,
+    aws: AwsState,
 }
 
 impl Stack {
@@ -45,10 +44,8 @@ impl Stack {
             .args(["--metrics-addr", &metrics.to_string()])
             .spawn();
         server.wait_ready().await;
-        let sdk = moto.sdk_config().await;
         Stack {
-            sm: aws_sdk_secretsmanager::Client::new(&sdk),
-            iam: aws_sdk_iam::Client::new(&sdk),
+            aws: AwsState::of(&moto).await,
             moto,
             cognito,
             server,
@@ -90,87 +87,6 @@ impl Stack {
     fn token(&self, email: &str) -> String {
         self.cognito.token(email).to_owned()
     }
-
-    async fn aws_value(&self, aws_name: &str) -> String {
-        self.sm
-            .get_secret_value()
-            .secret_id(aws_name)
-            .send()
-            .await
-            .expect("get value")
-            .secret_string()
-            .unwrap()
-            .to_owned()
-    }
-
-    async fn aws_tags(&self, aws_name: &str) -> BTreeMap<String, String> {
-        self.sm
-            .describe_secret()
-            .secret_id(aws_name)
-            .send()
-            .await
-            .expect("describe")
-            .tags()
-            .iter()
-            .map(|t| (t.key().unwrap().to_owned(), t.value().unwrap().to_owned()))
-            .collect()
-    }
-
-    async fn aws_deleted(&self, aws_name: &str) -> bool {
-        self.sm
-            .describe_secret()
-            .secret_id(aws_name)
-            .send()
-            .await
-            .expect("describe")
-            .deleted_date()
-            .is_some()
-    }
-
-    async fn aws_arn(&self, aws_name: &str) -> String {
-        self.sm
-            .describe_secret()
-            .secret_id(aws_name)
-            .send()
-            .await
-            .expect("describe")
-            .arn()
-            .unwrap()
-            .to_owned()
-    }
-
-    async fn create_role(&self, role: &str) {
-        self.moto.create_role(role).await;
-    }
-
-    async fn attached(&self, role: &str) -> Vec<String> {
-        self.iam
-            .list_attached_role_policies()
-            .role_name(role)
-            .send()
-            .await
-            .expect("list attached")
-            .attached_policies()
-            .iter()
-            .filter_map(|p| p.policy_arn().map(str::to_owned))
-            .collect()
-    }
-
-    async fn policy_document(&self, arn: &str) -> Option<serde_json::Value> {
-        let policy = self.iam.get_policy().policy_arn(arn).send().await.ok()?;
-        let version = policy.policy()?.default_version_id()?.to_owned();
-        let out = self
-            .iam
-            .get_policy_version()
-            .policy_arn(arn)
-            .version_id(version)
-            .send()
-            .await
-            .ok()?;
-        Some(kiss_testkit::decode_policy_document(
-            out.policy_version()?.document()?,
-        ))
-    }
 }
 
 fn code<T: std::fmt::Debug>(result: Result<T, Status>) -> (Code, String) {
@@ -178,17 +94,6 @@ fn code<T: std::fmt::Debug>(result: Result<T, Status>) -> (Code, String) {
         Ok(v) => panic!("expected an error, got {v:?}"),
         Err(s) => (s.code(), s.message().to_owned()),
     }
-}
-
-fn kiss_tags(namespace: &str, name: &str) -> BTreeMap<String, String> {
-    BTreeMap::from([
-        ("security.kaluza.com/managed-by".into(), "kiss".into()),
-        (
-            "security.kaluza.com/secret-namespace".into(),
-            namespace.into(),
-        ),
-        ("security.kaluza.com/secret-name".into(), name.into()),
-    ])
 }
 
 #[tokio::test]
@@ -207,9 +112,9 @@ async fn every_rpc_through_grpc_with_the_aws_state_checked() {
     // Create: name, tags and the exact value in AWS.
     let v1 = alice.create("apps", "db", value).await.unwrap();
     assert!(!v1.is_empty());
-    assert_eq!(stack.aws_value(aws_name).await, value);
-    assert_eq!(stack.aws_tags(aws_name).await, kiss_tags("apps", "db"));
-    let arn = stack.aws_arn(aws_name).await;
+    assert_eq!(stack.aws.value(aws_name).await, value);
+    assert_eq!(stack.aws.tags(aws_name).await, kiss_tags("apps", "db"));
+    let arn = stack.aws.arn(aws_name).await;
     let (status, _) = code(alice.create("apps", "db", "again").await);
     assert_eq!(status, Code::AlreadyExists);
 
@@ -232,16 +137,16 @@ async fn every_rpc_through_grpc_with_the_aws_state_checked() {
         .unwrap()
         .version_id;
     assert_ne!(v2, v1);
-    assert_eq!(stack.aws_value(aws_name).await, "second\n");
+    assert_eq!(stack.aws.value(aws_name).await, "second\n");
     let (status, message) = code(alice.update("apps", "db", "lost", &v1).await);
     assert_eq!(status, Code::Aborted, "{message}");
-    assert_eq!(stack.aws_value(aws_name).await, "second\n");
+    assert_eq!(stack.aws.value(aws_name).await, "second\n");
     // The Go client sends no version: whatever is current is replaced.
     alice.update("apps", "db", value, "").await.unwrap();
-    assert_eq!(stack.aws_value(aws_name).await, value);
+    assert_eq!(stack.aws.value(aws_name).await, value);
 
     // Bind needs the policy; then the policy document and the attachment in IAM.
-    stack.create_role("k8s-sa_apps_web").await;
+    stack.moto.create_role("k8s-sa_apps_web").await;
     let (status, message) = code(alice.bind("apps", "db", "web").await);
     // The stable part: what is missing (the advice is the client's).
     assert_eq!(status, Code::FailedPrecondition);
@@ -252,6 +157,7 @@ async fn every_rpc_through_grpc_with_the_aws_state_checked() {
         format!("arn:aws:iam::{ACCOUNT}:policy/k8s-secret_apps_db")
     );
     let doc = stack
+        .aws
         .policy_document(&policy_arn)
         .await
         .expect("the policy exists");
@@ -268,7 +174,7 @@ async fn every_rpc_through_grpc_with_the_aws_state_checked() {
 
     alice.bind("apps", "db", "web").await.unwrap();
     assert_eq!(
-        stack.attached("k8s-sa_apps_web").await,
+        stack.aws.attached("k8s-sa_apps_web").await,
         vec![policy_arn.clone()]
     );
     let (status, message) = code(alice.bind("apps", "db", "ghost").await);
@@ -285,7 +191,7 @@ async fn every_rpc_through_grpc_with_the_aws_state_checked() {
     assert_eq!(status, Code::FailedPrecondition);
     assert!(message.contains("web"), "{message}");
     alice.unbind("apps", "db", "web").await.unwrap();
-    assert!(stack.attached("k8s-sa_apps_web").await.is_empty());
+    assert!(stack.aws.attached("k8s-sa_apps_web").await.is_empty());
     alice.bind("apps", "db", "web").await.unwrap();
     let unbound = alice
         .delete_policy("apps", "db", true)
@@ -293,13 +199,13 @@ async fn every_rpc_through_grpc_with_the_aws_state_checked() {
         .unwrap()
         .unbound_service_accounts;
     assert_eq!(unbound, ["web"]);
-    assert!(stack.attached("k8s-sa_apps_web").await.is_empty());
-    assert!(stack.policy_document(&policy_arn).await.is_none());
+    assert!(stack.aws.attached("k8s-sa_apps_web").await.is_empty());
+    assert!(stack.aws.policy_document(&policy_arn).await.is_none());
 
     // Delete, list deleted, the name held, restore.
     let deleted = alice.delete("apps", "db").await.unwrap();
     assert!(deleted.deletion_date.is_some());
-    assert!(stack.aws_deleted(aws_name).await);
+    assert!(stack.aws.deleted(aws_name).await);
     assert!(alice.list("apps").await.unwrap().is_empty());
     let gone = alice.list_deleted("apps").await.unwrap();
     assert_eq!(gone.len(), 1);
@@ -309,8 +215,8 @@ async fn every_rpc_through_grpc_with_the_aws_state_checked() {
     assert_eq!(status, Code::FailedPrecondition);
     assert!(message.contains("scheduled for deletion"), "{message}");
     alice.restore("apps", "db").await.unwrap();
-    assert!(!stack.aws_deleted(aws_name).await);
-    assert_eq!(stack.aws_value(aws_name).await, value);
+    assert!(!stack.aws.deleted(aws_name).await);
+    assert_eq!(stack.aws.value(aws_name).await, value);
     let (status, _) = code(alice.restore("apps", "db").await);
     assert_eq!(status, Code::FailedPrecondition);
 
@@ -333,8 +239,8 @@ async fn colliding_names_over_grpc_are_not_found_for_the_other_namespace() {
     let stack = Stack::start().await;
     let mut alice = stack.caller(ALICE).await;
     let mut bob = alice.as_user(stack.token(BOB));
-    stack.create_role("k8s-sa_team_app").await;
-    stack.create_role("k8s-sa_team-x_app").await;
+    stack.moto.create_role("k8s-sa_team_app").await;
+    stack.moto.create_role("k8s-sa_team-x_app").await;
 
     // team + x-foo and team-x + foo are both k8s-secret-team-x-foo.
     alice.create("team", "x-foo", "alice's").await.unwrap();
@@ -368,21 +274,22 @@ async fn colliding_names_over_grpc_are_not_found_for_the_other_namespace() {
     assert!(bob.list(ns).await.unwrap().is_empty());
 
     // Alice's secret and policy are exactly as she left them.
-    assert_eq!(stack.aws_value("k8s-secret-team-x-foo").await, "alice's");
-    assert!(!stack.aws_deleted("k8s-secret-team-x-foo").await);
+    assert_eq!(stack.aws.value("k8s-secret-team-x-foo").await, "alice's");
+    assert!(!stack.aws.deleted("k8s-secret-team-x-foo").await);
     assert_eq!(
-        stack.aws_tags("k8s-secret-team-x-foo").await,
+        stack.aws.tags("k8s-secret-team-x-foo").await,
         kiss_tags("team", "x-foo")
     );
     assert!(
         stack
+            .aws
             .policy_document(&format!(
                 "arn:aws:iam::{ACCOUNT}:policy/k8s-secret_team_x-foo"
             ))
             .await
             .is_some()
     );
-    assert!(stack.attached("k8s-sa_team-x_app").await.is_empty());
+    assert!(stack.aws.attached("k8s-sa_team-x_app").await.is_empty());
 }
 
 #[tokio::test]
@@ -414,7 +321,7 @@ async fn moto_outage_is_unavailable_and_the_server_recovers_without_restart() {
     stack.moto.restart();
     assert!(alice.list("team").await.unwrap().is_empty());
     alice.create("team", "after", "v").await.unwrap();
-    assert_eq!(stack.aws_value("k8s-secret-team-after").await, "v");
+    assert_eq!(stack.aws.value("k8s-secret-team-after").await, "v");
     assert_eq!(alice.list("team").await.unwrap(), ["after"]);
     assert!(
         stack.aws_calls("ListSecrets", "error") > errors_before,

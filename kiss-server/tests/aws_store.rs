@@ -15,6 +15,7 @@ use kiss_server::config::Config;
 use kiss_server::store::aws::AwsStore;
 use kiss_server::store::{SecretRef, SecretStore, StoreError};
 use kiss_testkit::Moto;
+use kiss_testkit::aws::{AwsState, kiss_tags};
 
 use kiss_testkit::ACCOUNT;
 
@@ -22,8 +23,15 @@ struct Aws {
     // Kept alive for the test; moto is killed when dropped.
     moto: Moto,
     store: AwsStore,
-    sm: aws_sdk_secretsmanager::Client,
-    iam: aws_sdk_iam::Client,
+    state: AwsState,
+}
+
+/// What is in AWS, read past kiss.
+impl std::ops::Deref for Aws {
+    type Target = AwsState;
+    fn deref(&self) -> &AwsState {
+        &self.state
+    }
 }
 
 fn config(extra: &[&str]) -> Config {
@@ -39,8 +47,7 @@ async fn aws(extra: &[&str]) -> Aws {
         .await
         .expect("the store connects to moto");
     Aws {
-        sm: aws_sdk_secretsmanager::Client::new(&sdk),
-        iam: aws_sdk_iam::Client::new(&sdk),
+        state: AwsState::of(&moto).await,
         moto,
         store,
     }
@@ -50,120 +57,7 @@ fn s(namespace: &str, name: &str) -> SecretRef {
     SecretRef::new(namespace, name)
 }
 
-fn kiss_tags(namespace: &str, name: &str) -> BTreeMap<String, String> {
-    BTreeMap::from([
-        ("security.kaluza.com/managed-by".into(), "kiss".into()),
-        (
-            "security.kaluza.com/secret-namespace".into(),
-            namespace.into(),
-        ),
-        ("security.kaluza.com/secret-name".into(), name.into()),
-    ])
-}
-
 impl Aws {
-    async fn tags(&self, aws_name: &str) -> BTreeMap<String, String> {
-        let out = self
-            .sm
-            .describe_secret()
-            .secret_id(aws_name)
-            .send()
-            .await
-            .expect("describe");
-        out.tags()
-            .iter()
-            .map(|t| (t.key().unwrap().to_owned(), t.value().unwrap().to_owned()))
-            .collect()
-    }
-
-    async fn value(&self, aws_name: &str) -> String {
-        self.sm
-            .get_secret_value()
-            .secret_id(aws_name)
-            .send()
-            .await
-            .expect("get value")
-            .secret_string()
-            .expect("a string value")
-            .to_owned()
-    }
-
-    async fn version_count(&self, aws_name: &str) -> usize {
-        self.sm
-            .list_secret_version_ids()
-            .secret_id(aws_name)
-            .send()
-            .await
-            .expect("list versions")
-            .versions()
-            .len()
-    }
-
-    async fn exists(&self, aws_name: &str) -> bool {
-        self.sm
-            .describe_secret()
-            .secret_id(aws_name)
-            .send()
-            .await
-            .is_ok()
-    }
-
-    async fn deleted(&self, aws_name: &str) -> bool {
-        self.sm
-            .describe_secret()
-            .secret_id(aws_name)
-            .send()
-            .await
-            .expect("describe")
-            .deleted_date()
-            .is_some()
-    }
-
-    /// A secret made behind kiss's back, to test what kiss makes of it.
-    async fn raw_secret(&self, aws_name: &str, tags: &[(&str, &str)]) {
-        let tags = tags
-            .iter()
-            .map(|(k, v)| {
-                aws_sdk_secretsmanager::types::Tag::builder()
-                    .key(*k)
-                    .value(*v)
-                    .build()
-            })
-            .collect();
-        self.sm
-            .create_secret()
-            .name(aws_name)
-            .secret_string("not kiss's")
-            .set_tags(Some(tags))
-            .send()
-            .await
-            .expect("create raw secret");
-    }
-
-    async fn create_role(&self, role: &str) {
-        self.moto.create_role(role).await;
-    }
-
-    async fn attached(&self, role: &str) -> Vec<String> {
-        let mut arns: Vec<String> = self
-            .iam
-            .list_attached_role_policies()
-            .role_name(role)
-            .send()
-            .await
-            .expect("list attached")
-            .attached_policies()
-            .iter()
-            .filter_map(|p| p.policy_arn().map(str::to_owned))
-            .collect();
-        arns.sort();
-        arns
-    }
-
-    async fn policy_exists(&self, arn: &str) -> bool {
-        self.iam.get_policy().policy_arn(arn).send().await.is_ok()
-    }
-
     async fn names(&self, namespace: &str) -> Vec<String> {
         self.store
             .list(namespace)
@@ -365,7 +259,7 @@ async fn read_policy_and_bindings_in_iam() {
     let aws = aws(&[]).await;
     let db = s("apps", "db");
     for role in ["k8s-sa_apps_web", "k8s-sa_apps_worker", "k8s-sa_other_web"] {
-        aws.create_role(role).await;
+        aws.moto.create_role(role).await;
     }
     aws.store.create(&db, "v").await.unwrap();
     let arn = aws.store.get(&db, false).await.unwrap().arn;
@@ -518,7 +412,7 @@ async fn read_policy_and_bindings_in_iam() {
 #[tokio::test]
 async fn policies_of_deleted_secrets_can_be_cleaned_up() {
     let aws = aws(&[]).await;
-    aws.create_role("k8s-sa_apps_web").await;
+    aws.moto.create_role("k8s-sa_apps_web").await;
     let db = s("apps", "db");
     aws.store.create(&db, "v").await.unwrap();
     let policy_arn = aws.store.create_policy(&db).await.unwrap();
@@ -569,7 +463,7 @@ async fn policies_of_deleted_secrets_can_be_cleaned_up() {
 #[tokio::test]
 async fn a_secret_created_again_is_granted_by_its_old_policy() {
     let aws = aws(&["--deletion-recovery-days", "0"]).await;
-    aws.create_role("k8s-sa_apps_web").await;
+    aws.moto.create_role("k8s-sa_apps_web").await;
     let db = s("apps", "db");
     aws.store.create(&db, "v1").await.unwrap();
     let policy_arn = aws.store.create_policy(&db).await.unwrap();
@@ -649,7 +543,7 @@ async fn an_unreachable_aws_is_unavailable_and_recovers() {
 #[tokio::test]
 async fn a_policy_kiss_did_not_make_is_never_reported_attached_or_deleted() {
     let aws = aws(&[]).await;
-    aws.create_role("k8s-sa_team-a_app").await;
+    aws.moto.create_role("k8s-sa_team-a_app").await;
     let db = s("team-a", "db");
     aws.store.create(&db, "v").await.unwrap();
     // Someone else's policy under the read policy's name: untagged, and

@@ -8,6 +8,7 @@
 //! - [`binary!`] finds a binary built from the current sources;
 //!   [`KissServer`] starts kiss-server from it as a process against moto;
 //!   [`wait_ready`] and friends wait until a server is ready to serve.
+//! - [`aws::AwsState`] reads what is really in Secrets Manager and IAM.
 //! - [`Caller`] is one user's client: each RPC one call with her token.
 //! - [`Tmux`] runs a binary on a real terminal; [`require_tool`] makes a
 //!   test without tmux skip loudly, or fail under `CI=true`.
@@ -15,6 +16,7 @@
 //! The Python side lives in a virtualenv that `scripts/setup-test-env.sh`
 //! creates at `<repo>/.venv`; `KISS_TEST_VENV` points elsewhere.
 
+pub mod aws;
 mod binary;
 mod caller;
 mod ready;
