@@ -13,7 +13,7 @@ use kiss_proto::pb::{self, kiss_client::KissClient};
 use kiss_server::config::Config;
 use kiss_server::server::{self, Running};
 use kiss_testkit::tokens::{Algorithm, Claims, claims_of, now, segment, sign};
-use kiss_testkit::{Cognito, KissServer, Moto};
+use kiss_testkit::{Caller, Cognito, KissServer, Moto};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tonic::transport::Channel;
@@ -129,6 +129,11 @@ impl Server {
         KissClient::new(self.channel().await)
     }
 
+    /// `email`'s client, with her Cognito token.
+    async fn caller(&self, email: &str) -> Caller {
+        Caller::new(self.channel().await, idp().cognito.token(email))
+    }
+
     /// Readiness: the KISS service's health.
     async fn health(&self) -> ServingStatus {
         let status = kiss_testkit::health(self.addr, kiss_testkit::KISS_SERVICE).await;
@@ -226,14 +231,9 @@ async fn expect_unauthenticated(client: &mut KissClient<Channel>, token: &str, n
 #[tokio::test]
 async fn every_rpc_works_with_a_cognito_token() {
     let server = Server::cognito().await;
-    let mut c = server.client().await;
-    let t = idp().cognito.token(ALICE);
+    let mut alice = server.caller(ALICE).await;
 
-    let who = c
-        .who_am_i(with_token(pb::WhoAmIRequest {}, t))
-        .await
-        .unwrap()
-        .into_inner();
+    let who = alice.who_am_i().await.unwrap();
     assert_eq!(who.identifier, ALICE);
     assert_eq!(
         who.namespaces,
@@ -243,196 +243,60 @@ async fn every_rpc_works_with_a_cognito_token() {
     assert!(!who.admin);
     assert!(who.expires_at.unwrap().seconds > now());
 
-    ping(&mut c, t, "team-a").await.unwrap();
+    alice.ping("team-a").await.unwrap();
     let value = "line one\n\ttab\nüñí ✓\n";
-    let created = c
-        .create_secret(with_token(
-            pb::CreateSecretRequest {
-                metadata: meta("team-a"),
-                name: "db".into(),
-                value: value.into(),
-            },
-            t,
-        ))
-        .await
-        .unwrap()
-        .into_inner();
-    let list = c
-        .list_secrets(with_token(
-            pb::ListSecretsRequest {
-                metadata: meta("team-a"),
-            },
-            t,
-        ))
-        .await
-        .unwrap()
-        .into_inner();
+    let v1 = alice.create("team-a", "db", value).await.unwrap();
+    let list = alice.list_entries("team-a").await.unwrap();
     assert_eq!(list.secrets, ["db"]);
     assert_eq!(list.entries[0].name, "db");
     assert!(list.entries[0].created.is_some());
 
-    let get = |include_value| {
-        with_token(
-            pb::GetSecretRequest {
-                metadata: meta("team-a"),
-                name: "db".into(),
-                include_value,
-            },
-            t,
-        )
-    };
-    let d = c
-        .get_secret(get(false))
-        .await
-        .unwrap()
-        .into_inner()
-        .secret
-        .unwrap();
+    let d = alice.get("team-a", "db", false).await.unwrap();
     assert_eq!(d.value, None, "values stay hidden unless asked for");
     assert_eq!(d.aws_name, "k8s-secret-team-a-db");
-    assert_eq!(d.version_id, created.version_id);
-    let d = c
-        .get_secret(get(true))
-        .await
-        .unwrap()
-        .into_inner()
-        .secret
-        .unwrap();
+    assert_eq!(d.version_id, v1);
+    let d = alice.get("team-a", "db", true).await.unwrap();
     assert_eq!(d.value.as_deref(), Some(value));
 
-    let upd = |value: &str, expected: &str| {
-        with_token(
-            pb::UpdateSecretRequest {
-                metadata: meta("team-a"),
-                name: "db".into(),
-                value: value.into(),
-                expected_version_id: expected.into(),
-            },
-            t,
-        )
-    };
-    let v2 = c
-        .update_secret(upd("two", &created.version_id))
+    let v2 = alice
+        .update("team-a", "db", "two", &v1)
         .await
         .unwrap()
-        .into_inner()
         .version_id;
-    let stale = c
-        .update_secret(upd("three", &created.version_id))
+    let stale = alice
+        .update("team-a", "db", "three", &v1)
         .await
         .unwrap_err();
     assert_eq!(stale.code(), Code::Aborted, "{stale:?}");
-    let d = c
-        .get_secret(get(true))
-        .await
-        .unwrap()
-        .into_inner()
-        .secret
-        .unwrap();
+    let d = alice.get("team-a", "db", true).await.unwrap();
     assert_eq!(
         (d.value.as_deref(), d.version_id.as_str()),
         (Some("two"), v2.as_str())
     );
 
-    let bind = |sa: &str| {
-        with_token(
-            pb::BindSecretRequest {
-                metadata: meta("team-a"),
-                name: "db".into(),
-                service_account_name: sa.into(),
-            },
-            t,
-        )
-    };
-    let no_policy = c.bind_secret(bind("app")).await.unwrap_err();
+    let no_policy = alice.bind("team-a", "db", "app").await.unwrap_err();
     assert_eq!(no_policy.code(), Code::FailedPrecondition);
-    c.create_secret_iam_policy(with_token(
-        pb::CreateSecretIamPolicyRequest {
-            metadata: meta("team-a"),
-            name: "db".into(),
-        },
-        t,
-    ))
-    .await
-    .unwrap();
-    c.bind_secret(bind("app")).await.unwrap();
-    let d = c
-        .get_secret(get(false))
-        .await
-        .unwrap()
-        .into_inner()
-        .secret
-        .unwrap();
+    alice.create_policy("team-a", "db").await.unwrap();
+    alice.bind("team-a", "db", "app").await.unwrap();
+    let d = alice.get("team-a", "db", false).await.unwrap();
     assert!(d.has_read_policy);
     assert_eq!(d.bound_service_accounts, ["app"]);
 
-    let del_policy = |unbind| {
-        with_token(
-            pb::DeleteSecretIamPolicyRequest {
-                metadata: meta("team-a"),
-                name: "db".into(),
-                unbind,
-            },
-            t,
-        )
-    };
-    let attached = c
-        .delete_secret_iam_policy(del_policy(false))
+    let attached = alice
+        .delete_policy("team-a", "db", false)
         .await
         .unwrap_err();
     assert_eq!(attached.code(), Code::FailedPrecondition);
     assert!(attached.message().contains("app"), "{attached:?}");
-    c.unbind_secret(with_token(
-        pb::UnbindSecretRequest {
-            metadata: meta("team-a"),
-            name: "db".into(),
-            service_account_name: "app".into(),
-        },
-        t,
-    ))
-    .await
-    .unwrap();
-    c.delete_secret_iam_policy(del_policy(false)).await.unwrap();
+    alice.unbind("team-a", "db", "app").await.unwrap();
+    alice.delete_policy("team-a", "db", false).await.unwrap();
 
-    let deleted = c
-        .delete_secret(with_token(
-            pb::DeleteSecretRequest {
-                metadata: meta("team-a"),
-                name: "db".into(),
-            },
-            t,
-        ))
-        .await
-        .unwrap()
-        .into_inner();
+    let deleted = alice.delete("team-a", "db").await.unwrap();
     assert!(deleted.deletion_date.unwrap().seconds > now() + 6 * 86_400);
-    let gone = c
-        .list_deleted_secrets(with_token(
-            pb::ListDeletedSecretsRequest {
-                metadata: meta("team-a"),
-            },
-            t,
-        ))
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(gone.secrets[0].name, "db");
-    c.restore_secret(with_token(
-        pb::RestoreSecretRequest {
-            metadata: meta("team-a"),
-            name: "db".into(),
-        },
-        t,
-    ))
-    .await
-    .unwrap();
-    let d = c
-        .get_secret(get(true))
-        .await
-        .unwrap()
-        .into_inner()
-        .secret
-        .unwrap();
+    let gone = alice.list_deleted("team-a").await.unwrap();
+    assert_eq!(gone[0].name, "db");
+    alice.restore("team-a", "db").await.unwrap();
+    let d = alice.get("team-a", "db", true).await.unwrap();
     assert_eq!(d.value.as_deref(), Some("two"));
     server.stop().await;
 }
@@ -641,12 +505,8 @@ async fn namespaces_admins_and_names() {
 
     let admin = idp().cognito.token(ADMIN);
     ping(&mut c, admin, "team-c").await.unwrap();
-    let who = c
-        .who_am_i(with_token(pb::WhoAmIRequest {}, admin))
-        .await
-        .unwrap()
-        .into_inner();
-    assert!(who.admin);
+    let mut alice = server.caller(ALICE).await;
+    assert!(alice.as_user(admin).who_am_i().await.unwrap().admin);
 
     let nobody = idp().cognito.token(NOBODY);
     // moto omits the groups claim for a user in no group.
@@ -661,57 +521,18 @@ async fn namespaces_admins_and_names() {
         ("team-a", ""),
         ("", "x"),
     ] {
-        let err = c
-            .create_secret(with_token(
-                pb::CreateSecretRequest {
-                    metadata: meta(ns),
-                    name: name.into(),
-                    value: "v".into(),
-                },
-                alice,
-            ))
-            .await
-            .unwrap_err();
+        let err = alice.create(ns, name, "v").await.unwrap_err();
         assert_eq!(err.code(), Code::InvalidArgument, "{ns}/{name}: {err:?}");
     }
-    let err = c
-        .bind_secret(with_token(
-            pb::BindSecretRequest {
-                metadata: meta("team-a"),
-                name: "x".into(),
-                service_account_name: "App".into(),
-            },
-            alice,
-        ))
-        .await
-        .unwrap_err();
+    let err = alice.bind("team-a", "x", "App").await.unwrap_err();
     assert!(
         err.message().contains("service account name 'App'"),
         "{err:?}"
     );
 
     // Another namespace's secret is invisible: NOT_FOUND, not PERMISSION_DENIED.
-    c.create_secret(with_token(
-        pb::CreateSecretRequest {
-            metadata: meta("team-b"),
-            name: "b-only".into(),
-            value: "v".into(),
-        },
-        alice,
-    ))
-    .await
-    .unwrap();
-    let err = c
-        .get_secret(with_token(
-            pb::GetSecretRequest {
-                metadata: meta("team-a"),
-                name: "b-only".into(),
-                include_value: true,
-            },
-            alice,
-        ))
-        .await
-        .unwrap_err();
+    alice.create("team-b", "b-only", "v").await.unwrap();
+    let err = alice.get("team-a", "b-only", true).await.unwrap_err();
     assert_eq!(err.code(), Code::NotFound);
     assert!(!err.message().contains("team-b"));
     server.stop().await;
@@ -723,38 +544,14 @@ async fn audit_records_say_who_did_what_and_never_hold_values_or_tokens() {
     let mut c = server.client().await;
     let alice = idp().cognito.token(ALICE);
     let value = "TOP-SECRET-VALUE-4711";
-    c.create_secret(with_token(
-        pb::CreateSecretRequest {
-            metadata: meta("team-a"),
-            name: "audited".into(),
-            value: value.into(),
-        },
-        alice,
-    ))
-    .await
-    .unwrap();
-    c.get_secret(with_token(
-        pb::GetSecretRequest {
-            metadata: meta("team-a"),
-            name: "audited".into(),
-            include_value: true,
-        },
-        alice,
-    ))
-    .await
-    .unwrap();
+    let mut user = server.caller(ALICE).await;
+    user.create("team-a", "audited", value).await.unwrap();
+    user.get("team-a", "audited", true).await.unwrap();
     let _ = ping(&mut c, alice, "team-c").await;
     let _ = ping(&mut c, "garbage", "team-a").await;
     // Over the message size cap: tonic refuses it before any handler runs.
-    let too_big = c
-        .create_secret(with_token(
-            pb::CreateSecretRequest {
-                metadata: meta("team-a"),
-                name: "big".into(),
-                value: "x".repeat(200_000),
-            },
-            alice,
-        ))
+    let too_big = user
+        .create("team-a", "big", &"x".repeat(200_000))
         .await
         .unwrap_err();
 
