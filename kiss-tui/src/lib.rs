@@ -3,7 +3,9 @@
 //! With no verb the binary opens the full-screen app ([`tui`]); with a verb
 //! (`ping`, `list`, `create`, ...) it runs it and exits ([`cli`]). Both reach
 //! the server through [`client`], with a token found by [`tokens`], using the
-//! [`settings::Settings`] that flags and the config file resolve to.
+//! [`settings::Settings`] that flags and the config file resolve to. The
+//! workflows of more than one call are written once, in [`workflows`], for
+//! both.
 
 pub mod app;
 pub mod cli;
@@ -18,3 +20,4 @@ pub mod settings;
 pub mod tokens;
 pub mod tui;
 pub mod view;
+pub mod workflows;

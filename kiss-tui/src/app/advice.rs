@@ -19,10 +19,7 @@ pub fn advised(purpose: &Purpose, e: &CallError) -> String {
 /// Whether the refusal says there is no read policy: by reason, or by code
 /// from a server that sends no reason.
 pub fn no_policy(e: &CallError) -> bool {
-    match e.reason.as_deref() {
-        Some(reason) => reason == reasons::POLICY_MISSING,
-        None => e.kind == ErrorKind::NotFound,
-    }
+    crate::workflows::is_policy_missing(e.reason.as_deref(), e.kind == ErrorKind::NotFound)
 }
 
 /// The keys that resolve `reason` where `purpose` was refused.

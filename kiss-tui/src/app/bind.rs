@@ -10,6 +10,7 @@ use super::keymap::{Binding, Key, bind, ch, ctrl, key};
 use super::layout;
 use super::nav::{ListNav, Move, moves};
 use super::state::{Dialog, Purpose};
+use crate::workflows::bind;
 
 /// Which part of the bindings dialog has the keyboard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -248,30 +249,33 @@ impl App {
                 b.busy = true;
                 b.error = None;
                 let name = b.name.clone();
-                // Binding attaches the read policy, so it must exist.
-                let call = if has_policy == Some(false) {
-                    self.call(
-                        Purpose::CreatePolicy {
-                            name: name.clone(),
-                            then_bind: Some(sa),
-                            after_create: false,
-                        },
-                        Call::CreatePolicy { namespace, name },
-                    )
-                } else {
-                    self.call(
-                        Purpose::Bind(name.clone(), sa.clone()),
-                        Call::Bind {
-                            namespace,
-                            name,
-                            service_account: sa,
-                        },
-                    )
-                };
-                return vec![call];
+                return vec![self.bind_step(name, sa, bind::first(has_policy))];
             }
         }
         Vec::new()
+    }
+
+    /// The call of one step of binding ([`crate::workflows::bind`]).
+    pub(super) fn bind_step(&mut self, name: String, sa: String, step: bind::Step) -> Effect {
+        let namespace = self.ns();
+        match step {
+            bind::Step::CreatePolicy => self.call(
+                Purpose::CreatePolicy {
+                    name: name.clone(),
+                    then_bind: Some(sa),
+                    after_create: false,
+                },
+                Call::CreatePolicy { namespace, name },
+            ),
+            bind::Step::Bind => self.call(
+                Purpose::Bind(name.clone(), sa.clone()),
+                Call::Bind {
+                    namespace,
+                    name,
+                    service_account: sa,
+                },
+            ),
+        }
     }
 
     /// A typed character goes to the service account input.

@@ -7,6 +7,7 @@ use super::App;
 use super::action::{Call, Effect};
 use super::keymap::{Binding, bind, ch, key};
 use super::state::{Dialog, Purpose};
+use crate::workflows::delete::{self, PolicyRemoval, Step};
 
 /// The delete confirmation.
 #[derive(Debug, Clone)]
@@ -64,7 +65,6 @@ pub fn keys() -> Vec<Binding<DeleteCmd>> {
 
 impl App {
     pub(super) fn on_delete(&mut self, cmd: DeleteCmd) -> Vec<Effect> {
-        let namespace = self.ns();
         let Some(Dialog::Delete(d)) = &mut self.state.dialog else {
             return Vec::new();
         };
@@ -84,25 +84,32 @@ impl App {
                 d.busy = true;
                 d.error = None;
                 let name = d.name.clone();
-                let call = if d.remove_policy {
-                    // Detach it from every service account first: a policy
-                    // still attached cannot be deleted.
-                    self.call(
-                        Purpose::DeletePolicy(name.clone()),
-                        Call::DeletePolicy {
-                            namespace,
-                            name,
-                            unbind: true,
-                        },
-                    )
+                let removal = if d.remove_policy {
+                    PolicyRemoval::DetachFirst
                 } else {
-                    self.call(
-                        Purpose::Delete(name.clone()),
-                        Call::DeleteSecret { namespace, name },
-                    )
+                    PolicyRemoval::Keep
                 };
-                vec![call]
+                vec![self.delete_step(name, delete::first(removal))]
             }
+        }
+    }
+
+    /// The call of one step of deleting a secret ([`crate::workflows::delete`]).
+    pub(super) fn delete_step(&mut self, name: String, step: Step) -> Effect {
+        let namespace = self.ns();
+        match step {
+            Step::DeletePolicy { unbind } => self.call(
+                Purpose::DeletePolicy(name.clone()),
+                Call::DeletePolicy {
+                    namespace,
+                    name,
+                    unbind,
+                },
+            ),
+            Step::DeleteSecret => self.call(
+                Purpose::Delete(name.clone()),
+                Call::DeleteSecret { namespace, name },
+            ),
         }
     }
 }

@@ -9,6 +9,8 @@ use super::advice;
 use super::editor::text_area_with;
 use super::format;
 use super::state::{Dialog, EditorMode, Purpose, Screen};
+use crate::workflows::bind;
+use crate::workflows::delete::{self, PolicyOutcome};
 
 impl App {
     pub(super) fn on_reply(
@@ -135,17 +137,7 @@ impl App {
                     d.has_read_policy = true;
                 }
                 match then_bind {
-                    Some(sa) => {
-                        let namespace = self.ns();
-                        vec![self.call(
-                            Purpose::Bind(name.clone(), sa.clone()),
-                            Call::Bind {
-                                namespace,
-                                name,
-                                service_account: sa,
-                            },
-                        )]
-                    }
+                    Some(sa) => vec![self.bind_step(name, sa, bind::after_policy_created())],
                     None => {
                         self.info(if after_create {
                             format!("Created '{name}' and its read policy. Bind a service account with b.")
@@ -190,7 +182,10 @@ impl App {
                 Vec::new()
             }
             (Purpose::DeletePolicy(name), Reply::PolicyDeleted { .. }) => {
-                vec![self.delete_call(name)]
+                match delete::after_policy(PolicyOutcome::Deleted) {
+                    Some(step) => vec![self.delete_step(name, step)],
+                    None => Vec::new(),
+                }
             }
             (Purpose::Delete(name), Reply::Deleted { deletion_date }) => {
                 if matches!(&self.state.dialog, Some(Dialog::Delete(d)) if d.name == name) {
@@ -357,9 +352,13 @@ impl App {
                     _ => {}
                 }
             }
+            // The workflow carries on with the secret when there was no
+            // policy to remove; any other refusal stops it, shown below.
             Purpose::DeletePolicy(name) if advice::no_policy(&e) => {
-                // There was no policy to remove; carry on with the secret.
-                return vec![self.delete_call(name)];
+                return delete::after_policy(PolicyOutcome::Missing)
+                    .map(|step| self.delete_step(name, step))
+                    .into_iter()
+                    .collect();
             }
             Purpose::DeletePolicy(name) | Purpose::Delete(name) => match &mut self.state.dialog {
                 Some(Dialog::Delete(d)) if d.name == name => {
@@ -390,14 +389,6 @@ impl App {
             },
         }
         Vec::new()
-    }
-
-    fn delete_call(&mut self, name: String) -> Effect {
-        let namespace = self.ns();
-        self.call(
-            Purpose::Delete(name.clone()),
-            Call::DeleteSecret { namespace, name },
-        )
     }
 
     fn cache_details(&mut self, mut d: Details) {

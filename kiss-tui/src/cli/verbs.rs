@@ -11,6 +11,7 @@ use super::output::{self, rfc3339};
 use super::{CliError, input};
 use crate::client::{Client, ClientError};
 use crate::options::{Options, Output, Verb};
+use crate::workflows::{self, delete::PolicyOutcome, delete::PolicyRemoval, delete::Step};
 
 /// Checks every name on the command line with kiss-proto's rules, so a bad
 /// name is a usage error before any call.
@@ -147,6 +148,9 @@ pub async fn run(client: &Client, ns: &str, verb: Verb) -> Result<(), CliError> 
             say("Successfully restored secret")
         }
         Verb::Bind(a) => {
+            // One call: nobody looked at the policy, and for that case
+            // `workflows::bind::first(None)` is a plain bind — its comment
+            // says why a script's bind does not create a missing policy.
             client
                 .bind(ns, &a.name, &a.service_account)
                 .await
@@ -240,18 +244,28 @@ fn secret_of(verb: &Verb) -> Option<String> {
 
 /// With `policy`, the policy goes first and is never force-unbound: if
 /// ServiceAccounts still hold it, nothing is deleted and the user is told.
-/// (The app's delete dialog does force-unbind: it lists the holders in the
-/// confirmation the user ticks; a script has no such moment.)
+/// The order and the rules are [`workflows::delete`]'s, shared with the
+/// app; only the removal mode differs (see [`PolicyRemoval`]).
 async fn delete(client: &Client, ns: &str, name: &str, policy: bool) -> Result<(), CliError> {
     let target = Target {
         namespace: ns,
         name,
     };
-    if policy {
-        match client.delete_policy(ns, name, false).await {
-            Ok(_) => say("Successfully deleted IAM policy for secret")?,
+    let removal = if policy {
+        PolicyRemoval::OnlyIfUnattached
+    } else {
+        PolicyRemoval::Keep
+    };
+    let mut step = Some(workflows::delete::first(removal));
+    while let Some(Step::DeletePolicy { unbind }) = step {
+        let outcome = match client.delete_policy(ns, name, unbind).await {
+            Ok(_) => {
+                say("Successfully deleted IAM policy for secret")?;
+                PolicyOutcome::Deleted
+            }
             Err(e) if is_policy_missing(&e) => {
                 eprintln!("No read policy to remove: {e}");
+                PolicyOutcome::Missing
             }
             Err(e) => {
                 let attached = e.reason() == Some(reasons::POLICY_ATTACHED);
@@ -262,7 +276,8 @@ async fn delete(client: &Client, ns: &str, name: &str, policy: bool) -> Result<(
                     err
                 });
             }
-        }
+        };
+        step = workflows::delete::after_policy(outcome);
     }
     let resp = client
         .delete(ns, name)
@@ -280,8 +295,5 @@ async fn delete(client: &Client, ns: &str, name: &str, policy: bool) -> Result<(
 /// No read policy to delete: by reason, or by code from a server that sends
 /// no reason.
 fn is_policy_missing(e: &ClientError) -> bool {
-    match e.reason() {
-        Some(reason) => reason == reasons::POLICY_MISSING,
-        None => e.code() == Some(Code::NotFound),
-    }
+    workflows::is_policy_missing(e.reason(), e.code() == Some(Code::NotFound))
 }
