@@ -4,11 +4,9 @@
 #![cfg(feature = "aws")]
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use kiss_testkit::aws::{AwsState, kiss_tags};
 use kiss_testkit::{ACCOUNT, Caller, Cognito, KissServer, Moto, ServerProcess};
-use tonic::transport::Channel;
 use tonic::{Code, Status};
 use tonic_health::pb::health_check_response::ServingStatus;
 
@@ -75,13 +73,7 @@ impl Stack {
 
     /// `email`'s client, on a connection of its own.
     async fn caller(&self, email: &str) -> Caller {
-        let channel = Channel::from_shared(format!("http://{}", self.server.addr))
-            .unwrap()
-            .timeout(Duration::from_secs(30))
-            .connect()
-            .await
-            .unwrap();
-        Caller::new(channel, self.token(email))
+        Caller::connect(self.server.addr, self.token(email)).await
     }
 
     fn token(&self, email: &str) -> String {

@@ -21,6 +21,7 @@ use kiss_server::pipeline::{ClaimsAuthorizer, Limits};
 use kiss_server::server::{self, Parts, Running};
 use kiss_server::store::Naming;
 use kiss_server::store::local::LocalStore;
+use kiss_testkit::authorized;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::watch;
@@ -92,11 +93,7 @@ impl Server {
     }
 
     async fn channel(&self) -> Channel {
-        Channel::from_shared(format!("http://{}", self.addr()))
-            .unwrap()
-            .connect()
-            .await
-            .unwrap()
+        kiss_testkit::connect(self.addr()).await
     }
 
     async fn client(&self) -> KissClient<Channel> {
@@ -148,10 +145,6 @@ fn audit_failures() -> u64 {
         .audit_write_failures
         .with_label_values(&[] as &[&str])
         .get()
-}
-
-fn authorized<T>(token: &str, message: T) -> Request<T> {
-    kiss_testkit::authorized(token, message)
 }
 
 fn ping(token: &str, ns: &str) -> Request<pb::PingRequest> {

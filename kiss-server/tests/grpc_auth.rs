@@ -13,7 +13,7 @@ use kiss_proto::pb::{self, kiss_client::KissClient};
 use kiss_server::config::Config;
 use kiss_server::server::{self, Running};
 use kiss_testkit::tokens::{Algorithm, Claims, claims_of, now, segment, sign};
-use kiss_testkit::{Caller, Cognito, KissServer, Moto};
+use kiss_testkit::{Caller, Cognito, KissServer, Moto, meta};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tonic::transport::Channel;
@@ -118,11 +118,7 @@ impl Server {
     }
 
     async fn channel(&self) -> Channel {
-        Channel::from_shared(format!("http://{}", self.addr))
-            .unwrap()
-            .connect()
-            .await
-            .unwrap()
+        kiss_testkit::connect(self.addr).await
     }
 
     async fn client(&self) -> KissClient<Channel> {
@@ -175,12 +171,6 @@ fn with_token<T>(msg: T, token: &str) -> Request<T> {
             .insert("authorization", format!("Bearer {token}").parse().unwrap());
     }
     req
-}
-
-fn meta(ns: &str) -> Option<pb::ClientMeta> {
-    Some(pb::ClientMeta {
-        namespace: ns.into(),
-    })
 }
 
 async fn ping(

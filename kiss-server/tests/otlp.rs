@@ -8,11 +8,10 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use kiss_proto::pb::{self, kiss_client::KissClient};
 use kiss_testkit::authorized as req;
-use kiss_testkit::{KissServer, ServerProcess};
+use kiss_testkit::{KissServer, ServerProcess, meta};
 use opentelemetry_proto::tonic::collector::trace::v1::trace_service_server::{
     TraceService, TraceServiceServer,
 };
@@ -80,13 +79,7 @@ fn start_server(collector: SocketAddr) -> (ServerProcess, PathBuf) {
 }
 
 async fn client(server: &ServerProcess) -> KissClient<Channel> {
-    let channel = Channel::from_shared(format!("http://{}", server.addr))
-        .unwrap()
-        .timeout(Duration::from_secs(30))
-        .connect()
-        .await
-        .unwrap();
-    KissClient::new(channel)
+    KissClient::new(kiss_testkit::connect(server.addr).await)
 }
 
 fn dev_token(dir: &Path) -> String {
@@ -96,12 +89,6 @@ fn dev_token(dir: &Path) -> String {
         .as_str()
         .expect("token file has id_token")
         .to_owned()
-}
-
-fn meta(namespace: &str) -> Option<pb::ClientMeta> {
-    Some(pb::ClientMeta {
-        namespace: namespace.into(),
-    })
 }
 
 fn attr<'a>(attributes: &'a [KeyValue], key: &str) -> Option<&'a any_value::Value> {

@@ -25,6 +25,7 @@ use kiss_server::store::local::LocalStore;
 use kiss_server::store::{
     DeletedEntry, Naming, SecretDetails, SecretEntry, SecretRef, SecretStore, StoreResult,
 };
+use kiss_testkit::{authorized, meta};
 use serde_json::Value;
 use tonic::codegen::Bytes;
 use tonic::transport::Channel;
@@ -179,19 +180,6 @@ fn read_audit(path: &Path) -> Vec<Value> {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
-}
-
-fn authorized<T>(token: &str, message: T) -> Request<T> {
-    let mut req = Request::new(message);
-    req.metadata_mut()
-        .insert("authorization", format!("Bearer {token}").parse().unwrap());
-    req
-}
-
-fn meta(ns: &str) -> Option<pb::ClientMeta> {
-    Some(pb::ClientMeta {
-        namespace: ns.into(),
-    })
 }
 
 fn ping(token: &str, ns: &str) -> Request<pb::PingRequest> {

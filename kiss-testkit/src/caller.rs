@@ -9,6 +9,17 @@ use tonic::transport::Channel;
 
 use crate::authorized;
 
+/// A plain-text channel to a kiss-server listening on `addr`, connected
+/// now; calls give up after 30 s rather than hang a test.
+pub async fn connect(addr: std::net::SocketAddr) -> Channel {
+    Channel::from_shared(format!("http://{addr}"))
+        .expect("a loopback URI")
+        .timeout(std::time::Duration::from_secs(30))
+        .connect()
+        .await
+        .unwrap_or_else(|e| panic!("no kiss-server at {addr}: {e}"))
+}
+
 /// `namespace` as the request's client metadata.
 pub fn meta(namespace: &str) -> Option<pb::ClientMeta> {
     Some(pb::ClientMeta {
@@ -24,6 +35,11 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// Connects to `addr` and calls with `token`.
+    pub async fn connect(addr: std::net::SocketAddr, token: impl Into<String>) -> Self {
+        Self::new(connect(addr).await, token)
+    }
+
     /// Calls through `channel` with `token`.
     pub fn new(channel: Channel, token: impl Into<String>) -> Self {
         Self {

@@ -26,7 +26,7 @@ mod tmux;
 pub mod tokens;
 
 pub use binary::binary_path;
-pub use caller::{Caller, meta};
+pub use caller::{Caller, connect, meta};
 pub use ready::{KISS_SERVICE, health, health_on, wait_ready, wait_ready_at, wait_ready_on};
 pub use server::{KissServer, ServerProcess};
 pub use skip::{in_ci, report_skip, require_tool};
