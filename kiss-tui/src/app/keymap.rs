@@ -12,7 +12,7 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::state::{BindFocus, Dialog, EditorFocus, EditorMode, Screen, State};
-use super::{bind, copy, delete, deleted, editor, help, namespaces, secrets, tokens};
+use super::{bind, copy, delete, deleted, editor, filter, help, namespaces, secrets, tokens};
 
 /// A key as the tables name it: a code, and whether Ctrl is held. Shift is
 /// in the character itself (`G`), and Alt is not told apart, as the
@@ -224,7 +224,7 @@ pub enum Command {
     /// The secrets table.
     Secrets(secrets::SecretsCmd),
     /// The secrets filter.
-    Filter(secrets::FilterCmd),
+    Filter(filter::FilterCmd),
     /// The create / update form.
     Editor(editor::EditorCmd),
     /// "Discard?".
@@ -277,7 +277,7 @@ pub fn table(ctx: KeyContext) -> Vec<Binding<Command>> {
         KeyContext::TokensBack => all(tokens::keys(true), Command::Tokens),
         KeyContext::Namespaces => all(namespaces::keys(), Command::Namespaces),
         KeyContext::Secrets => all(secrets::keys(), Command::Secrets),
-        KeyContext::Filter => all(secrets::filter_keys(), Command::Filter),
+        KeyContext::Filter => all(filter::filter_keys(), Command::Filter),
         KeyContext::EditorName => all(editor::keys(Some(EditorFocus::Name)), Command::Editor),
         KeyContext::Editor => all(editor::keys(Some(EditorFocus::Value)), Command::Editor),
         KeyContext::EditorPolicy => all(editor::keys(Some(EditorFocus::Policy)), Command::Editor),

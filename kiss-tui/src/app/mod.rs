@@ -18,6 +18,7 @@ mod copy;
 mod delete;
 mod deleted;
 mod editor;
+mod filter;
 mod help;
 mod namespaces;
 mod pending;

@@ -422,7 +422,7 @@ impl App {
                 last_changed: Some(self.state.now),
             });
             super::secrets::sort_rows(s);
-            super::secrets::apply_filter(s);
+            super::filter::apply_filter(s);
         }
         self.select_name(name);
     }
@@ -434,7 +434,7 @@ impl App {
         if s.revealed.as_ref().is_some_and(|(n, _)| n == name) {
             s.revealed = None;
         }
-        super::secrets::apply_filter(s);
+        super::filter::apply_filter(s);
         let page = self.page();
         let len = self.state.secrets.visible.len();
         self.state.secrets.nav.fit(len, page);
