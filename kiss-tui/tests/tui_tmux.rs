@@ -180,6 +180,8 @@ async fn the_whole_flow_in_tmux() {
     // Saving again is a deliberate overwrite.
     tmux.keys(&["C-s"]);
     tmux.wait_for("Saved the new value of 'e2e-secret'");
+    // Step 6's message may still be up: the editor closing is this save's.
+    tmux.wait_gone("Edit e2e-secret in team-a");
     eventually("the overwrite", || async {
         value(
             check
@@ -239,6 +241,8 @@ async fn the_whole_flow_in_tmux() {
     // 11. Restore it from the recently deleted view.
     tmux.keys(&["D"]);
     tmux.wait_for("Recently deleted in team-a");
+    // The deletion's message names the secret too: wait for the list.
+    tmux.wait_gone("loading recently deleted");
     tmux.wait_for("e2e-secret");
     tmux.keys(&["Enter"]);
     tmux.wait_for("Restored 'e2e-secret'");
