@@ -567,7 +567,7 @@ fn an_expired_token_says_how_to_refresh_it() {
     );
     let err = out.fails_with(1);
     assert!(err.contains("expired"), "{err}");
-    hint_names_only(&err, &dir);
+    hint_names_only(err, &dir);
 
     let empty = dev.scratch("empty-token-dir");
     let out = ping_in(
@@ -577,7 +577,7 @@ fn an_expired_token_says_how_to_refresh_it() {
     );
     let err = out.fails_with(1);
     assert!(err.contains("no token files"), "{err}");
-    hint_names_only(&err, &empty);
+    hint_names_only(err, &empty);
 }
 
 /// The log-in hint names the directory searched, not kubelogin's default,
