@@ -341,7 +341,11 @@ fn read_capped(path: &Path) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
-fn decode_file(path: &Path, bytes: &[u8]) -> TokenStatus {
+/// What a token file holds, from its path (a `.lock` file is never a token)
+/// and its content; [`read_token_file`] without the reading, for the fuzz
+/// targets.
+#[doc(hidden)]
+pub fn decode_file(path: &Path, bytes: &[u8]) -> TokenStatus {
     let unusable = |reason: String| TokenStatus::Unusable { reason };
     let is_lock = path
         .extension()

@@ -121,14 +121,9 @@ impl LocalStore {
             ))
         })?;
         let path = dir.join(STORE_FILE);
-        let data = match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-                StoreError::Internal(format!(
-                    "the store file {} is not valid: {e}; restore it from a backup or move it away",
-                    path.display()
-                ))
-            })?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Data::default(),
+        let bytes = match std::fs::read(&path) {
+            Ok(bytes) => Some(bytes),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => {
                 return Err(StoreError::Internal(format!(
                     "cannot read the store file {}: {e}",
@@ -136,7 +131,28 @@ impl LocalStore {
                 )));
             }
         };
-        let mut data = data;
+        LocalStore::from_bytes(path, bytes.as_deref(), naming, recovery_days)
+    }
+
+    /// The store as [`LocalStore::open`] makes it once the file at `path`
+    /// was read: `bytes` is its content (`None`: no file yet). Changes are
+    /// written to `path`. For `open` and the fuzz targets.
+    #[doc(hidden)]
+    pub fn from_bytes(
+        path: PathBuf,
+        bytes: Option<&[u8]>,
+        naming: Naming,
+        recovery_days: u32,
+    ) -> StoreResult<LocalStore> {
+        let mut data = match bytes {
+            Some(bytes) => serde_json::from_slice(bytes).map_err(|e| {
+                StoreError::Internal(format!(
+                    "the store file {} is not valid: {e}; restore it from a backup or move it away",
+                    path.display()
+                ))
+            })?,
+            None => Data::default(),
+        };
         fill_in_documents(&mut data, &naming);
         Ok(LocalStore {
             path,
