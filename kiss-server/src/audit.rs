@@ -136,6 +136,11 @@ impl Audit {
         self.healthy.subscribe()
     }
 
+    /// Whether the last write worked (see [`Audit::healthy`]).
+    pub fn is_healthy(&self) -> bool {
+        *self.healthy.borrow()
+    }
+
     /// Writes one record.
     pub fn write(&self, rec: &Record<'_>) -> Result<(), AuditError> {
         let written = self.write_record(rec);

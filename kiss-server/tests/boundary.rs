@@ -42,6 +42,8 @@ struct Options {
     jwks: Option<Arc<Jwks>>,
     key: Option<DevKey>,
     audit: Option<Arc<Audit>>,
+    /// The local backend's directory; `None`: a new, empty one.
+    dir: Option<tempfile::TempDir>,
 }
 
 impl Default for Options {
@@ -51,13 +53,14 @@ impl Default for Options {
             jwks: None,
             key: None,
             audit: None,
+            dir: None,
         }
     }
 }
 
 impl Server {
     async fn start(options: Options) -> Server {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = options.dir.unwrap_or_else(|| tempfile::tempdir().unwrap());
         let key = match options.key {
             Some(k) => k,
             None => DevKey::generate().unwrap(),
@@ -372,6 +375,79 @@ async fn an_audit_log_on_a_full_disk_takes_readiness_down() {
         kiss_testkit::health(server.addr(), "").await,
         Some(SERVING),
         "liveness stays up: restarting would not free the disk"
+    );
+}
+
+/// A change must never reach AWS unaudited: with `--audit-log /dev/full`,
+/// once audit is known to be failing, CreateSecret and UpdateSecret are
+/// refused UNAVAILABLE before the store is called, and the local backend's
+/// file is byte for byte what it was. Before, both ran against the store
+/// (and were then answered INTERNAL, the change made but unrecorded).
+#[tokio::test]
+async fn writes_are_refused_while_audit_records_cannot_be_written() {
+    use kiss_server::store::{SecretRef, SecretStore};
+    let dir = tempfile::tempdir().unwrap();
+    LocalStore::open(dir.path(), Naming::default(), 7)
+        .unwrap()
+        .create(&SecretRef::new("team-a", "db"), "v1")
+        .await
+        .unwrap();
+    let store_file = dir.path().join(kiss_server::store::local::STORE_FILE);
+    let before = std::fs::read(&store_file).unwrap();
+    let audit = Audit::to_file(std::path::Path::new("/dev/full")).unwrap();
+    let server = Server::start(Options {
+        audit: Some(Arc::new(audit)),
+        dir: Some(dir),
+        ..Options::default()
+    })
+    .await;
+    let alice = server.token("alice@example.com", &["team-a"]);
+    let mut client = server.client().await;
+    // A read finds out that records cannot be written (and fails INTERNAL).
+    assert_eq!(
+        code(client.ping(ping(&alice, "team-a")).await),
+        Code::Internal
+    );
+    let meta = || {
+        Some(pb::ClientMeta {
+            namespace: "team-a".into(),
+        })
+    };
+    let update = client
+        .update_secret(authorized(
+            &alice,
+            pb::UpdateSecretRequest {
+                metadata: meta(),
+                name: "db".into(),
+                value: "v2".into(),
+                expected_version_id: String::new(),
+            },
+        ))
+        .await
+        .unwrap_err();
+    let create = client
+        .create_secret(authorized(
+            &alice,
+            pb::CreateSecretRequest {
+                metadata: meta(),
+                name: "new".into(),
+                value: "v1".into(),
+            },
+        ))
+        .await
+        .unwrap_err();
+    for err in [update, create] {
+        assert_eq!(err.code(), Code::Unavailable, "{err:?}");
+        assert!(
+            err.message()
+                .contains("audit records cannot be written; no change was made"),
+            "{err:?}"
+        );
+    }
+    assert_eq!(
+        std::fs::read(&store_file).unwrap(),
+        before,
+        "the store is unchanged"
     );
 }
 

@@ -17,6 +17,13 @@ use crate::metrics::metrics;
 use crate::status::{status_of, with_reason};
 use crate::store::{SecretRef, SecretStore, StoreError};
 
+/// The answer to a state-changing call while audit records cannot be written.
+pub const AUDIT_DOWN: &str = "audit records cannot be written; no change was made. \
+     Try again later, and tell your platform team if it persists";
+
+/// The reason recorded (and counted) for such a refusal.
+pub const AUDIT_UNAVAILABLE: &str = "audit_unavailable";
+
 /// What a call is, as its handler declares it.
 #[derive(Debug, Clone, Copy)]
 pub struct Call<'a> {
@@ -168,6 +175,12 @@ impl Pipeline {
                 "the call's deadline passed before it could start; nothing was done",
             );
             return Err(refuse(status, "deadline"));
+        }
+        if call.rpc.changes_state() && !self.audit.is_healthy() {
+            // A change must never reach AWS without its record: while audit
+            // records cannot be written, state-changing calls stop here.
+            let status = with_reason(Status::unavailable(AUDIT_DOWN), reasons::UNAVAILABLE);
+            return Err(refuse(status, AUDIT_UNAVAILABLE));
         }
         facts.update(|f| f.allowed = true);
         let op = op(Allowed {

@@ -172,6 +172,11 @@ impl Pipeline {
             outcome,
             reason,
         });
+        if written.is_err() && reason == Some(call::AUDIT_UNAVAILABLE) {
+            // Refused because audit is down: nothing was done, and the
+            // answer already says so; the loss is counted by the sink.
+            return Ok(());
+        }
         written.map_err(|e| {
             tracing::error!(error = %e, rpc = rpc_name, "audit record lost; failing the request");
             tonic::Status::internal(format!(
