@@ -20,6 +20,14 @@ use super::{DeletedEntry, SecretDetails, SecretEntry, SecretRef, SecretStore, St
 /// How long a finished listing answers later callers by default.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(1);
 
+/// A listing still in flight after this long is no longer joined: a hung
+/// backend call must not hold every later caller of that namespace.
+const MAX_IN_FLIGHT: Duration = Duration::from_secs(30);
+
+/// Beyond this many namespaces held, expired entries are dropped before a
+/// new one is added, so listing many namespaces cannot grow the map.
+const PRUNE_ABOVE: usize = 1024;
+
 type Listing<T> = Shared<BoxFuture<'static, StoreResult<Vec<T>>>>;
 
 /// The listings of one kind, by namespace: in flight or recently finished.
@@ -36,6 +44,11 @@ impl<T: Clone + Send + Sync + 'static> Listings<T> {
 
     /// Joins the listing of `namespace` in flight or finished within `ttl`,
     /// or starts one with `start`. Failures are never reused.
+    ///
+    /// The backend call runs as a task of its own, not inside the first
+    /// caller's future: a caller that gives up (its deadline, a cancelled
+    /// request) must not leave the listing unpolled for the next one, and
+    /// a panic in it is an error for its callers, not for every later one.
     fn join(
         &self,
         namespace: &str,
@@ -46,17 +59,24 @@ impl<T: Clone + Send + Sync + 'static> Listings<T> {
             .by_namespace
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some((listing, started)) = map.get(namespace) {
-            let reusable = match listing.peek() {
-                None => true,
-                Some(Ok(_)) => started.elapsed() < ttl,
-                Some(Err(_)) => false,
-            };
-            if reusable {
-                return listing.clone();
-            }
+        if let Some((listing, started)) = map.get(namespace)
+            && usable(listing, *started, ttl)
+        {
+            return listing.clone();
         }
-        let listing = start().shared();
+        if map.len() >= PRUNE_ABOVE {
+            map.retain(|_, (listing, started)| usable(listing, *started, ttl));
+        }
+        let task = tokio::spawn(start());
+        let listing = async move {
+            task.await.unwrap_or_else(|_| {
+                Err(super::StoreError::Internal(
+                    "the listing stopped before it finished".into(),
+                ))
+            })
+        }
+        .boxed()
+        .shared();
         map.insert(namespace.to_owned(), (listing.clone(), Instant::now()));
         listing
     }
@@ -66,6 +86,15 @@ impl<T: Clone + Send + Sync + 'static> Listings<T> {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clear();
+    }
+}
+
+/// Whether a listing started at `started` may answer a caller now.
+fn usable<T: Clone>(listing: &Listing<T>, started: Instant, ttl: Duration) -> bool {
+    match listing.peek() {
+        None => started.elapsed() < MAX_IN_FLIGHT,
+        Some(Ok(_)) => started.elapsed() < ttl,
+        Some(Err(_)) => false,
     }
 }
 
@@ -189,6 +218,7 @@ mod tests {
     struct Counting {
         inner: LocalStore,
         lists: AtomicUsize,
+        finished: AtomicUsize,
     }
 
     #[async_trait]
@@ -199,7 +229,9 @@ mod tests {
         async fn list(&self, namespace: &str) -> StoreResult<Vec<SecretEntry>> {
             self.lists.fetch_add(1, Ordering::SeqCst);
             tokio::time::sleep(Duration::from_millis(50)).await;
-            self.inner.list(namespace).await
+            let listing = self.inner.list(namespace).await;
+            self.finished.fetch_add(1, Ordering::SeqCst);
+            listing
         }
         async fn list_deleted(&self, namespace: &str) -> StoreResult<Vec<DeletedEntry>> {
             self.lists.fetch_add(1, Ordering::SeqCst);
@@ -237,6 +269,7 @@ mod tests {
             Counting {
                 inner,
                 lists: AtomicUsize::new(0),
+                finished: AtomicUsize::new(0),
             },
             ttl,
         ))
@@ -282,6 +315,41 @@ mod tests {
         assert!(store.list("ns").await.unwrap().is_empty());
         assert_eq!(store.list_deleted("ns").await.unwrap().len(), 1);
         assert_eq!(lists(&store), 4);
+    }
+
+    #[tokio::test]
+    async fn a_caller_that_gives_up_does_not_stall_the_next() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = counting(dir.path(), Duration::from_secs(60));
+        store
+            .create(&SecretRef::new("ns", "db"), "v")
+            .await
+            .unwrap();
+        // The first caller's deadline ends its call mid-listing.
+        let gave_up = tokio::time::timeout(Duration::from_millis(1), store.list("ns")).await;
+        assert!(gave_up.is_err(), "the listing takes longer than that");
+        // The listing goes on without it (an AWS answer left unread would
+        // be stale by the time a later caller resumed it).
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(store.inner().finished.load(Ordering::SeqCst), 1);
+        // The next caller gets its answer.
+        assert_eq!(store.list("ns").await.unwrap().len(), 1);
+        assert_eq!(lists(&store), 1);
+    }
+
+    #[tokio::test]
+    async fn many_namespaces_do_not_grow_the_map_without_bound() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = counting(dir.path(), Duration::from_millis(1));
+        for i in 0..(PRUNE_ABOVE * 2) {
+            // list_deleted: the same map kind, without the listing's delay.
+            store.list_deleted(&format!("ns-{i}")).await.unwrap();
+            if i == PRUNE_ABOVE {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+        let held = store.deleted.by_namespace.lock().unwrap().len();
+        assert!(held <= PRUNE_ABOVE + 1, "{held} namespaces held");
     }
 
     #[tokio::test]
