@@ -10,6 +10,8 @@
 //!   [`wait_ready`] and friends wait until a server is ready to serve.
 //! - [`aws::AwsState`] reads what is really in Secrets Manager and IAM.
 //! - [`Caller`] is one user's client: each RPC one call with her token.
+//! - [`kube::KubeApi`] is a Kubernetes API test server (TokenReview,
+//!   SubjectAccessReview, RoleBinding get, Namespace list) with a kubeconfig.
 //! - [`Tmux`] runs a binary on a real terminal; [`require_tool`] makes a
 //!   test without tmux skip loudly, or fail under `CI=true`.
 //!
@@ -19,6 +21,7 @@
 pub mod aws;
 mod binary;
 mod caller;
+pub mod kube;
 mod ready;
 mod server;
 mod skip;
