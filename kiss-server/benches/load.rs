@@ -117,6 +117,7 @@ async fn main() {
         admin: false,
         expires_at: None,
         issuer: dev::ISSUER.into(),
+        credential: Default::default(),
     };
     let without = serve(AuthMode::Fixed(Arc::new(identity)), &dir.path().join("b")).await;
 

@@ -55,6 +55,14 @@ pub struct Record<'a> {
     pub outcome: &'a str,
     /// Why it was denied or failed, as a short reason.
     pub reason: Option<&'a str>,
+    /// The `--authorization` mode that decided (absent for calls refused
+    /// before authorization was asked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorization: Option<&'a str>,
+    /// What the authority said when it refused or could not be asked (a
+    /// SubjectAccessReview's reason, say); never a token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<&'a str>,
 }
 
 /// Audit records could not be written; the request must fail.
@@ -235,6 +243,8 @@ impl Audit {
                     decision = ?rec.decision,
                     outcome = rec.outcome,
                     reason = rec.reason,
+                    authorization = rec.authorization,
+                    detail = rec.detail,
                     "audit"
                 );
                 Ok(())
@@ -430,6 +440,8 @@ mod tests {
             decision: Decision::Allow,
             outcome: "OK",
             reason: None,
+            authorization: Some("claims"),
+            detail: None,
         };
         audit.write(&rec).unwrap();
         audit.write(&rec).unwrap();

@@ -21,6 +21,40 @@ pub enum Backend {
     Local,
 }
 
+/// Who decides which calls a caller may make (`--authorization`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Authorization {
+    /// The namespaces the token's claims grant (--namespaces-key,
+    /// --namespaces-regex, --admin-namespace).
+    Claims,
+    /// The cluster's RBAC: TokenReview + SubjectAccessReview on the virtual
+    /// resource secrets.<--kube-api-group>.
+    Kubernetes,
+    /// The Go kiss 0.1 rule: the RoleBinding <--rolebinding-prefix><namespace>
+    /// must name one of the token's namespaces.
+    Rolebinding,
+}
+
+impl Authorization {
+    /// The mode's name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Authorization::Claims => "claims",
+            Authorization::Kubernetes => "kubernetes",
+            Authorization::Rolebinding => "rolebinding",
+        }
+    }
+}
+
+/// Where `--authorization kubernetes` learns who the caller is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KubeIdentitySource {
+    /// A TokenReview of the caller's token: the API server's own OIDC settings apply.
+    TokenReview,
+    /// The token's claims, mapped with the --kube-username-* and --kube-groups-* flags.
+    Claims,
+}
+
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum LogFormat {
@@ -232,7 +266,92 @@ pub struct Config {
     #[arg(long, env = "KISS_DEV_TOKEN_DIR")]
     pub dev_token_dir: Option<PathBuf>,
 
-    /// Validate every flag (and the regex) and exit without serving.
+    /// Who decides what a caller may do: 'claims' (the token's namespaces),
+    /// 'kubernetes' (the cluster's RBAC, see docs/authorization.md) or
+    /// 'rolebinding' (the Go kiss 0.1 rule). Default: claims, or rolebinding
+    /// when --rolebinding-prefix is given.
+    #[arg(long, env = "KISS_AUTHORIZATION", value_enum)]
+    pub authorization: Option<Authorization>,
+
+    /// With --authorization rolebinding: the RoleBinding looked for in
+    /// namespace N is named <prefix>N, and the prefix is stripped from its
+    /// subjects' names. Given alone, it selects rolebinding mode (as the Go
+    /// server's -rolebinding-prefix did).
+    #[arg(long, env = "KISS_ROLEBINDING_PREFIX", value_name = "PREFIX")]
+    pub rolebinding_prefix: Option<String>,
+
+    /// Kubeconfig file for the kubernetes and rolebinding modes (Go:
+    /// -kubeconfig-path). Default: KUBECONFIG if set, else the pod's
+    /// service account.
+    #[arg(
+        long,
+        alias = "kubeconfig-path",
+        env = "KISS_KUBECONFIG",
+        value_name = "PATH"
+    )]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// With --authorization kubernetes: where the caller's Kubernetes user
+    /// comes from: 'token-review' (the API server reviews the token) or
+    /// 'claims' (mapped here with --kube-username-claim and friends, for
+    /// clusters that should not see user tokens).
+    #[arg(long, env = "KISS_KUBE_IDENTITY", value_enum, default_value_t = KubeIdentitySource::TokenReview)]
+    pub kube_identity: KubeIdentitySource,
+
+    /// With --kube-identity claims: the claim that holds the username (the
+    /// API server's --oidc-username-claim).
+    #[arg(long, env = "KISS_KUBE_USERNAME_CLAIM", default_value = "sub")]
+    pub kube_username_claim: String,
+
+    /// With --kube-identity claims: prepended to the username (the API
+    /// server's --oidc-username-prefix).
+    #[arg(long, env = "KISS_KUBE_USERNAME_PREFIX", default_value = "")]
+    pub kube_username_prefix: String,
+
+    /// With --kube-identity claims: the claim that holds the groups (the API
+    /// server's --oidc-groups-claim). Default: --namespaces-key.
+    #[arg(long, env = "KISS_KUBE_GROUPS_CLAIM")]
+    pub kube_groups_claim: Option<String>,
+
+    /// With --kube-identity claims: prepended to each group (the API
+    /// server's --oidc-groups-prefix).
+    #[arg(long, env = "KISS_KUBE_GROUPS_PREFIX", default_value = "")]
+    pub kube_groups_prefix: String,
+
+    /// With --authorization kubernetes: the API group of the virtual
+    /// resource 'secrets' that RBAC rules name.
+    #[arg(long, env = "KISS_KUBE_API_GROUP", default_value = "kiss.kaluza.com")]
+    pub kube_api_group: String,
+
+    /// Seconds an allowing SubjectAccessReview is remembered.
+    #[arg(long, env = "KISS_KUBE_ALLOWED_TTL", default_value_t = 30)]
+    pub kube_allowed_ttl: u64,
+
+    /// Seconds a denying SubjectAccessReview is remembered (shorter, so a
+    /// new RoleBinding takes effect soon).
+    #[arg(long, env = "KISS_KUBE_DENIED_TTL", default_value_t = 5)]
+    pub kube_denied_ttl: u64,
+
+    /// Seconds each Kubernetes API call may take before the call it serves
+    /// is answered UNAVAILABLE.
+    #[arg(long, env = "KISS_KUBE_TIMEOUT", default_value_t = 5)]
+    pub kube_timeout: u64,
+
+    /// Accepted for the Go server's manifests (-enable-tracing). Datadog
+    /// tracing is not built in: spans go out over OTLP with --otlp-endpoint,
+    /// which the Datadog Agent accepts.
+    #[arg(
+        long,
+        env = "KISS_ENABLE_TRACING",
+        num_args = 0..=1,
+        default_missing_value = "true",
+        value_name = "BOOL",
+        value_parser = parse_go_bool
+    )]
+    pub enable_tracing: Option<bool>,
+
+    /// Validate every flag (and the regex, and the mode's Kubernetes
+    /// configuration) and exit without serving.
     #[arg(long)]
     pub check_config: bool,
 }
@@ -242,6 +361,15 @@ fn default_backend() -> Backend {
         Backend::Aws
     } else {
         Backend::Local
+    }
+}
+
+/// A Go `flag` boolean: 1, t, T, TRUE, true, True and their false forms.
+fn parse_go_bool(s: &str) -> Result<bool, String> {
+    match s {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Ok(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Ok(false),
+        _ => Err(format!("expected true or false, got '{s}'")),
     }
 }
 
@@ -295,6 +423,9 @@ const GO_FLAGS: &[&str] = &[
     "role-arn",
     "secret-prefix",
     "service-account-role-prefix",
+    "rolebinding-prefix",
+    "kubeconfig-path",
+    "enable-tracing",
 ];
 
 /// Rewrites Go-style `-flag` / `-flag=value` to `--flag` for every long flag
@@ -324,10 +455,29 @@ where
     out
 }
 
+/// The first argument left in single-dash form that is not one of our
+/// short flags (`-h`, `-V`): after [`normalize_go_flags`], a flag of no name
+/// kiss-server knows. Values are skipped: only arguments after `--` or in a
+/// value's place could be misread, and clap refuses those too.
+fn unknown_single_dash_flag(args: &[String]) -> Option<&str> {
+    args.iter()
+        .skip(1)
+        .take_while(|a| a.as_str() != "--")
+        .map(String::as_str)
+        .find(|a| {
+            a.strip_prefix('-').is_some_and(|body| {
+                let name = body.split('=').next().unwrap_or_default();
+                name.len() > 1
+                    && !body.starts_with('-')
+                    && name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            })
+        })
+}
+
 impl Config {
     /// Parses the process's arguments, Go forms included; exits with usage on error.
     pub fn from_env_args() -> Config {
-        Config::parse_from(Self::normalize(std::env::args()))
+        Config::try_parse_args(std::env::args()).unwrap_or_else(|e| e.exit())
     }
 
     /// Parses `args` (program name first), Go forms included.
@@ -336,7 +486,40 @@ impl Config {
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        Config::try_parse_from(Self::normalize(args))
+        let args = Self::normalize(args);
+        if let Some(unknown) = unknown_single_dash_flag(&args) {
+            // clap would read '-rolebinding-prefix' as the short flag '-r'
+            // and name that: name the whole flag instead.
+            let mut cmd = <Config as clap::CommandFactory>::command();
+            return Err(cmd.error(
+                clap::error::ErrorKind::UnknownArgument,
+                format!(
+                    "unexpected argument '{unknown}' found: kiss-server has no flag '--{}' \
+                     (see kiss-server --help)",
+                    unknown
+                        .trim_start_matches('-')
+                        .split('=')
+                        .next()
+                        .unwrap_or_default()
+                ),
+            ));
+        }
+        let mut config = Config::try_parse_from(args)?;
+        config.resolve();
+        Ok(config)
+    }
+
+    /// Settles what depends on several flags: a rolebinding prefix without
+    /// --authorization selects rolebinding mode, as in the Go server.
+    fn resolve(&mut self) {
+        if self.authorization.is_none() && self.rolebinding_prefix.is_some() {
+            self.authorization = Some(Authorization::Rolebinding);
+        }
+    }
+
+    /// The authorization mode.
+    pub fn authorization(&self) -> Authorization {
+        self.authorization.unwrap_or(Authorization::Claims)
     }
 
     fn normalize<I, S>(args: I) -> Vec<String>
@@ -410,6 +593,26 @@ impl Config {
                 "--max-concurrent-requests and --max-requests-per-identity must be at least 1"
                     .into(),
             );
+        }
+        let mode = self.authorization();
+        if mode == Authorization::Kubernetes && self.admin_namespace.is_some() {
+            return Err(
+                "--admin-namespace has no meaning with --authorization kubernetes: the \
+                        cluster's RBAC decides, and a ClusterRoleBinding to kiss-secrets-edit is \
+                        how someone gets every namespace; drop --admin-namespace \
+                        (KISS_ADMIN_NAMESPACE)"
+                    .into(),
+            );
+        }
+        if mode != Authorization::Claims && !cfg!(feature = "kubernetes") {
+            return Err(format!(
+                "--authorization {}: this build of kiss-server has no Kubernetes support \
+                 (the 'kubernetes' cargo feature); use --authorization claims",
+                mode.name()
+            ));
+        }
+        if self.kube_timeout == 0 {
+            return Err("--kube-timeout must be at least 1 second".into());
         }
         if let Some(path) = &self.audit_log {
             let dir = path.parent().filter(|d| !d.as_os_str().is_empty());

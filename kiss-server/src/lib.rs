@@ -11,6 +11,8 @@
 
 pub mod audit;
 pub mod auth;
+#[cfg(feature = "kubernetes")]
+pub mod cluster;
 pub mod config;
 pub mod dev;
 pub mod limits;

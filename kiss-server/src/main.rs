@@ -41,11 +41,29 @@ fn init_logging(config: &Config) -> Result<Option<Telemetry>, TelemetryError> {
     Ok(exporter)
 }
 
-fn check_config(config: &Config) -> Result<(), kiss_server::ServeError> {
+async fn check_config(config: &Config) -> Result<(), kiss_server::ServeError> {
     config.validate().map_err(kiss_server::ServeError::Config)?;
-    kiss_server::server::auth_settings(config)?;
+    let settings = kiss_server::server::auth_settings(config)?;
     kiss_server::server::tls_config(config)?;
+    // The mode's flags, and for the Kubernetes modes that the client
+    // configuration loads.
+    kiss_server::server::authorizer(config, &settings).await?;
     Ok(())
+}
+
+/// `-enable-tracing` (the Go server's Datadog switch): said once at start.
+fn note_tracing(config: &Config) {
+    if config.enable_tracing != Some(true) {
+        return;
+    }
+    match config.otlp_endpoint.as_deref().filter(|e| !e.is_empty()) {
+        Some(endpoint) => tracing::info!(
+            "-enable-tracing: Datadog tracing is not built in; spans go out over OTLP to {endpoint} (--otlp-endpoint), which the Datadog Agent accepts"
+        ),
+        None => tracing::info!(
+            "-enable-tracing: Datadog tracing is not built in; spans go out over OTLP with --otlp-endpoint (e.g. the Datadog Agent's OTLP receiver, http://<agent>:4317), and none is set, so no spans are sent"
+        ),
+    }
 }
 
 async fn run_dev(config: &Config) -> anyhow::Result<()> {
@@ -109,8 +127,9 @@ async fn main() -> ExitCode {
             tracing::warn!("{warning}");
         }
     }
+    note_tracing(&config);
     if config.check_config {
-        return match check_config(&config) {
+        return match check_config(&config).await {
             Ok(()) => {
                 println!("configuration OK");
                 ExitCode::SUCCESS

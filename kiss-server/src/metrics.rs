@@ -31,6 +31,13 @@ pub struct Metrics {
     pub audit_write_failures: IntCounterVec,
     /// Refusal records left out of the audit log, summarised per client.
     pub audit_suppressed: IntCounterVec,
+    /// Kubernetes API calls of the `kubernetes` and `rolebinding` modes, by
+    /// kind (token_review, access_review, rolebinding, namespaces) and
+    /// outcome (allowed, denied, authenticated, unauthenticated, found,
+    /// missing, listed, error).
+    pub kube_reviews: IntCounterVec,
+    /// Answers of those modes' caches, by kind and result (hit, miss).
+    pub kube_cache: IntCounterVec,
 }
 
 fn counter(registry: &Registry, name: &str, help: &str, labels: &[&str]) -> IntCounterVec {
@@ -107,6 +114,18 @@ impl Metrics {
                 "kiss_audit_suppressed_total",
                 "Refusal records left out past a client's audit budget, counted in summary records.",
                 &[],
+            ),
+            kube_reviews: counter(
+                &registry,
+                "kiss_kube_reviews_total",
+                "Kubernetes API calls made to authorize, by kind and outcome.",
+                &["kind", "outcome"],
+            ),
+            kube_cache: counter(
+                &registry,
+                "kiss_kube_cache_total",
+                "Authorization cache answers, by kind and result (hit or miss).",
+                &["kind", "result"],
             ),
             registry,
         }

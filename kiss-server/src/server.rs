@@ -158,6 +158,67 @@ pub fn auth_settings(config: &Config) -> Result<AuthSettings, ServeError> {
     })
 }
 
+/// The authorizer `--authorization` selects. For the Kubernetes modes the
+/// client configuration is loaded here (files only; nothing is sent), so
+/// `--check-config` and start-up fail alike on a configuration that cannot
+/// work.
+pub async fn authorizer(
+    config: &Config,
+    settings: &AuthSettings,
+) -> Result<Arc<dyn Authorizer>, ServeError> {
+    use crate::config::Authorization;
+    match config.authorization() {
+        Authorization::Claims => Ok(Arc::new(ClaimsAuthorizer)),
+        #[cfg(feature = "kubernetes")]
+        mode => {
+            use crate::cluster::{self, ClusterApi, KubeIdentity, ReviewSettings};
+            use crate::config::KubeIdentitySource;
+            let kube = cluster::load_config(config.kubeconfig.as_deref())
+                .await
+                .map_err(ServeError::Config)?;
+            let url = kube.cluster_url.to_string();
+            let api = ClusterApi::new(kube, Duration::from_secs(config.kube_timeout))
+                .map_err(ServeError::Config)?;
+            if mode == Authorization::Rolebinding {
+                let prefix = config.rolebinding_prefix.clone().unwrap_or_default();
+                tracing::info!(api_server = %url, prefix = %prefix, "authorization: rolebinding (the Go kiss 0.1 rule)");
+                return Ok(Arc::new(cluster::RoleBindingAuthorizer::new(
+                    api,
+                    &prefix,
+                    settings.namespaces.clone(),
+                )));
+            }
+            let identity = match config.kube_identity {
+                KubeIdentitySource::TokenReview => KubeIdentity::TokenReview,
+                KubeIdentitySource::Claims => KubeIdentity::Claims {
+                    username_claim: config.kube_username_claim.clone(),
+                    username_prefix: config.kube_username_prefix.clone(),
+                    groups_claim: config
+                        .kube_groups_claim
+                        .clone()
+                        .unwrap_or_else(|| config.namespaces_key.clone()),
+                    groups_prefix: config.kube_groups_prefix.clone(),
+                },
+            };
+            tracing::info!(api_server = %url, api_group = %config.kube_api_group, identity = ?config.kube_identity, "authorization: kubernetes (the cluster's RBAC)");
+            Ok(Arc::new(cluster::KubernetesAuthorizer::new(
+                api,
+                ReviewSettings {
+                    identity,
+                    api_group: config.kube_api_group.clone(),
+                    allowed_ttl: Duration::from_secs(config.kube_allowed_ttl),
+                    denied_ttl: Duration::from_secs(config.kube_denied_ttl),
+                },
+            )))
+        }
+        #[cfg(not(feature = "kubernetes"))]
+        mode => Err(ServeError::Config(format!(
+            "--authorization {}: this build of kiss-server has no Kubernetes support; use --authorization claims",
+            mode.name()
+        ))),
+    }
+}
+
 /// Reads the TLS key pair, if configured.
 pub fn tls_config(config: &Config) -> Result<Option<ServerTlsConfig>, ServeError> {
     let (Some(cert), Some(key)) = (&config.tls_cert, &config.tls_key) else {
@@ -449,12 +510,18 @@ pub async fn launch(config: &Config) -> Result<(Running, Arc<Jwks>), ServeError>
     let jwks = Jwks::from_url(&url).map_err(|e| ServeError::Config(e.to_string()))?;
     let ready = jwks.ready();
     let refresher = tokio::spawn(jwks.clone().keep_fresh());
+    let authorizer = authorizer(config, &settings).await?;
+    let mut authenticator = Authenticator::new(settings, jwks.clone());
+    if config.authorization() == crate::config::Authorization::Kubernetes {
+        // TokenReviews send the token; --kube-identity claims reads its claims.
+        authenticator = authenticator.keeping_credentials();
+    }
     let store = open_store(config).await?;
     let listener = bind(config.listen_addr()).await?;
     let parts = Parts {
         store,
-        auth: AuthMode::Verify(Arc::new(Authenticator::new(settings, jwks.clone()))),
-        authorizer: Arc::new(ClaimsAuthorizer),
+        auth: AuthMode::Verify(Arc::new(authenticator)),
+        authorizer,
         audit,
         trusted_proxies: config.trusted_proxies.clone(),
         tls,
@@ -466,7 +533,7 @@ pub async fn launch(config: &Config) -> Result<(Running, Arc<Jwks>), ServeError>
     if let Some(addr) = config.metrics_addr {
         running.serve_metrics(addr).await?;
     }
-    tracing::info!(addr = %running.addr, backend = ?config.backend, "kiss-server listening");
+    tracing::info!(addr = %running.addr, backend = ?config.backend, authorization = config.authorization().name(), "kiss-server listening");
     Ok((running, jwks))
 }
 

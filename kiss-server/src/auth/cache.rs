@@ -78,6 +78,7 @@ mod tests {
             admin: false,
             expires_at: Some(100),
             issuer: "i".into(),
+            credential: Default::default(),
         }
     }
 

@@ -103,7 +103,9 @@ impl NamespaceRule {
             .collect())
     }
 
-    fn namespace_of(&self, value: &str) -> Option<String> {
+    /// The namespace one claim value names under this rule: the regex's
+    /// capture (or the value itself without one), if it is a valid name.
+    pub fn namespace_of(&self, value: &str) -> Option<String> {
         let ns = match &self.regex {
             None => value,
             Some(re) => re.captures(value)?.get(1)?.as_str(),

@@ -36,7 +36,57 @@ pub struct Identity {
     pub expires_at: Option<i64>,
     /// `iss`.
     pub issuer: String,
+    /// The token itself and its claims, kept only for authorizers that ask
+    /// the cluster about them (`--authorization kubernetes`).
+    pub credential: Credential,
 }
+
+/// The token a caller presented and its claims. Empty unless the
+/// [`Authenticator`] was told to keep them; never printed.
+#[derive(Clone, Default)]
+pub struct Credential(Option<Arc<Presented>>);
+
+/// What [`Credential`] holds.
+pub struct Presented {
+    /// The raw token.
+    pub token: String,
+    /// Its verified claims.
+    pub claims: Map<String, Value>,
+}
+
+impl Credential {
+    /// A credential holding `token` and its `claims`.
+    pub fn new(token: String, claims: Map<String, Value>) -> Credential {
+        Credential(Some(Arc::new(Presented { token, claims })))
+    }
+
+    /// The token and claims, when kept.
+    pub fn presented(&self) -> Option<&Presented> {
+        self.0.as_deref()
+    }
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never the token: Debug output ends up in logs.
+        match self.0 {
+            Some(_) => f.write_str("Credential(kept)"),
+            None => f.write_str("Credential(none)"),
+        }
+    }
+}
+
+impl PartialEq for Credential {
+    fn eq(&self, other: &Self) -> bool {
+        match (&self.0, &other.0) {
+            (None, None) => true,
+            (Some(a), Some(b)) => a.token == b.token,
+            _ => false,
+        }
+    }
+}
+
+impl Eq for Credential {}
 
 impl Identity {
     /// Whether the caller may act on `namespace`.
@@ -233,6 +283,7 @@ pub struct Authenticator {
     jwks: Arc<Jwks>,
     allowed_names: String,
     verified: cache::VerifiedCache,
+    keep_credentials: bool,
 }
 
 impl Authenticator {
@@ -269,7 +320,15 @@ impl Authenticator {
             jwks,
             allowed_names,
             verified: cache::VerifiedCache::default(),
+            keep_credentials: false,
         }
+    }
+
+    /// Keeps each token and its claims in the [`Identity`] (as its
+    /// [`Credential`]), for an authorizer that needs them.
+    pub fn keeping_credentials(mut self) -> Authenticator {
+        self.keep_credentials = true;
+        self
     }
 
     /// The key cache.
@@ -345,7 +404,11 @@ impl Authenticator {
             .map_err(|e| map_jwt_error(e.into_kind()))?;
         let now = jsonwebtoken::get_current_timestamp();
         check_issued_at(&data.claims, now, self.settings.leeway)?;
-        self.identity(&data.claims)
+        let mut identity = self.identity(&data.claims)?;
+        if self.keep_credentials {
+            identity.credential = Credential::new(token.to_owned(), data.claims);
+        }
+        Ok(identity)
     }
 
     fn identity(&self, claims: &Map<String, Value>) -> Result<Identity, AuthError> {
@@ -401,6 +464,7 @@ impl Authenticator {
             admin,
             expires_at: claims.get("exp").and_then(Value::as_i64),
             issuer: text("iss"),
+            credential: Credential::default(),
         })
     }
 }

@@ -207,6 +207,7 @@ mod tests {
             admin: false,
             expires_at: None,
             issuer: "https://idp".into(),
+            credential: Default::default(),
         }
     }
 

@@ -35,6 +35,9 @@ pub enum Verdict {
     },
     /// The authority could not be asked: UNAVAILABLE, never a silent allow.
     Unavailable(String),
+    /// The authority does not accept the caller's token (a TokenReview said
+    /// not authenticated): UNAUTHENTICATED with this sentence.
+    Unauthenticated(String),
 }
 
 /// Decides calls. One implementation per `--authorization` mode.
@@ -45,6 +48,13 @@ pub trait Authorizer: Send + Sync + 'static {
 
     /// May `identity` do `access`?
     async fn authorize(&self, identity: &Identity, access: &Access<'_>) -> Verdict;
+
+    /// For calls on no namespace (WhoAmI): is `identity` someone the
+    /// authority knows? Allow by default.
+    async fn admit(&self, identity: &Identity) -> Verdict {
+        let _ = identity;
+        Verdict::Allow
+    }
 
     /// The namespaces to offer `identity` (WhoAmI), sorted.
     async fn namespaces(&self, identity: &Identity) -> Result<Vec<String>, String>;

@@ -134,35 +134,51 @@ impl Pipeline {
             let status = with_reason(Status::invalid_argument(e.to_string()), reasons::INVALID);
             return Err(refuse(status, "invalid_name"));
         }
-        if let Some(namespace) = call.namespace {
-            crate::telemetry::record_namespace(namespace);
-            let access = Access {
-                rpc: call.rpc,
-                namespace,
-                name: call.name,
-                reads_value: call.reads_value,
-            };
-            match self.authorizer.authorize(&admitted.identity, &access).await {
-                Verdict::Allow => {}
-                Verdict::Deny { reason, detail } => {
-                    let mut message = format!(
+        facts.update(|f| f.authorization = Some(self.authorizer.mode()));
+        let verdict = match call.namespace {
+            Some(namespace) => {
+                crate::telemetry::record_namespace(namespace);
+                let access = Access {
+                    rpc: call.rpc,
+                    namespace,
+                    name: call.name,
+                    reads_value: call.reads_value,
+                };
+                self.authorizer.authorize(&admitted.identity, &access).await
+            }
+            None => self.authorizer.admit(&admitted.identity).await,
+        };
+        match verdict {
+            Verdict::Allow => {}
+            Verdict::Deny { reason, detail } => {
+                let mut message = match call.namespace {
+                    Some(namespace) => format!(
                         "user '{}' is not authorized for namespace '{namespace}'",
                         admitted.identity.user
-                    );
-                    if let Some(detail) = detail {
-                        message.push_str(": ");
-                        message.push_str(&detail);
-                    }
-                    let status = with_reason(
-                        Status::permission_denied(message),
-                        reasons::PERMISSION_DENIED,
-                    );
-                    return Err(refuse(status, reason));
+                    ),
+                    None => format!("user '{}' is not authorized", admitted.identity.user),
+                };
+                if let Some(detail) = &detail {
+                    message.push_str(": ");
+                    message.push_str(detail);
                 }
-                Verdict::Unavailable(message) => {
-                    let status = with_reason(Status::unavailable(message), reasons::UNAVAILABLE);
-                    return Err(refuse(status, "authorizer_unavailable"));
-                }
+                facts.update(|f| f.detail = detail);
+                let status = with_reason(
+                    Status::permission_denied(message),
+                    reasons::PERMISSION_DENIED,
+                );
+                return Err(refuse(status, reason));
+            }
+            Verdict::Unavailable(message) => {
+                facts.update(|f| f.detail = Some(message.clone()));
+                let status = with_reason(Status::unavailable(message), reasons::UNAVAILABLE);
+                return Err(refuse(status, "authorizer_unavailable"));
+            }
+            Verdict::Unauthenticated(message) => {
+                facts.update(|f| f.detail = Some(message.clone()));
+                let status =
+                    with_reason(Status::unauthenticated(message), reasons::UNAUTHENTICATED);
+                return Err(refuse(status, "cluster_unauthenticated"));
             }
         }
         let _permit = self

@@ -151,6 +151,7 @@ impl Pipeline {
         fn bounded(v: &Option<String>) -> Option<std::borrow::Cow<'_, str>> {
             v.as_deref().map(audit::bounded)
         }
+        let detail = bounded(&facts.detail);
         let (namespace, secret, service_account) = (
             bounded(&facts.namespace),
             bounded(&facts.secret),
@@ -171,6 +172,8 @@ impl Pipeline {
             decision,
             outcome,
             reason,
+            authorization: facts.authorization,
+            detail: detail.as_deref(),
         });
         if written.is_err() && reason == Some(call::AUDIT_UNAVAILABLE) {
             // Refused because audit is down: nothing was done, and the
@@ -201,6 +204,10 @@ pub struct Facts {
     /// The handler saw the call (tonic decoded the request).
     handled: bool,
     reason: Option<&'static str>,
+    /// The authorization mode that decided the call.
+    authorization: Option<&'static str>,
+    /// What the authority said, when it refused or could not be asked.
+    detail: Option<String>,
 }
 
 impl Facts {
