@@ -250,6 +250,21 @@ pub struct Config {
     #[arg(long, env = "KISS_MAX_CONNECTIONS", default_value_t = crate::listener::MAX_CONNECTIONS)]
     pub max_connections: usize,
 
+    /// Connections one client address may have open at once (IPv6: one
+    /// /64); more are closed as soon as accepted. --trusted-proxy addresses
+    /// are exempt. 0: no per-address cap.
+    #[arg(
+        long,
+        env = "KISS_MAX_CONNECTIONS_PER_ADDRESS",
+        default_value_t = crate::listener::MAX_CONNECTIONS_PER_ADDRESS
+    )]
+    pub max_connections_per_address: usize,
+
+    /// Seconds a connection may stay open with no call in progress before
+    /// the server closes it (clients reconnect when they next call). 0: never.
+    #[arg(long, env = "KISS_IDLE_TIMEOUT", default_value_t = crate::listener::IDLE_TIMEOUT.as_secs())]
+    pub idle_timeout: u64,
+
     /// Seconds in-flight calls get to finish after SIGTERM/SIGINT.
     #[arg(long, env = "KISS_SHUTDOWN_GRACE", default_value_t = 20)]
     pub shutdown_grace: u64,
@@ -634,6 +649,8 @@ impl Config {
             max_in_flight: self.max_concurrent_requests,
             max_in_flight_per_identity: self.max_requests_per_identity,
             max_connections: self.max_connections,
+            max_connections_per_address: self.max_connections_per_address,
+            idle_timeout: Duration::from_secs(self.idle_timeout),
             read_deadline: crate::pipeline::admission::READ_DEADLINE,
             ..Default::default()
         }

@@ -146,11 +146,16 @@ pub fn metrics() -> &'static Metrics {
     METRICS.get_or_init(Metrics::new)
 }
 
-/// Serves `/metrics` on `addr` in the background; returns the bound address.
-pub async fn serve(addr: SocketAddr) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+/// Serves `/metrics` on `addr` in the background, with `also` (the
+/// server's gRPC health, for probes) beside it: HTTP/1.1 for scrapers,
+/// HTTP/2 without TLS for gRPC. Returns the bound address.
+pub async fn serve(
+    addr: SocketAddr,
+    also: axum::Router,
+) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let bound = listener.local_addr()?;
-    let app = axum::Router::new().route(
+    let app = also.route(
         "/metrics",
         axum::routing::get(|| async {
             (

@@ -83,6 +83,8 @@ pub struct Running {
     task: JoinHandle<Result<(), ServeError>>,
     /// Tasks that live as long as the server (the JWKS refresher).
     background: Vec<JoinHandle<()>>,
+    /// Health, served again beside the metrics for probes.
+    probes: axum::Router,
 }
 
 impl Drop for Running {
@@ -111,12 +113,14 @@ impl Running {
         }
     }
 
-    /// Serves `/metrics` on `addr` for as long as the server runs.
+    /// Serves `/metrics` on `addr` for as long as the server runs, and
+    /// `grpc.health.v1` beside it (HTTP/2 without TLS), so that probes do
+    /// not compete with clients for the main listener's connections.
     pub async fn serve_metrics(&mut self, addr: SocketAddr) -> Result<SocketAddr, ServeError> {
-        let (bound, task) = crate::metrics::serve(addr)
+        let (bound, task) = crate::metrics::serve(addr, self.probes.clone())
             .await
             .map_err(|source| ServeError::Bind { addr, source })?;
-        tracing::info!(addr = %bound, "metrics on /metrics");
+        tracing::info!(addr = %bound, "metrics on /metrics, and gRPC health for probes");
         self.background.push(task);
         Ok(bound)
     }
@@ -363,6 +367,17 @@ pub async fn start(
             .max_decoding_message_size(MAX_PUBLIC_REQUEST_BYTES)
             .max_encoding_message_size(MAX_HEALTH_REPLY_BYTES),
     );
+    // The same statuses on the metrics address, for the kubelet's probes.
+    let probes = tonic::service::Routes::new(
+        public.layer(
+            tonic_health::pb::health_server::HealthServer::new(
+                tonic_health::server::HealthService::from_health_reporter(health.clone()),
+            )
+            .max_decoding_message_size(MAX_PUBLIC_REQUEST_BYTES)
+            .max_encoding_message_size(MAX_HEALTH_REPLY_BYTES),
+        ),
+    )
+    .into_axum_router();
     let reflection = public.layer(
         reflection
             .max_decoding_message_size(MAX_PUBLIC_REQUEST_BYTES)
@@ -375,31 +390,40 @@ pub async fn start(
         parts.store,
         parts.audit,
         parts.limits,
-        parts.trusted_proxies,
+        parts.trusted_proxies.clone(),
     ));
     let upkeep = tokio::spawn(upkeep(Arc::downgrade(&pipeline), audit));
     let kiss = KissServer::new(KissService::new(pipeline.clone()))
         .max_decoding_message_size(MAX_REQUEST_BYTES);
     let kiss = PipelineLayer::new(pipeline).layer(kiss);
 
+    let limits = &parts.limits;
+    let (incoming, streams) = crate::listener::incoming(
+        listener,
+        crate::listener::Bounds {
+            max: limits.max_connections,
+            per_address: limits.max_connections_per_address,
+            handshake_timeout: limits.handshake_timeout,
+            idle_timeout: limits.idle_timeout,
+            tls: parts.tls.is_some(),
+            trusted: parts.trusted_proxies.clone(),
+        },
+    );
     // Room for headers past the token cap, so an oversized token gets our
     // explanation rather than a bare HTTP 431 from the transport.
     let mut builder = transport_bounds(Server::builder());
     if let Some(tls) = parts.tls {
-        builder = builder.tls_config(tls)?;
+        // A stalled TLS handshake is bounded like a stalled preface.
+        builder = builder.tls_config(tls.timeout(limits.handshake_timeout))?;
     }
     let router = builder
+        .layer(streams)
         .add_service(health_service)
         .add_service(reflection)
         .add_service(kiss);
 
     let (tx, rx) = oneshot::channel::<()>();
     let grace = parts.shutdown_grace;
-    let incoming = crate::listener::incoming(
-        listener,
-        parts.limits.max_connections,
-        parts.limits.handshake_timeout,
-    );
     let task = tokio::spawn(async move {
         let (stopping_tx, stopping_rx) = oneshot::channel::<()>();
         let signal = async move {
@@ -428,6 +452,7 @@ pub async fn start(
         shutdown: Some(tx),
         task,
         background: vec![readiness, upkeep],
+        probes,
     })
 }
 

@@ -44,6 +44,8 @@ struct Options {
     audit: Option<Arc<Audit>>,
     /// The local backend's directory; `None`: a new, empty one.
     dir: Option<tempfile::TempDir>,
+    trusted_proxies: Vec<std::net::IpAddr>,
+    tls: Option<tonic::transport::ServerTlsConfig>,
 }
 
 impl Default for Options {
@@ -54,6 +56,8 @@ impl Default for Options {
             key: None,
             audit: None,
             dir: None,
+            trusted_proxies: Vec::new(),
+            tls: None,
         }
     }
 }
@@ -76,8 +80,8 @@ impl Server {
             auth: AuthMode::Verify(Arc::new(Authenticator::new(dev::dev_auth_settings(), jwks))),
             authorizer: Arc::new(ClaimsAuthorizer),
             audit,
-            trusted_proxies: Vec::new(),
-            tls: None,
+            trusted_proxies: options.trusted_proxies,
+            tls: options.tls,
             shutdown_grace: Duration::from_secs(1),
             limits: options.limits,
         };
@@ -824,4 +828,300 @@ async fn connections_that_never_open_a_session_are_closed() {
         client.ping(ping(&alice, "team-a")).await.unwrap();
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// A connection to `server` from the loopback address `from` (any of
+/// 127.0.0.0/8 is this machine), so tests can be several clients.
+async fn connect_from(from: &str, server: SocketAddr) -> tokio::net::TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket
+        .bind(SocketAddr::new(from.parse().unwrap(), 0))
+        .unwrap();
+    socket.connect(server).await.unwrap()
+}
+
+/// One client address cannot take every connection: past
+/// `max_connections_per_address` its new connections are closed at once
+/// while another address still gets in, though the overall cap is far
+/// off. Before, one address could hold all `--max-connections`.
+#[tokio::test]
+async fn one_address_cannot_take_every_connection() {
+    let limits = Limits {
+        max_connections: 100,
+        max_connections_per_address: 3,
+        handshake_timeout: Duration::from_secs(60),
+        ..Limits::unlimited()
+    };
+    let server = Server::start(Options {
+        limits,
+        ..Options::default()
+    })
+    .await;
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(connect_from("127.0.0.1", server.addr()).await);
+    }
+    for _ in 0..3 {
+        let mut extra = connect_from("127.0.0.1", server.addr()).await;
+        assert!(
+            closed_by_server(&mut extra).await,
+            "a fourth connection from one address is closed"
+        );
+    }
+    let mut other = connect_from("127.0.0.2", server.addr()).await;
+    assert!(
+        still_open(&mut other).await,
+        "another address still gets in"
+    );
+    for tcp in &mut held {
+        assert!(still_open(tcp).await, "the first three stay open");
+    }
+    drop(held);
+    let alice = server.token("alice@example.com", &["team-a"]);
+    let mut served = false;
+    for _ in 0..50 {
+        if let Ok(channel) = Channel::from_shared(format!("http://{}", server.addr()))
+            .unwrap()
+            .connect()
+            .await
+            && KissClient::new(channel)
+                .ping(ping(&alice, "team-a"))
+                .await
+                .is_ok()
+        {
+            served = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(served, "once they are closed, the address is served again");
+
+    // A trusted proxy stands for many clients: it is not capped.
+    let proxied = Server::start(Options {
+        limits,
+        trusted_proxies: vec!["127.0.0.1".parse().unwrap()],
+        ..Options::default()
+    })
+    .await;
+    let mut through_proxy = Vec::new();
+    for _ in 0..6 {
+        through_proxy.push(connect_from("127.0.0.1", proxied.addr()).await);
+    }
+    for tcp in &mut through_proxy {
+        assert!(still_open(tcp).await, "a trusted proxy is exempt");
+    }
+}
+
+/// A connection with no stream open is closed after the idle timeout, even
+/// though it answers keepalive pings (the h2 client does); one with a
+/// stream open is not; a gRPC client whose idle connection was closed
+/// reconnects on its next call. Before, an idle connection stayed open
+/// until its maximum age (30 minutes).
+#[tokio::test]
+async fn idle_connections_are_closed_and_busy_ones_kept() {
+    let server = Server::start(Options {
+        limits: Limits {
+            idle_timeout: Duration::from_millis(300),
+            ..Limits::unlimited()
+        },
+        ..Options::default()
+    })
+    .await;
+    let alice = server.token("alice@example.com", &["team-a"]);
+    let mut client = server.client().await;
+    client.ping(ping(&alice, "team-a")).await.unwrap();
+
+    let (mut busy, busy_conn) = raw_connection(server.addr()).await;
+    let (response, mut body) =
+        open_stream(&mut busy, server.addr(), "/grpc.health.v1.Health/Watch").await;
+    body.send_data(Bytes::from_static(&[0, 0, 0, 0, 0]), true)
+        .unwrap();
+    let response = tokio::time::timeout(Duration::from_secs(10), response)
+        .await
+        .expect("the Watch is answered")
+        .unwrap();
+    assert!(response.headers().get("grpc-status").is_none(), "watching");
+
+    let (_idle, idle_conn) = raw_connection(server.addr()).await;
+    tokio::time::timeout(Duration::from_secs(10), idle_conn)
+        .await
+        .expect("the idle connection is closed by the server")
+        .unwrap();
+    // By now the busy one has outlived the idle timeout several times.
+    assert!(!busy_conn.is_finished(), "a connection with a stream stays");
+    drop(response);
+    drop(body);
+
+    // The client's connection went idle too; the next call reconnects.
+    client
+        .ping(ping(&alice, "team-a"))
+        .await
+        .expect("a client reconnects after its idle connection was closed");
+}
+
+/// Probes must not depend on the capped listener: with every connection of
+/// the gRPC port taken, gRPC health still answers on the metrics address
+/// (where the manifests' probes go), beside `/metrics`. Before, the metrics
+/// address served only `/metrics`, so probes had to share the gRPC port.
+#[tokio::test]
+async fn health_is_served_beside_the_metrics_for_probes() {
+    let mut server = Server::start(Options {
+        limits: Limits {
+            max_connections: 2,
+            handshake_timeout: Duration::from_secs(60),
+            ..Limits::unlimited()
+        },
+        ..Options::default()
+    })
+    .await;
+    let metrics = server
+        .running
+        .serve_metrics("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let _taken = [
+        tokio::net::TcpStream::connect(server.addr()).await.unwrap(),
+        tokio::net::TcpStream::connect(server.addr()).await.unwrap(),
+    ];
+    let mut extra = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+    assert!(closed_by_server(&mut extra).await, "the gRPC port is full");
+    assert_eq!(kiss_testkit::health(metrics, "").await, Some(SERVING));
+    let mut ready = None;
+    for _ in 0..100 {
+        ready = kiss_testkit::health(metrics, kiss_proto::SERVICE_NAME).await;
+        if ready == Some(SERVING) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(ready, Some(SERVING), "readiness too");
+    let text = tokio::task::spawn_blocking(move || kiss_testkit::http_get(metrics, "/metrics"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(text.contains("kiss_"), "{text}");
+}
+
+/// A certificate for `localhost` signed by a CA of its own: (CA PEM,
+/// server identity).
+fn test_certificates(dir: &std::path::Path) -> (Vec<u8>, tonic::transport::Identity) {
+    let p = |f: &str| dir.join(f).to_str().unwrap().to_owned();
+    let (ca_cert, ca_key, cert, key, csr, ext) = (
+        p("ca.crt"),
+        p("ca.key"),
+        p("tls.crt"),
+        p("tls.key"),
+        p("tls.csr"),
+        p("ext.cnf"),
+    );
+    std::fs::write(
+        &ext,
+        "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n",
+    )
+    .unwrap();
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+    ];
+    let steps: Vec<Vec<&str>> = vec![
+        [
+            &["req", "-x509"][..],
+            &ec,
+            &["-days", "1", "-subj", "/CN=kiss-test-ca"],
+        ]
+        .concat()
+        .into_iter()
+        .chain(["-keyout", &ca_key, "-out", &ca_cert])
+        .collect(),
+        [&["req"][..], &ec, &["-subj", "/CN=localhost"]]
+            .concat()
+            .into_iter()
+            .chain(["-keyout", &key, "-out", &csr])
+            .collect(),
+        vec![
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            &ca_cert,
+            "-CAkey",
+            &ca_key,
+            "-CAcreateserial",
+            "-days",
+            "1",
+            "-extfile",
+            &ext,
+            "-out",
+            &cert,
+        ],
+    ];
+    for args in steps {
+        let made = std::process::Command::new("openssl")
+            .args(&args)
+            .output()
+            .expect("openssl is needed to make test certificates (apt-get install openssl)");
+        assert!(
+            made.status.success(),
+            "{}",
+            String::from_utf8_lossy(&made.stderr)
+        );
+    }
+    let identity = tonic::transport::Identity::from_pem(
+        std::fs::read(&cert).unwrap(),
+        std::fs::read(&key).unwrap(),
+    );
+    (std::fs::read(&ca_cert).unwrap(), identity)
+}
+
+/// Under TLS, the handshake deadline holds until the TLS handshake is done:
+/// a client that sends the start of a ClientHello (well past the 33 bytes
+/// of an HTTP/2 preface) and then nothing is closed at the deadline, while
+/// a real TLS client is served on a connection older than the deadline.
+/// Before, the deadline was dropped after 33 bytes and the TLS handshake
+/// had no timeout, so the stalled connection stayed open for ever.
+#[tokio::test]
+async fn a_stalled_tls_handshake_is_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, identity) = test_certificates(dir.path());
+    let server = Server::start(Options {
+        limits: Limits {
+            handshake_timeout: Duration::from_millis(300),
+            ..Limits::unlimited()
+        },
+        tls: Some(tonic::transport::ServerTlsConfig::new().identity(identity)),
+        ..Options::default()
+    })
+    .await;
+    let mut stalled = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+    // A handshake record that declares 512 bytes, of which 100 come.
+    let mut hello = vec![0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc];
+    hello.resize(105, 0x03);
+    stalled.write_all(&hello).await.unwrap();
+    assert!(
+        closed_by_server(&mut stalled).await,
+        "a stalled TLS handshake is closed"
+    );
+
+    let tls = tonic::transport::ClientTlsConfig::new()
+        .ca_certificate(tonic::transport::Certificate::from_pem(ca))
+        .domain_name("localhost");
+    let channel = Channel::from_shared(format!("https://localhost:{}", server.addr().port()))
+        .unwrap()
+        .tls_config(tls)
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let alice = server.token("alice@example.com", &["team-a"]);
+    let mut client = KissClient::new(channel);
+    client.ping(ping(&alice, "team-a")).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    client
+        .ping(ping(&alice, "team-a"))
+        .await
+        .expect("a completed TLS handshake is not held to the deadline");
 }

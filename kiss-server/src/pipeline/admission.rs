@@ -41,8 +41,13 @@ pub struct Limits {
     pub max_watch_streams: usize,
     /// Connections open at once.
     pub max_connections: usize,
+    /// Connections one client address (IPv6: one /64) may have open at
+    /// once; 0: no per-address cap.
+    pub max_connections_per_address: usize,
     /// How long a new connection has to open its HTTP/2 session.
     pub handshake_timeout: Duration,
+    /// How long a connection may stay open with no stream; zero: for ever.
+    pub idle_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -60,16 +65,20 @@ impl Default for Limits {
             audit_interval: Duration::from_secs(10),
             max_watch_streams: crate::public::MAX_WATCH_STREAMS,
             max_connections: crate::listener::MAX_CONNECTIONS,
+            max_connections_per_address: crate::listener::MAX_CONNECTIONS_PER_ADDRESS,
             handshake_timeout: crate::listener::HANDSHAKE_TIMEOUT,
+            idle_timeout: crate::listener::IDLE_TIMEOUT,
         }
     }
 }
 
 impl Limits {
     /// No rate limit and generous concurrency: for dev mode and benchmarks.
-    /// Refusals are neither limited nor summarised.
+    /// Refusals are neither limited nor summarised, and one address may
+    /// open as many connections as the overall cap allows.
     pub fn unlimited() -> Limits {
         Limits {
+            max_connections_per_address: 0,
             rate_per_second: 0.0,
             burst: 1,
             max_in_flight: 4096,
