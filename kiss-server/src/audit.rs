@@ -156,21 +156,18 @@ impl Audit {
         written
     }
 
-    /// While records cannot be written, tries to write a notice of how many
-    /// were lost; when it works, the sink is healthy again.
+    /// While records cannot be written, tries to write the notice of how
+    /// many were lost; when it works, the sink is healthy again.
     pub fn probe(&self) {
         if *self.healthy.borrow() {
             return;
         }
-        let lost = self.lost.load(std::sync::atomic::Ordering::SeqCst);
-        self.notice(&Notice {
-            time: now_rfc3339(),
-            audit: true,
-            notice: "audit_resumed",
-            client: None,
-            count: lost,
-            interval_s: None,
-        });
+        if let Sink::File(out) = &self.sink {
+            let written = self.append(out, None::<&Notice<'_>>);
+            if written.is_ok() {
+                self.note(&written);
+            }
+        }
     }
 
     /// Writes a notice; a failure is counted like a record's.
@@ -188,7 +185,7 @@ impl Audit {
                 );
                 Ok(())
             }
-            Sink::File(out) => append(out, notice),
+            Sink::File(out) => self.append(out, Some(notice)),
         };
         self.note(&written);
     }
@@ -200,11 +197,8 @@ impl Audit {
         match written {
             Ok(()) => {
                 if !*self.healthy.borrow() {
-                    let lost = self.lost.swap(0, Ordering::SeqCst);
-                    tracing::warn!(
-                        lost,
-                        "audit records are written again; readiness back to SERVING"
-                    );
+                    // The gap itself was marked in the log by the write.
+                    tracing::warn!("audit records are written again; readiness back to SERVING");
                     self.healthy.send_replace(true);
                 }
             }
@@ -249,19 +243,54 @@ impl Audit {
                 );
                 Ok(())
             }
-            Sink::File(out) => append(out, rec),
+            Sink::File(out) => self.append(out, Some(rec)),
         }
     }
 }
 
-/// Appends `value` as one JSON line and flushes it.
-fn append(out: &Mutex<Box<dyn Write + Send>>, value: &impl Serialize) -> Result<(), AuditError> {
+/// `value` as one JSON line.
+fn json_line(value: &impl Serialize) -> Result<Vec<u8>, AuditError> {
     let mut line = serde_json::to_vec(value).map_err(|e| AuditError(e.to_string()))?;
     line.push(b'\n');
-    let mut f = out.lock().unwrap_or_else(|e| e.into_inner());
-    f.write_all(&line)
-        .and_then(|()| f.flush())
-        .map_err(|e| AuditError(e.to_string()))
+    Ok(line)
+}
+
+impl Audit {
+    /// Appends `value` as one JSON line and flushes it. If records were
+    /// lost since the last write that worked, the `audit_resumed` notice
+    /// of how many goes first, in the same locked write, so no record
+    /// follows a gap unmarked. `None`: only that notice (the probe).
+    fn append(
+        &self,
+        out: &Mutex<Box<dyn Write + Send>>,
+        value: Option<&impl Serialize>,
+    ) -> Result<(), AuditError> {
+        use std::sync::atomic::Ordering;
+        let value = value.map(json_line).transpose()?;
+        let mut f = out.lock().unwrap_or_else(|e| e.into_inner());
+        let lost = self.lost.swap(0, Ordering::SeqCst);
+        let mut lines = Vec::new();
+        if lost > 0 || value.is_none() {
+            lines = json_line(&Notice {
+                time: now_rfc3339(),
+                audit: true,
+                notice: "audit_resumed",
+                client: None,
+                count: lost,
+                interval_s: None,
+            })?;
+        }
+        lines.extend(value.unwrap_or_default());
+        let written = f
+            .write_all(&lines)
+            .and_then(|()| f.flush())
+            .map_err(|e| AuditError(e.to_string()));
+        if written.is_err() {
+            // Still missing: the next write that works reports them.
+            self.lost.fetch_add(lost, Ordering::SeqCst);
+        }
+        written
+    }
 }
 
 /// The current time, RFC 3339.
@@ -418,6 +447,61 @@ mod tests {
         assert!(cut.chars().count() < 100, "{}", cut.len());
         assert!(!cut.chars().any(char::is_control));
         assert!(cut.ends_with("[cut: 40000 bytes]"), "{cut}");
+    }
+
+    /// A writer that fails while `full` is set.
+    #[derive(Clone, Default)]
+    struct Disk {
+        full: std::sync::Arc<std::sync::atomic::AtomicBool>,
+        written: std::sync::Arc<Mutex<Vec<u8>>>,
+    }
+
+    impl Write for Disk {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            if self.full.load(std::sync::atomic::Ordering::SeqCst) {
+                return Err(std::io::Error::from_raw_os_error(28));
+            }
+            self.written.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn the_first_line_after_a_gap_is_the_notice_of_it() {
+        use std::sync::atomic::Ordering;
+        let disk = Disk::default();
+        let audit = Audit::to_writer(Box::new(disk.clone()));
+        let line = |client| Notice {
+            time: now_rfc3339(),
+            audit: true,
+            notice: "refusals_suppressed",
+            client: Some(client),
+            count: 1,
+            interval_s: Some(10),
+        };
+        disk.full.store(true, Ordering::SeqCst);
+        for _ in 0..3 {
+            audit.notice(&line("lost"));
+        }
+        assert!(!audit.is_healthy());
+        disk.full.store(false, Ordering::SeqCst);
+        // A write, not the probe, is the first to work again.
+        audit.notice(&line("after"));
+        audit.notice(&line("later"));
+        assert!(audit.is_healthy());
+        let text = String::from_utf8(disk.written.lock().unwrap().clone()).unwrap();
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        assert_eq!(lines[0]["notice"], "audit_resumed", "{text}");
+        assert_eq!(lines[0]["count"], 3, "{text}");
+        assert_eq!(lines[1]["client"], "after", "{text}");
+        assert_eq!(lines[2]["client"], "later", "{text}");
     }
 
     #[test]
