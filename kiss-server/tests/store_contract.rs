@@ -482,6 +482,11 @@ async fn names_over_aws_limits_are_refused_with_the_limit(f: Fixture) {
         matches!(err, StoreError::Invalid(ref m) if m.contains("at most 128")),
         "{err}"
     );
+    // It is still a secret like any other, only without a read policy.
+    let details = st.get(&long, true).await.unwrap();
+    assert_eq!(details.value.as_deref(), Some("v"));
+    assert_eq!(details.policy_arn, None);
+    assert!(details.bound_service_accounts.is_empty());
     let x = f.s("ns", "x");
     st.create(&x, "v").await.unwrap();
     st.create_policy(&x).await.unwrap();

@@ -243,17 +243,23 @@ impl SecretStore for AwsStore {
         } else {
             (None, described.current_version.clone())
         };
-        let policy = self.read_policy(secret).await?;
-        let (policy_arn, bound_service_accounts) = if policy.state.reported() {
-            let bound = self
-                .holders(&secret.namespace, &policy.arn, true)
-                .await?
-                .map(|h| h.service_accounts())
-                .unwrap_or_default();
-            (Some(policy.arn), bound)
-        } else {
-            (None, Vec::new())
+        // A name too long for a read policy (a secret made before kiss
+        // refused them) simply has none.
+        let policy = match self.naming.policy_name(secret) {
+            Ok(_) => Some(self.read_policy(secret).await?),
+            Err(_) => None,
         };
+        let (policy_arn, bound_service_accounts) =
+            if let Some(policy) = policy.filter(|p| p.state.reported()) {
+                let bound = self
+                    .holders(&secret.namespace, &policy.arn, true)
+                    .await?
+                    .map(|h| h.service_accounts())
+                    .unwrap_or_default();
+                (Some(policy.arn), bound)
+            } else {
+                (None, Vec::new())
+            };
         Ok(SecretDetails {
             name: secret.name.clone(),
             namespace: secret.namespace.clone(),

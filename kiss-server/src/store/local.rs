@@ -357,8 +357,13 @@ impl SecretStore for LocalStore {
         let read = |data: &Data| -> StoreResult<SecretDetails> {
             let (aws_name, holder) = self.holder(data, secret)?;
             let rec = holder.owned_live(secret)?;
-            let (_, state, policy) = self.policy(data, secret)?;
-            let policy = policy.filter(|_| state.reported());
+            // A name too long for a read policy (a secret made before kiss
+            // refused them) simply has none.
+            let policy = match self.policy(data, secret) {
+                Ok((_, state, policy)) => policy.filter(|_| state.reported()),
+                Err(StoreError::Invalid(_)) => None,
+                Err(other) => return Err(other),
+            };
             Ok(SecretDetails {
                 name: secret.name.clone(),
                 namespace: secret.namespace.clone(),
