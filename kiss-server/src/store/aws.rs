@@ -243,8 +243,8 @@ impl SecretStore for AwsStore {
         } else {
             (None, described.current_version.clone())
         };
-        // A name too long for a read policy (a secret made before kiss
-        // refused them) simply has none.
+        // IAM allows shorter names than Secrets Manager: a secret whose
+        // read policy name would be too long can have none, so it shows none.
         let policy = match self.naming.policy_name(secret) {
             Ok(_) => Some(self.read_policy(secret).await?),
             Err(_) => None,

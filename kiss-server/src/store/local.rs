@@ -357,8 +357,8 @@ impl SecretStore for LocalStore {
         let read = |data: &Data| -> StoreResult<SecretDetails> {
             let (aws_name, holder) = self.holder(data, secret)?;
             let rec = holder.owned_live(secret)?;
-            // A name too long for a read policy (a secret made before kiss
-            // refused them) simply has none.
+            // IAM allows shorter names than Secrets Manager: a secret whose
+            // read policy name would be too long can have none, so it shows none.
             let policy = match self.policy(data, secret) {
                 Ok((_, state, policy)) => policy.filter(|_| state.reported()),
                 Err(StoreError::Invalid(_)) => None,
