@@ -155,15 +155,7 @@ impl App {
                     "Saved the new value of '{name}' (version {short})."
                 ));
                 self.state.secrets.details.remove(&name);
-                if self
-                    .state
-                    .secrets
-                    .revealed
-                    .as_ref()
-                    .is_some_and(|(n, _)| *n == name)
-                {
-                    self.state.secrets.revealed = None;
-                }
+                self.state.secrets.hide(&name);
                 vec![self.list_call()]
             }
             (Purpose::ConflictCheck(name), Reply::Details(d)) => {
@@ -431,9 +423,7 @@ impl App {
         let s = &mut self.state.secrets;
         s.rows.retain(|r| r.name != name);
         s.details.remove(name);
-        if s.revealed.as_ref().is_some_and(|(n, _)| n == name) {
-            s.revealed = None;
-        }
+        s.hide(name);
         super::filter::apply_filter(s);
         let page = self.page();
         let len = self.state.secrets.visible.len();

@@ -82,6 +82,18 @@ impl Secrets {
     pub fn selected_name(&self) -> Option<&str> {
         self.selected().map(|r| r.name.as_str())
     }
+
+    /// Whether `name`'s value is the one shown.
+    pub fn is_revealed(&self, name: &str) -> bool {
+        self.revealed.as_ref().is_some_and(|(n, _)| n == name)
+    }
+
+    /// Hides `name`'s value if it is the one shown: it is stale or gone.
+    pub fn hide(&mut self, name: &str) {
+        if self.is_revealed(name) {
+            self.revealed = None;
+        }
+    }
 }
 
 /// What a key does on the secrets table.
@@ -254,13 +266,7 @@ impl App {
         match cmd {
             SecretsCmd::Edit => self.open_update(name),
             SecretsCmd::Reveal => {
-                if self
-                    .state
-                    .secrets
-                    .revealed
-                    .as_ref()
-                    .is_some_and(|(n, _)| *n == name)
-                {
+                if self.state.secrets.is_revealed(&name) {
                     self.state.secrets.revealed = None;
                     return Vec::new();
                 }
@@ -348,13 +354,7 @@ impl App {
             self.state.secrets.revealed = None;
             return Vec::new();
         };
-        if self
-            .state
-            .secrets
-            .revealed
-            .as_ref()
-            .is_some_and(|(n, _)| *n != name)
-        {
+        if !self.state.secrets.is_revealed(&name) {
             self.state.secrets.revealed = None;
         }
         if self.state.secrets.details.contains_key(&name) {
@@ -398,6 +398,11 @@ impl App {
         let before = self.state.secrets.selected_name().map(str::to_owned);
         sort_rows(&mut self.state.secrets);
         apply_filter(&mut self.state.secrets);
+        self.reselect(before);
+    }
+
+    /// Selects the row named `before` again wherever it is now, else the first.
+    fn reselect(&mut self, before: Option<String>) {
         let s = &self.state.secrets;
         let index = before
             .and_then(|b| s.visible.iter().position(|&i| s.rows[i].name == b))
@@ -420,12 +425,7 @@ impl App {
         s.details.retain(|n, _| names.contains(n.as_str()));
         sort_rows(s);
         apply_filter(s);
-        let index = before
-            .and_then(|b| s.visible.iter().position(|&i| s.rows[i].name == b))
-            .unwrap_or(0);
-        let page = self.page();
-        let len = self.state.secrets.visible.len();
-        self.state.secrets.nav.select(index, len, page);
+        self.reselect(before);
         match self.state.secrets.selected_name().map(str::to_owned) {
             Some(name) if !self.state.secrets.details.contains_key(&name) => {
                 vec![self.details_call(name)]
