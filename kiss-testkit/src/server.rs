@@ -34,6 +34,13 @@ impl KissServer {
         }
     }
 
+    /// Listens on `port` instead of a free one picked for it: a server
+    /// restarted after a crash comes back where its clients look for it.
+    pub fn port(mut self, port: u16) -> KissServer {
+        self.port = port;
+        self
+    }
+
     /// Where it will listen.
     pub fn addr(&self) -> SocketAddr {
         SocketAddr::from(([127, 0, 0, 1], self.port))

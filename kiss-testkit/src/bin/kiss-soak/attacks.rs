@@ -1,0 +1,420 @@
+//! The attacks of issue 11, run alongside the users from their own
+//! loopback address: garbage and unknown-`kid` tokens, a valid token
+//! reaching into another namespace, HEADERS-only streams that never send a
+//! body, messages that declare 4 MiB, and connections that never open an
+//! HTTP/2 session. Each answer must be the refusal the server promises.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use kiss_proto::pb::{self, kiss_client::KissClient};
+use kiss_testkit::{authorized, meta};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::task::JoinSet;
+use tonic::Code;
+use tonic::codegen::Bytes;
+use tonic::transport::{Channel, Endpoint};
+
+use crate::Ctx;
+use crate::idp::{SigningKey, namespace};
+use crate::tally::{ATTACK_ADDR, Party, code_name, from_server};
+
+/// Starts every attack; they run until the set is aborted.
+pub fn spawn(ctx: &Arc<Ctx>, addr: SocketAddr, forger: Arc<SigningKey>) -> JoinSet<()> {
+    let mut set = JoinSet::new();
+    set.spawn(garbage(ctx.clone(), addr));
+    set.spawn(unknown_kid(ctx.clone(), addr, forger));
+    set.spawn(silent_streams(ctx.clone(), addr));
+    set.spawn(oversized(ctx.clone(), addr));
+    set.spawn(idle_connections(ctx.clone(), addr));
+    set
+}
+
+/// A lazily connecting channel from the attack address.
+pub fn channel_from(addr: SocketAddr, local: [u8; 4]) -> Channel {
+    Endpoint::from_shared(format!("http://{addr}"))
+        .expect("a loopback URI")
+        .local_address(Some(IpAddr::from(local)))
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(30))
+        .connect_lazy()
+}
+
+async fn tcp(addr: SocketAddr) -> std::io::Result<tokio::net::TcpStream> {
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.bind(SocketAddr::from((ATTACK_ADDR, 0)))?;
+    socket.connect(addr).await
+}
+
+/// The end of an attack's call: answered with one of `expected`, or not.
+fn judge(ctx: &Ctx, what: &str, rpc: Option<&'static str>, code: Option<Code>, expected: &[Code]) {
+    if code == Some(CLOSED) {
+        // Left unanswered; its audit record may or may not exist.
+        return;
+    }
+    if let Some(rpc) = rpc
+        && code.is_some()
+    {
+        ctx.tally.answered(Party::Attacks, rpc);
+    }
+    let outcome = code.map_or("no answer".into(), code_name);
+    if code.is_some_and(|c| expected.contains(&c)) {
+        ctx.tally.outcome(&format!("attack {what}"), &outcome);
+    } else {
+        ctx.tally.outcome(
+            &format!("attack {what}"),
+            &format!("{outcome} (unexpected)"),
+        );
+        ctx.tally
+            .unexpected(format!("attack {what}: {outcome}, expected {expected:?}"));
+    }
+}
+
+fn status_code<T>(ctx: &Ctx, what: &str, r: &Result<T, tonic::Status>) -> Option<Code> {
+    match r {
+        Ok(_) => Some(Code::Ok),
+        Err(s) if from_server(s) => Some(s.code()),
+        Err(s) => {
+            let message: String = s.message().chars().take(120).collect();
+            ctx.tally
+                .outcome(&format!("attack {what} (client-side error)"), &message);
+            // The server closed the attacker's connection (its limits on
+            // reset streams): a defence, not a failure; the channel
+            // reconnects. A call that is never answered is a failure.
+            (!message.contains("Timeout")).then_some(CLOSED)
+        }
+    }
+}
+
+const REFUSED: [Code; 2] = [Code::Unauthenticated, Code::ResourceExhausted];
+
+/// Stands for "the server closed the connection" among the codes of raw
+/// HTTP/2 attacks; never a status the server sends to them.
+const CLOSED: Code = Code::DataLoss;
+
+/// Tokens that are not tokens: ~20 calls a second.
+async fn garbage(ctx: Arc<Ctx>, addr: SocketAddr) {
+    let mut client = KissClient::new(channel_from(addr, ATTACK_ADDR));
+    let junk = [
+        "garbage".to_owned(),
+        "a.b.c".to_owned(),
+        "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.".to_owned(),
+        "x".repeat(20_000),
+        format!("{}.{}", "e30", "e30"),
+    ];
+    for n in 0.. {
+        let token = &junk[n % junk.len()];
+        ctx.tally.sent(Party::Attacks, "Ping");
+        let r = client
+            .ping(authorized(
+                token,
+                pb::PingRequest {
+                    metadata: meta("soak-0000"),
+                },
+            ))
+            .await;
+        judge(
+            &ctx,
+            "garbage token",
+            Some("Ping"),
+            status_code(&ctx, "garbage token", &r),
+            &REFUSED,
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Tokens signed by a key the IdP never published, each with a new `kid`
+/// (every one a reason to refetch the JWKS), and mallory's valid token
+/// reaching into a user's namespace.
+async fn unknown_kid(ctx: Arc<Ctx>, addr: SocketAddr, forger: Arc<SigningKey>) {
+    let mut client = KissClient::new(channel_from(addr, ATTACK_ADDR));
+    for n in 0u64.. {
+        let victim = namespace((n as usize * 7919) % ctx.users.max(1));
+        let mut key_claims = forger.token(
+            "soak-user-0",
+            "user0@soak.example",
+            std::slice::from_ref(&victim),
+        );
+        // Re-head it with a kid nobody published.
+        let (_, rest) = key_claims.split_once('.').expect("a JWT");
+        let header = serde_json::json!({"alg": "RS256", "typ": "JWT", "kid": format!("evil-{n}")});
+        use base64::Engine;
+        key_claims = format!(
+            "{}.{rest}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(serde_json::to_vec(&header).expect("JSON"))
+        );
+        ctx.tally.sent(Party::Attacks, "ListSecrets");
+        let r = client
+            .list_secrets(authorized(
+                &key_claims,
+                pb::ListSecretsRequest {
+                    metadata: meta(&victim),
+                },
+            ))
+            .await;
+        judge(
+            &ctx,
+            "unknown-kid token",
+            Some("ListSecrets"),
+            status_code(&ctx, "unknown-kid token", &r),
+            &REFUSED,
+        );
+        let mallory = ctx.tokens.read().unwrap().mallory.clone();
+        ctx.tally.sent(Party::Attacks, "GetSecret");
+        let r = client
+            .get_secret(authorized(
+                &mallory,
+                pb::GetSecretRequest {
+                    metadata: meta(&victim),
+                    name: "s0".into(),
+                    include_value: true,
+                },
+            ))
+            .await;
+        judge(
+            &ctx,
+            "another namespace's secret",
+            Some("GetSecret"),
+            status_code(&ctx, "another namespace's secret", &r),
+            &[Code::PermissionDenied, Code::ResourceExhausted],
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Opens a gRPC stream on a raw HTTP/2 connection.
+fn open(
+    send: &mut h2::client::SendRequest<Bytes>,
+    addr: SocketAddr,
+    path: &str,
+    token: Option<&str>,
+) -> Option<(h2::client::ResponseFuture, h2::SendStream<Bytes>)> {
+    let mut req = http::Request::post(format!("http://{addr}{path}"))
+        .header("content-type", "application/grpc")
+        .header("te", "trailers");
+    if let Some(token) = token {
+        req = req.header("authorization", format!("Bearer {token}"));
+    }
+    send.send_request(req.body(()).ok()?, false).ok()
+}
+
+/// The gRPC status of an answer, from its headers or its trailers.
+async fn grpc_status(response: http::Response<h2::RecvStream>) -> Option<Code> {
+    let parse = |h: &http::HeaderMap| {
+        h.get("grpc-status")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<i32>().ok())
+            .map(Code::from_i32)
+    };
+    if let Some(code) = parse(response.headers()) {
+        return Some(code);
+    }
+    let mut body = response.into_body();
+    while let Some(chunk) = body.data().await {
+        let chunk = chunk.ok()?;
+        let _ = body.flow_control().release_capacity(chunk.len());
+    }
+    body.trailers()
+        .await
+        .ok()
+        .flatten()
+        .as_ref()
+        .and_then(parse)
+}
+
+async fn answer(
+    ctx: &Ctx,
+    what: &str,
+    response: h2::client::ResponseFuture,
+    within: Duration,
+) -> Option<Code> {
+    let why = match tokio::time::timeout(within, response).await {
+        Err(_) => "no response headers in time".to_owned(),
+        Ok(Err(e)) => {
+            ctx.tally
+                .outcome(&format!("attack {what}"), closed_by_server(&e));
+            return Some(CLOSED);
+        }
+        Ok(Ok(response)) => match tokio::time::timeout(within, grpc_status(response)).await {
+            Ok(Some(code)) => return Some(code),
+            Ok(None) => "no grpc-status".to_owned(),
+            Err(_) => "no trailers in time".to_owned(),
+        },
+    };
+    ctx.tally
+        .outcome(&format!("attack {what} (client-side error)"), &why);
+    None
+}
+
+/// What an h2 error says the server did to an attacker's stream or
+/// connection: one of its defences against abusive connections (GOAWAY,
+/// RST_STREAM, closing it), not a failure; a call it never answers at all
+/// is one (the timeouts above).
+fn closed_by_server(e: &h2::Error) -> &'static str {
+    if e.is_go_away() {
+        "GOAWAY from the server (expected)"
+    } else if e.is_remote() {
+        "stream reset by the server (expected)"
+    } else {
+        "connection closed by the server (expected)"
+    }
+}
+
+async fn handshake(addr: SocketAddr) -> Option<h2::client::SendRequest<Bytes>> {
+    let tcp = tcp(addr).await.ok()?;
+    let (send, conn) = h2::client::handshake(tcp).await.ok()?;
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    send.ready().await.ok()
+}
+
+/// 40 streams at a time with mallory's valid token that send their
+/// headers and never a body: refused past her share, ended at the read
+/// deadline within it.
+async fn silent_streams(ctx: Arc<Ctx>, addr: SocketAddr) {
+    loop {
+        let Some(mut send) = handshake(addr).await else {
+            judge(&ctx, "silent streams (connect)", None, None, &[]);
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            continue;
+        };
+        let token = ctx.tokens.read().unwrap().mallory.clone();
+        let mut streams = Vec::new();
+        for _ in 0..40 {
+            let Ok(ready) = send.clone().ready().await else {
+                break;
+            };
+            send = ready;
+            ctx.tally.sent(Party::Attacks, "Ping");
+            match open(&mut send, addr, "/kiss.resources.KISS/Ping", Some(&token)) {
+                Some(s) => streams.push(s),
+                None => {
+                    judge(&ctx, "silent stream", Some("Ping"), Some(CLOSED), &[]);
+                    break;
+                }
+            }
+        }
+        let mut waiting = JoinSet::new();
+        for (response, body) in streams {
+            let ctx = ctx.clone();
+            waiting.spawn(async move {
+                let code = answer(&ctx, "silent stream", response, Duration::from_secs(30)).await;
+                drop(body);
+                code
+            });
+        }
+        while let Some(code) = waiting.join_next().await {
+            judge(
+                &ctx,
+                "silent stream",
+                Some("Ping"),
+                code.ok().flatten(),
+                &[Code::DeadlineExceeded, Code::ResourceExhausted],
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+/// A message that declares 4 MiB and sends 60 KB of it, to KISS (with
+/// mallory's token) and to health and reflection (without one).
+async fn oversized(ctx: Arc<Ctx>, addr: SocketAddr) {
+    let mut frame = vec![0u8];
+    frame.extend_from_slice(&(4u32 << 20).to_be_bytes());
+    frame.resize(5 + 60_000, 0);
+    let frame = Bytes::from(frame);
+    let targets: [(&str, Option<&'static str>, &[Code]); 3] = [
+        (
+            "/kiss.resources.KISS/CreateSecret",
+            Some("CreateSecret"),
+            &[
+                Code::ResourceExhausted,
+                Code::OutOfRange,
+                Code::InvalidArgument,
+            ],
+        ),
+        ("/grpc.health.v1.Health/Check", None, &[Code::OutOfRange]),
+        (
+            "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+            None,
+            &[
+                Code::Ok,
+                Code::OutOfRange,
+                Code::ResourceExhausted,
+                Code::InvalidArgument,
+                Code::Internal,
+            ],
+        ),
+    ];
+    loop {
+        // A connection per round: the server closes one on which it had to
+        // reset too many streams (256), which these rounds would reach.
+        let Some(mut send) = handshake(addr).await else {
+            judge(&ctx, "oversized (connect)", None, None, &[]);
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            continue;
+        };
+        for (path, rpc, expected) in targets {
+            let token = rpc.map(|_| ctx.tokens.read().unwrap().mallory.clone());
+            if let Some(rpc) = rpc {
+                ctx.tally.sent(Party::Attacks, rpc);
+            }
+            let code = match open(&mut send, addr, path, token.as_deref()) {
+                Some((response, mut body)) => {
+                    let _ = body.send_data(frame.clone(), false);
+                    let code = answer(&ctx, path, response, Duration::from_secs(20)).await;
+                    drop(body);
+                    code
+                }
+                None => Some(CLOSED),
+            };
+            let what = format!(
+                "4 MiB declared to {}",
+                path.rsplit('/').next().unwrap_or(path)
+            );
+            judge(&ctx, &what, rpc, code, expected);
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+/// 50 connections at a time that never open an HTTP/2 session (half
+/// silent, half a partial preface): each must be closed by the server.
+async fn idle_connections(ctx: Arc<Ctx>, addr: SocketAddr) {
+    loop {
+        let mut set = JoinSet::new();
+        for n in 0..50 {
+            set.spawn(async move {
+                let mut tcp = tcp(addr).await.ok()?;
+                if n % 2 == 1 {
+                    tcp.write_all(b"PRI * HTTP/2.0").await.ok()?;
+                }
+                let mut buf = [0u8; 256];
+                loop {
+                    match tokio::time::timeout(Duration::from_secs(25), tcp.read(&mut buf)).await {
+                        Err(_) => return Some(false),
+                        Ok(Ok(0) | Err(_)) => return Some(true),
+                        Ok(Ok(_)) => {}
+                    }
+                }
+            });
+        }
+        while let Some(r) = set.join_next().await {
+            let outcome = match r.ok().flatten() {
+                Some(true) => "closed by the server",
+                Some(false) => "still open after 25 s",
+                None => "could not connect",
+            };
+            let expected = outcome == "closed by the server";
+            ctx.tally.outcome("attack idle connection", outcome);
+            if !expected {
+                ctx.tally
+                    .unexpected(format!("attack idle connection: {outcome}"));
+            }
+        }
+    }
+}
