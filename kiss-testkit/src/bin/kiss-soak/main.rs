@@ -58,8 +58,9 @@ struct Args {
     /// whole file under one lock on every write).
     #[arg(long)]
     think_ms: Option<u64>,
-    /// HTTP/2 connections the users share.
-    #[arg(long, default_value_t = 32)]
+    /// HTTP/2 connections the users share (all from 127.0.0.1: keep them
+    /// under kiss-server's per-address connection cap, 32 by default).
+    #[arg(long, default_value_t = 24)]
     channels: usize,
     /// The kiss-server binary.
     #[arg(long)]
@@ -75,8 +76,8 @@ struct Args {
     rss_margin_mib: u64,
     /// Open file descriptors of the server may not exceed this: one
     /// backend connection per request in flight (512, the default
-    /// --max-concurrent-requests), the clients' connections (32 users', at
-    /// most ~60 attacks') and the process's own (~20).
+    /// --max-concurrent-requests), the clients' connections (24 users', at
+    /// most 32 attacks' under the per-address cap) and the process's own (~20).
     #[arg(long, default_value_t = 640)]
     max_fds: usize,
     /// Seconds between RSS and fd samples (default: 2, or 5 past 120 s runs).
