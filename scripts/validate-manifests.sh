@@ -7,11 +7,13 @@
 #      must match the files present;
 #   2. when a kustomize renderer is on PATH (`kustomize`, or `kubectl
 #      kustomize`), the rendered base and the base with each component
-#      (e.g. tls/) the same way;
-#   3. the kiss-server container's args with `kiss-server --check-config`,
-#      which checks every flag and the regex and exits without serving
-#      (TLS files that only exist in the pod are stood in for by a throwaway
-#      self-signed pair made with openssl).
+#      (tls/, kubernetes-authz/, rolebinding-authz/) the same way;
+#   3. the kiss-server container's args, in the base and with each component
+#      as rendered, with `kiss-server --check-config`, which checks every
+#      flag and the regex and exits without serving (TLS files that only
+#      exist in the pod are stood in for by a throwaway self-signed pair made
+#      with openssl; the pod's service account, which the Kubernetes
+#      authorization modes use, by a kubeconfig that is read, never used).
 # Exits non-zero if any step fails.
 #
 # Usage: scripts/validate-manifests.sh [DIR]
@@ -214,12 +216,12 @@ render_to() { # render_to DIR OUT
     return 1
   fi
 }
-args_source=("${resource_files[@]}")
+rendered=() # LABEL=FILE of each rendered variant, for step 3
 if [ ${#render[@]} -gt 0 ]; then
   step "rendered with '${render[*]}'"
   render_to "$DEPLOY_DIR" "$work/base.yaml"
   validate "$(basename "$DEPLOY_DIR")" "$work/base.yaml"
-  args_source=("$work/base.yaml")
+  rendered+=("$(basename "$DEPLOY_DIR")=$work/base.yaml")
   for comp in "$DEPLOY_DIR"/*/kustomization.yaml; do
     [ -e "$comp" ] || continue
     grep -q '^kind: Component' "$comp" || continue
@@ -232,6 +234,7 @@ if [ ${#render[@]} -gt 0 ]; then
       "$rel" "$rel" "$name" >"$overlay/kustomization.yaml"
     render_to "$overlay" "$work/with-$name.yaml"
     validate "base + $name" "$work/with-$name.yaml"
+    rendered+=("base + $name=$work/with-$name.yaml")
   done
   done_step
 elif [ ${#resource_files[@]} -eq 0 ]; then
@@ -242,35 +245,6 @@ else
 fi
 
 # --- 3. the server's args ----------------------------------------------------------
-step "kiss-server --check-config with the Deployment's args"
-py server-args "${args_source[@]}" >"$work/server-args"
-mapfile -d '' -t extracted <"$work/server-args"
-env_pairs=() server_args=() seen_sep=0
-for item in "${extracted[@]}"; do
-  if [ $seen_sep -eq 0 ]; then
-    if [ "$item" = "--" ]; then seen_sep=1; else env_pairs+=("$item"); fi
-  else
-    server_args+=("$item")
-  fi
-done
-
-# TLS files come from a Secret mounted at run time; where they don't exist
-# here, stand in a throwaway self-signed pair so the rest is still checked.
-for i in "${!server_args[@]}"; do
-  case "${server_args[$i]}" in
-    --tls-cert=* | --tls-key=*)
-      flag=${server_args[$i]%%=*} path=${server_args[$i]#*=}
-      [ -e "$path" ] && continue
-      if [ ! -e "$work/tls.cert" ]; then
-        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
-          -subj /CN=validate-manifests -keyout "$work/tls.key" -out "$work/tls.cert" 2>/dev/null
-      fi
-      echo "    $flag: $path is mounted at run time; checking with a throwaway ${flag#--tls-} instead"
-      server_args[i]="$flag=$work/tls.${flag#--tls-}"
-      ;;
-  esac
-done
-
 bin=${KISS_SERVER_BIN:-}
 if [ -z "$bin" ]; then
   # Always through cargo: a no-op when up to date, and never a stale binary.
@@ -281,22 +255,105 @@ if ! "$bin" --help 2>/dev/null | grep -q -- '--check-config'; then
   echo "validate-manifests: $bin has no --check-config option; build a kiss-server that has it" >&2
   exit 1
 fi
-# Only the manifest's settings count: drop KISS_* variables from this shell.
-unset_kiss=()
+# Only the manifest's settings count: drop KISS_* variables (and KUBECONFIG)
+# from this shell.
+unset_kiss=(-u KUBECONFIG)
 while IFS='=' read -r name _; do
   unset_kiss+=(-u "$name")
 done < <(env | grep '^KISS_' || true)
-printf '    args:'; printf ' %q' "${server_args[@]}"; echo
-set +e
-env "${unset_kiss[@]}" "${env_pairs[@]}" timeout 60 "$bin" --check-config "${server_args[@]}"
-rc=$?
-set -e
-if [ $rc -eq 124 ]; then
-  echo "validate-manifests: '$bin --check-config' did not exit within 60 s; it must check the flags and exit without serving" >&2
-  exit 1
-elif [ $rc -ne 0 ]; then
-  echo "validate-manifests: kiss-server rejected the Deployment's args (exit $rc, see above)" >&2
-  exit 1
+
+check_args() { # check_args LABEL FILE...
+  local label=$1; shift
+  py server-args "$@" >"$work/server-args"
+  local extracted=() env_pairs=() server_args=() seen_sep=0 item i flag path
+  mapfile -d '' -t extracted <"$work/server-args"
+  for item in "${extracted[@]}"; do
+    if [ $seen_sep -eq 0 ]; then
+      if [ "$item" = "--" ]; then seen_sep=1; else env_pairs+=("$item"); fi
+    else
+      server_args+=("$item")
+    fi
+  done
+
+  # TLS files come from a Secret mounted at run time; where they don't exist
+  # here, stand in a throwaway self-signed pair so the rest is still checked.
+  for i in "${!server_args[@]}"; do
+    case "${server_args[$i]}" in
+      --tls-cert=* | --tls-key=*)
+        flag=${server_args[$i]%%=*} path=${server_args[$i]#*=}
+        [ -e "$path" ] && continue
+        if [ ! -e "$work/tls.cert" ]; then
+          openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+            -subj /CN=validate-manifests -keyout "$work/tls.key" -out "$work/tls.cert" 2>/dev/null
+        fi
+        echo "    $label: $flag: $path is mounted at run time; checking with a throwaway ${flag#--tls-} instead"
+        server_args[i]="$flag=$work/tls.${flag#--tls-}"
+        ;;
+    esac
+  done
+
+  # The Kubernetes modes use the pod's service account, which only exists in
+  # a pod: without --kubeconfig, stand in a kubeconfig (--check-config reads
+  # it and sends nothing) so the rest is still checked.
+  local kube_mode=0 kubeconfig_given=0 prev=
+  for item in "${env_pairs[@]}" "${server_args[@]}"; do
+    case "$item" in
+      KISS_AUTHORIZATION=kubernetes | KISS_AUTHORIZATION=rolebinding | KISS_ROLEBINDING_PREFIX=*) kube_mode=1 ;;
+      --authorization=kubernetes | --authorization=rolebinding) kube_mode=1 ;;
+      --rolebinding-prefix | --rolebinding-prefix=* | -rolebinding-prefix | -rolebinding-prefix=*) kube_mode=1 ;;
+      kubernetes | rolebinding) [ "$prev" = --authorization ] && kube_mode=1 ;;
+      KISS_KUBECONFIG=* | --kubeconfig | --kubeconfig=* | -kubeconfig-path | -kubeconfig-path=* | --kubeconfig-path | --kubeconfig-path=*) kubeconfig_given=1 ;;
+    esac
+    prev=$item
+  done
+  local kube_env=()
+  if [ $kube_mode -eq 1 ] && [ $kubeconfig_given -eq 0 ]; then
+    if [ ! -e "$work/kubeconfig" ]; then
+      cat >"$work/kubeconfig" <<'KUBECONFIG'
+apiVersion: v1
+kind: Config
+clusters:
+  - name: validate-manifests
+    cluster:
+      server: https://127.0.0.1:6443
+users:
+  - name: validate-manifests
+    user:
+      token: validate-manifests
+contexts:
+  - name: validate-manifests
+    context:
+      cluster: validate-manifests
+      user: validate-manifests
+current-context: validate-manifests
+KUBECONFIG
+    fi
+    echo "    $label: the pod's service account exists only in a pod; checking with a stand-in kubeconfig instead"
+    kube_env=("KUBECONFIG=$work/kubeconfig")
+  fi
+
+  printf '    %s: args:' "$label"; printf ' %q' "${server_args[@]}"; echo
+  local rc
+  set +e
+  env "${unset_kiss[@]}" "${env_pairs[@]}" "${kube_env[@]}" timeout 60 "$bin" --check-config "${server_args[@]}"
+  rc=$?
+  set -e
+  if [ $rc -eq 124 ]; then
+    echo "validate-manifests: $label: '$bin --check-config' did not exit within 60 s; it must check the flags and exit without serving" >&2
+    return 1
+  elif [ $rc -ne 0 ]; then
+    echo "validate-manifests: $label: kiss-server rejected the Deployment's args (exit $rc, see above)" >&2
+    return 1
+  fi
+}
+
+step "kiss-server --check-config with the Deployment's args"
+if [ ${#rendered[@]} -gt 0 ]; then
+  for item in "${rendered[@]}"; do
+    check_args "${item%%=*}" "${item#*=}"
+  done
+else
+  check_args "$(basename "$DEPLOY_DIR")" "${resource_files[@]}"
 fi
 done_step
 echo "validate-manifests: all checks passed"
