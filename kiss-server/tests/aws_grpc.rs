@@ -43,8 +43,7 @@ impl Stack {
             .aws(&moto)
             .cognito(&cognito, REGEX)
             .args(["--metrics-addr", &metrics.to_string()])
-            // Every test user connects from 127.0.0.1, as through one proxy.
-            .args(["--max-connections-per-address", "0"])
+            .args(flags)
             .spawn();
         server.wait_ready().await;
         Stack {
