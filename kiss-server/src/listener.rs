@@ -287,6 +287,7 @@ impl Conn {
 }
 
 /// A log line at most every [`LOG_EVERY`], saying how many it stands for.
+#[derive(Default)]
 pub(crate) struct Throttled {
     last: Option<Instant>,
     skipped: u64,

@@ -46,6 +46,8 @@ struct Options {
     dir: Option<tempfile::TempDir>,
     trusted_proxies: Vec<std::net::IpAddr>,
     tls: Option<tonic::transport::ServerTlsConfig>,
+    /// The backend; `None`: the local one in `dir`.
+    store: Option<Arc<dyn kiss_server::store::SecretStore>>,
 }
 
 impl Default for Options {
@@ -58,6 +60,7 @@ impl Default for Options {
             dir: None,
             trusted_proxies: Vec::new(),
             tls: None,
+            store: None,
         }
     }
 }
@@ -76,7 +79,9 @@ impl Server {
             .audit
             .unwrap_or_else(|| Arc::new(Audit::to_file(&audit_path).unwrap()));
         let parts = Parts {
-            store: Arc::new(LocalStore::open(dir.path(), Naming::default(), 7).unwrap()),
+            store: options.store.unwrap_or_else(|| {
+                Arc::new(LocalStore::open(dir.path(), Naming::default(), 7).unwrap())
+            }),
             auth: AuthMode::Verify(Arc::new(Authenticator::new(dev::dev_auth_settings(), jwks))),
             authorizer: Arc::new(ClaimsAuthorizer),
             audit,
@@ -1131,4 +1136,215 @@ async fn a_stalled_tls_handshake_is_closed() {
         .ping(ping(&alice, "team-a"))
         .await
         .expect("a completed TLS handshake is not held to the deadline");
+}
+
+/// 11.4: a refetch for an unknown `kid` that brings the same keys does not
+/// change the key-set generation, so it does not throw away every verified
+/// token (each would be verified again); new keys do change it. Before,
+/// every fetch bumped it, so an unknown-kid flood invalidated the cache.
+#[tokio::test]
+async fn an_unknown_kid_refetch_of_the_same_keys_keeps_verified_tokens_cached() {
+    let key = DevKey::generate().unwrap();
+    let idp = TestIdp::start(&key).await;
+    let jwks = Jwks::from_url(&idp.url())
+        .unwrap()
+        .with_min_interval(Duration::ZERO);
+    jwks.refresh().await.unwrap();
+    let generation = jwks.generation();
+    for i in 0..3 {
+        let found = jwks
+            .key(
+                Some(&format!("made-up-{i}")),
+                jsonwebtoken::Algorithm::RS256,
+            )
+            .await;
+        assert!(found.is_none());
+    }
+    assert_eq!(idp.hits(), 4, "each unknown kid refetched (no interval)");
+    assert_eq!(
+        jwks.generation(),
+        generation,
+        "the same keys: verified tokens stay cached"
+    );
+}
+
+/// Denials of calls that passed authentication are all recorded: they are
+/// rate limited per identity already, and a summary of them would name
+/// only an address. Before, past the address's refusal budget they were
+/// left out like a stranger's.
+#[tokio::test]
+async fn authenticated_denials_are_always_recorded() {
+    let server = Server::start(Options {
+        limits: Limits {
+            audited_refusals: 3,
+            audit_interval: Duration::from_secs(60),
+            ..Limits::unlimited()
+        },
+        ..Options::default()
+    })
+    .await;
+    let mallory = server.token("mallory@example.com", &["team-m"]);
+    let mut client = server.client().await;
+    for _ in 0..10 {
+        assert_eq!(
+            code(client.ping(ping(&mallory, "team-a")).await),
+            Code::PermissionDenied
+        );
+    }
+    // Strangers' refusals still have a budget.
+    for i in 0..10 {
+        assert_eq!(
+            code(client.ping(ping(&format!("junk-{i}"), "team-a")).await),
+            Code::Unauthenticated
+        );
+    }
+    let records = server.audit();
+    let denied: Vec<&Value> = records
+        .iter()
+        .filter(|r| r["outcome"] == "PERMISSION_DENIED")
+        .collect();
+    assert_eq!(denied.len(), 10, "{records:#?}");
+    assert!(denied.iter().all(|r| r["user"] == "mallory@example.com"));
+    let unauthenticated = records
+        .iter()
+        .filter(|r| r["outcome"] == "UNAUTHENTICATED")
+        .count();
+    assert_eq!(unauthenticated, 3, "{records:#?}");
+}
+
+/// The identity fields of a record are cut like every other field a
+/// caller chooses: a token whose identifier claim is 800 characters
+/// writes a bounded record.
+#[tokio::test]
+async fn identity_fields_in_audit_records_are_bounded() {
+    let server = Server::start(Options::default()).await;
+    let long = format!("{}@example.com", "\u{1b}x".repeat(400));
+    let token = server.token(&long, &["team-a"]);
+    server
+        .client()
+        .await
+        .ping(ping(&token, "team-a"))
+        .await
+        .unwrap();
+    let text = std::fs::read_to_string(&server.audit_path).unwrap();
+    assert!(text.len() < 2048, "{} bytes", text.len());
+    let records = read_lines(&text);
+    let user = records[0]["user"].as_str().unwrap();
+    assert!(user.contains("[cut:"), "{user}");
+    assert!(!user.chars().any(char::is_control), "{user}");
+}
+
+/// A store that panics on `list`, and is the local one otherwise.
+struct PanickingStore(LocalStore);
+
+#[async_trait::async_trait]
+impl kiss_server::store::SecretStore for PanickingStore {
+    async fn create(
+        &self,
+        secret: &kiss_server::store::SecretRef,
+        value: &str,
+    ) -> kiss_server::store::StoreResult<String> {
+        self.0.create(secret, value).await
+    }
+    async fn list(
+        &self,
+        _namespace: &str,
+    ) -> kiss_server::store::StoreResult<Vec<kiss_server::store::SecretEntry>> {
+        panic!("a bug in the store");
+    }
+    async fn list_deleted(
+        &self,
+        namespace: &str,
+    ) -> kiss_server::store::StoreResult<Vec<kiss_server::store::DeletedEntry>> {
+        self.0.list_deleted(namespace).await
+    }
+    async fn get(
+        &self,
+        secret: &kiss_server::store::SecretRef,
+        include_value: bool,
+    ) -> kiss_server::store::StoreResult<kiss_server::store::SecretDetails> {
+        self.0.get(secret, include_value).await
+    }
+    async fn update(
+        &self,
+        secret: &kiss_server::store::SecretRef,
+        value: &str,
+        expected_version: Option<&str>,
+    ) -> kiss_server::store::StoreResult<String> {
+        self.0.update(secret, value, expected_version).await
+    }
+    async fn delete(
+        &self,
+        secret: &kiss_server::store::SecretRef,
+    ) -> kiss_server::store::StoreResult<Option<std::time::SystemTime>> {
+        self.0.delete(secret).await
+    }
+    async fn restore(
+        &self,
+        secret: &kiss_server::store::SecretRef,
+    ) -> kiss_server::store::StoreResult<()> {
+        self.0.restore(secret).await
+    }
+    async fn create_policy(
+        &self,
+        secret: &kiss_server::store::SecretRef,
+    ) -> kiss_server::store::StoreResult<String> {
+        self.0.create_policy(secret).await
+    }
+    async fn delete_policy(
+        &self,
+        secret: &kiss_server::store::SecretRef,
+        unbind: bool,
+    ) -> kiss_server::store::StoreResult<Vec<String>> {
+        self.0.delete_policy(secret, unbind).await
+    }
+    async fn bind(
+        &self,
+        secret: &kiss_server::store::SecretRef,
+        service_account: &str,
+    ) -> kiss_server::store::StoreResult<()> {
+        self.0.bind(secret, service_account).await
+    }
+    async fn unbind(
+        &self,
+        secret: &kiss_server::store::SecretRef,
+        service_account: &str,
+    ) -> kiss_server::store::StoreResult<()> {
+        self.0.unbind(secret, service_account).await
+    }
+}
+
+/// A call whose task panics still gets exactly one audit record, with
+/// what was known and the outcome INTERNAL; the client gets INTERNAL.
+/// Before, the panic left no record at all.
+#[tokio::test]
+async fn a_call_that_panics_is_recorded_as_internal() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = PanickingStore(LocalStore::open(dir.path(), Naming::default(), 7).unwrap());
+    let server = Server::start(Options {
+        store: Some(Arc::new(store)),
+        ..Options::default()
+    })
+    .await;
+    let alice = server.token("alice@example.com", &["team-a"]);
+    let err = server
+        .client()
+        .await
+        .list_secrets(authorized(
+            &alice,
+            pb::ListSecretsRequest {
+                metadata: Some(pb::ClientMeta {
+                    namespace: "team-a".into(),
+                }),
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::Internal, "{err:?}");
+    let records = server.audit();
+    assert_eq!(records.len(), 1, "{records:#?}");
+    assert_eq!(records[0]["rpc"], "ListSecrets");
+    assert_eq!(records[0]["outcome"], "INTERNAL");
+    assert_eq!(records[0]["user"], "alice@example.com");
+    assert_eq!(records[0]["namespace"], "team-a");
 }

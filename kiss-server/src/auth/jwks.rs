@@ -62,6 +62,8 @@ struct Key {
 struct KeySet {
     by_kid: HashMap<String, Key>,
     all: Vec<Key>,
+    /// The keys used, serialised and sorted: equal for equal key sets.
+    fingerprint: Vec<String>,
 }
 
 impl KeySet {
@@ -76,12 +78,15 @@ impl KeySet {
                 continue;
             };
             let alg = jwk.common.key_algorithm.and_then(key_algorithm);
+            out.fingerprint
+                .push(serde_json::to_string(jwk).unwrap_or_default());
             let key = Key { decoding, alg };
             if let Some(kid) = &jwk.common.key_id {
                 out.by_kid.insert(kid.clone(), key.clone());
             }
             out.all.push(key);
         }
+        out.fingerprint.sort();
         out
     }
 
@@ -132,9 +137,12 @@ enum Source {
 pub struct Jwks {
     source: Source,
     keys: RwLock<Arc<KeySet>>,
+    /// Bumped when a fetch installs a key set that differs from the last
+    /// one, so verified tokens are re-checked only when keys changed.
+    generation: AtomicU64,
     /// Bumped on every successful fetch, so waiters can tell that the fetch
     /// they queued for has already happened.
-    generation: AtomicU64,
+    fetched: AtomicU64,
     last_attempt: Mutex<Option<Instant>>,
     min_interval: Duration,
     ready: watch::Sender<bool>,
@@ -183,6 +191,7 @@ impl Jwks {
             source,
             keys: RwLock::new(Arc::new(KeySet::default())),
             generation: AtomicU64::new(0),
+            fetched: AtomicU64::new(0),
             last_attempt: Mutex::new(None),
             min_interval: MIN_REFETCH_INTERVAL,
             ready: watch::channel(false).0,
@@ -205,8 +214,14 @@ impl Jwks {
 
     fn install(&self, set: KeySet) {
         let usable = !set.all.is_empty();
-        *self.keys.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(set);
-        self.generation.fetch_add(1, Ordering::SeqCst);
+        let mut keys = self.keys.write().unwrap_or_else(|e| e.into_inner());
+        let changed = keys.fingerprint != set.fingerprint;
+        *keys = Arc::new(set);
+        drop(keys);
+        if changed {
+            self.generation.fetch_add(1, Ordering::SeqCst);
+        }
+        self.fetched.fetch_add(1, Ordering::SeqCst);
         if usable {
             self.ready.send_replace(true);
         }
@@ -257,7 +272,7 @@ impl Jwks {
     /// The key for `kid` and `alg`, refetching at most once per interval
     /// when the `kid` is unknown.
     pub async fn key(&self, kid: Option<&str>, alg: Algorithm) -> Option<DecodingKey> {
-        let seen = self.generation.load(Ordering::SeqCst);
+        let seen = self.fetched.load(Ordering::SeqCst);
         let keys = self.current();
         if let Some(k) = keys.find(kid, alg) {
             return Some(k);
@@ -273,11 +288,11 @@ impl Jwks {
 
     /// Fetches now, unless a fetch happened less than the interval ago.
     pub async fn refresh(&self) -> Result<(), FetchError> {
-        let seen = self.generation.load(Ordering::SeqCst);
+        let seen = self.fetched.load(Ordering::SeqCst);
         self.refetch(seen, true).await
     }
 
-    async fn refetch(&self, seen_generation: u64, scheduled: bool) -> Result<(), FetchError> {
+    async fn refetch(&self, seen_fetch: u64, scheduled: bool) -> Result<(), FetchError> {
         let Source::Url { client, url } = &self.source else {
             return Ok(());
         };
@@ -300,7 +315,7 @@ impl Jwks {
                 }
             }
         };
-        if self.generation.load(Ordering::SeqCst) != seen_generation {
+        if self.fetched.load(Ordering::SeqCst) != seen_fetch {
             // Someone else fetched while we waited for the lock: merged.
             return Ok(());
         }

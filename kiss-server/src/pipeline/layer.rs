@@ -161,18 +161,35 @@ where
             req.headers().get_all("x-forwarded-for").iter(),
             &pipeline.trusted_proxies,
         );
+        // Shared with the task, so that if it panics its record can still
+        // say what was known.
+        let slot = FactsSlot::default();
+        let task_slot = slot.clone();
+        let task_pipeline = pipeline.clone();
+        let task_client = client.clone();
         let task = async move {
+            let (pipeline, client, slot) = (task_pipeline, task_client, task_slot);
             let mut facts = Facts::default();
             let response = match pipeline.admit(req.headers(), &client).await {
                 Err((status, reason)) => {
-                    tracing::info!(rpc = rpc.map_or("unknown", Rpc::name), %client, reason, "call refused before it was read");
+                    // Strangers choose how many of these there are: at most
+                    // one line every 10 s, with the count of the others.
+                    let due = pipeline
+                        .logs
+                        .refused
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .due();
+                    if let Some(skipped) = due {
+                        tracing::info!(rpc = rpc.map_or("unknown", Rpc::name), %client, reason, more_since_last = skipped, "call refused before it was read");
+                    }
                     facts.reason = Some(reason);
                     status.into_http()
                 }
                 Ok((identity, _identity_slot)) => {
                     crate::telemetry::record_user(&call_span, &identity.user);
                     facts.identify(&identity);
-                    let slot = FactsSlot(Arc::new(std::sync::Mutex::new(facts.clone())));
+                    slot.update(|f| *f = facts.clone());
                     let deadline = call_deadline(req.headers());
                     let read_deadline = pipeline.admission.read_deadline();
                     let mut req = req.map(|body| DeadlineBody::new(body, read_deadline));
@@ -189,6 +206,9 @@ where
             };
             let code = response_code(&response);
             crate::telemetry::record_code(&call_span, code);
+            // From here on the record is this task's to write, not the
+            // panic handler's.
+            slot.update(|f| f.recorded = true);
             match pipeline.finish(rpc, &client, &facts, started, code) {
                 Ok(()) => Ok(response),
                 Err(status) => Ok(status.into_http()),
@@ -200,10 +220,20 @@ where
                 Ok(result) => result,
                 Err(e) => {
                     tracing::error!(error = %e, "a call's task failed");
-                    Ok(Status::internal(
+                    let mut facts = slot.get();
+                    let status = Status::internal(
                         "kiss-server failed while handling the call; tell your platform team",
-                    )
-                    .into_http())
+                    );
+                    if !facts.recorded {
+                        // Still exactly one record: what was known, INTERNAL.
+                        facts.reason = Some("internal_error");
+                        if let Err(lost) =
+                            pipeline.finish(rpc, &client, &facts, started, Code::Internal)
+                        {
+                            return Ok(lost.into_http());
+                        }
+                    }
+                    Ok(status.into_http())
                 }
             }
         })

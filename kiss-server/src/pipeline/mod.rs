@@ -39,6 +39,7 @@ pub use call::Call;
 
 use crate::audit::{self, Audit, Decision, Record};
 use crate::auth::{AuthMode, Identity};
+use crate::listener::Throttled;
 use crate::metrics::metrics;
 use crate::store::SecretStore;
 
@@ -51,6 +52,16 @@ pub struct Pipeline {
     admission: Admission,
     refusals: refusals::Refusals,
     trusted_proxies: Vec<IpAddr>,
+    logs: Logs,
+}
+
+/// Log lines one per call would make floodable, throttled.
+#[derive(Default)]
+struct Logs {
+    /// "call refused before it was read".
+    refused: Mutex<Throttled>,
+    /// "audit record lost".
+    audit_lost: Mutex<Throttled>,
 }
 
 impl Pipeline {
@@ -77,6 +88,7 @@ impl Pipeline {
                 limits.audit_interval,
             ),
             trusted_proxies,
+            logs: Logs::default(),
         }
     }
 
@@ -133,12 +145,15 @@ impl Pipeline {
         } else {
             Decision::Deny
         };
-        if decision == Decision::Deny {
-            // A client whose calls are all refused cannot flood the log:
-            // past its budget, its refusals are counted, then summarised.
-            let (verdict, summary) = self.refusals.audit(client, Instant::now());
-            if let Some(summary) = summary {
-                self.write_summary(&summary);
+        // Denials of calls that passed authentication are always recorded
+        // (the identity's rate limit bounds them, and a summary could not
+        // say who they were). A client whose calls are refused before that
+        // cannot flood the log: past its budget, its refusals are counted,
+        // then summarised.
+        if decision == Decision::Deny && facts.subject.is_none() {
+            let (verdict, summaries) = self.refusals.audit(client, Instant::now());
+            for summary in &summaries {
+                self.write_summary(summary);
             }
             if verdict == refusals::Verdict::Suppress {
                 m.audit_suppressed.with_label_values(&[] as &[&str]).inc();
@@ -157,13 +172,19 @@ impl Pipeline {
             bounded(&facts.secret),
             bounded(&facts.service_account),
         );
+        // Claims are signed, but chosen by whoever controls the IdP account.
+        let (user, subject, issuer) = (
+            bounded(&facts.user),
+            bounded(&facts.subject),
+            bounded(&facts.issuer),
+        );
         let written = self.audit.write(&Record {
             time: audit::now_rfc3339(),
             audit: true,
             rpc: rpc_name,
-            user: facts.user.as_deref(),
-            subject: facts.subject.as_deref(),
-            issuer: facts.issuer.as_deref(),
+            user: user.as_deref(),
+            subject: subject.as_deref(),
+            issuer: issuer.as_deref(),
             namespace: namespace.as_deref(),
             secret: secret.as_deref(),
             service_account: service_account.as_deref(),
@@ -181,7 +202,11 @@ impl Pipeline {
             return Ok(());
         }
         written.map_err(|e| {
-            tracing::error!(error = %e, rpc = rpc_name, "audit record lost; failing the request");
+            // One line per call would flood the log while the sink is down:
+            // at most one every 10 s, with the count of the others.
+            if let Some(skipped) = self.logs.audit_lost.lock().unwrap_or_else(|e| e.into_inner()).due() {
+                tracing::error!(error = %e, rpc = rpc_name, more_since_last = skipped, "audit record lost; failing the request");
+            }
             tonic::Status::internal(format!(
                 "{e}; the request was refused or its outcome is unrecorded, tell your platform team"
             ))
@@ -208,6 +233,9 @@ pub struct Facts {
     authorization: Option<&'static str>,
     /// What the authority said, when it refused or could not be asked.
     detail: Option<String>,
+    /// The call's task has reached its audit step (so a panic after it
+    /// must not write a second record).
+    recorded: bool,
 }
 
 impl Facts {

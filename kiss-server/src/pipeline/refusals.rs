@@ -5,7 +5,16 @@
 //! make the server treat each of its calls as new.
 //!
 //! Addresses come from [`crate::audit::client_address`]: the peer, or the
-//! right-most untrusted `X-Forwarded-For` hop behind `--trusted-proxy`.
+//! right-most untrusted `X-Forwarded-For` hop behind `--trusted-proxy`;
+//! IPv6 addresses count per /64, which one client usually holds whole.
+//!
+//! Many addresses cannot flood the log either: all of them together write
+//! at most [`Refusals::global_budget`] refusal records per interval, the
+//! rest counted in one summary for all addresses; and the summaries of one
+//! interval name at most [`MAX_SUMMARIES`] addresses, the rest added to
+//! that one. Past [`MAX_TRACKED`] addresses, newcomers are not tracked one
+//! by one; their refusals only count against the global budget, so they
+//! cannot use up each other's.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -13,10 +22,15 @@ use std::time::{Duration, Instant};
 
 use crate::limits::RateLimiter;
 
-/// Addresses tracked at once; past this, new ones share one budget.
-const MAX_TRACKED: usize = 10_000;
-/// The address newcomers share while [`MAX_TRACKED`] are tracked.
-const OVERFLOW: &str = "(other addresses)";
+/// Addresses tracked at once; past this, new ones only count globally.
+pub const MAX_TRACKED: usize = 10_000;
+/// Addresses named in the summaries of one flush; the others are added to
+/// the summary for all addresses.
+pub const MAX_SUMMARIES: usize = 100;
+/// The "client" of the summary that stands for every address.
+pub const ALL: &str = "(all addresses)";
+/// The global budget, as a multiple of the per-address one.
+const GLOBAL_FACTOR: u32 = 20;
 
 /// One client's audit budget in the current interval.
 struct Window {
@@ -47,8 +61,39 @@ pub struct Summary {
 pub struct Refusals {
     rate: RateLimiter,
     budget: u32,
+    global_budget: u32,
     interval: Duration,
-    windows: Mutex<HashMap<String, Window>>,
+    state: Mutex<State>,
+}
+
+/// The windows of every tracked address, and the one of them all.
+struct State {
+    windows: HashMap<String, Window>,
+    global: Window,
+}
+
+/// The key a client address counts under: IPv6 addresses by their /64,
+/// IPv4-mapped ones as IPv4; anything else (e.g. "unknown") as it is.
+fn group(client: &str) -> std::borrow::Cow<'_, str> {
+    match client.parse::<std::net::IpAddr>() {
+        Ok(ip) => {
+            let grouped = crate::listener::address_group(ip);
+            match grouped {
+                std::net::IpAddr::V6(_) => format!("{grouped}/64").into(),
+                _ if grouped == ip => client.into(),
+                _ => grouped.to_string().into(),
+            }
+        }
+        Err(_) => client.into(),
+    }
+}
+
+fn fresh(now: Instant) -> Window {
+    Window {
+        start: now,
+        written: 0,
+        suppressed: 0,
+    }
 }
 
 impl Refusals {
@@ -59,9 +104,18 @@ impl Refusals {
         Refusals {
             rate: RateLimiter::new(rate, burst),
             budget,
+            global_budget: budget.saturating_mul(GLOBAL_FACTOR),
             interval: interval.max(Duration::from_millis(1)),
-            windows: Mutex::default(),
+            state: Mutex::new(State {
+                windows: HashMap::new(),
+                global: fresh(Instant::now()),
+            }),
         }
+    }
+
+    /// Refusal records written per interval over all addresses together.
+    pub fn global_budget(&self) -> u32 {
+        self.global_budget
     }
 
     /// The interval of the audit budget.
@@ -72,66 +126,113 @@ impl Refusals {
     /// Counts one refusal of `client`; past its rate, how long until it
     /// may be refused again without being rate limited.
     pub fn charge(&self, client: &str) -> Result<(), Duration> {
-        self.rate.check(client)
+        self.rate.check(&group(client))
     }
 
     /// Whether the record of a refusal of `client` is written, and the
-    /// summary of its previous interval if that one left records out.
-    pub fn audit(&self, client: &str, now: Instant) -> (Verdict, Option<Summary>) {
+    /// summaries of intervals this ended that left records out (its
+    /// address's previous one, all addresses' previous one).
+    pub fn audit(&self, client: &str, now: Instant) -> (Verdict, Vec<Summary>) {
         if self.budget == 0 {
-            return (Verdict::Write, None);
+            return (Verdict::Write, Vec::new());
         }
-        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
-        let mut key = client;
-        if windows.len() >= MAX_TRACKED && !windows.contains_key(client) {
-            key = OVERFLOW;
-        }
-        let w = windows.entry(key.to_owned()).or_insert(Window {
-            start: now,
-            written: 0,
-            suppressed: 0,
-        });
-        let mut summary = None;
-        if now.saturating_duration_since(w.start) >= self.interval {
-            if w.suppressed > 0 {
-                summary = Some(Summary {
-                    client: key.to_owned(),
-                    suppressed: w.suppressed,
+        let key = group(client);
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let State { windows, global } = &mut *state;
+        let mut summaries = Vec::new();
+        if now.saturating_duration_since(global.start) >= self.interval {
+            if global.suppressed > 0 {
+                summaries.push(Summary {
+                    client: ALL.to_owned(),
+                    suppressed: global.suppressed,
                 });
             }
-            *w = Window {
-                start: now,
-                written: 0,
-                suppressed: 0,
-            };
+            *global = fresh(now);
         }
-        let verdict = if w.written < self.budget {
-            w.written += 1;
-            Verdict::Write
+        let tracked = windows.len() < MAX_TRACKED || windows.contains_key(key.as_ref());
+        let verdict = if !tracked {
+            // Not tracked one by one: only the global budget applies, so
+            // newcomers cannot use up each other's (or anyone's) budget.
+            take(global, self.global_budget)
         } else {
-            w.suppressed += 1;
-            Verdict::Suppress
+            let w = windows
+                .entry(key.clone().into_owned())
+                .or_insert(fresh(now));
+            if now.saturating_duration_since(w.start) >= self.interval {
+                if w.suppressed > 0 {
+                    summaries.push(Summary {
+                        client: key.into_owned(),
+                        suppressed: w.suppressed,
+                    });
+                }
+                *w = fresh(now);
+            }
+            if w.written >= self.budget {
+                w.suppressed += 1;
+                Verdict::Suppress
+            } else {
+                let verdict = take(global, self.global_budget);
+                if verdict == Verdict::Write {
+                    w.written += 1;
+                }
+                verdict
+            }
         };
-        (verdict, summary)
+        (verdict, summaries)
     }
 
-    /// The summaries of every interval that has ended, which are forgotten.
+    /// The summaries of every interval that has ended, which are forgotten:
+    /// at most [`MAX_SUMMARIES`] addresses by name, the others added to the
+    /// summary of all addresses.
     pub fn due(&self, now: Instant) -> Vec<Summary> {
-        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let State { windows, global } = &mut *state;
         let mut out = Vec::new();
+        let mut rest = 0;
         windows.retain(|client, w| {
             if now.saturating_duration_since(w.start) < self.interval {
                 return true;
             }
             if w.suppressed > 0 {
-                out.push(Summary {
-                    client: client.clone(),
-                    suppressed: w.suppressed,
-                });
+                if out.len() < MAX_SUMMARIES {
+                    out.push(Summary {
+                        client: client.clone(),
+                        suppressed: w.suppressed,
+                    });
+                } else {
+                    rest += w.suppressed;
+                }
             }
             false
         });
+        let ended = now.saturating_duration_since(global.start) >= self.interval;
+        if ended {
+            rest += global.suppressed;
+            *global = fresh(now);
+        } else {
+            // Not its time yet: counted in its own summary when it ends.
+            global.suppressed += rest;
+            rest = 0;
+        }
+        if rest > 0 {
+            out.push(Summary {
+                client: ALL.to_owned(),
+                suppressed: rest,
+            });
+        }
         out
+    }
+}
+
+/// One record against the global budget: written, or counted in the
+/// summary of all addresses.
+fn take(global: &mut Window, budget: u32) -> Verdict {
+    if global.written < budget {
+        global.written += 1;
+        Verdict::Write
+    } else {
+        global.suppressed += 1;
+        Verdict::Suppress
     }
 }
 
@@ -157,14 +258,14 @@ mod tests {
         assert_eq!(r.audit("5.6.7.8", t0).0, Verdict::Write, "per address");
         assert!(r.due(t0).is_empty(), "the interval has not ended");
         let later = t0 + Duration::from_secs(10);
-        let (verdict, summary) = r.audit("1.2.3.4", later);
+        let (verdict, summaries) = r.audit("1.2.3.4", later);
         assert_eq!(verdict, Verdict::Write, "a new interval, a new budget");
         assert_eq!(
-            summary,
-            Some(Summary {
+            summaries,
+            [Summary {
                 client: "1.2.3.4".into(),
                 suppressed: 2
-            })
+            }]
         );
         r.audit("1.2.3.4", later);
         r.audit("1.2.3.4", later);
@@ -180,14 +281,98 @@ mod tests {
     }
 
     #[test]
-    fn many_addresses_share_one_budget_past_the_tracking_bound() {
+    fn many_addresses_write_at_most_the_global_budget() {
+        let r = Refusals::new(0.0, 1, 2, Duration::from_secs(10));
+        let t0 = Instant::now();
+        let global = r.global_budget() as usize;
+        let written = (0..global * 3)
+            .filter(|i| r.audit(&format!("10.0.{}.{}", i / 256, i % 256), t0).0 == Verdict::Write)
+            .count();
+        assert_eq!(written, global, "all addresses together");
+        let summaries = r.due(t0 + Duration::from_secs(10));
+        assert_eq!(
+            summaries,
+            [Summary {
+                client: ALL.into(),
+                suppressed: (global * 2) as u64
+            }],
+            "one line for them all"
+        );
+    }
+
+    #[test]
+    fn ipv6_addresses_count_per_64() {
+        let r = Refusals::new(0.0, 1, 2, Duration::from_secs(10));
+        let t0 = Instant::now();
+        let verdicts: Vec<Verdict> = ["2001:db8:0:1::1", "2001:db8:0:1::2", "2001:db8:0:1:ffff::3"]
+            .iter()
+            .map(|a| r.audit(a, t0).0)
+            .collect();
+        assert_eq!(
+            verdicts,
+            [Verdict::Write, Verdict::Write, Verdict::Suppress]
+        );
+        assert_eq!(
+            r.audit("2001:db8:0:2::1", t0).0,
+            Verdict::Write,
+            "another /64"
+        );
+        assert_eq!(r.audit("::ffff:192.0.2.1", t0).0, Verdict::Write);
+        assert_eq!(r.audit("192.0.2.1", t0).0, Verdict::Write);
+        assert_eq!(
+            r.audit("192.0.2.1", t0).0,
+            Verdict::Suppress,
+            "mapped is the same"
+        );
+        let summaries = r.due(t0 + Duration::from_secs(10));
+        assert!(
+            summaries.contains(&Summary {
+                client: "2001:db8:0:1::/64".into(),
+                suppressed: 1
+            }),
+            "{summaries:?}"
+        );
+    }
+
+    #[test]
+    fn past_the_tracking_bound_newcomers_do_not_share_one_small_budget() {
         let r = Refusals::new(0.0, 1, 1, Duration::from_secs(10));
         let t0 = Instant::now();
         for i in 0..MAX_TRACKED {
-            assert_eq!(r.audit(&i.to_string(), t0).0, Verdict::Write);
+            r.audit(&format!("u{i}"), t0);
         }
-        assert_eq!(r.audit("new-1", t0).0, Verdict::Write);
-        assert_eq!(r.audit("new-2", t0).0, Verdict::Suppress);
-        assert!(r.windows.lock().unwrap().len() <= MAX_TRACKED + 1);
+        // Next interval, the tracked addresses not yet forgotten: each
+        // newcomer counts against the global budget only, not against one
+        // address's budget of 1 shared by all of them.
+        let t1 = t0 + Duration::from_secs(10);
+        let newcomers: Vec<Verdict> = (0..30)
+            .map(|i| r.audit(&format!("new-{i}"), t1).0)
+            .collect();
+        let written = newcomers.iter().filter(|v| **v == Verdict::Write).count();
+        assert_eq!(written, r.global_budget() as usize, "{newcomers:?}");
+        assert!(r.state.lock().unwrap().windows.len() <= MAX_TRACKED);
+    }
+
+    #[test]
+    fn summaries_name_a_bounded_number_of_addresses() {
+        let r = Refusals::new(0.0, 1, 1, Duration::from_secs(10));
+        let t0 = Instant::now();
+        for i in 0..150 {
+            let a = format!("10.1.{}.{}", i / 256, i % 256);
+            r.audit(&a, t0);
+            r.audit(&a, t0);
+        }
+        // Only addresses that wrote their budget within the global one are
+        // summarised by name; the rest are in the line for all.
+        let summaries = r.due(t0 + Duration::from_secs(10));
+        assert_eq!(summaries.len(), GLOBAL_FACTOR as usize + 1, "{summaries:?}");
+        assert!(summaries.len() <= MAX_SUMMARIES + 1);
+        assert_eq!(
+            summaries.last(),
+            Some(&Summary {
+                client: ALL.into(),
+                suppressed: 2 * (150 - GLOBAL_FACTOR as u64)
+            })
+        );
     }
 }
