@@ -246,6 +246,11 @@ impl Jwks {
         self.generation.load(Ordering::SeqCst)
     }
 
+    /// Whether a fetch is under way right now (for tests).
+    pub fn fetching(&self) -> bool {
+        self.last_attempt.try_lock().is_err()
+    }
+
     /// How many fetches were attempted (for metrics and tests).
     pub fn fetch_count(&self) -> u64 {
         self.fetches.load(Ordering::Relaxed)
