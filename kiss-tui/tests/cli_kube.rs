@@ -1,0 +1,112 @@
+//! The scripting verbs against a kiss-server in `--authorization kubernetes`
+//! mode, asking kiss-testkit's Kubernetes API test server: `whoami` shows
+//! the namespaces WhoAmI returns (those the cluster lets the caller list),
+//! and a denial shows the cluster's reason.
+
+mod cli_support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use cli_support::{kiss_in, write_kubelogin_file};
+use kiss_server::audit::Audit;
+use kiss_server::auth::{AuthMode, AuthSettings, Authenticator, Jwks, NamespaceRule};
+use kiss_server::config::Config;
+use kiss_server::dev::{self, DevKey};
+use kiss_server::pipeline::Limits;
+use kiss_server::server::{self, Parts, Running};
+use kiss_server::store::Naming;
+use kiss_server::store::local::LocalStore;
+use kiss_testkit::kube::{KubeApi, Rule};
+
+async fn start(kube: &KubeApi, dir: &std::path::Path) -> (Running, DevKey) {
+    let kubeconfig = kube.kubeconfig();
+    let config = Config::try_parse_args([
+        "kiss-server",
+        "--jwks-url",
+        "http://127.0.0.1:9/unused",
+        "--kubeconfig",
+        kubeconfig.to_str().unwrap(),
+        "--authorization",
+        "kubernetes",
+    ])
+    .unwrap();
+    config.validate().unwrap();
+    let settings = AuthSettings {
+        namespaces: NamespaceRule::new(dev::GROUPS_CLAIM, None).unwrap(),
+        ..dev::dev_auth_settings()
+    };
+    let authorizer = server::authorizer(&config, &settings).await.unwrap();
+    let key = DevKey::generate().unwrap();
+    let jwks = Jwks::fixed(key.key_set());
+    let ready = jwks.ready();
+    let parts = Parts {
+        store: Arc::new(LocalStore::open(dir, Naming::default(), 7).unwrap()),
+        auth: AuthMode::Verify(Arc::new(
+            Authenticator::new(settings, jwks).keeping_credentials(),
+        )),
+        authorizer,
+        audit: Arc::new(Audit::to_file(&dir.join("audit.jsonl")).unwrap()),
+        trusted_proxies: Vec::new(),
+        tls: None,
+        shutdown_grace: Duration::from_secs(1),
+        limits: Limits::unlimited(),
+    };
+    let listener = server::bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    (server::start(parts, listener, ready).await.unwrap(), key)
+}
+
+#[test]
+fn whoami_lists_the_clusters_namespaces_and_a_denial_says_why() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kube = rt.block_on(KubeApi::start());
+    let (running, key) = rt.block_on(start(&kube, dir.path()));
+
+    // The token names team-a and team-b; the cluster lets alice list only
+    // team-a and team-c, and knows of team-a, team-b, team-c.
+    let token = key.mint("alice@example.com", &["team-a", "team-b"], 3600);
+    kube.token(&token, "oidc:alice", "uid-alice", &["oidc:team-a"], &[]);
+    kube.allow(Rule::user("oidc:alice").namespace("team-a"));
+    kube.allow(Rule::user("oidc:alice").namespace("team-c"));
+    kube.namespaces(&["team-a", "team-b", "team-c"]);
+    kube.deny_reason("no RoleBinding grants it");
+
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let token_path = dir.path().join("token.json");
+    write_kubelogin_file(&token_path, &token);
+    let addr = running.addr.to_string();
+    let token_flag = token_path.display().to_string();
+    let kiss = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend([
+            "-server-addr",
+            &addr,
+            "-secure=false",
+            "-token-path",
+            &token_flag,
+        ]);
+        kiss_in(&home, &all, None, &[])
+    };
+
+    let who = kiss(&["whoami", "-output=json"]);
+    let v: serde_json::Value = serde_json::from_str(who.ok()).unwrap();
+    assert_eq!(v["namespaces"], serde_json::json!(["team-a", "team-c"]));
+    let who = kiss(&["whoami"]);
+    assert!(who.ok().contains("team-a, team-c"), "{who:?}");
+
+    kiss(&["list", "-namespace", "team-a"]).ok();
+    let denied = kiss(&["list", "-namespace", "team-b"]);
+    assert_ne!(denied.code, 0, "{denied:?}");
+    assert!(
+        denied.stderr.contains("no RoleBinding grants it"),
+        "the cluster's reason is shown: {denied:?}"
+    );
+    assert!(denied.stderr.contains("team-b"), "{denied:?}");
+    drop(running);
+}
