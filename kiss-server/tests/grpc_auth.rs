@@ -141,11 +141,7 @@ impl Server {
     }
 
     fn audit(&self) -> Vec<Value> {
-        std::fs::read_to_string(&self.audit_log)
-            .unwrap_or_default()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
+        kiss_testkit::audit::records(&self.audit_log)
     }
 
     async fn stop(mut self) {

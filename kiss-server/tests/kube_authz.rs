@@ -113,24 +113,9 @@ impl Env {
         Caller::connect(self.running.addr, token).await
     }
 
-    fn audit(&self) -> Vec<Value> {
-        std::fs::read_to_string(&self.audit_path)
-            .unwrap_or_default()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
-    }
-
     /// The audit records, once there are at least `n`.
     async fn audit_when(&self, n: usize) -> Vec<Value> {
-        for _ in 0..200 {
-            let records = self.audit();
-            if records.len() >= n {
-                return records;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        self.audit()
+        kiss_testkit::audit::records_when(&self.audit_path, n).await
     }
 
     fn reviews(&self) -> usize {

@@ -9,7 +9,7 @@
 //! signed by dev mode's key, verified through the real JWKS path.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
@@ -163,24 +163,11 @@ impl Server {
     /// Waits until the audit file holds `n` records (writes finish after
     /// the answer in the cases below), then returns them.
     async fn audit_when(&self, n: usize) -> Vec<Value> {
-        for _ in 0..200 {
-            let records = self.audit();
-            if records.len() >= n {
-                return records;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        self.audit()
+        kiss_testkit::audit::records_when(&self.audit_path, n).await
     }
 }
 
-fn read_audit(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
+use kiss_testkit::audit::records as read_audit;
 
 fn ping(token: &str, ns: &str) -> Request<pb::PingRequest> {
     authorized(token, pb::PingRequest { metadata: meta(ns) })

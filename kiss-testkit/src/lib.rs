@@ -18,6 +18,7 @@
 //! The Python side lives in a virtualenv that `scripts/setup-test-env.sh`
 //! creates at `<repo>/.venv`; `KISS_TEST_VENV` points elsewhere.
 
+pub mod audit;
 pub mod aws;
 mod binary;
 mod caller;
