@@ -520,7 +520,8 @@ impl Drop for StreamGuard {
     }
 }
 
-fn peer_of<B>(req: &http::Request<B>) -> Option<SocketAddr> {
+/// The client's address as the connection saw it (plain or TLS).
+pub(crate) fn peer_of<B>(req: &http::Request<B>) -> Option<SocketAddr> {
     let ext = req.extensions();
     ext.get::<TcpConnectInfo>()
         .and_then(TcpConnectInfo::remote_addr)

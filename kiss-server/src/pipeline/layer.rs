@@ -5,7 +5,6 @@
 //! ready, has [`Pipeline::finish`] count it and write its one audit record.
 //! Health and reflection are separate services and never pass through it.
 
-use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -56,17 +55,6 @@ pub struct PipelineService<S> {
 
 impl<S: NamedService> NamedService for PipelineService<S> {
     const NAME: &'static str = S::NAME;
-}
-
-fn peer_addr<B>(req: &http::Request<B>) -> Option<SocketAddr> {
-    use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
-    let ext = req.extensions();
-    ext.get::<TcpConnectInfo>()
-        .and_then(TcpConnectInfo::remote_addr)
-        .or_else(|| {
-            ext.get::<TlsConnectInfo<TcpConnectInfo>>()
-                .and_then(|i| i.get_ref().remote_addr())
-        })
 }
 
 /// The gRPC code of a response: a trailers-only (error) answer carries it in
@@ -157,7 +145,7 @@ where
         let span = crate::telemetry::rpc_span(rpc);
         let call_span = span.clone();
         let client = audit::client_address(
-            peer_addr(&req),
+            crate::listener::peer_of(&req),
             req.headers().get_all("x-forwarded-for").iter(),
             &pipeline.trusted_proxies,
         );
