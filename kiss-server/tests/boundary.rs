@@ -1036,76 +1036,8 @@ async fn health_is_served_beside_the_metrics_for_probes() {
 /// A certificate for `localhost` signed by a CA of its own: (CA PEM,
 /// server identity).
 fn test_certificates(dir: &std::path::Path) -> (Vec<u8>, tonic::transport::Identity) {
-    let p = |f: &str| dir.join(f).to_str().unwrap().to_owned();
-    let (ca_cert, ca_key, cert, key, csr, ext) = (
-        p("ca.crt"),
-        p("ca.key"),
-        p("tls.crt"),
-        p("tls.key"),
-        p("tls.csr"),
-        p("ext.cnf"),
-    );
-    std::fs::write(
-        &ext,
-        "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n",
-    )
-    .unwrap();
-    let ec = [
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:P-256",
-        "-nodes",
-    ];
-    let steps: Vec<Vec<&str>> = vec![
-        [
-            &["req", "-x509"][..],
-            &ec,
-            &["-days", "1", "-subj", "/CN=kiss-test-ca"],
-        ]
-        .concat()
-        .into_iter()
-        .chain(["-keyout", &ca_key, "-out", &ca_cert])
-        .collect(),
-        [&["req"][..], &ec, &["-subj", "/CN=localhost"]]
-            .concat()
-            .into_iter()
-            .chain(["-keyout", &key, "-out", &csr])
-            .collect(),
-        vec![
-            "x509",
-            "-req",
-            "-in",
-            &csr,
-            "-CA",
-            &ca_cert,
-            "-CAkey",
-            &ca_key,
-            "-CAcreateserial",
-            "-days",
-            "1",
-            "-extfile",
-            &ext,
-            "-out",
-            &cert,
-        ],
-    ];
-    for args in steps {
-        let made = std::process::Command::new("openssl")
-            .args(&args)
-            .output()
-            .expect("openssl is needed to make test certificates (apt-get install openssl)");
-        assert!(
-            made.status.success(),
-            "{}",
-            String::from_utf8_lossy(&made.stderr)
-        );
-    }
-    let identity = tonic::transport::Identity::from_pem(
-        std::fs::read(&cert).unwrap(),
-        std::fs::read(&key).unwrap(),
-    );
-    (std::fs::read(&ca_cert).unwrap(), identity)
+    let pki = kiss_testkit::tls::certificates(dir);
+    (pki.ca_pem(), pki.identity())
 }
 
 /// Under TLS, the handshake deadline holds until the TLS handshake is done:

@@ -964,79 +964,8 @@ async fn the_rate_limit_is_per_identity_and_says_when_to_retry() {
 #[tokio::test]
 async fn serves_tls_with_the_given_key_pair() {
     let dir = tempfile::tempdir().unwrap();
-    let p = |f: &str| dir.path().join(f).to_str().unwrap().to_owned();
-    let (ca_cert, ca_key, cert, key, csr, ext) = (
-        p("ca.crt"),
-        p("ca.key"),
-        p("tls.crt"),
-        p("tls.key"),
-        p("tls.csr"),
-        p("ext.cnf"),
-    );
-    std::fs::write(
-        &ext,
-        "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n",
-    )
-    .unwrap();
-    // A CA and a server certificate it signs, as a cluster issuer would.
-    let steps: [&[&str]; 3] = [
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=kiss-test-ca",
-            "-keyout",
-            &ca_key,
-            "-out",
-            &ca_cert,
-        ],
-        &[
-            "req",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-subj",
-            "/CN=localhost",
-            "-keyout",
-            &key,
-            "-out",
-            &csr,
-        ],
-        &[
-            "x509",
-            "-req",
-            "-in",
-            &csr,
-            "-CA",
-            &ca_cert,
-            "-CAkey",
-            &ca_key,
-            "-CAcreateserial",
-            "-days",
-            "1",
-            "-extfile",
-            &ext,
-            "-out",
-            &cert,
-        ],
-    ];
-    for args in steps {
-        let made = std::process::Command::new("openssl")
-            .args(args)
-            .output()
-            .expect("openssl is needed to make test certificates (apt-get install openssl)");
-        assert!(
-            made.status.success(),
-            "{}",
-            String::from_utf8_lossy(&made.stderr)
-        );
-    }
-
+    let pki = kiss_testkit::tls::certificates(dir.path());
+    let (cert, key) = (pki.cert.to_str().unwrap(), pki.key.to_str().unwrap());
     let port = kiss_testkit::free_port().to_string();
     let data = dir.path().join("data");
     let config = Config::try_parse_args([
@@ -1054,14 +983,14 @@ async fn serves_tls_with_the_given_key_pair() {
         "--data-dir",
         data.to_str().unwrap(),
         "--tls-cert",
-        &cert,
+        cert,
         "--tls-key",
-        &key,
+        key,
     ])
     .unwrap();
     let (running, _) = server::launch(&config).await.unwrap();
 
-    let ca = tonic::transport::Certificate::from_pem(std::fs::read(&ca_cert).unwrap());
+    let ca = tonic::transport::Certificate::from_pem(pki.ca_pem());
     let tls = tonic::transport::ClientTlsConfig::new()
         .ca_certificate(ca)
         .domain_name("localhost");

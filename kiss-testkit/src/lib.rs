@@ -26,6 +26,7 @@ pub mod kube;
 mod ready;
 mod server;
 mod skip;
+pub mod tls;
 mod tmux;
 pub mod tokens;
 
