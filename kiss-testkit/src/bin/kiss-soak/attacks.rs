@@ -18,7 +18,7 @@ use tonic::transport::{Channel, Endpoint};
 
 use crate::Ctx;
 use crate::idp::{SigningKey, namespace};
-use crate::tally::{ATTACK_ADDR, Party, code_name, from_server};
+use crate::tally::{ATTACK_ADDR, IDLE_ADDR, Party, code_name, from_server};
 
 /// Starts every attack; they run until the set is aborted.
 pub fn spawn(ctx: &Arc<Ctx>, addr: SocketAddr, forger: Arc<SigningKey>) -> JoinSet<()> {
@@ -42,8 +42,12 @@ pub fn channel_from(addr: SocketAddr, local: [u8; 4]) -> Channel {
 }
 
 async fn tcp(addr: SocketAddr) -> std::io::Result<tokio::net::TcpStream> {
+    tcp_from(addr, ATTACK_ADDR).await
+}
+
+async fn tcp_from(addr: SocketAddr, local: [u8; 4]) -> std::io::Result<tokio::net::TcpStream> {
     let socket = tokio::net::TcpSocket::new_v4()?;
-    socket.bind(SocketAddr::from((ATTACK_ADDR, 0)))?;
+    socket.bind(SocketAddr::from((local, 0)))?;
     socket.connect(addr).await
 }
 
@@ -383,13 +387,15 @@ async fn oversized(ctx: Arc<Ctx>, addr: SocketAddr) {
 }
 
 /// 50 connections at a time that never open an HTTP/2 session (half
-/// silent, half a partial preface): each must be closed by the server.
+/// silent, half a partial preface), from an address of their own so that
+/// the per-address connection cap they run into does not also close the
+/// other attacks' connections: each must be closed by the server.
 async fn idle_connections(ctx: Arc<Ctx>, addr: SocketAddr) {
     loop {
         let mut set = JoinSet::new();
         for n in 0..50 {
             set.spawn(async move {
-                let mut tcp = tcp(addr).await.ok()?;
+                let mut tcp = tcp_from(addr, IDLE_ADDR).await.ok()?;
                 if n % 2 == 1 {
                     tcp.write_all(b"PRI * HTTP/2.0").await.ok()?;
                 }

@@ -52,7 +52,7 @@ struct Args {
     /// Distinct users, each with a valid token and a namespace of her own.
     #[arg(long, default_value_t = 1000)]
     users: usize,
-    /// Mean pause between one user's calls, ms (default: 12000 local, 15000
+    /// Mean pause between one user's calls, ms (default: 30000 local, 15000
     /// aws: what the server, moto and the driver sustain together on 2
     /// shared cores with the debug build; the local backend rewrites its
     /// whole file under one lock on every write).
@@ -457,7 +457,7 @@ async fn run_backend(args: Arc<Args>, aws: bool) -> bool {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("data")).expect("the work directory is created");
     let dir = dir.canonicalize().expect("an absolute work directory");
-    let think = Duration::from_millis(args.think_ms.unwrap_or(if aws { 15_000 } else { 12_000 }));
+    let think = Duration::from_millis(args.think_ms.unwrap_or(if aws { 15_000 } else { 30_000 }));
     println!(
         "==== soak: {name} backend, {} users, {} s, mean think time {} ms, {} connections; work dir {}",
         args.users,

@@ -14,6 +14,8 @@ use tonic::{Code, Status};
 pub const USERS_ADDR: [u8; 4] = [127, 0, 0, 1];
 /// Where the attacks come from, so that their refusal budget is their own.
 pub const ATTACK_ADDR: [u8; 4] = [127, 0, 0, 2];
+/// Where the idle connections come from (never a call, never audited).
+pub const IDLE_ADDR: [u8; 4] = [127, 0, 0, 4];
 /// Where the driver's own probes and checks come from.
 pub const DRIVER_ADDR: [u8; 4] = [127, 0, 0, 3];
 
