@@ -395,7 +395,7 @@ pub async fn start(
     let upkeep = tokio::spawn(upkeep(Arc::downgrade(&pipeline), audit));
     let kiss = KissServer::new(KissService::new(pipeline.clone()))
         .max_decoding_message_size(MAX_REQUEST_BYTES);
-    let kiss = PipelineLayer::new(pipeline).layer(kiss);
+    let kiss = PipelineLayer::new(pipeline.clone()).layer(kiss);
 
     let limits = &parts.limits;
     let (incoming, streams) = crate::listener::incoming(
@@ -424,6 +424,7 @@ pub async fn start(
 
     let (tx, rx) = oneshot::channel::<()>();
     let grace = parts.shutdown_grace;
+    let last_words = pipeline.clone();
     let task = tokio::spawn(async move {
         let (stopping_tx, stopping_rx) = oneshot::channel::<()>();
         let signal = async move {
@@ -435,17 +436,19 @@ pub async fn start(
         };
         let serve = router.serve_with_incoming_shutdown(incoming, signal);
         tokio::pin!(serve);
-        tokio::select! {
-            r = &mut serve => return r.map_err(ServeError::from),
-            _ = stopping_rx => {}
-        }
-        match tokio::time::timeout(grace, serve).await {
-            Ok(r) => r.map_err(ServeError::from),
-            Err(_) => {
-                tracing::warn!("grace period over; dropping the calls still in flight");
-                Ok(())
-            }
-        }
+        let served = tokio::select! {
+            r = &mut serve => r.map_err(ServeError::from),
+            _ = stopping_rx => match tokio::time::timeout(grace, serve).await {
+                Ok(r) => r.map_err(ServeError::from),
+                Err(_) => {
+                    tracing::warn!("grace period over; dropping the calls still in flight");
+                    Ok(())
+                }
+            },
+        };
+        // Refusals counted but not yet summarised would go with the process.
+        last_words.flush_all_refusal_summaries();
+        served
     });
     Ok(Running {
         addr,

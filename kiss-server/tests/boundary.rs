@@ -297,6 +297,38 @@ async fn an_unknown_kid_flood_neither_queues_nor_locks_others_out() {
     idp.stall.send_replace(false);
 }
 
+/// Refusals left out of the audit log are counted until their interval
+/// ends; a server stopped before then (every rollout) writes the counts as
+/// it stops, so none are lost with the process.
+#[tokio::test]
+async fn refusals_left_out_are_summarised_at_shutdown() {
+    let server = Server::start(Options {
+        limits: Limits {
+            audited_refusals: 2,
+            audit_interval: Duration::from_secs(3600),
+            ..Limits::unlimited()
+        },
+        ..Options::default()
+    })
+    .await;
+    let mut client = server.client().await;
+    for i in 0..12 {
+        let refused = code(client.ping(ping(&format!("junk-{i}"), "team-a")).await);
+        assert_eq!(refused, Code::Unauthenticated);
+    }
+    let audit_path = server.audit_path.clone();
+    drop(client);
+    server.running.shutdown().await.unwrap();
+    let records = kiss_testkit::audit::records(&audit_path);
+    let written = records.iter().filter(|r| r["rpc"] == "Ping").count();
+    let summarised: u64 = records
+        .iter()
+        .filter(|r| r["notice"] == "refusals_suppressed")
+        .filter_map(|r| r["count"].as_u64())
+        .sum();
+    assert_eq!((written as u64, summarised), (2, 10), "{records:#?}");
+}
+
 /// 11.5: one client whose calls are all refused (no valid token): past its
 /// refusal budget it is refused as rate limited, past its audit budget its
 /// records are summarised, and another user at the same address is served

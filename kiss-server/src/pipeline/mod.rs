@@ -100,6 +100,14 @@ impl Pipeline {
         }
     }
 
+    /// Writes every pending refusal summary, ended interval or not; the
+    /// server calls it once it has stopped serving.
+    pub fn flush_all_refusal_summaries(&self) {
+        for summary in self.refusals.drain() {
+            self.write_summary(&summary);
+        }
+    }
+
     /// The interval of the refusal summaries.
     pub fn refusal_interval(&self) -> std::time::Duration {
         self.refusals.interval()

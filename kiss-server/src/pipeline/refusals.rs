@@ -181,6 +181,15 @@ impl Refusals {
         (verdict, summaries)
     }
 
+    /// The summaries of every interval, ended or not, all forgotten: for
+    /// shutdown, so that no count of left-out refusals is lost with the
+    /// process.
+    pub fn drain(&self) -> Vec<Summary> {
+        // Far enough ahead that every interval has ended.
+        let later = Instant::now() + self.interval;
+        self.due(later)
+    }
+
     /// The summaries of every interval that has ended, which are forgotten:
     /// at most [`MAX_SUMMARIES`] addresses by name, the others added to the
     /// summary of all addresses.
@@ -239,6 +248,19 @@ fn take(global: &mut Window, budget: u32) -> Verdict {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn drain_gives_every_count_even_of_intervals_still_running() {
+        let r = Refusals::new(0.0, 0, 1, Duration::from_secs(3600));
+        let now = Instant::now();
+        for _ in 0..5 {
+            let _ = r.audit("10.0.0.1", now);
+        }
+        assert!(r.due(now).is_empty(), "the interval has not ended");
+        let left_out: u64 = r.drain().iter().map(|s| s.suppressed).sum();
+        assert_eq!(left_out, 4, "one written, four counted");
+        assert!(r.drain().is_empty(), "drained once");
+    }
 
     #[test]
     fn past_the_budget_records_are_counted_then_summarised() {
