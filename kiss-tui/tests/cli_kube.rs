@@ -1,7 +1,9 @@
 //! The scripting verbs against a kiss-server in `--authorization kubernetes`
 //! mode, asking kiss-testkit's Kubernetes API test server: `whoami` shows
 //! the namespaces WhoAmI returns (those the cluster lets the caller list),
-//! and a denial shows the cluster's reason.
+//! and a denial shows the cluster's reason. Then the same in the app, in a
+//! real terminal (tmux): the namespace picker lists what WhoAmI returns, a
+//! namespace missing from it can be typed, and the denial says why.
 
 mod cli_support;
 
@@ -108,5 +110,70 @@ fn whoami_lists_the_clusters_namespaces_and_a_denial_says_why() {
         "the cluster's reason is shown: {denied:?}"
     );
     assert!(denied.stderr.contains("team-b"), "{denied:?}");
+    drop(running);
+}
+
+#[test]
+fn the_app_picks_from_the_clusters_namespaces_and_shows_a_denial() {
+    let Some(tmux) = kiss_testkit::Tmux::new("cli_kube_app", 100, 30) else {
+        return;
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let kube = rt.block_on(KubeApi::start());
+    let (running, key) = rt.block_on(start(&kube, dir.path()));
+    let token = key.mint("alice@example.com", &["team-a", "team-b"], 3600);
+    kube.token(&token, "oidc:alice", "uid-alice", &["oidc:team-a"], &[]);
+    kube.allow(Rule::user("oidc:alice").namespace("team-a"));
+    kube.allow(Rule::user("oidc:alice").namespace("team-c"));
+    // team-d is not among the namespaces the server can list.
+    kube.namespaces(&["team-a", "team-b", "team-c"]);
+    kube.deny_reason("no RoleBinding grants it");
+
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let token_path = dir.path().join("token.json");
+    write_kubelogin_file(&token_path, &token);
+    let bin = kiss_testkit::binary!("kiss-tui", "kiss-tui");
+    let command = format!(
+        "env -u KISS_CONFIG HOME={home} XDG_CONFIG_HOME={home}/.config {bin} --server-addr {addr} --secure=false --token-path {token}",
+        home = kiss_testkit::shell_quote(home.to_str().unwrap()),
+        bin = kiss_testkit::shell_quote(bin.to_str().unwrap()),
+        addr = running.addr,
+        token = kiss_testkit::shell_quote(token_path.to_str().unwrap()),
+    );
+    tmux.respawn(&command);
+
+    // The cluster's namespaces, not the token's groups.
+    let screen = tmux.wait_for("Namespaces of alice@example.com");
+    let screen = if screen.contains("team-c") {
+        screen
+    } else {
+        tmux.wait_for("team-c")
+    };
+    assert!(screen.contains("team-a"), "{screen}");
+    assert!(
+        !screen.contains("team-b"),
+        "the token's group, not the cluster's: {screen}"
+    );
+
+    // One the list does not hold: typed, asked for, refused with the reason.
+    tmux.type_text("team-d");
+    tmux.wait_for("Enter asks the server");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("no RoleBinding grants it");
+    assert!(screen.contains("team-d"), "{screen}");
+
+    // And one it allows opens.
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("Namespaces of alice@example.com");
+    tmux.keys(&["C-u"]);
+    tmux.type_text("team-a");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Secrets in team-a");
     drop(running);
 }

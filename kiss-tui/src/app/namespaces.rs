@@ -12,7 +12,7 @@ use super::state::{Deleted, Purpose, Screen, Secrets, State};
 /// The namespace picker.
 #[derive(Debug, Clone, Default)]
 pub struct NamespacePicker {
-    /// What was typed to filter (or, for an admin, the namespace to open).
+    /// What was typed to filter, or the namespace to open.
     pub filter: String,
     /// The cursor in the filtered list.
     pub nav: ListNav,
@@ -23,36 +23,42 @@ pub struct NamespacePicker {
 pub struct NamespaceRow {
     /// The namespace.
     pub name: String,
-    /// Typed by an admin rather than granted by name.
+    /// Typed rather than listed by the server.
     pub typed: bool,
 }
 
 impl State {
     /// The rows of the namespace picker: the granted namespaces that match
-    /// the filter and, for an admin, the typed namespace first when it is
-    /// not one of them.
+    /// the filter, and the typed namespace when it is not one of them: for
+    /// an admin first, for anyone else once no listed one matches. The list
+    /// is what the server could tell (under the cluster's RBAC it checks at
+    /// most 500 namespaces), so a namespace missing from it may still be
+    /// allowed: the server decides when it is opened.
     pub fn namespace_rows(&self) -> Vec<NamespaceRow> {
         let Some(identity) = self.session.as_ref().and_then(|s| s.identity.as_ref()) else {
             return Vec::new();
         };
         let f = self.namespaces.filter.trim().to_lowercase();
+        let listed: Vec<NamespaceRow> = identity
+            .namespaces
+            .iter()
+            .filter(|n| n.contains(&f))
+            .map(|n| NamespaceRow {
+                name: n.clone(),
+                typed: false,
+            })
+            .collect();
+        let offer_typed = !f.is_empty()
+            && !identity.namespaces.contains(&f)
+            && (identity.admin || (listed.is_empty() && validate_namespace(&f).is_ok()));
         let mut rows = Vec::new();
-        if identity.admin && !f.is_empty() && !identity.namespaces.contains(&f) {
+        if offer_typed {
             rows.push(NamespaceRow {
-                name: f.clone(),
+                name: f,
                 typed: true,
             });
         }
-        rows.extend(
-            identity
-                .namespaces
-                .iter()
-                .filter(|n| n.contains(&f))
-                .map(|n| NamespaceRow {
-                    name: n.clone(),
-                    typed: false,
-                }),
-        );
+        rows.extend(listed);
         rows
     }
 }

@@ -79,9 +79,14 @@ pub fn draw(f: &mut Frame, area: Rect, s: &State) {
         .take(page.max(1))
         .map(|r| {
             if r.typed {
+                let why = if admin {
+                    "  (not in your groups: admin access)"
+                } else {
+                    "  (not in the list: Enter asks the server)"
+                };
                 ListItem::new(Line::from(vec![
                     Span::raw(format!("  {}", r.name)),
-                    Span::styled("  (not in your groups: admin access)", theme::warn()),
+                    Span::styled(why, theme::warn()),
                 ]))
             } else {
                 ListItem::new(Line::raw(format!("  {}", r.name)))
