@@ -1,5 +1,11 @@
 //! Load run: authenticated Ping over loopback with many calls in flight,
-//! against the same server with the auth layer switched off, in one run.
+//! against the same server with the auth layer switched off, in one run;
+//! and (with the `kubernetes` feature, the default) the same Ping under
+//! `--authorization kubernetes` against kiss-testkit's Kubernetes API test
+//! server, caches warm, beside claims mode: the cost of asking the cluster
+//! once its answers are cached. It also counts the reviews the cold path
+//! sends: one TokenReview per token and one SubjectAccessReview per
+//! (identity, namespace, verb), none after.
 //!
 //! Run: `cargo bench -p kiss-server --bench load`
 //! Knobs (environment): KISS_LOAD_CONCURRENCY (default 64),
@@ -28,11 +34,19 @@ fn env_or(name: &str, default: u64) -> u64 {
 }
 
 async fn serve(mode: AuthMode, dir: &std::path::Path) -> server::Running {
+    serve_with(mode, Arc::new(ClaimsAuthorizer), dir).await
+}
+
+async fn serve_with(
+    mode: AuthMode,
+    authorizer: Arc<dyn kiss_server::pipeline::Authorizer>,
+    dir: &std::path::Path,
+) -> server::Running {
     let store = LocalStore::open(dir, Naming::default(), 7).expect("store");
     let parts = Parts {
         store: Arc::new(store),
         auth: mode,
-        authorizer: Arc::new(ClaimsAuthorizer),
+        authorizer,
         // Audit records go to the log, which has no subscriber here: the
         // cost of building them is measured, not the cost of a terminal.
         audit: Arc::new(Audit::to_log()),
@@ -146,4 +160,79 @@ async fn main() {
     );
     let _ = with_auth.shutdown().await;
     let _ = without.shutdown().await;
+    #[cfg(feature = "kubernetes")]
+    kubernetes_mode(&key, &token, concurrency, connections, secs, dir.path()).await;
+}
+
+/// Claims mode against kubernetes mode, warm, one phase each after a warm-up.
+#[cfg(feature = "kubernetes")]
+async fn kubernetes_mode(
+    key: &DevKey,
+    token: &Arc<str>,
+    concurrency: u64,
+    connections: u64,
+    secs: u64,
+    dir: &std::path::Path,
+) {
+    use kiss_server::auth::{AuthSettings, NamespaceRule};
+    use kiss_server::config::Config;
+    use kiss_testkit::kube::{KubeApi, Rule};
+
+    let kube = KubeApi::start().await;
+    let raw = token.trim_start_matches("Bearer ");
+    kube.token(raw, "oidc:load", "uid-load", &["oidc:team-a"], &[]);
+    kube.allow(Rule::user("oidc:load").namespace("team-a"));
+    let kubeconfig = kube.kubeconfig();
+    let config = Config::try_parse_args([
+        "kiss-server",
+        "--jwks-url",
+        "http://127.0.0.1:9/unused",
+        "--kubeconfig",
+        kubeconfig.to_str().expect("a UTF-8 path"),
+        "--authorization",
+        "kubernetes",
+    ])
+    .expect("kubernetes-mode flags");
+    let settings = AuthSettings {
+        namespaces: NamespaceRule::new(dev::GROUPS_CLAIM, None).expect("rule"),
+        ..dev::dev_auth_settings()
+    };
+    let authorizer = server::authorizer(&config, &settings)
+        .await
+        .expect("the kubernetes authorizer");
+    let auth = Authenticator::new(settings, Jwks::fixed(key.key_set())).keeping_credentials();
+    let kube_mode = serve_with(AuthMode::Verify(Arc::new(auth)), authorizer, &dir.join("k")).await;
+    let claims_auth = Authenticator::new(dev::dev_auth_settings(), Jwks::fixed(key.key_set()));
+    let claims = serve(AuthMode::Verify(Arc::new(claims_auth)), &dir.join("c")).await;
+
+    // The cold path: the first calls of one identity on one namespace.
+    drive(kube_mode.addr, token.clone(), 1, 1, 1).await;
+    let cold = (kube.token_reviews().len(), kube.access_reviews().len());
+    drive(claims.addr, token.clone(), concurrency, connections, 1).await;
+    drive(kube_mode.addr, token.clone(), concurrency, connections, 1).await;
+    let (c_ok, c_err) = drive(claims.addr, token.clone(), concurrency, connections, secs).await;
+    kube.clear_received();
+    let (k_ok, k_err) = drive(
+        kube_mode.addr,
+        token.clone(),
+        concurrency,
+        connections,
+        secs,
+    )
+    .await;
+    let warm = (kube.token_reviews().len(), kube.access_reviews().len());
+    let (c_rate, k_rate) = (c_ok as f64 / secs as f64, k_ok as f64 / secs as f64);
+    println!("load: the same Ping, claims mode against kubernetes mode (caches warm)");
+    println!("  claims       : {c_rate:>10.0} req/s ({c_ok} ok, {c_err} failed)");
+    println!("  kubernetes   : {k_rate:>10.0} req/s ({k_ok} ok, {k_err} failed)");
+    println!(
+        "  ratio        : {:.2} (kubernetes / claims)",
+        k_rate / c_rate.max(1.0)
+    );
+    println!(
+        "  reviews      : cold path {} TokenReview + {} SubjectAccessReview; in the measured phase {} + {} (the decision cache expires after 30 s)",
+        cold.0, cold.1, warm.0, warm.1
+    );
+    let _ = kube_mode.shutdown().await;
+    let _ = claims.shutdown().await;
 }
