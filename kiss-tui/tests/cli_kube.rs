@@ -7,6 +7,7 @@
 
 mod cli_support;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -58,30 +59,53 @@ async fn start(kube: &KubeApi, dir: &std::path::Path) -> (Running, DevKey) {
     (server::start(parts, listener, ready).await.unwrap(), key)
 }
 
+/// Alice's token names team-a and team-b; the cluster lets her list only
+/// team-a and team-c, and knows of team-a, team-b and team-c (not team-d).
+struct Scene {
+    running: Running,
+    home: PathBuf,
+    token_path: PathBuf,
+    // Held for the test: the API server and the runtime serving kiss-server.
+    _kube: KubeApi,
+    _dir: tempfile::TempDir,
+    _rt: tokio::runtime::Runtime,
+}
+
+impl Scene {
+    fn alice() -> Scene {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let kube = rt.block_on(KubeApi::start());
+        let (running, key) = rt.block_on(start(&kube, dir.path()));
+        let token = key.mint("alice@example.com", &["team-a", "team-b"], 3600);
+        kube.token(&token, "oidc:alice", "uid-alice", &["oidc:team-a"], &[]);
+        kube.allow(Rule::user("oidc:alice").namespace("team-a"));
+        kube.allow(Rule::user("oidc:alice").namespace("team-c"));
+        kube.namespaces(&["team-a", "team-b", "team-c"]);
+        kube.deny_reason("no RoleBinding grants it");
+        let home = dir.path().join("home");
+        std::fs::create_dir_all(&home).unwrap();
+        let token_path = dir.path().join("token.json");
+        write_kubelogin_file(&token_path, &token);
+        Scene {
+            running,
+            home,
+            token_path,
+            _kube: kube,
+            _dir: dir,
+            _rt: rt,
+        }
+    }
+}
+
 #[test]
 fn whoami_lists_the_clusters_namespaces_and_a_denial_says_why() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let kube = rt.block_on(KubeApi::start());
-    let (running, key) = rt.block_on(start(&kube, dir.path()));
-
-    // The token names team-a and team-b; the cluster lets alice list only
-    // team-a and team-c, and knows of team-a, team-b, team-c.
-    let token = key.mint("alice@example.com", &["team-a", "team-b"], 3600);
-    kube.token(&token, "oidc:alice", "uid-alice", &["oidc:team-a"], &[]);
-    kube.allow(Rule::user("oidc:alice").namespace("team-a"));
-    kube.allow(Rule::user("oidc:alice").namespace("team-c"));
-    kube.namespaces(&["team-a", "team-b", "team-c"]);
-    kube.deny_reason("no RoleBinding grants it");
-
-    let home = dir.path().join("home");
-    std::fs::create_dir_all(&home).unwrap();
-    let token_path = dir.path().join("token.json");
-    write_kubelogin_file(&token_path, &token);
+    let scene = Scene::alice();
+    let (running, home, token_path) = (&scene.running, &scene.home, &scene.token_path);
     let addr = running.addr.to_string();
     let token_flag = token_path.display().to_string();
     let kiss = |args: &[&str]| {
@@ -93,7 +117,7 @@ fn whoami_lists_the_clusters_namespaces_and_a_denial_says_why() {
             "-token-path",
             &token_flag,
         ]);
-        kiss_in(&home, &all, None, &[])
+        kiss_in(home, &all, None, &[])
     };
 
     let who = kiss(&["whoami", "-output=json"]);
@@ -110,7 +134,6 @@ fn whoami_lists_the_clusters_namespaces_and_a_denial_says_why() {
         "the cluster's reason is shown: {denied:?}"
     );
     assert!(denied.stderr.contains("team-b"), "{denied:?}");
-    drop(running);
 }
 
 #[test]
@@ -118,26 +141,8 @@ fn the_app_picks_from_the_clusters_namespaces_and_shows_a_denial() {
     let Some(tmux) = kiss_testkit::Tmux::new("cli_kube_app", 100, 30) else {
         return;
     };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let kube = rt.block_on(KubeApi::start());
-    let (running, key) = rt.block_on(start(&kube, dir.path()));
-    let token = key.mint("alice@example.com", &["team-a", "team-b"], 3600);
-    kube.token(&token, "oidc:alice", "uid-alice", &["oidc:team-a"], &[]);
-    kube.allow(Rule::user("oidc:alice").namespace("team-a"));
-    kube.allow(Rule::user("oidc:alice").namespace("team-c"));
-    // team-d is not among the namespaces the server can list.
-    kube.namespaces(&["team-a", "team-b", "team-c"]);
-    kube.deny_reason("no RoleBinding grants it");
-
-    let home = dir.path().join("home");
-    std::fs::create_dir_all(&home).unwrap();
-    let token_path = dir.path().join("token.json");
-    write_kubelogin_file(&token_path, &token);
+    let scene = Scene::alice();
+    let (running, home, token_path) = (&scene.running, &scene.home, &scene.token_path);
     let bin = kiss_testkit::binary!("kiss-tui", "kiss-tui");
     let command = format!(
         "env -u KISS_CONFIG HOME={home} XDG_CONFIG_HOME={home}/.config {bin} --server-addr {addr} --secure=false --token-path {token}",
@@ -175,5 +180,4 @@ fn the_app_picks_from_the_clusters_namespaces_and_shows_a_denial() {
     tmux.type_text("team-a");
     tmux.keys(&["Enter"]);
     tmux.wait_for("Secrets in team-a");
-    drop(running);
 }
