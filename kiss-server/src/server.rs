@@ -166,6 +166,13 @@ pub fn auth_settings(config: &Config) -> Result<AuthSettings, ServeError> {
 /// client configuration is loaded here (files only; nothing is sent), so
 /// `--check-config` and start-up fail alike on a configuration that cannot
 /// work.
+#[cfg_attr(
+    not(feature = "kubernetes"),
+    allow(
+        unused_variables,
+        reason = "only the Kubernetes modes read the claim rules"
+    )
+)]
 pub async fn authorizer(
     config: &Config,
     settings: &AuthSettings,
