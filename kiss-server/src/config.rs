@@ -149,7 +149,8 @@ pub struct Config {
     #[arg(long, env = "KISS_BACKEND", value_enum, default_value_t = default_backend())]
     pub backend: Backend,
 
-    /// Directory of the local backend's store file.
+    /// Directory of the local backend's store (a snapshot and a journal of
+    /// the changes since; back up both).
     #[arg(long, env = "KISS_DATA_DIR", default_value = "./kiss-data")]
     pub data_dir: PathBuf,
 

@@ -367,7 +367,7 @@ impl DevServer {
         private_dir(&opts.data_dir)?;
         let (key, jwks) = persistent_signing_key(&opts.data_dir)?;
         // Samples go into a new store only: a user who deleted them keeps it that way.
-        let fresh = !opts.data_dir.join(crate::store::local::STORE_FILE).exists();
+        let fresh = !LocalStore::exists(&opts.data_dir);
         let audit =
             match &flags.audit_log {
                 None => Arc::new(Audit::to_log()),

@@ -443,8 +443,12 @@ async fn writes_are_refused_while_audit_records_cannot_be_written() {
         .create(&SecretRef::new("team-a", "db"), "v1")
         .await
         .unwrap();
-    let store_file = dir.path().join(kiss_server::store::local::STORE_FILE);
-    let before = std::fs::read(&store_file).unwrap();
+    let files = |dir: &std::path::Path| {
+        use kiss_server::store::local::{JOURNAL_FILE, STORE_FILE};
+        [STORE_FILE, JOURNAL_FILE].map(|f| std::fs::read(dir.join(f)).ok())
+    };
+    let before = files(dir.path());
+    let data_dir = dir.path().to_owned();
     let audit = Audit::to_file(std::path::Path::new("/dev/full")).unwrap();
     let server = Server::start(Options {
         audit: Some(Arc::new(audit)),
@@ -495,11 +499,7 @@ async fn writes_are_refused_while_audit_records_cannot_be_written() {
             "{err:?}"
         );
     }
-    assert_eq!(
-        std::fs::read(&store_file).unwrap(),
-        before,
-        "the store is unchanged"
-    );
+    assert_eq!(files(&data_dir), before, "the store is unchanged");
 }
 
 /// An audit sink that fails while `full` is set.
