@@ -1,8 +1,10 @@
 //! What a stranger can make the server hold, and what a flood of refusals
 //! can do to everyone else and to the audit trail (issue 11, items 2 to 5):
-//! each test runs the attack against an in-process server on loopback and
-//! checks outcomes by counting (calls that succeed, fetches the IdP saw,
-//! records written, connections closed), never by measuring speed.
+//! each test runs the attack against an in-process server on loopback (the
+//! one about file descriptors against a process of its own, whose limit it
+//! sets) and checks outcomes by counting (calls that succeed, fetches the
+//! IdP saw, records written, connections closed, log lines), never by
+//! measuring speed.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -21,7 +23,7 @@ use kiss_server::pipeline::{ClaimsAuthorizer, Limits};
 use kiss_server::server::{self, Parts, Running};
 use kiss_server::store::Naming;
 use kiss_server::store::local::LocalStore;
-use kiss_testkit::authorized;
+use kiss_testkit::{Caller, KissServer, authorized};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::watch;
@@ -1020,6 +1022,163 @@ async fn idle_connections_are_closed_and_busy_ones_kept() {
         .ping(ping(&alice, "team-a"))
         .await
         .expect("a client reconnects after its idle connection was closed");
+}
+
+/// The warning the listener logs, at most once per [`LOG_EVERY`], while
+/// accepting fails for want of file descriptors.
+const BACKOFF_WARNING: &str = "cannot accept connections (out of file descriptors?); backing off";
+/// listener.rs's back-off: the pause after the first failed accept (it
+/// doubles with each failure in a row), the longest pause, and the least
+/// time between two warnings. Kept in step with it by hand.
+const FIRST_BACKOFF: Duration = Duration::from_millis(5);
+const MAX_BACKOFF: Duration = Duration::from_secs(1);
+const LOG_EVERY: Duration = Duration::from_secs(10);
+
+/// The pause after the `n`-th failed accept in a row (from 1).
+fn backoff_after(n: u32) -> Duration {
+    (FIRST_BACKOFF * (1u32 << (n - 1).min(20))).min(MAX_BACKOFF)
+}
+
+/// The most failures one warning can leave out before the next is due:
+/// failure `j + 1` comes at least the first `j` pauses after the warning
+/// of failure 1, and only those within [`LOG_EVERY`] of it go unlogged.
+/// (16 with 5 ms doubling up to 1 s; a loop without the pause fails
+/// millions of times in that time, one with a fixed 5 ms pause 2,000.)
+fn most_left_out() -> u64 {
+    let mut slept = Duration::ZERO;
+    let mut j = 0;
+    loop {
+        slept += backoff_after(j + 1);
+        if slept >= LOG_EVERY {
+            return u64::from(j);
+        }
+        j += 1;
+    }
+}
+
+/// 11.3: a server out of file descriptors (`RLIMIT_NOFILE` 64, a process
+/// of its own; caps off, so only the limit bites) cannot accept the
+/// connections waiting in its backlog: it backs off, doubling its pause,
+/// and says so in one warning per [`LOG_EVERY`], the next one counting the
+/// failures it stood for; once connections close, it accepts again and a
+/// user is served. Checked by counting: the failures one warning stands
+/// for, and the pause each warning reports. Before, a failed accept was
+/// retried at once (a busy loop) with a log line each time.
+#[tokio::test]
+async fn out_of_file_descriptors_the_server_backs_off_warns_rarely_and_recovers() {
+    const LIMIT: u64 = 64;
+    let server = KissServer::new(kiss_testkit::binary!("kiss-server", "kiss-server"));
+    let (data, tokens) = (server.dir().join("data"), server.dir().join("tokens"));
+    let server = server
+        .max_open_files(LIMIT)
+        .args(["--dev", "--log-format", "json", "--idle-timeout", "0"])
+        .args(["--max-connections", "100000"])
+        .args(["--max-connections-per-address", "0"])
+        .arg("--data-dir")
+        .arg(data)
+        .arg("--dev-token-dir")
+        .arg(&tokens)
+        .spawn();
+    let addr = server.addr;
+    let warnings = || -> Vec<Value> {
+        server
+            .log()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|l| l["message"] == BACKOFF_WARNING)
+            .collect()
+    };
+
+    // Readiness over a connection that is then held with the others, so
+    // that no connection of ours closes (freeing a descriptor, which
+    // would restart the back-off) until the flood is over.
+    let probe = Channel::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect_timeout(Duration::from_secs(2))
+        .timeout(Duration::from_secs(5))
+        .connect_lazy();
+    let mut ready = false;
+    for _ in 0..600 {
+        if kiss_testkit::health_on(probe.clone(), kiss_proto::SERVICE_NAME).await == Some(SERVING) {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(ready, "the server is not ready:\n{}", server.log());
+    assert!(warnings().is_empty(), "{}", server.log());
+
+    // More sessions than the server has descriptors: the ones past its
+    // limit wait in the listen backlog, where connecting still succeeds.
+    // Each sends its preface (the handshake deadline is met) and answers
+    // keepalive pings, so the server closes none of them.
+    let mut held = Vec::new();
+    for _ in 0..LIMIT + 32 {
+        held.push(raw_connection(addr).await);
+    }
+
+    // Held until the second warning: one a warning's time apart.
+    let mut seen = Vec::new();
+    for _ in 0..600 {
+        seen = warnings();
+        if seen.len() >= 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let log = server.log();
+    assert!(
+        seen.len() >= 2,
+        "two back-off warnings within a minute of holding {} connections to a server limited to {LIMIT} descriptors:\n{log}",
+        held.len()
+    );
+    let (first, second) = (&seen[0], &seen[1]);
+    assert_eq!(first["level"], "WARN", "{first}");
+    assert_eq!(first["more_since_last"], 0, "the first failure: {first}");
+    assert_eq!(
+        first["backoff"],
+        format!("{:?}", backoff_after(1)),
+        "the first pause: {first}"
+    );
+    let left_out = second["more_since_last"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("the second warning counts what it stands for: {second}"));
+    assert!(
+        left_out > 0,
+        "failures between the two warnings went unlogged (throttled): {second}"
+    );
+    assert!(
+        left_out <= most_left_out(),
+        "at most {} failed accepts fit between two warnings with the back-off, not {left_out}: {second}",
+        most_left_out()
+    );
+    // Failure 1, then `left_out` unlogged, then this one: its pause has
+    // doubled for each, up to the longest.
+    let failures = left_out as u32 + 2;
+    assert_eq!(
+        second["backoff"],
+        format!("{:?}", backoff_after(failures)),
+        "the pause after {failures} failures in a row: {second}"
+    );
+    println!(
+        "{failures} failed accepts, {} back-off warnings; pauses {} then {}",
+        seen.len(),
+        first["backoff"].as_str().unwrap_or("?"),
+        second["backoff"].as_str().unwrap_or("?")
+    );
+
+    // The flood ends: the server accepts again and serves a user.
+    drop(probe);
+    for (send, conn) in held {
+        drop(send);
+        conn.abort();
+    }
+    let token_file = std::fs::read(tokens.join("kiss-dev-1-demo-user")).unwrap();
+    let token: Value = serde_json::from_slice(&token_file).unwrap();
+    let mut demo = Caller::connect(addr, token["id_token"].as_str().unwrap()).await;
+    demo.ping("team-a")
+        .await
+        .unwrap_or_else(|e| panic!("served once connections closed: {e}\n{}", server.log()));
 }
 
 /// Probes must not depend on the capped listener: with every connection of

@@ -17,6 +17,7 @@ pub struct KissServer {
     go_style: bool,
     args: Vec<OsString>,
     envs: Vec<(OsString, OsString)>,
+    open_files: Option<u64>,
     dir: tempfile::TempDir,
 }
 
@@ -30,6 +31,7 @@ impl KissServer {
             go_style: false,
             args: Vec::new(),
             envs: Vec::new(),
+            open_files: None,
             dir: tempfile::tempdir().expect("a temporary directory"),
         }
     }
@@ -83,6 +85,15 @@ impl KissServer {
         self
     }
 
+    /// Starts it with at most `n` open file descriptors (`RLIMIT_NOFILE`,
+    /// soft and hard), as a pod with a low limit: set by `/bin/sh`'s
+    /// `ulimit -n`, which then execs the server, so the process (and its
+    /// pid) is the server's own.
+    pub fn max_open_files(mut self, n: u64) -> KissServer {
+        self.open_files = Some(n);
+        self
+    }
+
     /// The AWS backend against `moto`: `--backend aws`, its endpoint and
     /// fake credentials, and no instance metadata lookups.
     pub fn aws(self, moto: &Moto) -> KissServer {
@@ -116,7 +127,16 @@ impl KissServer {
         } else {
             ["--host", "127.0.0.1", "--port", &port]
         };
-        let mut cmd = Command::new(&self.bin);
+        let mut cmd = match self.open_files {
+            None => Command::new(&self.bin),
+            Some(n) => {
+                let mut sh = Command::new("/bin/sh");
+                sh.args(["-c", r#"ulimit -n "$1" && shift && exec "$@""#, "sh"])
+                    .arg(n.to_string())
+                    .arg(&self.bin);
+                sh
+            }
+        };
         cmd.args(listen)
             .args(&self.args)
             .env_clear()
