@@ -1,8 +1,10 @@
 //! The attacks of issue 11, run alongside the users from their own
 //! loopback address: garbage and unknown-`kid` tokens, a valid token
 //! reaching into another namespace, HEADERS-only streams that never send a
-//! body, messages that declare 4 MiB, and connections that never open an
-//! HTTP/2 session. Each answer must be the refusal the server promises.
+//! body, messages that declare 4 MiB, connections that never open an
+//! HTTP/2 session, and health `Watch` streams without a token, far past
+//! the server's bound on them. Each answer must be the refusal the server
+//! promises.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -28,6 +30,7 @@ pub fn spawn(ctx: &Arc<Ctx>, addr: SocketAddr, forger: Arc<SigningKey>) -> JoinS
     set.spawn(silent_streams(ctx.clone(), addr));
     set.spawn(oversized(ctx.clone(), addr));
     set.spawn(idle_connections(ctx.clone(), addr));
+    set.spawn(watch_flood(ctx.clone(), addr));
     set
 }
 
@@ -205,15 +208,17 @@ fn open(
     send.send_request(req.body(()).ok()?, false).ok()
 }
 
+/// The `grpc-status` among headers or trailers.
+fn status_in(h: &http::HeaderMap) -> Option<Code> {
+    h.get("grpc-status")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<i32>().ok())
+        .map(Code::from_i32)
+}
+
 /// The gRPC status of an answer, from its headers or its trailers.
 async fn grpc_status(response: http::Response<h2::RecvStream>) -> Option<Code> {
-    let parse = |h: &http::HeaderMap| {
-        h.get("grpc-status")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<i32>().ok())
-            .map(Code::from_i32)
-    };
-    if let Some(code) = parse(response.headers()) {
+    if let Some(code) = status_in(response.headers()) {
         return Some(code);
     }
     let mut body = response.into_body();
@@ -226,7 +231,7 @@ async fn grpc_status(response: http::Response<h2::RecvStream>) -> Option<Code> {
         .ok()
         .flatten()
         .as_ref()
-        .and_then(parse)
+        .and_then(status_in)
 }
 
 async fn answer(
@@ -422,5 +427,183 @@ async fn idle_connections(ctx: Arc<Ctx>, addr: SocketAddr) {
                     .unexpected(format!("attack idle connection: {outcome}"));
             }
         }
+    }
+}
+
+/// Health `Watch` streams open at once across all connections: kiss-server's
+/// `public::MAX_WATCH_STREAMS` (not a flag; this crate cannot name it).
+const WATCH_BOUND: usize = 256;
+/// Connections of the Watch flood, and streams on each: 300 in all, and
+/// under the server's 64 streams per connection, so that no stream is
+/// refused by HTTP/2 before the Watch bound sees it.
+const WATCH_CONNECTIONS: usize = 5;
+const WATCH_STREAMS_PER_CONNECTION: usize = 60;
+/// How long each round's streams are held open.
+const WATCH_HOLD: Duration = Duration::from_secs(10);
+const WATCH: &str = "health Watch without a token";
+const WATCH_PATH: &str = "/grpc.health.v1.Health/Watch";
+/// `ServingStatus::Serving`.
+const SERVING: u8 = 1;
+
+/// What a Watch stream got first.
+enum Watched {
+    /// The server ended it: its status (RESOURCE_EXHAUSTED past the bound),
+    /// [`CLOSED`], or `None` when no answer came in time.
+    Ended(Option<Code>),
+    /// It stays open after its first message, this serving status (1 =
+    /// SERVING); held with its request half.
+    Watching(u8, h2::RecvStream, h2::SendStream<Bytes>),
+}
+
+/// The serving status in the first gRPC message of `buf`, once it is all
+/// there: a `HealthCheckResponse` is field 1 (varint tag 0x08), the status.
+fn first_status(buf: &[u8]) -> Option<u8> {
+    let len = u32::from_be_bytes(buf.get(1..5)?.try_into().ok()?) as usize;
+    let message = buf.get(5..5 + len)?;
+    match message {
+        [] => Some(0),
+        [0x08, status, ..] => Some(*status),
+        _ => Some(u8::MAX),
+    }
+}
+
+async fn first_watch_answer(
+    ctx: &Ctx,
+    response: h2::client::ResponseFuture,
+    request: h2::SendStream<Bytes>,
+) -> Watched {
+    let within = Duration::from_secs(20);
+    let client_side = |why: &str| {
+        ctx.tally
+            .outcome(&format!("attack {WATCH} (client-side error)"), why);
+        Watched::Ended(None)
+    };
+    let response = match tokio::time::timeout(within, response).await {
+        Err(_) => return client_side("no response headers in time"),
+        Ok(Err(e)) => {
+            ctx.tally
+                .outcome(&format!("attack {WATCH}"), closed_by_server(&e));
+            return Watched::Ended(Some(CLOSED));
+        }
+        Ok(Ok(response)) => response,
+    };
+    if let Some(code) = status_in(response.headers()) {
+        return Watched::Ended(Some(code));
+    }
+    let mut body = response.into_body();
+    let mut buf = Vec::new();
+    loop {
+        if let Some(status) = first_status(&buf) {
+            return Watched::Watching(status, body, request);
+        }
+        match tokio::time::timeout(within, body.data()).await {
+            Err(_) => return client_side("no status message in time"),
+            Ok(None) => {
+                let trailers = body.trailers().await.ok().flatten();
+                return Watched::Ended(trailers.as_ref().and_then(status_in));
+            }
+            Ok(Some(Err(e))) => {
+                ctx.tally
+                    .outcome(&format!("attack {WATCH}"), closed_by_server(&e));
+                return Watched::Ended(Some(CLOSED));
+            }
+            Ok(Some(Ok(chunk))) => {
+                let _ = body.flow_control().release_capacity(chunk.len());
+                buf.extend_from_slice(&chunk);
+            }
+        }
+    }
+}
+
+/// Health `Watch` streams without a token, past the server's bound on
+/// them: [`WATCH_CONNECTIONS`] connections of
+/// [`WATCH_STREAMS_PER_CONNECTION`] streams each, held open for
+/// [`WATCH_HOLD`], then dropped and opened again. Each must be answered at
+/// once: within the bound by the current status (SERVING) on a stream that
+/// stays open, past it by RESOURCE_EXHAUSTED (or the connection closed by
+/// the server). More than [`WATCH_BOUND`] watching at once, a stream ended
+/// in another way, or one that changed while held is a failure.
+async fn watch_flood(ctx: Arc<Ctx>, addr: SocketAddr) {
+    loop {
+        let mut conns = Vec::new();
+        for _ in 0..WATCH_CONNECTIONS {
+            match handshake(addr).await {
+                Some(send) => conns.push(send),
+                None => judge(&ctx, "health Watch flood (connect)", None, None, &[]),
+            }
+        }
+        let mut answers = JoinSet::new();
+        let mut opened = 0;
+        for send in &mut conns {
+            for _ in 0..WATCH_STREAMS_PER_CONNECTION {
+                let Ok(ready) = send.clone().ready().await else {
+                    judge(&ctx, WATCH, None, Some(CLOSED), &[]);
+                    break;
+                };
+                *send = ready;
+                let Some((response, mut request)) = open(send, addr, WATCH_PATH, None) else {
+                    judge(&ctx, WATCH, None, Some(CLOSED), &[]);
+                    break;
+                };
+                // HealthCheckRequest { service: "" } is empty.
+                let _ = request.send_data(Bytes::from_static(&[0, 0, 0, 0, 0]), true);
+                opened += 1;
+                let ctx = ctx.clone();
+                answers.spawn(async move { first_watch_answer(&ctx, response, request).await });
+            }
+        }
+        let mut held = Vec::new();
+        let mut refused = 0;
+        while let Some(answer) = answers.join_next().await {
+            match answer {
+                Ok(Watched::Watching(status, body, request)) => {
+                    if status == SERVING {
+                        judge(&ctx, WATCH, None, Some(Code::Ok), &[Code::Ok]);
+                    } else {
+                        ctx.tally
+                            .outcome(&format!("attack {WATCH}"), "watching, not SERVING");
+                        ctx.tally.unexpected(format!(
+                            "attack {WATCH}: first status {status}, expected SERVING (1)"
+                        ));
+                    }
+                    held.push((body, request));
+                }
+                Ok(Watched::Ended(code)) => {
+                    if code == Some(Code::ResourceExhausted) {
+                        refused += 1;
+                    }
+                    judge(&ctx, WATCH, None, code, &[Code::ResourceExhausted]);
+                }
+                Err(_) => {}
+            }
+        }
+        let watching = held.len();
+        ctx.tally.outcome(
+            "attack health Watch flood, per round",
+            &format!("{opened} opened, {watching} watching, {refused} refused"),
+        );
+        if watching > WATCH_BOUND {
+            ctx.tally.unexpected(format!(
+                "attack health Watch flood: {watching} streams watching at once, past the bound of {WATCH_BOUND}"
+            ));
+        }
+        tokio::time::sleep(WATCH_HOLD).await;
+        for (mut body, _request) in held {
+            // Polled once: a held stream has nothing to say.
+            let outcome = match tokio::time::timeout(Duration::ZERO, body.data()).await {
+                Err(_) => "still watching after the hold",
+                Ok(Some(Err(e))) => closed_by_server(&e),
+                Ok(Some(Ok(_))) => "a new status while held (unexpected)",
+                Ok(None) => "ended by the server while held (unexpected)",
+            };
+            ctx.tally
+                .outcome("attack health Watch, held streams", outcome);
+            if outcome.ends_with("(unexpected)") {
+                ctx.tally
+                    .unexpected(format!("attack health Watch, held stream: {outcome}"));
+            }
+        }
+        drop(conns);
+        tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }
