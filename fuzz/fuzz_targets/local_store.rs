@@ -1,10 +1,11 @@
-//! The local backend's store file: any bytes loaded as
-//! `--data-dir/kiss-store.json`, then read through the store's operations
-//! for every namespace and name the file mentions.
+//! The local backend's files: any bytes loaded as
+//! `--data-dir/kiss-store.json` (up to the first NUL byte) and
+//! `kiss-store.journal` (after it, if there is one), then read through the
+//! store's operations for every namespace and name the files mention.
 //!
 //! Properties: nothing panics; whatever a listing shows, a read finds
-//! (when its policy name fits IAM's limit); a store written back by a read
-//! of a value reopens with the same listings.
+//! (when its policy name fits IAM's limit); a store changed by a read of a
+//! value (it records the access) reopens with the same listings.
 
 #![no_main]
 
@@ -12,7 +13,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::LazyLock;
 
-use kiss_server::store::local::{LocalStore, STORE_FILE};
+use kiss_server::store::local::{JOURNAL_FILE, LocalStore, STORE_FILE};
 use kiss_server::store::naming::{TAG_NAME, TAG_NAMESPACE};
 use kiss_server::store::{Naming, SecretRef, SecretStore};
 use libfuzzer_sys::fuzz_target;
@@ -39,9 +40,17 @@ static FIXTURE: LazyLock<Fixture> = LazyLock::new(|| {
     }
 });
 
-/// Every string under a tag key `key` in the file, and a few usual names.
-fn mentioned(json: &Value, key: &str, usual: &[&str]) -> BTreeSet<String> {
+/// Every string under a tag key `key` in the snapshot or the journal's
+/// lines, and a few usual names.
+fn mentioned(json: &Value, journal: &[Value], key: &str, usual: &[&str]) -> BTreeSet<String> {
     let mut out: BTreeSet<String> = usual.iter().map(|s| s.to_string()).collect();
+    for line in journal {
+        for entry in ["/secret/1/tags", "/policy/1/tags"] {
+            if let Some(v) = line.pointer(entry).and_then(|t| t.get(key)) {
+                out.extend(v.as_str().map(str::to_owned));
+            }
+        }
+    }
     for section in ["secrets", "policies"] {
         let Some(entries) = json.get(section).and_then(Value::as_object) else {
             continue;
@@ -71,14 +80,28 @@ fuzz_target!(|data: &[u8]| {
         ),
         _ => (Naming::default(), data),
     };
+    let (snapshot, journal) = match bytes.iter().position(|b| *b == 0) {
+        Some(i) => (&bytes[..i], Some(&bytes[i + 1..])),
+        None => (bytes, None),
+    };
     let path = f.dir.join(STORE_FILE);
-    let _ = std::fs::remove_file(&path);
-    let Ok(store) = LocalStore::from_bytes(path.clone(), Some(bytes), naming.clone(), 7) else {
+    let journal_path = f.dir.join(JOURNAL_FILE);
+    let _ = std::fs::remove_file(&journal_path);
+    std::fs::write(&path, snapshot).expect("the scratch snapshot");
+    if let Some(journal) = journal {
+        std::fs::write(&journal_path, journal).expect("the scratch journal");
+    }
+    let Ok(store) = LocalStore::open(&f.dir, naming.clone(), 7) else {
         return;
     };
-    let json: Value = serde_json::from_slice(bytes).unwrap_or(Value::Null);
-    let namespaces = mentioned(&json, TAG_NAMESPACE, &["team-a"]);
-    let names = mentioned(&json, TAG_NAME, &["db"]);
+    let json: Value = serde_json::from_slice(snapshot).unwrap_or(Value::Null);
+    let lines: Vec<Value> = journal
+        .unwrap_or_default()
+        .split(|b| *b == b'\n')
+        .filter_map(|l| serde_json::from_slice(l).ok())
+        .collect();
+    let namespaces = mentioned(&json, &lines, TAG_NAMESPACE, &["team-a"]);
+    let names = mentioned(&json, &lines, TAG_NAME, &["db"]);
 
     f.runtime.block_on(async {
         let mut listings = Vec::new();
@@ -111,7 +134,7 @@ fuzz_target!(|data: &[u8]| {
             }
             listings.push((listed, deleted));
         }
-        if wrote && path.exists() {
+        if wrote {
             let reopened =
                 LocalStore::open(&f.dir, naming.clone(), 7).expect("its own file reopens");
             for (ns, (listed, deleted)) in namespaces.iter().zip(&listings) {
