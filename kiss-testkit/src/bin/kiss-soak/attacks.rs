@@ -36,11 +36,16 @@ pub fn spawn(ctx: &Arc<Ctx>, addr: SocketAddr, forger: Arc<SigningKey>) -> JoinS
 
 /// A lazily connecting channel from the attack address.
 pub fn channel_from(addr: SocketAddr, local: [u8; 4]) -> Channel {
+    channel_with_timeout(addr, local, Duration::from_secs(30))
+}
+
+/// A lazily connecting channel from `local` whose calls give up after `timeout`.
+pub fn channel_with_timeout(addr: SocketAddr, local: [u8; 4], timeout: Duration) -> Channel {
     Endpoint::from_shared(format!("http://{addr}"))
         .expect("a loopback URI")
         .local_address(Some(IpAddr::from(local)))
         .connect_timeout(Duration::from_secs(5))
-        .timeout(Duration::from_secs(30))
+        .timeout(timeout)
         .connect_lazy()
 }
 

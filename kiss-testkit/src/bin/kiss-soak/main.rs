@@ -244,6 +244,9 @@ impl Rig {
                     if i >= users {
                         return;
                     }
+                    if !users::binds(i as usize) {
+                        continue;
+                    }
                     let role = format!(
                         "k8s-sa_{}_{}",
                         idp::namespace(i as usize),
@@ -309,7 +312,7 @@ impl Rig {
                 self.ctx.faults.moto.end();
                 self.note(format!(
                     "moto restarted (empty) and its {} roles made again in {:.1} s",
-                    self.args.users,
+                    (0..self.args.users).filter(|&i| users::binds(i)).count(),
                     t0.elapsed().as_secs_f64()
                 ));
             }
@@ -544,7 +547,7 @@ async fn run_backend(args: Arc<Args>, aws: bool) -> bool {
     };
 
     let channels: Vec<_> = (0..args.channels.max(1))
-        .map(|_| attacks::channel_from(rig.addr(), USERS_ADDR))
+        .map(|_| attacks::channel_with_timeout(rig.addr(), USERS_ADDR, users::CALL_TIMEOUT))
         .collect();
     let mut people = JoinSet::new();
     for i in 0..args.users {
