@@ -1,4 +1,5 @@
-//! Naming rules for namespaces, secret names and ServiceAccount names.
+//! Naming rules for namespaces, secret names and ServiceAccount names, and
+//! the shape of a version id.
 //!
 //! All three are Kubernetes DNS-1123 labels: 1 to 63 characters, lowercase
 //! ASCII letters, digits and `-`, starting and ending with a letter or digit.
@@ -65,6 +66,17 @@ pub enum NameError {
         /// The refused name.
         name: String,
     },
+    /// Not a version id: AWS's are 32 to 64 letters, digits and `-`.
+    #[error(
+        "'{id}' is not a version id: version ids are 32 to 64 letters, digits and '-'; list a secret's versions to see them"
+    )]
+    BadVersionId {
+        /// The refused id, as shown.
+        id: String,
+    },
+    /// The call needs a version id and has none.
+    #[error("no version id given: name the version; list the secret's versions to see them")]
+    MissingVersionId,
 }
 
 /// The name as errors show it: at most 70 characters, since callers choose
@@ -131,9 +143,43 @@ pub fn validate_service_account(name: &str) -> Result<(), NameError> {
     validate(NameKind::ServiceAccount, name)
 }
 
+/// Checks the shape of a version id (AWS: 32 to 64 characters; kiss's
+/// own are UUIDs).
+pub fn validate_version_id(id: &str) -> Result<(), NameError> {
+    let fits =
+        (32..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    if fits {
+        Ok(())
+    } else {
+        Err(NameError::BadVersionId { id: shown(id) })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn version_ids_are_aws_shaped() {
+        assert_eq!(
+            validate_version_id("6f1bc1c4-3f4a-4e0e-9a47-2a2f0e4c9b11"),
+            Ok(())
+        );
+        assert_eq!(validate_version_id(&"a".repeat(64)), Ok(()));
+        for bad in [
+            "",
+            "short",
+            &"a".repeat(65),
+            "6f1bc1c4 3f4a 4e0e 9a47 2a2f0e4c9b11",
+            "ü".repeat(16).as_str(),
+        ] {
+            let err = validate_version_id(bad).unwrap_err();
+            assert!(
+                err.to_string().contains("is not a version id"),
+                "{bad}: {err}"
+            );
+        }
+    }
 
     #[test]
     fn accepts_dns_labels() {

@@ -18,6 +18,8 @@ pub const SCHEDULED_FOR_DELETION: &str = "scheduled_for_deletion";
 pub const NOT_DELETED: &str = "not_deleted";
 /// The update was based on a version that is no longer current.
 pub const VERSION_CONFLICT: &str = "version_conflict";
+/// The secret exists but the backend no longer holds the version asked for.
+pub const VERSION_NOT_FOUND: &str = "version_not_found";
 /// The secret has no read policy (bind, delete-policy).
 pub const POLICY_MISSING: &str = "policy_missing";
 /// The secret already has a read policy.

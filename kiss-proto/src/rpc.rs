@@ -31,11 +31,15 @@ pub enum Rpc {
     UnbindSecret,
     /// Cancels a scheduled deletion.
     RestoreSecret,
+    /// Lists a secret's versions.
+    ListSecretVersions,
+    /// Makes an earlier version's value current again.
+    RollbackSecret,
 }
 
 impl Rpc {
     /// Every method, in the order of the proto.
-    pub const ALL: [Rpc; 13] = [
+    pub const ALL: [Rpc; 15] = [
         Rpc::Ping,
         Rpc::CreateSecret,
         Rpc::ListSecrets,
@@ -49,6 +53,8 @@ impl Rpc {
         Rpc::ListDeletedSecrets,
         Rpc::UnbindSecret,
         Rpc::RestoreSecret,
+        Rpc::ListSecretVersions,
+        Rpc::RollbackSecret,
     ];
 
     /// The method's name in the proto, e.g. `CreateSecretIAMPolicy`.
@@ -67,6 +73,8 @@ impl Rpc {
             Rpc::ListDeletedSecrets => "ListDeletedSecrets",
             Rpc::UnbindSecret => "UnbindSecret",
             Rpc::RestoreSecret => "RestoreSecret",
+            Rpc::ListSecretVersions => "ListSecretVersions",
+            Rpc::RollbackSecret => "RollbackSecret",
         }
     }
 
@@ -98,6 +106,7 @@ impl Rpc {
                 | Rpc::DeleteSecretIamPolicy
                 | Rpc::UnbindSecret
                 | Rpc::RestoreSecret
+                | Rpc::RollbackSecret
         )
     }
 }

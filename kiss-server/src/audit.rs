@@ -63,6 +63,14 @@ pub struct Record<'a> {
     /// SubjectAccessReview's reason, say); never a token.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<&'a str>,
+    /// The version the call named: the one read (GetSecret of an earlier
+    /// version) or copied (RollbackSecret).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<&'a str>,
+    /// The version the call wrote (CreateSecret, UpdateSecret,
+    /// RollbackSecret), so the record and the history name the same one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_version_id: Option<&'a str>,
 }
 
 /// Audit records could not be written; the request must fail.
@@ -526,6 +534,8 @@ mod tests {
             reason: None,
             authorization: Some("claims"),
             detail: None,
+            version_id: None,
+            new_version_id: None,
         };
         audit.write(&rec).unwrap();
         audit.write(&rec).unwrap();

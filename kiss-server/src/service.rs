@@ -50,7 +50,10 @@ impl Kiss for KissService {
         let version_id = self
             .pipeline
             .run(&req, call, |a| async move {
-                a.store.create(&a.secret, &r.value).await
+                let author = Some(a.identity.user.as_str());
+                let version = a.store.create_as(&a.secret, &r.value, author).await?;
+                a.wrote(&version);
+                Ok(version)
             })
             .await?;
         Ok(Response::new(pb::CreateSecretResponse { version_id }))
@@ -113,7 +116,13 @@ impl Kiss for KissService {
         let version_id = self
             .pipeline
             .run(&req, call, |a| async move {
-                a.store.update(&a.secret, &r.value, expected).await
+                let author = Some(a.identity.user.as_str());
+                let version = a
+                    .store
+                    .update_as(&a.secret, &r.value, expected, author)
+                    .await?;
+                a.wrote(&version);
+                Ok(version)
             })
             .await?;
         Ok(Response::new(pb::UpdateSecretResponse { version_id }))
@@ -210,11 +219,15 @@ impl Kiss for KissService {
         let call = Call::new(Rpc::GetSecret)
             .namespace(r.metadata.as_ref())
             .name(&r.name)
+            .version(&r.version_id)
             .reads_value(r.include_value);
         let d = self
             .pipeline
             .run(&req, call, |a| async move {
-                a.store.get(&a.secret, r.include_value).await
+                match r.version_id.as_str() {
+                    "" => a.store.get(&a.secret, r.include_value).await,
+                    v => a.store.get_version(&a.secret, v, r.include_value).await,
+                }
             })
             .await?;
         Ok(Response::new(pb::GetSecretResponse {
@@ -291,5 +304,59 @@ impl Kiss for KissService {
             )
             .await?;
         Ok(Response::new(pb::RestoreSecretResponse {}))
+    }
+
+    async fn list_secret_versions(
+        &self,
+        req: Request<pb::ListSecretVersionsRequest>,
+    ) -> Result<Response<pb::ListSecretVersionsResponse>, Status> {
+        let r = req.get_ref();
+        let call = Call::new(Rpc::ListSecretVersions)
+            .namespace(r.metadata.as_ref())
+            .name(&r.name);
+        let versions = self
+            .pipeline
+            .run(
+                &req,
+                call,
+                |a| async move { a.store.versions(&a.secret).await },
+            )
+            .await?;
+        Ok(Response::new(pb::ListSecretVersionsResponse {
+            versions: versions
+                .into_iter()
+                .map(|v| pb::SecretVersion {
+                    version_id: v.version_id,
+                    created: timestamp(v.created),
+                    labels: v.labels,
+                    author: v.author.unwrap_or_default(),
+                })
+                .collect(),
+        }))
+    }
+
+    async fn rollback_secret(
+        &self,
+        req: Request<pb::RollbackSecretRequest>,
+    ) -> Result<Response<pb::RollbackSecretResponse>, Status> {
+        let r = req.get_ref();
+        let call = Call::new(Rpc::RollbackSecret)
+            .namespace(r.metadata.as_ref())
+            .name(&r.name)
+            .required_version(&r.version_id);
+        let expected = Some(r.expected_version_id.as_str()).filter(|v| !v.is_empty());
+        let version_id = self
+            .pipeline
+            .run(&req, call, |a| async move {
+                let author = Some(a.identity.user.as_str());
+                let version = a
+                    .store
+                    .rollback(&a.secret, &r.version_id, expected, author)
+                    .await?;
+                a.wrote(&version);
+                Ok(version)
+            })
+            .await?;
+        Ok(Response::new(pb::RollbackSecretResponse { version_id }))
     }
 }

@@ -11,7 +11,8 @@ pub fn status_of(err: &StoreError) -> Status {
     let code = match err {
         StoreError::NotFound { .. }
         | StoreError::RoleNotFound { .. }
-        | StoreError::NotBound { .. } => Code::NotFound,
+        | StoreError::NotBound { .. }
+        | StoreError::VersionNotFound { .. } => Code::NotFound,
         StoreError::AlreadyExists { .. } | StoreError::PolicyExists { .. } => Code::AlreadyExists,
         StoreError::ScheduledForDeletion { .. }
         | StoreError::NotDeleted { .. }

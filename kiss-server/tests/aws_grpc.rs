@@ -109,7 +109,12 @@ async fn every_rpc_through_grpc_with_the_aws_state_checked() {
     let v1 = alice.create("apps", "db", value).await.unwrap();
     assert!(!v1.is_empty());
     assert_eq!(stack.aws.value(aws_name).await, value);
-    assert_eq!(stack.aws.tags(aws_name).await, kiss_tags("apps", "db"));
+    let (authors, tags) = stack.aws.split_tags(aws_name).await;
+    assert_eq!(tags, kiss_tags("apps", "db"));
+    // Who wrote the version: the token's identifier.
+    let author = authors.get(&v1).expect("the version's author tag");
+    assert!(author.ends_with(&format!(" {ALICE}")), "{author}");
+    assert_eq!(authors.len(), 1);
     let arn = stack.aws.arn(aws_name).await;
     let (status, _) = code(alice.create("apps", "db", "again").await);
     assert_eq!(status, Code::AlreadyExists);
@@ -273,7 +278,7 @@ async fn colliding_names_over_grpc_are_not_found_for_the_other_namespace() {
     assert_eq!(stack.aws.value("k8s-secret-team-x-foo").await, "alice's");
     assert!(!stack.aws.deleted("k8s-secret-team-x-foo").await);
     assert_eq!(
-        stack.aws.tags("k8s-secret-team-x-foo").await,
+        stack.aws.split_tags("k8s-secret-team-x-foo").await.1,
         kiss_tags("team", "x-foo")
     );
     assert!(

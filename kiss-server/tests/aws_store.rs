@@ -12,6 +12,7 @@
 use std::collections::BTreeMap;
 
 use kiss_server::config::Config;
+use kiss_server::store::authors::{MAX_AUTHOR_TAGS, TAG_AUTHOR_PREFIX};
 use kiss_server::store::aws::AwsStore;
 use kiss_server::store::{SecretRef, SecretStore, StoreError};
 use kiss_testkit::Moto;
@@ -137,6 +138,74 @@ async fn names_tags_values_and_versions_are_exact_in_aws() {
     let big = s("ns", "big");
     assert!(aws.store.create(&big, &"x".repeat(65_537)).await.is_err());
     assert!(!aws.exists("k8s-secret_ns_big").await);
+}
+
+#[tokio::test]
+async fn rollback_and_authors_land_in_aws() {
+    let aws = aws(&[]).await;
+    let db = s("team", "db");
+    let name = "k8s-secret-team-db";
+    let st = &aws.store;
+    let v1 = st
+        .create_as(&db, "one", Some("alice@example.com"))
+        .await
+        .unwrap();
+    let v2 = st
+        .update_as(&db, "two", Some(&v1), Some("bob@example.com"))
+        .await
+        .unwrap();
+    let v3 = st
+        .rollback(&db, &v1, Some(&v2), Some("carol@example.com"))
+        .await
+        .unwrap();
+    // In AWS itself: the old value as a new current version, the one it
+    // replaced as the previous one, the first one still there.
+    assert_eq!(aws.value(name).await, "one");
+    let stages = aws.stages(name).await;
+    assert_eq!(
+        stages.get(&v3).map(Vec::as_slice),
+        Some(&["AWSCURRENT".to_owned()][..])
+    );
+    assert_eq!(
+        stages.get(&v2).map(Vec::as_slice),
+        Some(&["AWSPREVIOUS".to_owned()][..])
+    );
+    assert_eq!(aws.version_value(name, &v1).await, "one");
+    assert_eq!(aws.version_value(name, &v2).await, "two");
+    let mut expected = kiss_tags("team", "db");
+    for (v, who) in [(&v1, "alice"), (&v2, "bob"), (&v3, "carol")] {
+        let key = format!("{TAG_AUTHOR_PREFIX}{v}");
+        let value = aws.tags(name).await.remove(&key).expect("an author tag");
+        assert!(value.ends_with(&format!(" {who}@example.com")), "{value}");
+        expected.insert(key, value);
+    }
+    assert_eq!(aws.tags(name).await, expected);
+
+    // Many writes later the author tags stay at the cap, the newest kept,
+    // and the secret is still kiss's (ownership reads only its own tags).
+    let mut last = v3;
+    for i in 0..MAX_AUTHOR_TAGS + 3 {
+        let who = format!("user{i}@example.com");
+        last = st
+            .update_as(&db, &format!("value {i}"), Some(&last), Some(&who))
+            .await
+            .unwrap();
+    }
+    let tags = aws.tags(name).await;
+    let authored: Vec<&String> = tags
+        .keys()
+        .filter(|k| k.starts_with(TAG_AUTHOR_PREFIX))
+        .collect();
+    assert_eq!(authored.len(), MAX_AUTHOR_TAGS);
+    assert_eq!(tags.len(), MAX_AUTHOR_TAGS + kiss_tags("team", "db").len());
+    assert!(tags.contains_key(&format!("{TAG_AUTHOR_PREFIX}{last}")));
+    assert!(!tags.contains_key(&format!("{TAG_AUTHOR_PREFIX}{v1}")));
+    let history = st.versions(&db).await.unwrap();
+    assert_eq!(history[0].version_id, last);
+    let who = format!("user{}@example.com", MAX_AUTHOR_TAGS + 2);
+    assert_eq!(history[0].author.as_deref(), Some(who.as_str()));
+    assert_eq!(aws.names("team").await, ["db"]);
+    assert_eq!(st.get(&db, true).await.unwrap().version_id, last);
 }
 
 #[tokio::test]

@@ -1381,12 +1381,13 @@ struct PanickingStore(LocalStore);
 
 #[async_trait::async_trait]
 impl kiss_server::store::SecretStore for PanickingStore {
-    async fn create(
+    async fn create_as(
         &self,
         secret: &kiss_server::store::SecretRef,
         value: &str,
+        author: Option<&str>,
     ) -> kiss_server::store::StoreResult<String> {
-        self.0.create(secret, value).await
+        self.0.create_as(secret, value, author).await
     }
     async fn list(
         &self,
@@ -1407,13 +1408,41 @@ impl kiss_server::store::SecretStore for PanickingStore {
     ) -> kiss_server::store::StoreResult<kiss_server::store::SecretDetails> {
         self.0.get(secret, include_value).await
     }
-    async fn update(
+    async fn update_as(
         &self,
         secret: &kiss_server::store::SecretRef,
         value: &str,
         expected_version: Option<&str>,
+        author: Option<&str>,
     ) -> kiss_server::store::StoreResult<String> {
-        self.0.update(secret, value, expected_version).await
+        self.0
+            .update_as(secret, value, expected_version, author)
+            .await
+    }
+    async fn rollback(
+        &self,
+        secret: &kiss_server::store::SecretRef,
+        version_id: &str,
+        expected_version: Option<&str>,
+        author: Option<&str>,
+    ) -> kiss_server::store::StoreResult<String> {
+        self.0
+            .rollback(secret, version_id, expected_version, author)
+            .await
+    }
+    async fn versions(
+        &self,
+        secret: &kiss_server::store::SecretRef,
+    ) -> kiss_server::store::StoreResult<Vec<kiss_server::store::VersionEntry>> {
+        self.0.versions(secret).await
+    }
+    async fn get_version(
+        &self,
+        secret: &kiss_server::store::SecretRef,
+        version_id: &str,
+        include_value: bool,
+    ) -> kiss_server::store::StoreResult<kiss_server::store::SecretDetails> {
+        self.0.get_version(secret, version_id, include_value).await
     }
     async fn delete(
         &self,

@@ -184,3 +184,47 @@ fn kiss_secrets_edit_allows_every_rpc_and_view_only_lists_and_details() {
         );
     }
 }
+
+/// The AWS actions the server's code calls (each wrapped in `AwsFailure::new`).
+fn actions_called() -> Vec<String> {
+    let mut files = vec![repo().join("kiss-server/src/store/aws.rs")];
+    let dir = repo().join("kiss-server/src/store/aws");
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        files.push(entry.unwrap().path());
+    }
+    let mut actions = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for (at, _) in text.match_indices("AwsFailure::new(") {
+            let rest = text[at + "AwsFailure::new(".len()..].trim_start();
+            if let Some(quoted) = rest.strip_prefix('"')
+                && let Some(end) = quoted.find('"')
+            {
+                actions.push(quoted[..end].to_owned());
+            }
+        }
+    }
+    actions.sort();
+    actions.dedup();
+    actions
+}
+
+#[test]
+fn the_documented_server_policy_allows_every_aws_action_the_server_calls() {
+    let doc = read("docs/aws.md");
+    let start = doc
+        .find("## The server's IAM policy")
+        .expect("docs/aws.md has the server's policy");
+    let block = &doc[start..];
+    let policy = &block[..block[3..].find("\n```\n").unwrap_or(block.len() - 3) + 3];
+    let actions = actions_called();
+    assert!(actions.len() > 15, "{actions:?}");
+    let missing: Vec<&String> = actions
+        .iter()
+        .filter(|a| !policy.contains(&format!("\"{a}\"")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "docs/aws.md's server policy does not allow {missing:?}"
+    );
+}

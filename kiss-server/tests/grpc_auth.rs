@@ -1028,3 +1028,131 @@ async fn serves_tls_with_the_given_key_pair() {
     }
     running.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn history_and_rollback_name_the_people_and_are_audited() {
+    let server = Server::cognito().await;
+    let mut alice = server.caller(ALICE).await;
+    let mut admin = server.caller(ADMIN).await;
+    let v1 = alice.create("team-a", "db", "one").await.unwrap();
+    let v2 = admin
+        .update("team-a", "db", "two", &v1)
+        .await
+        .unwrap()
+        .version_id;
+    let history = alice.versions("team-a", "db").await.unwrap();
+    let seen: Vec<(&str, &str)> = history
+        .iter()
+        .map(|v| (v.version_id.as_str(), v.author.as_str()))
+        .collect();
+    // Authors are the identifiers of the tokens, never something a client sent.
+    assert_eq!(seen, [(v2.as_str(), ADMIN), (v1.as_str(), ALICE)]);
+    assert!(history.iter().all(|v| v.created.is_some()));
+
+    // An earlier version's value, only when asked.
+    let old = alice.get_version("team-a", "db", &v1, false).await.unwrap();
+    assert_eq!(
+        (old.version_id.as_str(), old.value.as_deref()),
+        (v1.as_str(), None)
+    );
+    let old = alice.get_version("team-a", "db", &v1, true).await.unwrap();
+    assert_eq!(old.value.as_deref(), Some("one"));
+
+    // Stale: ABORTED, nothing written. Then the real one.
+    let stale = alice.rollback("team-a", "db", &v1, &v1).await.unwrap_err();
+    assert_eq!(stale.code(), Code::Aborted, "{stale:?}");
+    assert_eq!(alice.versions("team-a", "db").await.unwrap().len(), 2);
+    let v3 = alice.rollback("team-a", "db", &v1, &v2).await.unwrap();
+    let now = alice.get("team-a", "db", true).await.unwrap();
+    assert_eq!(
+        (now.version_id.as_str(), now.value.as_deref()),
+        (v3.as_str(), Some("one"))
+    );
+
+    // A version no longer held, a malformed one, none at all.
+    let gone = "00000000-0000-4000-8000-000000000000";
+    let err = alice.rollback("team-a", "db", gone, "").await.unwrap_err();
+    assert_eq!(err.code(), Code::NotFound, "{err:?}");
+    assert!(err.message().contains(gone), "{}", err.message());
+    let err = alice
+        .get_version("team-a", "db", "v1; drop", true)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
+    assert!(
+        err.message().contains("is not a version id"),
+        "{}",
+        err.message()
+    );
+    let err = alice.rollback("team-a", "db", "", "").await.unwrap_err();
+    assert_eq!(err.code(), Code::InvalidArgument, "{err:?}");
+    assert!(
+        err.message().contains("no version id given"),
+        "{}",
+        err.message()
+    );
+
+    // A namespace the token does not grant: no history, no rollback.
+    admin.create("team-c", "db", "theirs").await.unwrap();
+    let theirs = admin.versions("team-c", "db").await.unwrap()[0]
+        .version_id
+        .clone();
+    let err = alice.versions("team-c", "db").await.unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
+    let err = alice
+        .rollback("team-c", "db", &theirs, "")
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
+    let err = alice
+        .get_version("team-c", "db", &theirs, true)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
+    assert_eq!(
+        alice.get("team-a", "db", true).await.unwrap().version_id,
+        v3
+    );
+
+    // Every write's record names the version it made; reads of an earlier
+    // version name it and say whether the value was read.
+    let records = server.audit();
+    let raw = std::fs::read_to_string(&server.audit_log).unwrap();
+    assert!(
+        !raw.contains("\"one\"") && !raw.contains("\"two\""),
+        "a value leaked: {raw}"
+    );
+    let ok = |rpc: &str| -> Vec<&Value> {
+        records
+            .iter()
+            .filter(|r| r["rpc"] == rpc && r["outcome"] == "OK")
+            .collect()
+    };
+    assert_eq!(ok("CreateSecret")[0]["new_version_id"], v1.as_str());
+    assert_eq!(ok("CreateSecret")[0]["user"], ALICE);
+    assert_eq!(ok("UpdateSecret")[0]["new_version_id"], v2.as_str());
+    assert_eq!(ok("UpdateSecret")[0]["user"], ADMIN);
+    let rollback = ok("RollbackSecret");
+    assert_eq!(rollback.len(), 1);
+    assert_eq!(rollback[0]["version_id"], v1.as_str());
+    assert_eq!(rollback[0]["new_version_id"], v3.as_str());
+    assert_eq!(rollback[0]["user"], ALICE);
+    let reads: Vec<(&Value, &Value)> = ok("GetSecret")
+        .iter()
+        .filter(|r| r["version_id"] == v1.as_str())
+        .map(|r| (&r["version_id"], &r["value_read"]))
+        .collect();
+    assert_eq!(reads.len(), 2, "{records:#?}");
+    assert!(reads.iter().any(|(_, read)| **read == true));
+    assert!(reads.iter().any(|(_, read)| **read != true));
+    let stale = records
+        .iter()
+        .find(|r| r["rpc"] == "RollbackSecret" && r["outcome"] == "ABORTED")
+        .expect("the stale rollback is recorded");
+    assert!(
+        stale.get("new_version_id").is_none_or(Value::is_null),
+        "{stale}"
+    );
+    assert_eq!(ok("ListSecretVersions").len(), 3);
+    server.stop().await;
+}

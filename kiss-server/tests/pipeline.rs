@@ -24,6 +24,7 @@ use kiss_server::server::{self, Parts, Running};
 use kiss_server::store::local::LocalStore;
 use kiss_server::store::{
     DeletedEntry, Naming, SecretDetails, SecretEntry, SecretRef, SecretStore, StoreResult,
+    VersionEntry,
 };
 use kiss_testkit::{authorized, meta};
 use serde_json::Value;
@@ -50,9 +51,14 @@ impl Probe {
 
 #[async_trait]
 impl SecretStore for Probe {
-    async fn create(&self, secret: &SecretRef, value: &str) -> StoreResult<String> {
+    async fn create_as(
+        &self,
+        secret: &SecretRef,
+        value: &str,
+        author: Option<&str>,
+    ) -> StoreResult<String> {
         self.pause().await;
-        self.inner.create(secret, value).await
+        self.inner.create_as(secret, value, author).await
     }
     async fn list(&self, namespace: &str) -> StoreResult<Vec<SecretEntry>> {
         self.calls.fetch_add(1, Ordering::SeqCst);
@@ -66,14 +72,44 @@ impl SecretStore for Probe {
         self.calls.fetch_add(1, Ordering::SeqCst);
         self.inner.get(secret, include_value).await
     }
-    async fn update(
+    async fn update_as(
         &self,
         secret: &SecretRef,
         value: &str,
         expected_version: Option<&str>,
+        author: Option<&str>,
     ) -> StoreResult<String> {
         self.pause().await;
-        self.inner.update(secret, value, expected_version).await
+        self.inner
+            .update_as(secret, value, expected_version, author)
+            .await
+    }
+    async fn rollback(
+        &self,
+        secret: &SecretRef,
+        version_id: &str,
+        expected_version: Option<&str>,
+        author: Option<&str>,
+    ) -> StoreResult<String> {
+        self.pause().await;
+        self.inner
+            .rollback(secret, version_id, expected_version, author)
+            .await
+    }
+    async fn versions(&self, secret: &SecretRef) -> StoreResult<Vec<VersionEntry>> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        self.inner.versions(secret).await
+    }
+    async fn get_version(
+        &self,
+        secret: &SecretRef,
+        version_id: &str,
+        include_value: bool,
+    ) -> StoreResult<SecretDetails> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        self.inner
+            .get_version(secret, version_id, include_value)
+            .await
     }
     async fn delete(&self, secret: &SecretRef) -> StoreResult<Option<SystemTime>> {
         self.pause().await;
@@ -367,6 +403,7 @@ async fn a_change_the_client_abandons_still_lands_and_is_recorded() {
                 metadata: meta("team-a"),
                 name: "db".into(),
                 include_value: true,
+                version_id: String::new(),
             },
         ))
         .await

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use kiss_server::config::Config;
 use kiss_server::store::local::LocalStore;
-use kiss_server::store::{SecretRef, SecretStore, StoreError};
+use kiss_server::store::{CURRENT, PREVIOUS, SecretRef, SecretStore, StoreError};
 
 #[cfg(feature = "aws")]
 mod aws_backend {
@@ -272,6 +272,13 @@ async fn assert_cannot_touch(f: &Fixture, intruder: &SecretRef, owner: &SecretRe
     assert_eq!(st.delete_policy(intruder, true).await.map(drop), nf);
     assert_eq!(st.bind(intruder, "app").await, nf, "bind");
     assert_eq!(st.unbind(intruder, "app").await, nf, "unbind");
+    // Nor its history, through the colliding name.
+    let version = st.get(owner, false).await.unwrap().version_id;
+    assert_eq!(st.versions(intruder).await.map(drop), nf, "versions");
+    let old = st.get_version(intruder, &version, true).await;
+    assert_eq!(old.map(drop), nf, "get_version");
+    let rolled = st.rollback(intruder, &version, None, Some("mallory")).await;
+    assert_eq!(rolled.map(drop), nf, "rollback");
     let err = st.create(intruder, "mine").await.unwrap_err();
     assert_eq!(
         err,
@@ -497,6 +504,92 @@ async fn names_over_aws_limits_are_refused_with_the_limit(f: Fixture) {
     );
 }
 
+async fn history_rollback_and_authors(f: Fixture) {
+    let st = &f.store;
+    let db = f.s("team", "db");
+    let v1 = st
+        .create_as(&db, "one", Some("alice@example.com"))
+        .await
+        .unwrap();
+    let v2 = st
+        .update_as(&db, "two", Some(&v1), Some("bob@example.com"))
+        .await
+        .unwrap();
+    // Written by nobody kiss knows (an operator, a rotation lambda).
+    let v3 = st.update(&db, "three", Some(&v2)).await.unwrap();
+    let history = st.versions(&db).await.unwrap();
+    let seen: Vec<(&str, Vec<&str>, Option<&str>)> = history
+        .iter()
+        .map(|v| {
+            let labels = v.labels.iter().map(String::as_str).collect();
+            (v.version_id.as_str(), labels, v.author.as_deref())
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (v3.as_str(), vec![CURRENT], None),
+            (v2.as_str(), vec![PREVIOUS], Some("bob@example.com")),
+            (v1.as_str(), vec![], Some("alice@example.com")),
+        ]
+    );
+    assert!(history.iter().all(|v| v.created.is_some()));
+
+    // An earlier version, with and without its value.
+    let old = st.get_version(&db, &v1, true).await.unwrap();
+    assert_eq!(
+        (old.version_id.as_str(), old.value.as_deref()),
+        (v1.as_str(), Some("one"))
+    );
+    assert_eq!(st.get_version(&db, &v1, false).await.unwrap().value, None);
+    let now = st.get_version(&db, &v3, true).await.unwrap();
+    assert_eq!(now.value.as_deref(), Some("three"));
+
+    // Based on a stale version: refused, nothing written.
+    let stale = st
+        .rollback(&db, &v1, Some(&v2), Some("carol@example.com"))
+        .await;
+    assert_eq!(
+        stale,
+        Err(StoreError::VersionConflict {
+            name: "db".into(),
+            expected: v2.clone()
+        })
+    );
+    assert_eq!(f.value(&db).await.as_deref(), Some("three"));
+    assert_eq!(st.versions(&db).await.unwrap().len(), 3);
+
+    // The rollback is itself a new version, by whoever made it.
+    let v4 = st
+        .rollback(&db, &v1, Some(&v3), Some("carol@example.com"))
+        .await
+        .unwrap();
+    assert!(![&v1, &v2, &v3].contains(&&v4), "a new version id");
+    assert_eq!(f.value(&db).await.as_deref(), Some("one"));
+    let history = st.versions(&db).await.unwrap();
+    let ids: Vec<&str> = history.iter().map(|v| v.version_id.as_str()).collect();
+    assert_eq!(ids, [v4.as_str(), &v3, &v2, &v1]);
+    assert_eq!(history[0].labels, [CURRENT]);
+    assert_eq!(history[0].author.as_deref(), Some("carol@example.com"));
+    assert_eq!(history[1].labels, [PREVIOUS]);
+    assert_eq!(st.get(&db, false).await.unwrap().version_id, v4);
+
+    // A version the backend does not hold: named in the answer, nothing written.
+    let gone = "00000000-0000-4000-8000-000000000000";
+    let missing = Err(StoreError::VersionNotFound {
+        name: "db".into(),
+        version: gone.into(),
+    });
+    assert_eq!(st.rollback(&db, gone, None, None).await.map(drop), missing);
+    assert_eq!(st.get_version(&db, gone, true).await.map(drop), missing);
+    assert_eq!(st.get_version(&db, gone, false).await.map(drop), missing);
+    assert_eq!(st.versions(&db).await.unwrap().len(), 4);
+
+    // A missing secret has no history.
+    let nope = f.s("team", "nope");
+    assert_eq!(st.versions(&nope).await.map(drop), Err(f.not_found(&nope)));
+}
+
 // -------------------------------------------------------------- harness
 
 type CaseFn = fn(Fixture) -> Pin<Box<dyn Future<Output = ()> + Send>>;
@@ -561,6 +654,7 @@ fn main() {
         a_deleted_secret_can_only_be_unbound_and_lose_its_policy,
         values_at_and_over_the_limit,
         names_over_aws_limits_are_refused_with_the_limit,
+        history_rollback_and_authors,
     ];
     // libtest's own flags (--nocapture, --test-threads N, ...) are accepted
     // and ignored, `--skip WORD` leaves cases out, other words select them.

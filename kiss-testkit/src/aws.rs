@@ -19,6 +19,9 @@ pub fn kiss_tags(namespace: &str, name: &str) -> BTreeMap<String, String> {
     ])
 }
 
+/// The key prefix of kiss-server's author tags (its `store::authors`).
+const AUTHOR_TAG_PREFIX: &str = "security.kaluza.com/v-";
+
 /// SDK clients on one moto. Every reader panics with the AWS error when the
 /// thing it reads is not there, except those that ask whether it is.
 #[derive(Clone)]
@@ -72,6 +75,48 @@ impl AwsState {
                 (key, t.value().unwrap_or_default().to_owned())
             })
             .collect()
+    }
+
+    /// The secret's tags split in two: the author tags kiss keeps per
+    /// version (`security.kaluza.com/v-<version id>` = `<secs> <who>`), by
+    /// version id, and all the others.
+    pub async fn split_tags(
+        &self,
+        aws_name: &str,
+    ) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
+        let (authors, others) = self
+            .tags(aws_name)
+            .await
+            .into_iter()
+            .partition::<BTreeMap<_, _>, _>(|(k, _)| k.starts_with(AUTHOR_TAG_PREFIX));
+        let authors = authors
+            .into_iter()
+            .map(|(k, v)| (k[AUTHOR_TAG_PREFIX.len()..].to_owned(), v))
+            .collect();
+        (authors, others)
+    }
+
+    /// The staging labels of each version, by version id.
+    pub async fn stages(&self, aws_name: &str) -> BTreeMap<String, Vec<String>> {
+        self.describe(aws_name)
+            .await
+            .version_ids_to_stages()
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default()
+    }
+
+    /// The value of one version.
+    pub async fn version_value(&self, aws_name: &str, version_id: &str) -> String {
+        self.sm
+            .get_secret_value()
+            .secret_id(aws_name)
+            .version_id(version_id)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("get version {version_id} of {aws_name}: {e:?}"))
+            .secret_string()
+            .expect("a string value")
+            .to_owned()
     }
 
     pub async fn arn(&self, aws_name: &str) -> String {

@@ -101,15 +101,68 @@ impl Caller {
         name: &str,
         include_value: bool,
     ) -> Result<pb::SecretDetails, Status> {
+        self.get_version(namespace, name, "", include_value).await
+    }
+
+    /// The secret as of `version` (empty: the current one).
+    pub async fn get_version(
+        &mut self,
+        namespace: &str,
+        name: &str,
+        version: &str,
+        include_value: bool,
+    ) -> Result<pb::SecretDetails, Status> {
         let request = self.request(pb::GetSecretRequest {
             metadata: meta(namespace),
             name: name.into(),
             include_value,
+            version_id: version.into(),
         });
         let reply = self.client.get_secret(request).await?.into_inner();
         reply
             .secret
             .ok_or_else(|| Status::internal("GetSecret answered without a secret"))
+    }
+
+    /// The secret's versions, newest first.
+    pub async fn versions(
+        &mut self,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Vec<pb::SecretVersion>, Status> {
+        let request = self.request(pb::ListSecretVersionsRequest {
+            metadata: meta(namespace),
+            name: name.into(),
+        });
+        Ok(self
+            .client
+            .list_secret_versions(request)
+            .await?
+            .into_inner()
+            .versions)
+    }
+
+    /// Rolls back to `version`, expecting `expected_version` when not
+    /// empty; the new version id.
+    pub async fn rollback(
+        &mut self,
+        namespace: &str,
+        name: &str,
+        version: &str,
+        expected_version: &str,
+    ) -> Result<String, Status> {
+        let request = self.request(pb::RollbackSecretRequest {
+            metadata: meta(namespace),
+            name: name.into(),
+            version_id: version.into(),
+            expected_version_id: expected_version.into(),
+        });
+        Ok(self
+            .client
+            .rollback_secret(request)
+            .await?
+            .into_inner()
+            .version_id)
     }
 
     /// Creates a secret; its version id.

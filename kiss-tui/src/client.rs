@@ -372,12 +372,55 @@ impl Client {
         name: &str,
         include_value: bool,
     ) -> Result<pb::GetSecretResponse, ClientError> {
+        self.get_version(namespace, name, None, include_value).await
+    }
+
+    /// `GetSecret` of one version (the current one if `None`).
+    pub async fn get_version(
+        &self,
+        namespace: &str,
+        name: &str,
+        version_id: Option<&str>,
+        include_value: bool,
+    ) -> Result<pb::GetSecretResponse, ClientError> {
         let req = pb::GetSecretRequest {
             metadata: meta(namespace),
             name: name.to_owned(),
             include_value,
+            version_id: version_id.unwrap_or_default().to_owned(),
         };
         self.call(self.kiss().get_secret(req)).await
+    }
+
+    /// `ListSecretVersions`: the secret's versions, newest first.
+    pub async fn versions(
+        &self,
+        namespace: &str,
+        name: &str,
+    ) -> Result<pb::ListSecretVersionsResponse, ClientError> {
+        let req = pb::ListSecretVersionsRequest {
+            metadata: meta(namespace),
+            name: name.to_owned(),
+        };
+        self.call(self.kiss().list_secret_versions(req)).await
+    }
+
+    /// `RollbackSecret`: `version_id`'s value as a new current version;
+    /// with `expected_version_id`, refused (ABORTED) if the secret changed.
+    pub async fn rollback(
+        &self,
+        namespace: &str,
+        name: &str,
+        version_id: &str,
+        expected_version_id: Option<&str>,
+    ) -> Result<pb::RollbackSecretResponse, ClientError> {
+        let req = pb::RollbackSecretRequest {
+            metadata: meta(namespace),
+            name: name.to_owned(),
+            version_id: version_id.to_owned(),
+            expected_version_id: expected_version_id.unwrap_or_default().to_owned(),
+        };
+        self.call(self.kiss().rollback_secret(req)).await
     }
 
     /// `CreateSecret`.

@@ -13,6 +13,7 @@ pub mod client;
 pub mod clipboard;
 pub mod config;
 pub mod demo;
+pub mod diff;
 pub mod duration;
 pub mod manifests;
 pub mod options;

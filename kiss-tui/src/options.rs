@@ -25,6 +25,10 @@ const VALUE_FLAGS: &[&str] = &[
     "value",
     "service-account",
     "output",
+    "version",
+    "from",
+    "to",
+    "expected-version",
 ];
 
 /// Boolean flags. Go's flag package only takes their value after `=`, so
@@ -38,6 +42,7 @@ const BOOL_FLAGS: &[&str] = &[
     "show-value",
     "policy",
     "unbind",
+    "show-values",
 ];
 
 /// The help heading of the flags every verb accepts.
@@ -147,6 +152,12 @@ pub enum Verb {
     CreatePolicy(NameArgs),
     /// Delete a secret's read policy (refused while bound, unless -unbind); the secret stays.
     DeletePolicy(DeletePolicyArgs),
+    /// List a secret's versions, newest first: when, who wrote it, labels.
+    History(HistoryArgs),
+    /// Show what changed between two versions (masked unless -show-values).
+    Diff(DiffArgs),
+    /// Make an earlier version's value current again, as a new version.
+    Rollback(RollbackArgs),
     /// Show who the server says your token belongs to and the namespaces it grants.
     Whoami(OutputArgs),
     /// Print a shell completion script: bash, zsh or fish.
@@ -169,6 +180,9 @@ impl Verb {
             Verb::Unbind(_) => "unbind",
             Verb::CreatePolicy(_) => "create-policy",
             Verb::DeletePolicy(_) => "delete-policy",
+            Verb::History(_) => "history",
+            Verb::Diff(_) => "diff",
+            Verb::Rollback(_) => "rollback",
             Verb::Whoami(_) => "whoami",
             Verb::Completions(_) => "completions",
         }
@@ -223,9 +237,54 @@ pub struct GetArgs {
     /// Print the value (exactly, with no added newline) instead of the details; with -output json, add a "value" field.
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_go_bool, value_name = "BOOL", default_value = "false", hide_default_value = true, hide_possible_values = true)]
     pub show_value: bool,
+    /// An earlier version instead of the current one (ids from `history`).
+    #[arg(long, value_name = "VERSION_ID")]
+    pub version: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Output::Text, value_name = "FORMAT")]
     pub output: Output,
+}
+
+/// `history`.
+#[derive(Debug, Clone, Args)]
+pub struct HistoryArgs {
+    /// The secret's name.
+    #[arg(long, required = true, value_name = "NAME")]
+    pub name: String,
+    /// Output format: text (a table) or json.
+    #[arg(long, value_enum, default_value_t = Output::Text, value_name = "FORMAT")]
+    pub output: Output,
+}
+
+/// `diff`.
+#[derive(Debug, Clone, Args)]
+pub struct DiffArgs {
+    /// The secret's name.
+    #[arg(long, required = true, value_name = "NAME")]
+    pub name: String,
+    /// The older side [default: the version before the current one (AWSPREVIOUS)].
+    #[arg(long, value_name = "VERSION_ID")]
+    pub from: Option<String>,
+    /// The newer side [default: the current version].
+    #[arg(long, value_name = "VERSION_ID")]
+    pub to: Option<String>,
+    /// Print the lines themselves; without it every line shows as the same mask, so only the shape of the change is seen. Either way both values are read (and audited as read).
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_go_bool, value_name = "BOOL", default_value = "false", hide_default_value = true, hide_possible_values = true)]
+    pub show_values: bool,
+}
+
+/// `rollback`.
+#[derive(Debug, Clone, Args)]
+pub struct RollbackArgs {
+    /// The secret's name.
+    #[arg(long, required = true, value_name = "NAME")]
+    pub name: String,
+    /// The version whose value becomes current again (ids from `history`).
+    #[arg(long, required = true, value_name = "VERSION_ID")]
+    pub version: String,
+    /// Refuse if the current version is no longer this one (someone changed the secret since you looked).
+    #[arg(long, value_name = "VERSION_ID")]
+    pub expected_version: Option<String>,
 }
 
 /// `create`.

@@ -453,6 +453,20 @@ fn usage_errors_exit_2_and_name_the_flag() {
         (&["list", "-namespace", NS, "-output", "yaml"], "--output"),
         (&["frobnicate"], "frobnicate"),
         (&["completions", "tcsh"], "tcsh"),
+        (&["history", "-namespace", NS], "--name"),
+        (&["rollback", "-namespace", NS, "-name", "x"], "--version"),
+        (
+            &["rollback", "-namespace", NS, "-name", "x", "-version", "v1"],
+            "--version",
+        ),
+        (
+            &["diff", "-namespace", NS, "-name", "x", "-from", "bad id"],
+            "--from",
+        ),
+        (
+            &["get", "-namespace", NS, "-name", "x", "-version", "short"],
+            "--version",
+        ),
     ];
     for (args, flag) in cases {
         let out = dev.kiss(args);
@@ -722,4 +736,143 @@ fn tokens_and_values_never_appear_unless_asked() {
         "-debug logs: {}",
         runs[0].stderr
     );
+}
+
+#[test]
+fn history_get_a_version_diff_and_rollback() {
+    let dev = Dev::shared();
+    let name = "history-verbs";
+    let first = "host=db\nport=5432\nuser=app\n";
+    dev.kiss_stdin(
+        &["create", "-namespace", NS, "-name", name],
+        Some(first.as_bytes()),
+    )
+    .ok();
+    let second = "host=db\nport=6432\nuser=app\n";
+    dev.kiss_stdin(
+        &["update", "-namespace", NS, "-name", name],
+        Some(second.as_bytes()),
+    )
+    .ok();
+
+    // Newest first, with who wrote it (the dev token's identifier).
+    let json = dev.kiss(&[
+        "history",
+        "-namespace",
+        NS,
+        "-name",
+        name,
+        "-output",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(json.ok()).unwrap();
+    let versions = v["versions"].as_array().unwrap();
+    assert_eq!(versions.len(), 2, "{v}");
+    assert_eq!(versions[0]["labels"], serde_json::json!(["AWSCURRENT"]));
+    assert_eq!(versions[1]["labels"], serde_json::json!(["AWSPREVIOUS"]));
+    assert_eq!(versions[0]["author"], "demo@kiss.dev");
+    assert!(versions[0]["created"].as_str().unwrap().ends_with('Z'));
+    let newer = versions[0]["version_id"].as_str().unwrap().to_owned();
+    let older = versions[1]["version_id"].as_str().unwrap().to_owned();
+    let table = dev.kiss(&["history", "-namespace", NS, "-name", name]);
+    let lines: Vec<&str> = table.ok().lines().collect();
+    assert!(
+        lines[0].starts_with("VERSION") && lines[0].contains("BY"),
+        "{lines:?}"
+    );
+    assert!(
+        lines[1].starts_with(&newer) && lines[1].contains("demo@kiss.dev"),
+        "{lines:?}"
+    );
+    assert!(
+        lines[2].starts_with(&older) && lines[2].ends_with("AWSPREVIOUS"),
+        "{lines:?}"
+    );
+
+    // An earlier version: details, or exactly its value.
+    let got = dev.kiss(&[
+        "get",
+        "-namespace",
+        NS,
+        "-name",
+        name,
+        "-version",
+        &older,
+        "-show-value",
+    ]);
+    assert_eq!(got.ok(), first);
+    let details = dev.kiss(&["get", "-namespace", NS, "-name", name, "-version", &older]);
+    assert!(details.ok().contains(&older), "{}", details.stdout);
+    assert!(!details.stdout.contains("5432"));
+
+    // The diff: masked unless asked; by default the previous against the current.
+    let masked = dev.kiss(&["diff", "-namespace", NS, "-name", name]);
+    let text = masked.ok();
+    assert!(!text.contains("5432") && !text.contains("host"), "{text}");
+    assert!(text.contains(&format!("--- version {older}")), "{text}");
+    assert!(
+        text.contains(&format!("+++ version {newer} (current)")),
+        "{text}"
+    );
+    assert!(masked.stderr.contains("-show-values"), "{}", masked.stderr);
+    let shown = dev.kiss(&["diff", "-namespace", NS, "-name", name, "-show-values"]);
+    assert!(
+        shown.ok().contains("-port=5432\n+port=6432\n"),
+        "{}",
+        shown.stdout
+    );
+    assert!(
+        shown.stderr.contains("1 line added, 1 removed"),
+        "{}",
+        shown.stderr
+    );
+
+    // Rollback, stale first.
+    let stale = dev.kiss(&[
+        "rollback",
+        "-namespace",
+        NS,
+        "-name",
+        name,
+        "-version",
+        &older,
+        "-expected-version",
+        &older,
+    ]);
+    let err = stale.fails_with(1);
+    assert!(err.contains("changed"), "{err}");
+    let done = dev.kiss(&[
+        "rollback",
+        "-namespace",
+        NS,
+        "-name",
+        name,
+        "-version",
+        &older,
+        "-expected-version",
+        &newer,
+    ]);
+    assert!(
+        done.ok()
+            .starts_with(&format!("Successfully rolled back secret '{name}'"))
+    );
+    let now = dev.kiss(&["get", "-namespace", NS, "-name", name, "-show-value"]);
+    assert_eq!(now.ok(), first);
+    let same = dev.kiss(&["diff", "-namespace", NS, "-name", name, "-from", &older]);
+    assert_eq!(same.ok(), "");
+    assert!(same.stderr.contains("same value"), "{}", same.stderr);
+
+    // A version the server does not hold.
+    let gone = "00000000-0000-4000-8000-000000000000";
+    let missing = dev.kiss(&[
+        "rollback",
+        "-namespace",
+        NS,
+        "-name",
+        name,
+        "-version",
+        gone,
+    ]);
+    let err = missing.fails_with(1);
+    assert!(err.contains(gone), "{err}");
 }

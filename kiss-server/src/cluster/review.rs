@@ -82,9 +82,9 @@ pub fn attributes(rpc: Rpc, reads_value: bool) -> Option<(&'static str, Option<&
     Some(match rpc {
         Rpc::Ping | Rpc::ListSecrets | Rpc::ListDeletedSecrets => ("list", None),
         Rpc::GetSecret if reads_value => ("get", Some("value")),
-        Rpc::GetSecret => ("get", None),
+        Rpc::GetSecret | Rpc::ListSecretVersions => ("get", None),
         Rpc::CreateSecret => ("create", None),
-        Rpc::UpdateSecret | Rpc::RestoreSecret => ("update", None),
+        Rpc::UpdateSecret | Rpc::RestoreSecret | Rpc::RollbackSecret => ("update", None),
         Rpc::DeleteSecret => ("delete", None),
         Rpc::CreateSecretIamPolicy => ("create", Some("policy")),
         Rpc::DeleteSecretIamPolicy => ("delete", Some("policy")),

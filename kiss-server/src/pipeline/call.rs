@@ -11,7 +11,7 @@ use kiss_proto::pb;
 use kiss_proto::reasons;
 use tonic::{Request, Status};
 
-use super::{Access, Admitted, Authorizer, Pipeline, Verdict};
+use super::{Access, Admitted, Authorizer, FactsSlot, Pipeline, Verdict};
 use crate::auth::Identity;
 use crate::metrics::metrics;
 use crate::status::{status_of, with_reason};
@@ -31,6 +31,8 @@ pub struct Call<'a> {
     namespace: Option<&'a str>,
     name: Option<&'a str>,
     service_account: Option<&'a str>,
+    version: Option<&'a str>,
+    version_required: bool,
     reads_value: bool,
 }
 
@@ -42,7 +44,23 @@ impl<'a> Call<'a> {
             namespace: None,
             name: None,
             service_account: None,
+            version: None,
+            version_required: false,
             reads_value: false,
+        }
+    }
+
+    /// Names one version of the secret (empty: none).
+    pub fn version(mut self, version_id: &'a str) -> Self {
+        self.version = Some(version_id).filter(|v| !v.is_empty());
+        self
+    }
+
+    /// Names the version the call acts on, which it cannot do without.
+    pub fn required_version(self, version_id: &'a str) -> Self {
+        Self {
+            version_required: true,
+            ..self.version(version_id)
         }
     }
 
@@ -80,6 +98,11 @@ impl<'a> Call<'a> {
         if let Some(sa) = self.service_account {
             names::validate_service_account(sa)?;
         }
+        match self.version {
+            Some(version) => names::validate_version_id(version)?,
+            None if self.version_required => return Err(names::NameError::MissingVersionId),
+            None => {}
+        }
         Ok(())
     }
 }
@@ -94,6 +117,15 @@ pub struct Allowed {
     pub identity: Identity,
     /// The authorizer, for calls that report what the caller may do.
     pub authorizer: Arc<dyn Authorizer>,
+    facts: FactsSlot,
+}
+
+impl Allowed {
+    /// Records in the call's audit record the version it wrote.
+    pub fn wrote(&self, version_id: &str) {
+        self.facts
+            .update(|f| f.new_version_id = Some(version_id.to_owned()));
+    }
 }
 
 impl Pipeline {
@@ -123,6 +155,7 @@ impl Pipeline {
             f.namespace = call.namespace.map(str::to_owned);
             f.secret = call.name.map(str::to_owned);
             f.service_account = call.service_account.map(str::to_owned);
+            f.version_id = call.version.map(str::to_owned);
             f.value_read = call.reads_value;
         });
         let refuse = |status: Status, reason: &'static str| {
@@ -207,6 +240,7 @@ impl Pipeline {
             ),
             identity: admitted.identity.clone(),
             authorizer: self.authorizer.clone(),
+            facts: facts.clone(),
         });
         let outcome = if call.rpc.changes_state() {
             Ok(op.await)

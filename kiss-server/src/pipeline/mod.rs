@@ -175,6 +175,7 @@ impl Pipeline {
             v.as_deref().map(audit::bounded)
         }
         let detail = bounded(&facts.detail);
+        let version_id = bounded(&facts.version_id);
         let (namespace, secret, service_account) = (
             bounded(&facts.namespace),
             bounded(&facts.secret),
@@ -203,6 +204,8 @@ impl Pipeline {
             reason,
             authorization: facts.authorization,
             detail: detail.as_deref(),
+            version_id: version_id.as_deref(),
+            new_version_id: facts.new_version_id.as_deref(),
         });
         if written.is_err() && reason == Some(call::AUDIT_UNAVAILABLE) {
             // Refused because audit is down: nothing was done, and the
@@ -241,6 +244,10 @@ pub struct Facts {
     authorization: Option<&'static str>,
     /// What the authority said, when it refused or could not be asked.
     detail: Option<String>,
+    /// The version the call named (as sent: bounded when written).
+    version_id: Option<String>,
+    /// The version the call wrote (made by the server).
+    new_version_id: Option<String>,
     /// The call's task has reached its audit step (so a panic after it
     /// must not write a second record).
     recorded: bool,

@@ -32,6 +32,7 @@ use super::naming::{self, Naming};
 use super::rules::{self, PolicyPlan};
 use super::{
     DeletedEntry, SecretDetails, SecretEntry, SecretRef, SecretStore, StoreError, StoreResult,
+    VersionEntry,
 };
 use crate::config::Config;
 use errors::AwsFailure;
@@ -179,10 +180,15 @@ fn to_time(dt: Option<&aws_sdk_secretsmanager::primitives::DateTime>) -> Option<
 // the AWS calls themselves are in `secrets` and `iam`.
 #[async_trait]
 impl SecretStore for AwsStore {
-    async fn create(&self, secret: &SecretRef, value: &str) -> StoreResult<String> {
+    async fn create_as(
+        &self,
+        secret: &SecretRef,
+        value: &str,
+        author: Option<&str>,
+    ) -> StoreResult<String> {
         naming::check_value(value)?;
         let aws_name = self.naming.secret_name(secret)?;
-        let version = match self.sm_create(&aws_name, secret, value).await {
+        let version = match self.sm_create(&aws_name, secret, value, author).await {
             Ok(version) => version,
             // AWS answers InvalidRequestException for a name held by a
             // secret scheduled for deletion; moto answers ResourceExists.
@@ -280,11 +286,12 @@ impl SecretStore for AwsStore {
     /// updates based on the same version within the same few milliseconds
     /// can still both land. What the check prevents is the common case, an
     /// update based on a value someone else has since replaced.
-    async fn update(
+    async fn update_as(
         &self,
         secret: &SecretRef,
         value: &str,
         expected_version: Option<&str>,
+        author: Option<&str>,
     ) -> StoreResult<String> {
         naming::check_value(value)?;
         let described = self.describe(secret).await?.owned_live(secret)?;
@@ -293,7 +300,61 @@ impl SecretStore for AwsStore {
             expected_version,
             described.current_version.as_deref(),
         )?;
-        self.sm_put(secret, &described.arn, value).await
+        self.sm_put(secret, &described, value, author).await
+    }
+
+    async fn rollback(
+        &self,
+        secret: &SecretRef,
+        version_id: &str,
+        expected_version: Option<&str>,
+        author: Option<&str>,
+    ) -> StoreResult<String> {
+        let described = self.describe(secret).await?.owned_live(secret)?;
+        rules::check_version(
+            secret,
+            expected_version,
+            described.current_version.as_deref(),
+        )?;
+        let (value, _) = self
+            .value_of(secret, &described.arn, Some(version_id))
+            .await?;
+        self.sm_put(secret, &described, &value, author).await
+    }
+
+    async fn versions(&self, secret: &SecretRef) -> StoreResult<Vec<VersionEntry>> {
+        let described = self.describe(secret).await?.owned_live(secret)?;
+        self.sm_versions(secret, &described).await
+    }
+
+    async fn get_version(
+        &self,
+        secret: &SecretRef,
+        version_id: &str,
+        include_value: bool,
+    ) -> StoreResult<SecretDetails> {
+        let details = self.get(secret, false).await?;
+        let value = if include_value {
+            let arn = details.arn.clone();
+            Some(self.value_of(secret, &arn, Some(version_id)).await?.0)
+        } else {
+            // No GetSecretValue unless the value is wanted: AWS counts that
+            // as a read of the value.
+            let described = self.describe(secret).await?.owned_live(secret)?;
+            let versions = self.sm_versions(secret, &described).await?;
+            if !versions.iter().any(|v| v.version_id == version_id) {
+                return Err(StoreError::VersionNotFound {
+                    name: secret.name.clone(),
+                    version: version_id.to_owned(),
+                });
+            }
+            None
+        };
+        Ok(SecretDetails {
+            version_id: version_id.to_owned(),
+            value,
+            ..details
+        })
     }
 
     async fn delete(&self, secret: &SecretRef) -> StoreResult<Option<SystemTime>> {

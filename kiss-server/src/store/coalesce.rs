@@ -15,7 +15,9 @@ use async_trait::async_trait;
 use futures::FutureExt;
 use futures::future::{BoxFuture, Shared};
 
-use super::{DeletedEntry, SecretDetails, SecretEntry, SecretRef, SecretStore, StoreResult};
+use super::{
+    DeletedEntry, SecretDetails, SecretEntry, SecretRef, SecretStore, StoreResult, VersionEntry,
+};
 
 /// How long a finished listing answers later callers by default.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(1);
@@ -141,8 +143,13 @@ impl<S: SecretStore> Coalescing<S> {
 
 #[async_trait]
 impl<S: SecretStore> SecretStore for Coalescing<S> {
-    async fn create(&self, secret: &SecretRef, value: &str) -> StoreResult<String> {
-        self.written(self.inner.create(secret, value).await)
+    async fn create_as(
+        &self,
+        secret: &SecretRef,
+        value: &str,
+        author: Option<&str>,
+    ) -> StoreResult<String> {
+        self.written(self.inner.create_as(secret, value, author).await)
     }
 
     async fn list(&self, namespace: &str) -> StoreResult<Vec<SecretEntry>> {
@@ -165,14 +172,47 @@ impl<S: SecretStore> SecretStore for Coalescing<S> {
         self.inner.get(secret, include_value).await
     }
 
-    async fn update(
+    async fn update_as(
         &self,
         secret: &SecretRef,
         value: &str,
         expected_version: Option<&str>,
+        author: Option<&str>,
     ) -> StoreResult<String> {
-        let result = self.inner.update(secret, value, expected_version).await;
+        let result = self
+            .inner
+            .update_as(secret, value, expected_version, author)
+            .await;
         self.written(result)
+    }
+
+    async fn rollback(
+        &self,
+        secret: &SecretRef,
+        version_id: &str,
+        expected_version: Option<&str>,
+        author: Option<&str>,
+    ) -> StoreResult<String> {
+        let result = self
+            .inner
+            .rollback(secret, version_id, expected_version, author)
+            .await;
+        self.written(result)
+    }
+
+    async fn versions(&self, secret: &SecretRef) -> StoreResult<Vec<VersionEntry>> {
+        self.inner.versions(secret).await
+    }
+
+    async fn get_version(
+        &self,
+        secret: &SecretRef,
+        version_id: &str,
+        include_value: bool,
+    ) -> StoreResult<SecretDetails> {
+        self.inner
+            .get_version(secret, version_id, include_value)
+            .await
     }
 
     async fn delete(&self, secret: &SecretRef) -> StoreResult<Option<SystemTime>> {
@@ -223,8 +263,13 @@ mod tests {
 
     #[async_trait]
     impl SecretStore for Counting {
-        async fn create(&self, secret: &SecretRef, value: &str) -> StoreResult<String> {
-            self.inner.create(secret, value).await
+        async fn create_as(
+            &self,
+            secret: &SecretRef,
+            value: &str,
+            author: Option<&str>,
+        ) -> StoreResult<String> {
+            self.inner.create_as(secret, value, author).await
         }
         async fn list(&self, namespace: &str) -> StoreResult<Vec<SecretEntry>> {
             self.lists.fetch_add(1, Ordering::SeqCst);
@@ -240,8 +285,29 @@ mod tests {
         async fn get(&self, secret: &SecretRef, value: bool) -> StoreResult<SecretDetails> {
             self.inner.get(secret, value).await
         }
-        async fn update(&self, s: &SecretRef, v: &str, e: Option<&str>) -> StoreResult<String> {
-            self.inner.update(s, v, e).await
+        async fn update_as(
+            &self,
+            s: &SecretRef,
+            v: &str,
+            e: Option<&str>,
+            a: Option<&str>,
+        ) -> StoreResult<String> {
+            self.inner.update_as(s, v, e, a).await
+        }
+        async fn rollback(
+            &self,
+            s: &SecretRef,
+            v: &str,
+            e: Option<&str>,
+            a: Option<&str>,
+        ) -> StoreResult<String> {
+            self.inner.rollback(s, v, e, a).await
+        }
+        async fn versions(&self, s: &SecretRef) -> StoreResult<Vec<VersionEntry>> {
+            self.inner.versions(s).await
+        }
+        async fn get_version(&self, s: &SecretRef, v: &str, i: bool) -> StoreResult<SecretDetails> {
+            self.inner.get_version(s, v, i).await
         }
         async fn delete(&self, secret: &SecretRef) -> StoreResult<Option<SystemTime>> {
             self.inner.delete(secret).await

@@ -29,8 +29,8 @@ use tokio::sync::Mutex;
 use super::naming::{self, TAG_NAME, TAG_NAMESPACE};
 use super::rules::{self, Found, Holder, Holders, PolicyFound, PolicyPlan, PolicyState};
 use super::{
-    DeletedEntry, Naming, SecretDetails, SecretEntry, SecretRef, SecretStore, StoreError,
-    StoreResult,
+    CURRENT, DeletedEntry, MAX_VERSIONS, Naming, PREVIOUS, SecretDetails, SecretEntry, SecretRef,
+    SecretStore, StoreError, StoreResult, VersionEntry,
 };
 
 /// The snapshot's name inside `--data-dir`.
@@ -66,6 +66,60 @@ struct Record {
     last_accessed: Option<u64>,
     deleted: Option<u64>,
     deletion_date: Option<u64>,
+    /// Who wrote the current value (files written before kiss kept
+    /// authors have none).
+    #[serde(default)]
+    author: Option<String>,
+    /// The values before the current one, newest first: at most
+    /// [`MAX_VERSIONS`] versions in all, as AWS keeps.
+    #[serde(default)]
+    history: Vec<Version>,
+}
+
+/// An earlier value.
+#[derive(Clone, Serialize, Deserialize)]
+struct Version {
+    version_id: String,
+    value: String,
+    created: u64,
+    author: Option<String>,
+}
+
+impl Record {
+    /// Makes `value` the current version, the current one the newest
+    /// earlier one. Returns the new version id.
+    fn write(&mut self, value: &str, author: Option<&str>) -> String {
+        let now = now_secs();
+        let version = new_version();
+        let replaced = Version {
+            version_id: std::mem::replace(&mut self.version_id, version.clone()),
+            value: std::mem::replace(&mut self.value, value.to_owned()),
+            created: self.last_changed,
+            author: std::mem::replace(&mut self.author, author.map(str::to_owned)),
+        };
+        self.history.insert(0, replaced);
+        self.history.truncate(MAX_VERSIONS - 1);
+        self.last_changed = now;
+        version
+    }
+
+    /// The value of `version_id`, current or earlier.
+    fn value_of(&self, version_id: &str) -> Option<&str> {
+        if self.version_id == version_id {
+            return Some(&self.value);
+        }
+        self.history
+            .iter()
+            .find(|v| v.version_id == version_id)
+            .map(|v| v.value.as_str())
+    }
+}
+
+fn version_not_found(secret: &SecretRef, version: &str) -> StoreError {
+    StoreError::VersionNotFound {
+        name: secret.name.clone(),
+        version: version.to_owned(),
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -356,6 +410,19 @@ impl LocalStore {
         f(&state.data)
     }
 
+    /// The record of `secret`, if it is `secret`'s and live, to change.
+    fn owned_live_mut<'a>(
+        &self,
+        data: &'a mut Data,
+        secret: &SecretRef,
+    ) -> StoreResult<&'a mut Record> {
+        let (aws_name, holder) = self.holder(data, secret)?;
+        holder.owned_live(secret)?;
+        data.secrets
+            .get_mut(&aws_name)
+            .ok_or_else(|| rules::not_found(secret))
+    }
+
     /// Whose the secret's derived name is, with its record and that name.
     fn holder<'a>(
         &self,
@@ -510,7 +577,12 @@ fn new_version() -> String {
 
 #[async_trait]
 impl SecretStore for LocalStore {
-    async fn create(&self, secret: &SecretRef, value: &str) -> StoreResult<String> {
+    async fn create_as(
+        &self,
+        secret: &SecretRef,
+        value: &str,
+        author: Option<&str>,
+    ) -> StoreResult<String> {
         naming::check_value(value)?;
         self.modify(secret, |data| {
             let (aws_name, holder) = self.holder(data, secret)?;
@@ -529,6 +601,8 @@ impl SecretStore for LocalStore {
                 last_accessed: None,
                 deleted: None,
                 deletion_date: None,
+                author: author.map(str::to_owned),
+                history: Vec::new(),
             };
             data.secrets.insert(aws_name, record);
             Ok(version)
@@ -610,26 +684,88 @@ impl SecretStore for LocalStore {
         .await
     }
 
-    async fn update(
+    async fn update_as(
         &self,
         secret: &SecretRef,
         value: &str,
         expected_version: Option<&str>,
+        author: Option<&str>,
     ) -> StoreResult<String> {
         naming::check_value(value)?;
         self.modify(secret, |data| {
-            let (aws_name, holder) = self.holder(data, secret)?;
-            let rec = holder.owned_live(secret)?;
+            let rec = self.owned_live_mut(data, secret)?;
             rules::check_version(secret, expected_version, Some(&rec.version_id))?;
-            let version = new_version();
-            if let Some(rec) = data.secrets.get_mut(&aws_name) {
-                rec.value = value.to_owned();
-                rec.version_id = version.clone();
-                rec.last_changed = now_secs();
-            }
-            Ok(version)
+            Ok(rec.write(value, author))
         })
         .await
+    }
+
+    async fn rollback(
+        &self,
+        secret: &SecretRef,
+        version_id: &str,
+        expected_version: Option<&str>,
+        author: Option<&str>,
+    ) -> StoreResult<String> {
+        self.modify(secret, |data| {
+            let rec = self.owned_live_mut(data, secret)?;
+            rules::check_version(secret, expected_version, Some(&rec.version_id))?;
+            let value = rec
+                .value_of(version_id)
+                .ok_or_else(|| version_not_found(secret, version_id))?
+                .to_owned();
+            Ok(rec.write(&value, author))
+        })
+        .await
+    }
+
+    async fn versions(&self, secret: &SecretRef) -> StoreResult<Vec<VersionEntry>> {
+        self.read(|data| {
+            let rec = self.holder(data, secret)?.1.owned_live(secret)?;
+            let current = VersionEntry {
+                version_id: rec.version_id.clone(),
+                created: Some(to_time(rec.last_changed)),
+                labels: vec![CURRENT.to_owned()],
+                author: rec.author.clone(),
+            };
+            let earlier = rec.history.iter().enumerate().map(|(i, v)| VersionEntry {
+                version_id: v.version_id.clone(),
+                created: Some(to_time(v.created)),
+                labels: if i == 0 {
+                    vec![PREVIOUS.to_owned()]
+                } else {
+                    Vec::new()
+                },
+                author: v.author.clone(),
+            });
+            Ok(std::iter::once(current).chain(earlier).collect())
+        })
+        .await
+    }
+
+    async fn get_version(
+        &self,
+        secret: &SecretRef,
+        version_id: &str,
+        include_value: bool,
+    ) -> StoreResult<SecretDetails> {
+        let details = self.get(secret, include_value).await?;
+        if details.version_id == version_id {
+            return Ok(details);
+        }
+        let value = self
+            .read(|data| {
+                let rec = self.holder(data, secret)?.1.owned_live(secret)?;
+                rec.value_of(version_id)
+                    .map(str::to_owned)
+                    .ok_or_else(|| version_not_found(secret, version_id))
+            })
+            .await?;
+        Ok(SecretDetails {
+            version_id: version_id.to_owned(),
+            value: include_value.then_some(value),
+            ..details
+        })
     }
 
     async fn delete(&self, secret: &SecretRef) -> StoreResult<Option<SystemTime>> {

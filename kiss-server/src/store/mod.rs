@@ -4,6 +4,7 @@
 //! already been authorized for, and it must itself guarantee that a secret is
 //! only ever seen or changed through the namespace its tags say it belongs to.
 
+pub mod authors;
 #[cfg(feature = "aws")]
 pub mod aws;
 pub mod coalesce;
@@ -57,6 +58,28 @@ pub struct DeletedEntry {
     /// When the secret will be gone for good.
     pub deletion_date: Option<SystemTime>,
 }
+
+/// One version of a secret's value, as a history lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionEntry {
+    /// The version id.
+    pub version_id: String,
+    /// When it was written.
+    pub created: Option<SystemTime>,
+    /// Its staging labels (AWSCURRENT, AWSPREVIOUS, ...).
+    pub labels: Vec<String>,
+    /// Who wrote it through kiss (the identifier), if known.
+    pub author: Option<String>,
+}
+
+/// The staging label of the current version.
+pub const CURRENT: &str = "AWSCURRENT";
+/// The staging label of the version the current one replaced.
+pub const PREVIOUS: &str = "AWSPREVIOUS";
+
+/// The versions a backend keeps: AWS drops unlabelled versions beyond about
+/// 100 (never ones younger than 24 hours); the local backend keeps as many.
+pub const MAX_VERSIONS: usize = 100;
 
 /// Everything a store knows about one secret.
 #[derive(Clone, PartialEq, Eq, Default)]
@@ -135,6 +158,14 @@ pub enum StoreError {
     NotDeleted {
         /// The secret asked for.
         name: String,
+    },
+    /// The secret exists, but not the version asked for (any more).
+    #[error("secret '{name}' has no version {version}; it may be older than the versions kept")]
+    VersionNotFound {
+        /// The secret asked for.
+        name: String,
+        /// The version asked for.
+        version: String,
     },
     /// The update was based on a version that is no longer current.
     #[error("secret '{name}' has changed since version {expected}")]
@@ -223,6 +254,7 @@ impl StoreError {
             StoreError::ScheduledForDeletion { .. } => r::SCHEDULED_FOR_DELETION,
             StoreError::NotDeleted { .. } => r::NOT_DELETED,
             StoreError::VersionConflict { .. } => r::VERSION_CONFLICT,
+            StoreError::VersionNotFound { .. } => r::VERSION_NOT_FOUND,
             StoreError::PolicyMissing { .. } => r::POLICY_MISSING,
             StoreError::PolicyExists { .. } => r::POLICY_EXISTS,
             StoreError::PolicyAttached { .. } => r::POLICY_ATTACHED,
@@ -248,21 +280,61 @@ pub type StoreResult<T> = Result<T, StoreError>;
 /// answer [`StoreError::NotFound`] otherwise.
 #[async_trait]
 pub trait SecretStore: Send + Sync + 'static {
-    /// Creates a secret. The name must be free (not even held by a deleted secret).
-    async fn create(&self, secret: &SecretRef, value: &str) -> StoreResult<String>;
+    /// Creates a secret. The name must be free (not even held by a deleted
+    /// secret). Returns the version id. `author` (the caller's identifier)
+    /// is recorded as the version's writer.
+    async fn create_as(
+        &self,
+        secret: &SecretRef,
+        value: &str,
+        author: Option<&str>,
+    ) -> StoreResult<String>;
+    /// [`SecretStore::create_as`] by nobody known.
+    async fn create(&self, secret: &SecretRef, value: &str) -> StoreResult<String> {
+        self.create_as(secret, value, None).await
+    }
     /// Lists the namespace's live secrets, sorted by name.
     async fn list(&self, namespace: &str) -> StoreResult<Vec<SecretEntry>>;
     /// Lists the namespace's secrets scheduled for deletion, sorted by name.
     async fn list_deleted(&self, namespace: &str) -> StoreResult<Vec<DeletedEntry>>;
     /// Describes one secret, with its value when `include_value` is set.
     async fn get(&self, secret: &SecretRef, include_value: bool) -> StoreResult<SecretDetails>;
+    /// Describes one secret as of `version_id` (its id and value are the
+    /// version's; the rest is the secret's now).
+    async fn get_version(
+        &self,
+        secret: &SecretRef,
+        version_id: &str,
+        include_value: bool,
+    ) -> StoreResult<SecretDetails>;
+    /// The versions the backend holds, newest first.
+    async fn versions(&self, secret: &SecretRef) -> StoreResult<Vec<VersionEntry>>;
     /// Stores a new value; refuses if `expected_version` is set and stale.
     /// Returns the new version id.
+    async fn update_as(
+        &self,
+        secret: &SecretRef,
+        value: &str,
+        expected_version: Option<&str>,
+        author: Option<&str>,
+    ) -> StoreResult<String>;
+    /// [`SecretStore::update_as`] by nobody known.
     async fn update(
         &self,
         secret: &SecretRef,
         value: &str,
         expected_version: Option<&str>,
+    ) -> StoreResult<String> {
+        self.update_as(secret, value, expected_version, None).await
+    }
+    /// Writes `version_id`'s value as a new current version (refused if
+    /// `expected_version` is set and stale). Returns the new version id.
+    async fn rollback(
+        &self,
+        secret: &SecretRef,
+        version_id: &str,
+        expected_version: Option<&str>,
+        author: Option<&str>,
     ) -> StoreResult<String>;
     /// Schedules deletion (or deletes at once with a zero recovery window).
     /// Returns when the secret will be gone for good, if scheduled.

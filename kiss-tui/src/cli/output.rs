@@ -175,6 +175,69 @@ pub fn whoami_text(w: &pb::WhoAmIResponse, now: std::time::SystemTime) -> String
         .collect()
 }
 
+/// `history -output json`.
+pub fn history_json(r: &pb::ListSecretVersionsResponse) -> Value {
+    let versions: Vec<Value> = r
+        .versions
+        .iter()
+        .map(|v| {
+            json!({
+                "version_id": v.version_id,
+                "created": or_null(rfc3339(v.created.as_ref())),
+                "author": if v.author.is_empty() { Value::Null } else { Value::String(v.author.clone()) },
+                "labels": v.labels,
+            })
+        })
+        .collect();
+    json!({ "versions": versions })
+}
+
+/// `history` for people: a table, newest first.
+pub fn history_text(r: &pb::ListSecretVersionsResponse) -> String {
+    let rows: Vec<[String; 4]> = r
+        .versions
+        .iter()
+        .map(|v| {
+            [
+                v.version_id.clone(),
+                rfc3339(v.created.as_ref()).unwrap_or_else(|| "-".into()),
+                if v.author.is_empty() {
+                    "unknown".into()
+                } else {
+                    v.author.clone()
+                },
+                v.labels.join(","),
+            ]
+        })
+        .collect();
+    let header = ["VERSION", "CREATED", "BY", "LABELS"].map(str::to_owned);
+    let widths: Vec<usize> = (0..4)
+        .map(|c| {
+            std::iter::once(&header)
+                .chain(&rows)
+                .map(|r| r[c].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    std::iter::once(&header)
+        .chain(&rows)
+        .map(|r| {
+            let line = format!(
+                "{:w0$}  {:w1$}  {:w2$}  {}",
+                r[0],
+                r[1],
+                r[2],
+                r[3],
+                w0 = widths[0],
+                w1 = widths[1],
+                w2 = widths[2]
+            );
+            format!("{}\n", line.trim_end())
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

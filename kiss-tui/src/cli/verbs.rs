@@ -3,14 +3,14 @@
 use std::io::Write;
 
 use clap::CommandFactory;
-use kiss_proto::{names, reasons};
+use kiss_proto::{names, pb, reasons};
 use tonic::Code;
 
 use super::advice::{Target, advise};
 use super::output::{self, rfc3339};
 use super::{CliError, input};
 use crate::client::{Client, ClientError};
-use crate::options::{Options, Output, Verb};
+use crate::options::{DiffArgs, Options, Output, Verb};
 use crate::workflows::{self, delete::PolicyOutcome, delete::PolicyRemoval, delete::Step};
 
 /// Checks every name on the command line with kiss-proto's rules, so a bad
@@ -19,9 +19,29 @@ pub fn validate_names(verb: &Verb) -> Result<(), CliError> {
     let secret = |name: &str| {
         names::validate_secret_name(name).map_err(|e| CliError::Usage(format!("--name: {e}")))
     };
+    let version = |flag: &str, id: Option<&String>| match id {
+        Some(id) => {
+            names::validate_version_id(id).map_err(|e| CliError::Usage(format!("--{flag}: {e}")))
+        }
+        None => Ok(()),
+    };
     match verb {
         Verb::Ping | Verb::List(_) | Verb::Whoami(_) | Verb::Completions(_) => Ok(()),
-        Verb::Get(a) => secret(&a.name),
+        Verb::Get(a) => {
+            secret(&a.name)?;
+            version("version", a.version.as_ref())
+        }
+        Verb::History(a) => secret(&a.name),
+        Verb::Diff(a) => {
+            secret(&a.name)?;
+            version("from", a.from.as_ref())?;
+            version("to", a.to.as_ref())
+        }
+        Verb::Rollback(a) => {
+            secret(&a.name)?;
+            version("version", Some(&a.version))?;
+            version("expected-version", a.expected_version.as_ref())
+        }
         Verb::Create(a) => secret(&a.name),
         Verb::CreateFrom(a) => secret(&a.name),
         Verb::Update(a) => secret(&a.name),
@@ -102,8 +122,33 @@ pub async fn run(client: &Client, ns: &str, verb: Verb) -> Result<(), CliError> 
                 }
             }
         }
+        Verb::History(a) => {
+            let resp = client.versions(ns, &a.name).await.map_err(fail)?;
+            match a.output {
+                Output::Json => print_json(&output::history_json(&resp)),
+                Output::Text => write_stdout(output::history_text(&resp).as_bytes()),
+            }
+        }
+        Verb::Diff(a) => diff(client, ns, &a).await.map_err(|e| match e {
+            DiffError::Call(e) => fail(e),
+            DiffError::Usage(m) => CliError::Failed(m),
+            DiffError::Cli(e) => e,
+        }),
+        Verb::Rollback(a) => {
+            let resp = client
+                .rollback(ns, &a.name, &a.version, a.expected_version.as_deref())
+                .await
+                .map_err(fail)?;
+            say(&format!(
+                "Successfully rolled back secret '{}' to the value of version {}; the new current version is {}",
+                a.name, a.version, resp.version_id
+            ))
+        }
         Verb::Get(a) => {
-            let resp = client.get(ns, &a.name, a.show_value).await.map_err(fail)?;
+            let resp = client
+                .get_version(ns, &a.name, a.version.as_deref(), a.show_value)
+                .await
+                .map_err(fail)?;
             let details = resp.secret.ok_or_else(|| {
                 CliError::Failed(format!(
                     "the server sent no details for secret '{}'",
@@ -227,11 +272,90 @@ async fn create(
     Ok(())
 }
 
+/// `diff`: both values are read (the server audits that), the lines shown
+/// only with `-show-values`.
+async fn diff(client: &Client, ns: &str, a: &DiffArgs) -> Result<(), DiffError> {
+    let from = match &a.from {
+        Some(v) => v.clone(),
+        None => {
+            let versions = client.versions(ns, &a.name).await?;
+            let previous = versions
+                .versions
+                .iter()
+                .find(|v| v.labels.iter().any(|l| l == "AWSPREVIOUS"));
+            match previous {
+                Some(v) => v.version_id.clone(),
+                None => {
+                    return Err(DiffError::Usage(format!(
+                        "secret '{}' has no previous version to compare with; give -from (see `kiss-tui history -name {}`)",
+                        a.name, a.name
+                    )));
+                }
+            }
+        }
+    };
+    let read = async |version: Option<&str>| -> Result<pb::SecretDetails, DiffError> {
+        let resp = client.get_version(ns, &a.name, version, true).await?;
+        resp.secret.filter(|d| d.value.is_some()).ok_or_else(|| {
+            DiffError::Usage(format!("the server sent no value for secret '{}'", a.name))
+        })
+    };
+    let old = read(Some(&from)).await?;
+    let new = read(a.to.as_deref()).await?;
+    let label = |d: &pb::SecretDetails, current: bool| {
+        let mut l = format!("version {}", d.version_id);
+        if current {
+            l.push_str(" (current)");
+        }
+        l
+    };
+    let d = crate::diff::diff(
+        old.value.as_deref().unwrap_or_default(),
+        new.value.as_deref().unwrap_or_default(),
+    );
+    if d.is_empty() {
+        eprintln!("The two versions hold the same value.");
+        return Ok(());
+    }
+    let text = crate::diff::unified(
+        &d,
+        &label(&old, false),
+        &label(&new, a.to.is_none()),
+        a.show_values,
+    );
+    write_stdout(text.as_bytes()).map_err(DiffError::Cli)?;
+    if a.show_values {
+        eprintln!("{}", d.summary());
+    } else {
+        eprintln!(
+            "{}; values hidden, add -show-values to see the lines",
+            d.summary()
+        );
+    }
+    Ok(())
+}
+
+/// How `diff` fails: a call, or something the user must change.
+enum DiffError {
+    Call(ClientError),
+    Usage(String),
+    Cli(CliError),
+}
+
+impl From<ClientError> for DiffError {
+    fn from(e: ClientError) -> Self {
+        DiffError::Call(e)
+    }
+}
+
 /// The secret a verb acts on, for the commands advice names.
 fn secret_of(verb: &Verb) -> Option<String> {
     match verb {
         Verb::Ping | Verb::List(_) | Verb::Whoami(_) | Verb::Completions(_) => None,
         Verb::Get(a) => Some(a.name.clone()),
+        Verb::History(a) => Some(a.name.clone()),
+        Verb::Diff(a) => Some(a.name.clone()),
+        Verb::Rollback(a) => Some(a.name.clone()),
         Verb::Create(a) => Some(a.name.clone()),
         Verb::CreateFrom(a) => Some(a.name.clone()),
         Verb::Update(a) => Some(a.name.clone()),

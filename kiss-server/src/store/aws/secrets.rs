@@ -9,10 +9,7 @@ use super::errors::AwsFailure;
 use super::{AwsStore, to_time};
 use crate::store::naming::TAG_NAMESPACE;
 use crate::store::rules::{self, Found, Holder, not_found};
-use crate::store::{SecretRef, StoreError, StoreResult};
-
-/// The staging label of a secret's current value.
-const CURRENT: &str = "AWSCURRENT";
+use crate::store::{CURRENT, PREVIOUS, SecretRef, StoreError, StoreResult, VersionEntry, authors};
 
 /// A secret as DescribeSecret saw it.
 #[derive(Debug, Clone)]
@@ -23,6 +20,14 @@ pub(crate) struct Described {
     pub last_changed: Option<SystemTime>,
     pub last_accessed: Option<SystemTime>,
     pub current_version: Option<String>,
+    /// Every tag, for the authors of its versions.
+    pub tags: Vec<(String, String)>,
+}
+
+impl Described {
+    fn tag_pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.tags.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
 }
 
 fn secret_tags(secret: &SecretRef) -> Vec<Tag> {
@@ -47,6 +52,23 @@ fn current_version(stages: Option<&HashMap<String, Vec<String>>>) -> Option<Stri
 
 fn new_version() -> String {
     uuid::Uuid::new_v4().to_string()
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Where a version goes among versions written at the same time.
+fn rank(v: &VersionEntry) -> u8 {
+    if v.labels.iter().any(|l| l == CURRENT) {
+        0
+    } else if v.labels.iter().any(|l| l == PREVIOUS) {
+        1
+    } else {
+        2
+    }
 }
 
 impl AwsStore {
@@ -82,6 +104,10 @@ impl AwsStore {
             last_changed: to_time(out.last_changed_date()),
             last_accessed: to_time(out.last_accessed_date()),
             current_version: current_version(out.version_ids_to_stages()),
+            tags: tag_pairs(out.tags())
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
         };
         Ok(Holder::of(secret, &aws_name, Some((found, described))))
     }
@@ -93,16 +119,22 @@ impl AwsStore {
         aws_name: &str,
         secret: &SecretRef,
         value: &str,
+        author: Option<&str>,
     ) -> Result<String, AwsFailure> {
         // Our own token makes the SDK's retries idempotent and is the version id.
         let version = new_version();
+        let mut tags = secret_tags(secret);
+        if let Some(author) = author {
+            let (k, v) = authors::tag(&version, author, now_secs());
+            tags.push(Tag::builder().key(k).value(v).build());
+        }
         let out = self
             .sm
             .create_secret()
             .name(aws_name)
             .secret_string(value)
             .client_request_token(&version)
-            .set_tags(Some(secret_tags(secret)))
+            .set_tags(Some(tags))
             .send()
             .await
             .map_err(|e| AwsFailure::new("secretsmanager:CreateSecret", true, &e))?;
@@ -207,11 +239,33 @@ impl AwsStore {
         secret: &SecretRef,
         arn: &str,
     ) -> StoreResult<(String, String)> {
-        let out = match self.sm.get_secret_value().secret_id(arn).send().await {
+        self.value_of(secret, arn, None).await
+    }
+
+    /// The value of `version` (the current one if `None`) and its id.
+    pub(crate) async fn value_of(
+        &self,
+        secret: &SecretRef,
+        arn: &str,
+        version: Option<&str>,
+    ) -> StoreResult<(String, String)> {
+        let request = self
+            .sm
+            .get_secret_value()
+            .secret_id(arn)
+            .set_version_id(version.map(str::to_owned));
+        let out = match request.send().await {
             Ok(out) => out,
             Err(err) => {
                 let f = AwsFailure::new("secretsmanager:GetSecretValue", true, &err);
-                return Err(gone(secret, f));
+                return Err(match version {
+                    // The secret was just described: the version is what is missing.
+                    Some(v) if f.is("ResourceNotFoundException") => StoreError::VersionNotFound {
+                        name: secret.name.clone(),
+                        version: v.to_owned(),
+                    },
+                    _ => gone(secret, f),
+                });
             }
         };
         let Some(value) = out.secret_string() else {
@@ -226,13 +280,114 @@ impl AwsStore {
         ))
     }
 
-    /// PutSecretValue; returns the new version id.
+    /// Every version Secrets Manager holds (deprecated ones too), newest
+    /// first, with the authors `described`'s tags record.
+    pub(crate) async fn sm_versions(
+        &self,
+        secret: &SecretRef,
+        described: &Described,
+    ) -> StoreResult<Vec<VersionEntry>> {
+        let authored = authors::read(described.tag_pairs());
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .sm
+                .list_secret_version_ids()
+                .secret_id(&described.arn)
+                .include_deprecated(true)
+                .max_results(100)
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| {
+                    gone(
+                        secret,
+                        AwsFailure::new("secretsmanager:ListSecretVersionIds", false, &e),
+                    )
+                })?;
+            for v in page.versions() {
+                let Some(id) = v.version_id() else { continue };
+                out.push(VersionEntry {
+                    version_id: id.to_owned(),
+                    created: to_time(v.created_date()),
+                    labels: v.version_stages().to_vec(),
+                    author: authored.get(id).map(|a| a.author.clone()),
+                });
+            }
+            match page.next_token().filter(|t| !t.is_empty()) {
+                Some(next) if token.as_deref() == Some(next) => {
+                    return Err(StoreError::Internal(
+                        "AWS Secrets Manager returned the same page token twice while listing versions"
+                            .into(),
+                    ));
+                }
+                Some(next) => token = Some(next.to_owned()),
+                None => break,
+            }
+        }
+        // Newest first. Times can tie (moto keeps whole seconds): then the
+        // current version, then the previous, then the later listed (AWS
+        // and moto list oldest first).
+        out.reverse();
+        out.sort_by(|a, b| {
+            b.created
+                .cmp(&a.created)
+                .then_with(|| rank(a).cmp(&rank(b)))
+        });
+        Ok(out)
+    }
+
+    /// PutSecretValue; returns the new version id. With an `author`, the
+    /// version's author tag is added after (and the oldest dropped): a
+    /// failure there is logged, since the value is stored either way.
     pub(crate) async fn sm_put(
         &self,
         secret: &SecretRef,
-        arn: &str,
+        described: &Described,
         value: &str,
+        author: Option<&str>,
     ) -> StoreResult<String> {
+        let version = self.put_value(secret, &described.arn, value).await?;
+        if let Some(author) = author
+            && let Err(f) = self.tag_author(described, &version, author).await
+        {
+            let e = f.into_store_error();
+            tracing::warn!(namespace = %secret.namespace, secret = %secret.name, error = %e,
+                "could not record who wrote the new version; its author shows as unknown");
+        }
+        Ok(version)
+    }
+
+    async fn tag_author(
+        &self,
+        described: &Described,
+        version: &str,
+        author: &str,
+    ) -> Result<(), AwsFailure> {
+        // Room first: a secret at AWS's 50-tag limit refuses one more.
+        let drop = authors::to_drop(described.tag_pairs());
+        if !drop.is_empty() {
+            self.sm
+                .untag_resource()
+                .secret_id(&described.arn)
+                .set_tag_keys(Some(drop))
+                .send()
+                .await
+                .map_err(|e| AwsFailure::new("secretsmanager:UntagResource", true, &e))?;
+        }
+        let (k, v) = authors::tag(version, author, now_secs());
+        self.sm
+            .tag_resource()
+            .secret_id(&described.arn)
+            .tags(Tag::builder().key(k).value(v).build())
+            .send()
+            .await
+            .map_err(|e| AwsFailure::new("secretsmanager:TagResource", true, &e))?;
+        Ok(())
+    }
+
+    async fn put_value(&self, secret: &SecretRef, arn: &str, value: &str) -> StoreResult<String> {
         let version = new_version();
         let out = self
             .sm

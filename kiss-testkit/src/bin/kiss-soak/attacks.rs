@@ -183,6 +183,7 @@ async fn unknown_kid(ctx: Arc<Ctx>, addr: SocketAddr, forger: Arc<SigningKey>) {
                     metadata: meta(&victim),
                     name: "s0".into(),
                     include_value: true,
+                    version_id: String::new(),
                 },
             ))
             .await;

@@ -397,6 +397,7 @@ impl User {
                 metadata: meta(&self.ns),
                 name: Self::name(s),
                 include_value: true,
+                version_id: String::new(),
             },
         );
         let mut client = self.client.clone();
