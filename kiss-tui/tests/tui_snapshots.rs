@@ -28,6 +28,8 @@ const SCREENSHOTS: &[&str] = &[
     "bind",
     "copy",
     "deleted",
+    "history_diff",
+    "rollback",
     "help",
     "auth_problem",
 ];
@@ -317,6 +319,63 @@ fn copy_menu() {
     check("copy", |size| {
         let mut d = secrets(size);
         d.type_str("y").key(KeyCode::Down).key(KeyCode::Down);
+        d
+    });
+}
+
+fn history(size: (u16, u16)) -> Driver {
+    let mut d = secrets(size);
+    d.type_str("h");
+    d.ok(
+        |c| matches!(c, Call::ListVersions { .. }),
+        Reply::Versions(fixtures::versions()),
+    );
+    d
+}
+
+#[test]
+fn history_of_a_secret() {
+    check("history", history);
+}
+
+#[test]
+fn history_diff_masked_then_revealed() {
+    check("history_diff_masked", |size| {
+        let mut d = history(size);
+        d.key(KeyCode::Down).type_str("d").answer_versions();
+        d
+    });
+    check("history_diff", |size| {
+        let mut d = history(size);
+        d.key(KeyCode::Down)
+            .type_str("d")
+            .answer_versions()
+            .type_str("v");
+        d
+    });
+}
+
+#[test]
+fn history_version_shown() {
+    check("history_version", |size| {
+        let mut d = history(size);
+        d.key(KeyCode::Down)
+            .key(KeyCode::Enter)
+            .type_str("v")
+            .answer_versions();
+        d
+    });
+}
+
+#[test]
+fn rollback_confirmation_shows_the_diff() {
+    check("rollback", |size| {
+        let mut d = history(size);
+        d.key(KeyCode::Down)
+            .key(KeyCode::Down)
+            .type_str("R")
+            .answer_versions()
+            .type_str("v");
         d
     });
 }

@@ -178,6 +178,32 @@ async fn the_whole_flow_in_tmux() {
     })
     .await;
 
+    // 7b. History: four versions, who wrote them; diff one against the
+    // current value, then roll back to it.
+    tmux.keys(&["h"]);
+    let screen = tmux.wait_for("History of e2e-secret (4)");
+    assert!(screen.contains("demo@kiss.dev"), "{screen}");
+    assert!(
+        screen.contains("current") && screen.contains("previous"),
+        "{screen}"
+    );
+    tmux.keys(&["Down", "Down", "d"]);
+    let screen = tmux.wait_for("1 line added, 1 removed; values hidden");
+    assert!(!screen.contains("updated line"), "masked until v: {screen}");
+    tmux.keys(&["v"]);
+    tmux.wait_for("+ updated line!");
+    tmux.keys(&["R"]);
+    tmux.wait_for("current again in 'e2e-secret'");
+    tmux.keys(&["y"]);
+    tmux.wait_for("Rolled back 'e2e-secret'");
+    tmux.wait_for("History of e2e-secret (5)");
+    assert_eq!(
+        stored().await.as_deref(),
+        Some("typed line\npasted one\npasted two\nupdated line")
+    );
+    tmux.keys(&["Escape"]);
+    tmux.wait_for("Secrets in team-a");
+
     // 8. Bind a service account.
     tmux.keys(&["b"]);
     tmux.wait_for("Bindings of e2e-secret");

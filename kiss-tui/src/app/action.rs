@@ -168,6 +168,33 @@ pub enum Call {
         /// The ServiceAccount.
         service_account: String,
     },
+    /// ListSecretVersions.
+    ListVersions {
+        /// The namespace.
+        namespace: String,
+        /// The secret.
+        name: String,
+    },
+    /// GetSecret of one version, with its value.
+    GetVersion {
+        /// The namespace.
+        namespace: String,
+        /// The secret.
+        name: String,
+        /// The version.
+        version_id: String,
+    },
+    /// RollbackSecret.
+    Rollback {
+        /// The namespace.
+        namespace: String,
+        /// The secret.
+        name: String,
+        /// The version whose value becomes current.
+        version_id: String,
+        /// The version the user saw as current.
+        expected_version_id: String,
+    },
     /// UnbindSecret.
     Unbind {
         /// The namespace.
@@ -220,6 +247,33 @@ pub enum Reply {
     Bound,
     /// A secret was unbound from a service account.
     Unbound,
+    /// A secret's versions, newest first.
+    Versions(Vec<VersionRow>),
+    /// A secret was rolled back.
+    RolledBack {
+        /// The new current version.
+        version_id: String,
+    },
+}
+
+/// One version in the history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionRow {
+    /// Its id.
+    pub version_id: String,
+    /// When it was written.
+    pub created: Option<SystemTime>,
+    /// Who wrote it through kiss; empty when unknown.
+    pub author: String,
+    /// Its staging labels.
+    pub labels: Vec<String>,
+}
+
+impl VersionRow {
+    /// Whether it is the current version.
+    pub fn is_current(&self) -> bool {
+        self.labels.iter().any(|l| l == "AWSCURRENT")
+    }
 }
 
 /// Who the server says the caller is.

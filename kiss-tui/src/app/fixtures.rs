@@ -9,7 +9,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::action::{
     Action, Call, CallError, Details, Effect, ErrorKind, Identity, Reply, RequestId, SecretRow,
-    TokenScan,
+    Sensitive, TokenScan, VersionRow,
 };
 use super::{App, AppConfig};
 use crate::tokens::{TokenFile, TokenInfo, TokenStatus};
@@ -138,6 +138,32 @@ pub fn details(namespace: &str, name: &str, policy: bool, bound: &[&str]) -> Det
     }
 }
 
+/// Three versions of a secret, newest (current) first: the version ids are
+/// `v3…`, `v2…`, `v1…` (UUID-shaped), written by three people (the oldest by
+/// nobody kiss knows).
+pub fn versions() -> Vec<VersionRow> {
+    let row = |n: u8, age: i64, author: &str, labels: &[&str]| VersionRow {
+        version_id: format!("{n}{n}{n}{n}{n}{n}{n}{n}-0000-4000-8000-00000000000{n}"),
+        created: Some(at(age)),
+        author: author.into(),
+        labels: labels.iter().map(|l| l.to_string()).collect(),
+    };
+    vec![
+        row(3, -600, "ann@example.com", &["AWSCURRENT"]),
+        row(2, -2 * 86_400, "bob@example.com", &["AWSPREVIOUS"]),
+        row(1, -30 * 86_400, "", &[]),
+    ]
+}
+
+/// The value of each of [`versions`], by version id.
+pub fn version_value(version_id: &str) -> &'static str {
+    match version_id.chars().next() {
+        Some('3') => "host=db\nport=6432\nuser=app\n",
+        Some('2') => "host=db\nport=5432\nuser=app\n",
+        _ => "host=db\nport=5432\n",
+    }
+}
+
 /// Walks an [`App`] through its flows, answering its calls as a server would.
 pub struct Driver {
     /// The app.
@@ -223,6 +249,30 @@ impl Driver {
     /// Answers a call with success.
     pub fn ok(&mut self, pick: impl Fn(&Call) -> bool, reply: Reply) -> &mut Self {
         self.answer(pick, Ok(reply))
+    }
+
+    /// Answers every GetVersion asked for with [`version_value`].
+    pub fn answer_versions(&mut self) -> &mut Self {
+        while let Some(pos) = self
+            .calls
+            .iter()
+            .position(|(_, c)| matches!(c, Call::GetVersion { .. }))
+        {
+            let (id, call) = self.calls.remove(pos);
+            if let Call::GetVersion {
+                name, version_id, ..
+            } = call
+            {
+                let mut d = details("team-a", &name, false, &[]);
+                d.value = Some(Sensitive(version_value(&version_id).into()));
+                d.version_id = version_id;
+                self.act(Action::Reply {
+                    id,
+                    result: Ok(Reply::Details(Box::new(d))),
+                });
+            }
+        }
+        self
     }
 
     /// Answers a call with a failure.

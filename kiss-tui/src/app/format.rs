@@ -47,6 +47,12 @@ pub fn date_with_age(t: Option<SystemTime>, now: SystemTime) -> String {
     }
 }
 
+/// A version id as lists show it: its first 8 characters (a UUID's first
+/// group), enough to tell versions apart at a glance.
+pub fn short_version(id: &str) -> String {
+    id.chars().take(8).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;

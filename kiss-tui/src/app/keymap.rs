@@ -12,7 +12,9 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::state::{BindFocus, Dialog, EditorFocus, EditorMode, Screen, State};
-use super::{bind, copy, delete, deleted, editor, filter, help, namespaces, secrets, tokens};
+use super::{
+    bind, copy, delete, deleted, editor, filter, help, history, namespaces, secrets, tokens,
+};
 
 /// A key as the tables name it: a code, and whether Ctrl is held. Shift is
 /// in the character itself (`G`), and Alt is not told apart, as the
@@ -177,6 +179,10 @@ pub enum KeyContext {
     Unbind,
     /// The recently deleted view.
     Deleted,
+    /// A secret's history.
+    History,
+    /// "Roll back?" over the history.
+    Rollback,
     /// The copy menu.
     Copy,
     /// The help overlay.
@@ -203,6 +209,8 @@ pub const ALL_CONTEXTS: &[KeyContext] = &[
     KeyContext::BindList,
     KeyContext::Unbind,
     KeyContext::Deleted,
+    KeyContext::History,
+    KeyContext::Rollback,
     KeyContext::Copy,
     KeyContext::Help,
     KeyContext::AuthProblem,
@@ -235,6 +243,10 @@ pub enum Command {
     Bind(bind::BindCmd),
     /// The recently deleted view.
     Deleted(deleted::DeletedCmd),
+    /// A secret's history.
+    History(history::HistoryCmd),
+    /// "Roll back?".
+    Rollback(history::ConfirmCmd),
     /// The copy menu.
     Copy(copy::CopyCmd),
 }
@@ -288,6 +300,8 @@ pub fn table(ctx: KeyContext) -> Vec<Binding<Command>> {
         KeyContext::BindList => all(bind::keys(BindFocus::List), Command::Bind),
         KeyContext::Unbind => all(bind::confirm_keys(), Command::Bind),
         KeyContext::Deleted => all(deleted::keys(), Command::Deleted),
+        KeyContext::History => all(history::keys(), Command::History),
+        KeyContext::Rollback => all(history::confirm_keys(), Command::Rollback),
         KeyContext::Copy => all(copy::keys(), Command::Copy),
     }
 }
@@ -384,6 +398,8 @@ pub const HELP_SECTIONS: &[(&str, KeyContext)] = &[
     ("Unbind? (x in the list)", KeyContext::Unbind),
     ("Copy menu (y)", KeyContext::Copy),
     ("Recently deleted (D)", KeyContext::Deleted),
+    ("History (h)", KeyContext::History),
+    ("Roll back? (R in the history)", KeyContext::Rollback),
     ("Help (?)", KeyContext::Help),
     ("Token refused", KeyContext::AuthProblem),
 ];
@@ -486,6 +502,8 @@ impl State {
             Screen::Tokens => KeyContext::Tokens,
             Screen::Namespaces => KeyContext::Namespaces,
             Screen::Deleted => KeyContext::Deleted,
+            Screen::History if self.history.confirm.is_some() => KeyContext::Rollback,
+            Screen::History => KeyContext::History,
             Screen::Secrets => match &self.dialog {
                 Some(Dialog::Editor(e)) if e.confirm_discard => KeyContext::Discard,
                 Some(Dialog::Editor(e)) if e.mode != EditorMode::Create => KeyContext::EditorUpdate,

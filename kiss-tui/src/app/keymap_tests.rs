@@ -131,6 +131,19 @@ fn reach(ctx: KeyContext) -> Driver {
             d.key(KeyCode::Down);
             d
         }
+        KeyContext::History | KeyContext::Rollback => {
+            let mut d = on_secrets();
+            d.type_str("h");
+            d.ok(
+                |c| matches!(c, Call::ListVersions { .. }),
+                Reply::Versions(fixtures::versions()),
+            );
+            d.key(KeyCode::Down);
+            if ctx == KeyContext::Rollback {
+                d.type_str("R");
+            }
+            d
+        }
         KeyContext::Copy => {
             let mut d = on_secrets();
             d.type_str("y").key(KeyCode::Down);

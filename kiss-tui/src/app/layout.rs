@@ -87,6 +87,21 @@ pub fn table_rows(area: Rect) -> usize {
     usize::from(area.height.saturating_sub(3))
 }
 
+/// The history screen: the versions, and the pane beside them (wide) or
+/// below them; the pane always shows, as it is the point of the screen.
+pub fn history(body: Rect) -> (Rect, Rect) {
+    if body.width >= 100 {
+        let [table, pane] =
+            Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+                .areas(body);
+        (table, pane)
+    } else {
+        let [table, pane] =
+            Layout::vertical([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(body);
+        (table, pane)
+    }
+}
+
 /// Rows a bordered list without a header shows in `area`.
 pub fn list_rows(area: Rect) -> usize {
     usize::from(area.height.saturating_sub(2))

@@ -20,6 +20,7 @@ mod deleted;
 mod editor;
 mod filter;
 mod help;
+pub mod history;
 mod namespaces;
 mod pending;
 mod replies;
@@ -87,6 +88,7 @@ impl App {
             namespaces: Default::default(),
             secrets: Default::default(),
             deleted: Default::default(),
+            history: Default::default(),
             dialog: None,
             help: None,
             auth_problem: None,
@@ -197,6 +199,8 @@ impl App {
             Command::Delete(c) => self.on_delete(c),
             Command::Bind(c) => self.on_bind(c),
             Command::Deleted(c) => self.on_deleted(c),
+            Command::History(c) => self.on_history(c),
+            Command::Rollback(c) => self.on_rollback_confirm(c),
             Command::Copy(c) => self.on_copy(c),
         }
     }
@@ -292,6 +296,7 @@ impl App {
             Screen::Namespaces => layout::list_rows(layout::namespaces(body).1),
             Screen::Secrets => layout::table_rows(layout::secrets(body).0),
             Screen::Deleted => layout::table_rows(body),
+            Screen::History => layout::table_rows(layout::history(body).0),
         }
     }
 
@@ -307,6 +312,7 @@ impl App {
             }
             Screen::Secrets => s.secrets.nav.fit(s.secrets.visible.len(), page),
             Screen::Deleted => s.deleted.nav.fit(s.deleted.rows.len(), page),
+            Screen::History => s.history.nav.fit(s.history.rows.len(), page),
         }
     }
 }

@@ -48,6 +48,12 @@ pub enum Purpose {
     ListDeleted,
     /// Restoring a secret.
     Restore(String),
+    /// Listing a secret's versions.
+    Versions(String),
+    /// Reading one version's value (secret, version).
+    VersionValue(String, String),
+    /// Rolling a secret back.
+    Rollback(String),
     /// Binding a service account.
     Bind(String, String),
     /// Unbinding a service account.
@@ -73,9 +79,23 @@ impl Purpose {
             Purpose::Delete(n) => format!("deleting '{n}'"),
             Purpose::ListDeleted => "loading recently deleted secrets".into(),
             Purpose::Restore(n) => format!("restoring '{n}'"),
+            Purpose::Versions(n) => format!("loading the history of '{n}'"),
+            Purpose::VersionValue(n, v) => format!(
+                "reading version {} of '{n}'",
+                super::format::short_version(v)
+            ),
+            Purpose::Rollback(n) => format!("rolling back '{n}'"),
             Purpose::Bind(n, sa) => format!("binding '{n}' to '{sa}'"),
             Purpose::Unbind(n, sa) => format!("unbinding '{n}' from '{sa}'"),
         }
+    }
+
+    /// Whether the call is the history screen's ([`super::history`]).
+    pub fn is_history(&self) -> bool {
+        matches!(
+            self,
+            Purpose::Versions(_) | Purpose::VersionValue(..) | Purpose::Rollback(_)
+        )
     }
 
     /// Whether the call belongs to the session as a whole rather than to

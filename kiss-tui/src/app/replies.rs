@@ -25,6 +25,9 @@ impl App {
     }
 
     fn on_success(&mut self, purpose: Purpose, reply: Reply) -> Vec<Effect> {
+        if purpose.is_history() {
+            return self.on_history_reply(purpose, Ok(reply));
+        }
         match (purpose, reply) {
             (Purpose::Connect, Reply::Connected) => vec![self.call(Purpose::WhoAmI, Call::WhoAmI)],
             (Purpose::WhoAmI, Reply::WhoAmI(identity)) => {
@@ -251,6 +254,9 @@ impl App {
             self.state.auth_problem = Some(e.message.clone());
         }
         let msg = advice::advised(&purpose, &e);
+        if purpose.is_history() {
+            return self.on_history_reply(purpose, Err(e));
+        }
         match purpose {
             Purpose::Connect | Purpose::WhoAmI => {
                 if refused {
@@ -371,6 +377,8 @@ impl App {
                     self.error(format!("Could not restore '{name}': {msg}"));
                 }
             }
+            // Answered by `on_history_reply` above.
+            Purpose::Versions(_) | Purpose::VersionValue(..) | Purpose::Rollback(_) => {}
             Purpose::Bind(name, _) | Purpose::Unbind(name, _) => match &mut self.state.dialog {
                 Some(Dialog::Bind(b)) if b.name == name => {
                     b.busy = false;

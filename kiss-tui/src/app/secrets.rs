@@ -133,6 +133,8 @@ pub enum SecretsCmd {
     Bindings,
     /// Create the selected secret's read policy.
     CreatePolicy,
+    /// Open the selected secret's history.
+    History,
 }
 
 /// The secrets table's keys.
@@ -162,6 +164,7 @@ pub fn keys() -> Vec<Binding<SecretsCmd>> {
         )
         .short("d"),
         bind("D", "recently deleted", true, &[ch('D')], S::Deleted),
+        bind("h", "history", true, &[ch('h')], S::History),
         bind(
             "p",
             "create read policy",
@@ -250,21 +253,26 @@ impl App {
                 let namespace = self.ns();
                 vec![self.call(Purpose::ListDeleted, Call::ListDeleted { namespace })]
             }
-            S::Edit | S::Reveal | S::Copy | S::Delete | S::Bindings | S::CreatePolicy => {
-                match selected {
-                    Some(name) => self.on_selected(cmd, name),
-                    None => {
-                        self.error("No secret is selected. Press n to create one.");
-                        Vec::new()
-                    }
+            S::Edit
+            | S::Reveal
+            | S::Copy
+            | S::Delete
+            | S::Bindings
+            | S::CreatePolicy
+            | S::History => match selected {
+                Some(name) => self.on_selected(cmd, name),
+                None => {
+                    self.error("No secret is selected. Press n to create one.");
+                    Vec::new()
                 }
-            }
+            },
         }
     }
 
     fn on_selected(&mut self, cmd: SecretsCmd, name: String) -> Vec<Effect> {
         match cmd {
             SecretsCmd::Edit => self.open_update(name),
+            SecretsCmd::History => self.open_history(name),
             SecretsCmd::Reveal => {
                 if self.state.secrets.is_revealed(&name) {
                     self.state.secrets.revealed = None;

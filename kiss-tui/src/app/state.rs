@@ -15,6 +15,7 @@ pub use super::copy::{CopyItem, CopyMenu};
 pub use super::delete::DeleteDialog;
 pub use super::deleted::Deleted;
 pub use super::editor::{Editor, EditorFocus, EditorMode};
+pub use super::history::{History, HistoryPane};
 pub use super::namespaces::{NamespacePicker, NamespaceRow};
 pub use super::pending::{Pending, Purpose};
 pub use super::secrets::{Secrets, SortKey};
@@ -47,6 +48,8 @@ pub struct State {
     pub secrets: Secrets,
     /// The recently deleted view.
     pub deleted: Deleted,
+    /// The history of one secret.
+    pub history: History,
     /// A dialog over the secrets screen.
     pub dialog: Option<Dialog>,
     /// The help overlay, with its scroll position.
@@ -73,6 +76,8 @@ pub enum Screen {
     Secrets,
     /// The namespace's recently deleted secrets.
     Deleted,
+    /// One secret's versions.
+    History,
 }
 
 /// A dialog over the secrets screen.

@@ -1084,6 +1084,190 @@ fn recently_deleted_secrets_can_be_restored() {
     assert!(app.state.secrets.rows.iter().any(|r| r.name == "gone"));
 }
 
+// --------------------------------------------------------------- history
+
+/// Every call among the effects.
+fn all_calls(effects: &[Effect]) -> Vec<(RequestId, Call)> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Call { id, call } => Some((*id, call.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Answers each GetVersion among `effects` with that version's value.
+fn answer_values(app: &mut App, effects: &[Effect]) -> usize {
+    let calls = all_calls(effects);
+    for (id, call) in &calls {
+        let Call::GetVersion { version_id, .. } = call else {
+            panic!("expected only GetVersion calls, got {call:?}");
+        };
+        let mut d = super::fixtures::details("team-a", "db", false, &[]);
+        d.version_id = version_id.clone();
+        d.value = Some(Sensitive(super::fixtures::version_value(version_id).into()));
+        app.update(ok(*id, Reply::Details(Box::new(d))));
+    }
+    calls.len()
+}
+
+fn in_history() -> App {
+    let mut app = in_team_a(vec![row("db", 1)]);
+    let (id, call) = the_call(&app.update(key('h')));
+    assert_eq!(
+        call,
+        Call::ListVersions {
+            namespace: "team-a".into(),
+            name: "db".into()
+        }
+    );
+    assert_eq!(app.state.screen, Screen::History);
+    app.update(ok(id, Reply::Versions(super::fixtures::versions())));
+    app
+}
+
+#[test]
+fn history_shows_a_version_its_value_only_when_asked_and_a_diff() {
+    let mut app = in_history();
+    assert_eq!(app.state.history.rows.len(), 3);
+    // Enter shows the version without reading its value.
+    app.update(code(KeyCode::Down));
+    stays(&app.update(code(KeyCode::Enter)));
+    assert_eq!(app.state.history.pane, HistoryPane::Version);
+    assert!(app.state.history.values.is_empty());
+    // v reads that version's value, once.
+    let effects = app.update(key('v'));
+    let (_, call) = the_call(&effects);
+    let previous = super::fixtures::versions()[1].version_id.clone();
+    assert_eq!(
+        call,
+        Call::GetVersion {
+            namespace: "team-a".into(),
+            name: "db".into(),
+            version_id: previous.clone()
+        }
+    );
+    answer_values(&mut app, &effects);
+    assert!(app.state.history.revealed);
+    stays(&app.update(key('v')));
+    assert!(!app.state.history.revealed);
+    // d reads the current value too and diffs.
+    let effects = app.update(key('d'));
+    assert_eq!(
+        answer_values(&mut app, &effects),
+        1,
+        "only the one not read yet"
+    );
+    assert_eq!(app.state.history.pane, HistoryPane::Diff);
+    let d = app
+        .state
+        .history
+        .diff_to_current(&previous)
+        .expect("both values read");
+    assert_eq!((d.added, d.removed), (1, 1));
+    // Back to the secrets, history dropped.
+    app.update(key('q'));
+    assert_eq!(app.state.screen, Screen::Secrets);
+    assert!(app.state.history.values.is_empty());
+}
+
+#[test]
+fn rollback_asks_with_the_diff_then_rolls_back_from_the_current_version() {
+    let mut app = in_history();
+    let versions = super::fixtures::versions();
+    // The current version is not something to roll back to.
+    stays(&app.update(key('R')));
+    assert!(app.state.history.confirm.is_none());
+    assert!(
+        flash(&app).contains("current version already"),
+        "{}",
+        flash(&app)
+    );
+    app.update(code(KeyCode::Down));
+    app.update(code(KeyCode::Down));
+    let effects = app.update(key('R'));
+    assert_eq!(
+        app.state.history.confirm.as_deref(),
+        Some(versions[2].version_id.as_str())
+    );
+    assert_eq!(answer_values(&mut app, &effects), 2);
+    let d = app
+        .state
+        .history
+        .rollback_diff(&versions[2].version_id)
+        .unwrap();
+    assert_eq!((d.added, d.removed), (1, 2), "{d:?}");
+    // n cancels, nothing sent.
+    stays(&app.update(key('n')));
+    assert!(app.state.history.confirm.is_none());
+    app.update(key('R'));
+    let (id, call) = the_call(&app.update(key('y')));
+    assert_eq!(
+        call,
+        Call::Rollback {
+            namespace: "team-a".into(),
+            name: "db".into(),
+            version_id: versions[2].version_id.clone(),
+            expected_version_id: versions[0].version_id.clone(),
+        }
+    );
+    // A second y while it is on its way sends nothing.
+    no_call(&app.update(key('y')));
+    let (_, call) = the_call(&app.update(ok(
+        id,
+        Reply::RolledBack {
+            version_id: "44444444-0000-4000-8000-000000000004".into(),
+        },
+    )));
+    assert!(matches!(call, Call::ListVersions { .. }));
+    assert!(app.state.history.confirm.is_none());
+    assert!(flash(&app).contains("Rolled back 'db'"), "{}", flash(&app));
+    assert!(flash(&app).contains("44444444"), "{}", flash(&app));
+}
+
+#[test]
+fn a_stale_rollback_says_so_and_lists_the_versions_again() {
+    let mut app = in_history();
+    app.update(code(KeyCode::Down));
+    app.update(key('R'));
+    let (id, _) = the_call(&app.update(key('y')));
+    let (_, call) = the_call(&app.update(fail(id, ErrorKind::Conflict, "changed")));
+    assert!(matches!(call, Call::ListVersions { .. }));
+    assert!(app.state.history.confirm.is_none());
+    assert!(!app.state.history.rolling_back);
+    assert!(
+        flash(&app).contains("someone changed 'db' meanwhile"),
+        "{}",
+        flash(&app)
+    );
+}
+
+#[test]
+fn a_history_that_cannot_be_listed_says_why_and_r_retries() {
+    let mut app = in_team_a(vec![row("db", 1)]);
+    let (id, _) = the_call(&app.update(key('h')));
+    app.update(fail(
+        id,
+        ErrorKind::Unreachable,
+        "The server is not reachable.",
+    ));
+    assert_eq!(
+        app.state.history.load_error.as_deref(),
+        Some("The server is not reachable.")
+    );
+    assert!(
+        flash(&app).contains("Press r to try again"),
+        "{}",
+        flash(&app)
+    );
+    let (id, call) = the_call(&app.update(key('r')));
+    assert!(matches!(call, Call::ListVersions { .. }));
+    app.update(ok(id, Reply::Versions(super::fixtures::versions())));
+    assert!(app.state.history.load_error.is_none());
+    assert_eq!(app.state.history.rows.len(), 3);
+}
+
 // ------------------------------------------------------------------ bind
 
 #[test]

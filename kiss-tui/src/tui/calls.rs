@@ -94,6 +94,38 @@ pub async fn perform(c: &Client, call: Call) -> Result<Reply, CallError> {
                 .map_err(err)?;
             Reply::Bound
         }
+        Call::ListVersions { namespace, name } => Reply::Versions(convert::version_rows(
+            c.versions(&namespace, &name).await.map_err(err)?,
+        )),
+        Call::GetVersion {
+            namespace,
+            name,
+            version_id,
+        } => {
+            let r = c
+                .get_version(&namespace, &name, Some(&version_id), true)
+                .await
+                .map_err(err)?;
+            let d = r.secret.ok_or_else(|| {
+                CallError::new(
+                    ErrorKind::Other,
+                    format!("The server sent no details for '{name}'."),
+                )
+            })?;
+            Reply::Details(Box::new(convert::details(d)))
+        }
+        Call::Rollback {
+            namespace,
+            name,
+            version_id,
+            expected_version_id,
+        } => Reply::RolledBack {
+            version_id: c
+                .rollback(&namespace, &name, &version_id, Some(&expected_version_id))
+                .await
+                .map_err(err)?
+                .version_id,
+        },
         Call::Unbind {
             namespace,
             name,

@@ -6,7 +6,7 @@ use kiss_proto::pb;
 use tonic::Code;
 
 use crate::app::action::{
-    CallError, DeletedRow, Details, ErrorKind, Identity, SecretRow, Sensitive,
+    CallError, DeletedRow, Details, ErrorKind, Identity, SecretRow, Sensitive, VersionRow,
 };
 use crate::client::ClientError;
 
@@ -119,6 +119,19 @@ pub fn deleted_rows(r: pb::ListDeletedSecretsResponse) -> Vec<DeletedRow> {
             name: d.name,
             deleted: time(d.deleted),
             deletion_date: time(d.deletion_date),
+        })
+        .collect()
+}
+
+/// A secret's versions, as the server sent them (newest first).
+pub fn version_rows(r: pb::ListSecretVersionsResponse) -> Vec<VersionRow> {
+    r.versions
+        .into_iter()
+        .map(|v| VersionRow {
+            version_id: v.version_id,
+            created: time(v.created),
+            author: v.author,
+            labels: v.labels,
         })
         .collect()
 }

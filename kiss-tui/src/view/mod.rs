@@ -8,6 +8,7 @@ mod delete;
 mod deleted;
 mod editor;
 mod help;
+mod history;
 mod namespaces;
 mod secrets;
 mod status;
@@ -47,6 +48,7 @@ pub fn draw(f: &mut Frame, state: &State) {
             }
         }
         Screen::Deleted => deleted::draw(f, bands.body, state),
+        Screen::History => history::draw(f, bands.body, state),
     }
     if let Some(msg) = &state.auth_problem {
         dim(f, bands.body);
