@@ -34,6 +34,8 @@ pub struct ConfigFile {
     pub token_dir: Option<PathBuf>,
     /// The namespace used when none is given.
     pub namespace: Option<String>,
+    /// Show the diff and ask before saving an edited value (default true).
+    pub confirm_save: Option<bool>,
 }
 
 /// Why the config file could not be used.
@@ -127,6 +129,7 @@ pub fn resolve(flags: &CommonFlags, file: &ConfigFile) -> Settings {
         namespace: flags.namespace.clone().or_else(|| file.namespace.clone()),
         timeout: flags.timeout.unwrap_or(defaults.timeout),
         debug: flags.debug.unwrap_or(false),
+        confirm_save: file.confirm_save.unwrap_or(defaults.confirm_save),
     }
 }
 
@@ -134,6 +137,14 @@ pub fn resolve(flags: &CommonFlags, file: &ConfigFile) -> Settings {
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    #[test]
+    fn the_save_confirmation_is_on_unless_the_file_turns_it_off() {
+        let none = resolve(&CommonFlags::default(), &ConfigFile::default());
+        assert!(none.confirm_save);
+        let file = parse(Path::new("c.toml"), "confirm_save = false\n").unwrap();
+        assert!(!resolve(&CommonFlags::default(), &file).confirm_save);
+    }
 
     #[test]
     fn flags_override_the_file_and_the_file_overrides_defaults() {

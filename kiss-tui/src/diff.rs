@@ -37,8 +37,6 @@ pub struct Line {
     /// The line's text without its line break, in parts: `true` marks the
     /// characters that changed against its counterpart line.
     pub parts: Vec<(bool, String)>,
-    /// The line is the last of its value and has no line break.
-    pub no_newline: bool,
 }
 
 impl Line {
@@ -68,18 +66,23 @@ pub struct Diff {
     pub added: usize,
     /// Lines only in the old value.
     pub removed: usize,
+    /// The values differ only in the line break at the end of one of them.
+    pub final_newline: bool,
 }
 
 impl Diff {
     /// Whether the two values are the same.
     pub fn is_empty(&self) -> bool {
-        self.hunks.is_empty()
+        self.hunks.is_empty() && !self.final_newline
     }
 
     /// "2 lines added, 1 removed", or "no change".
     pub fn summary(&self) -> String {
         if self.is_empty() {
             return "no change".into();
+        }
+        if self.hunks.is_empty() {
+            return "only the line break at the end differs".into();
         }
         let plural = |n: usize| if n == 1 { "line" } else { "lines" };
         match (self.added, self.removed) {
@@ -90,9 +93,21 @@ impl Diff {
     }
 }
 
-/// The line diff of `old` against `new`.
+/// The line diff of `old` against `new`. A last line without a line break
+/// is the same line as with one (an editor adds or drops it unseen); that
+/// the break changed is said in [`Diff::final_newline`] when nothing else did.
 pub fn diff(old: &str, new: &str) -> Diff {
-    let lines = TextDiff::configure().timeout(TIMEOUT).diff_lines(old, new);
+    let ended = |s: &str| {
+        if s.is_empty() || s.ends_with('\n') {
+            s.to_owned()
+        } else {
+            format!("{s}\n")
+        }
+    };
+    let (old_n, new_n) = (ended(old), ended(new));
+    let lines = TextDiff::configure()
+        .timeout(TIMEOUT)
+        .diff_lines(old_n.as_str(), new_n.as_str());
     let mut out = Diff::default();
     for group in lines.grouped_ops(CONTEXT) {
         let (Some(first), Some(last)) = (group.first(), group.last()) else {
@@ -129,22 +144,18 @@ pub fn diff(old: &str, new: &str) -> Diff {
                         Kind::Added
                     }
                 };
-                let no_newline = !value.ends_with('\n');
                 let text = value.strip_suffix('\n').unwrap_or(value);
                 let text = text.strip_suffix('\r').unwrap_or(text);
                 let parts = match pairs.get(&i) {
                     Some(other) => marked(text, other, kind),
                     None => vec![(false, text.to_owned())],
                 };
-                hunk.lines.push(Line {
-                    kind,
-                    parts,
-                    no_newline,
-                });
+                hunk.lines.push(Line { kind, parts });
             }
         }
         out.hunks.push(hunk);
     }
+    out.final_newline = out.hunks.is_empty() && old != new;
     out
 }
 
@@ -220,9 +231,6 @@ pub fn unified(d: &Diff, from: &str, to: &str, show: bool) -> String {
             };
             let text = if show { line.text() } else { MASK.to_owned() };
             out.push_str(&format!("{prefix}{text}\n"));
-            if line.no_newline && show {
-                out.push_str("\\ No newline at end of value\n");
-            }
         }
     }
     out
@@ -285,7 +293,7 @@ mod tests {
         let d = diff(old, new);
         assert_eq!(
             unified(&d, "a", "b", true),
-            "--- a\n+++ b\n@@ -1,3 +1,4 @@\n one\n-two\n+TWO\n three\n+four\n\\ No newline at end of value\n"
+            "--- a\n+++ b\n@@ -1,3 +1,4 @@\n one\n-two\n+TWO\n three\n+four\n"
         );
         let masked = unified(&d, "a", "b", false);
         for secret in ["one", "two", "TWO", "three", "four"] {
@@ -293,6 +301,16 @@ mod tests {
         }
         assert_eq!(masked.lines().filter(|l| l.starts_with('+')).count(), 3);
         assert_eq!(d.summary(), "2 lines added, 1 removed");
+    }
+
+    #[test]
+    fn a_line_break_added_at_the_end_is_not_a_changed_line() {
+        let d = diff("a\nb", "a\nb\nc");
+        assert_eq!((d.added, d.removed), (1, 0), "{d:?}");
+        let only = diff("a\nb", "a\nb\n");
+        assert!(!only.is_empty());
+        assert!(only.hunks.is_empty());
+        assert_eq!(only.summary(), "only the line break at the end differs");
     }
 
     #[test]

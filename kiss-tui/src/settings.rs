@@ -24,6 +24,8 @@ pub struct Settings {
     pub timeout: Duration,
     /// Print debugging details.
     pub debug: bool,
+    /// The app shows the diff and asks before saving an edited value.
+    pub confirm_save: bool,
 }
 
 impl Default for Settings {
@@ -37,6 +39,7 @@ impl Default for Settings {
             namespace: None,
             timeout: Duration::from_secs(10),
             debug: false,
+            confirm_save: true,
         }
     }
 }

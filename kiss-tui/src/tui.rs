@@ -7,7 +7,7 @@
 //! the returned effects without waiting on them, and redraws. Nothing on
 //! this path waits on the network.
 
-mod calls;
+pub mod calls;
 mod convert;
 mod terminal;
 
@@ -44,6 +44,7 @@ async fn event_loop(term: &mut terminal::Terminal, settings: Settings) -> anyhow
         namespace: settings.namespace.clone(),
         now: SystemTime::now(),
         size: (size.width, size.height),
+        confirm_save: settings.confirm_save,
     });
     let (tx, mut rx) = mpsc::unbounded_channel();
     let mut runner = Runner {

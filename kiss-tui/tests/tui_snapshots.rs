@@ -24,6 +24,7 @@ const SCREENSHOTS: &[&str] = &[
     "secrets_revealed",
     "create",
     "update_conflict",
+    "update_save_confirm",
     "delete",
     "bind",
     "copy",
@@ -259,6 +260,21 @@ fn create_form_failed_save_keeps_text() {
 }
 
 #[test]
+fn update_save_shows_the_diff_first() {
+    check("update_save_confirm", |size| {
+        let mut d = secrets(size);
+        d.type_str("e");
+        let mut det = fixtures::details("team-a", "api-key", true, &[]);
+        det.value = Some(Sensitive("host=db\nport=5432\nuser=app".into()));
+        d.ok(is_get, Reply::Details(Box::new(det)));
+        d.key(KeyCode::Up).key(KeyCode::End);
+        d.key(KeyCode::Backspace).type_str("3");
+        d.ctrl('s');
+        d
+    });
+}
+
+#[test]
 fn update_conflict() {
     check("update_conflict", |size| {
         let mut d = secrets(size);
@@ -267,7 +283,7 @@ fn update_conflict() {
         det.value = Some(Sensitive("sk_live_old".into()));
         d.ok(is_get, Reply::Details(Box::new(det)));
         d.type_str("_mine");
-        d.ctrl('s');
+        d.ctrl('s').type_str("y");
         d.fail(
             |c| matches!(c, Call::UpdateSecret { .. }),
             ErrorKind::Conflict,

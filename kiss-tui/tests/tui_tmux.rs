@@ -136,6 +136,11 @@ async fn the_whole_flow_in_tmux() {
     tmux.keys(&["Enter"]);
     tmux.type_text("updated line");
     tmux.keys(&["C-s"]);
+    // The save shows what it changes first.
+    let screen = tmux.wait_for("Save these changes?");
+    assert!(screen.contains("1 line added"), "{screen}");
+    assert!(screen.contains("+ updated line"), "{screen}");
+    tmux.keys(&["y"]);
     tmux.wait_for("Saved the new value of 'e2e-secret'");
     // What the server holds as e2e-secret's value, read past the app.
     let stored = || async {
@@ -160,6 +165,8 @@ async fn the_whole_flow_in_tmux() {
         .unwrap();
     tmux.type_text("!");
     tmux.keys(&["C-s"]);
+    tmux.wait_for("Save these changes?");
+    tmux.keys(&["y"]);
     tmux.wait_for("Someone else changed 'e2e-secret'");
     // After a conflict the app fetches the version now current, and only a
     // Ctrl-S after that reply saves over it; one sooner conflicts again. The
@@ -170,6 +177,8 @@ async fn the_whole_flow_in_tmux() {
     assert_eq!(stored().await.as_deref(), Some("changed elsewhere"));
     // Saving again is a deliberate overwrite.
     tmux.keys(&["C-s"]);
+    tmux.wait_for("Save these changes?");
+    tmux.keys(&["y"]);
     tmux.wait_for("Saved the new value of 'e2e-secret'");
     // Step 6's message may still be up: the editor closing is this save's.
     tmux.wait_gone("Edit e2e-secret in team-a");

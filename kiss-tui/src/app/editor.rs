@@ -65,6 +65,8 @@ pub struct Editor {
     pub confirm_discard: bool,
     /// The value the editor opened with, to know whether anything was typed.
     pub original: String,
+    /// Asking to confirm a save: what it changes against `original`.
+    pub save_diff: Option<crate::diff::Diff>,
 }
 
 impl Editor {
@@ -130,6 +132,7 @@ fn new_editor(mode: EditorMode) -> Editor {
         error: None,
         confirm_discard: false,
         original: String::new(),
+        save_diff: None,
     };
     restyle(&mut ed);
     ed
@@ -216,6 +219,35 @@ pub fn keys(focus: Option<EditorFocus>) -> Vec<Binding<EditorCmd>> {
     }
     rows.push(bind("Esc", "cancel", true, &[key(KeyCode::Esc)], E::Cancel));
     rows
+}
+
+/// What a key does when asked to confirm a save.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SaveConfirmCmd {
+    /// Save.
+    Save,
+    /// Back to the editor, text as it is.
+    Back,
+}
+
+/// The keys of "Save these changes?".
+pub fn save_confirm_keys() -> Vec<Binding<SaveConfirmCmd>> {
+    vec![
+        bind(
+            "y/Ctrl-S",
+            "save",
+            true,
+            &[ch('y'), ctrl('s')],
+            SaveConfirmCmd::Save,
+        ),
+        bind(
+            "n/Esc",
+            "keep editing",
+            true,
+            &[ch('n'), key(KeyCode::Esc)],
+            SaveConfirmCmd::Back,
+        ),
+    ]
 }
 
 /// What a key does when asked whether to throw typed text away.
@@ -362,6 +394,17 @@ impl App {
         restyle(ed);
     }
 
+    pub(super) fn on_save_confirm(&mut self, cmd: SaveConfirmCmd) -> Vec<Effect> {
+        let Some(ed) = self.editor() else {
+            return Vec::new();
+        };
+        ed.save_diff = None;
+        match cmd {
+            SaveConfirmCmd::Save => self.send_save(),
+            SaveConfirmCmd::Back => Vec::new(),
+        }
+    }
+
     pub(super) fn on_discard(&mut self, cmd: DiscardCmd) {
         let Some(ed) = self.editor() else { return };
         match cmd {
@@ -372,7 +415,7 @@ impl App {
 
     pub(super) fn editor_paste(&mut self, text: &str) {
         let Some(ed) = self.editor() else { return };
-        if ed.loading || ed.saving || ed.confirm_discard {
+        if ed.loading || ed.saving || ed.confirm_discard || ed.save_diff.is_some() {
             return;
         }
         match ed.focus {
@@ -397,14 +440,44 @@ impl App {
         }
     }
 
+    /// Ctrl-S: an update that changes nothing is not sent; one that does
+    /// shows its diff first unless the settings say not to ask.
     fn save(&mut self) -> Vec<Effect> {
-        let namespace = self.ns();
+        let confirm = self.state.confirm_save;
         let Some(ed) = self.editor() else {
             return Vec::new();
         };
         if ed.saving || ed.loading {
             return Vec::new();
         }
+        if let EditorMode::Update {
+            name,
+            conflict_version,
+            ..
+        } = &ed.mode
+        {
+            let text = ed.value_text();
+            // After a conflict the same text is a deliberate overwrite.
+            if text == ed.original && conflict_version.is_none() {
+                let name = name.clone();
+                self.info(format!(
+                    "Nothing changed in '{name}', so nothing was saved."
+                ));
+                return Vec::new();
+            }
+            if confirm {
+                ed.save_diff = Some(crate::diff::diff(&ed.original, &text));
+                return Vec::new();
+            }
+        }
+        self.send_save()
+    }
+
+    fn send_save(&mut self) -> Vec<Effect> {
+        let namespace = self.ns();
+        let Some(ed) = self.editor() else {
+            return Vec::new();
+        };
         let value = Sensitive(ed.value_text());
         match ed.mode.clone() {
             EditorMode::Create => {

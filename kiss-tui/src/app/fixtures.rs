@@ -182,6 +182,7 @@ impl Driver {
             namespace: namespace.map(str::to_owned),
             now: now(),
             size,
+            confirm_save: true,
         });
         let mut d = Driver {
             app,

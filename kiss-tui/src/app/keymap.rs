@@ -169,6 +169,8 @@ pub enum KeyContext {
     EditorUpdate,
     /// "Discard?" over the form.
     Discard,
+    /// "Save these changes?" over the update form.
+    SaveConfirm,
     /// The delete confirmation.
     Delete,
     /// The bindings dialog, typing a service account.
@@ -204,6 +206,7 @@ pub const ALL_CONTEXTS: &[KeyContext] = &[
     KeyContext::EditorPolicy,
     KeyContext::EditorUpdate,
     KeyContext::Discard,
+    KeyContext::SaveConfirm,
     KeyContext::Delete,
     KeyContext::BindInput,
     KeyContext::BindList,
@@ -237,6 +240,8 @@ pub enum Command {
     Editor(editor::EditorCmd),
     /// "Discard?".
     Discard(editor::DiscardCmd),
+    /// "Save these changes?".
+    SaveConfirm(editor::SaveConfirmCmd),
     /// The delete confirmation.
     Delete(delete::DeleteCmd),
     /// The bindings dialog.
@@ -295,6 +300,7 @@ pub fn table(ctx: KeyContext) -> Vec<Binding<Command>> {
         KeyContext::EditorPolicy => all(editor::keys(Some(EditorFocus::Policy)), Command::Editor),
         KeyContext::EditorUpdate => all(editor::keys(None), Command::Editor),
         KeyContext::Discard => all(editor::discard_keys(), Command::Discard),
+        KeyContext::SaveConfirm => all(editor::save_confirm_keys(), Command::SaveConfirm),
         KeyContext::Delete => all(delete::keys(), Command::Delete),
         KeyContext::BindInput => all(bind::keys(BindFocus::Input), Command::Bind),
         KeyContext::BindList => all(bind::keys(BindFocus::List), Command::Bind),
@@ -392,6 +398,10 @@ pub const HELP_SECTIONS: &[(&str, KeyContext)] = &[
     ("Create form: the name", KeyContext::EditorName),
     ("Create form: the policy checkbox", KeyContext::EditorPolicy),
     ("Discard? (Esc with typed text)", KeyContext::Discard),
+    (
+        "Save these changes? (Ctrl-S in the edit form)",
+        KeyContext::SaveConfirm,
+    ),
     ("Delete confirmation", KeyContext::Delete),
     ("Bindings (b): the input", KeyContext::BindInput),
     ("Bindings (b): the list", KeyContext::BindList),
@@ -506,6 +516,7 @@ impl State {
             Screen::History => KeyContext::History,
             Screen::Secrets => match &self.dialog {
                 Some(Dialog::Editor(e)) if e.confirm_discard => KeyContext::Discard,
+                Some(Dialog::Editor(e)) if e.save_diff.is_some() => KeyContext::SaveConfirm,
                 Some(Dialog::Editor(e)) if e.mode != EditorMode::Create => KeyContext::EditorUpdate,
                 Some(Dialog::Editor(e)) => match e.focus {
                     EditorFocus::Name => KeyContext::EditorName,

@@ -72,7 +72,7 @@ fn reach(ctx: KeyContext) -> Driver {
             d.type_str("ndb").key(KeyCode::Tab).key(KeyCode::Tab);
             d
         }
-        KeyContext::EditorUpdate | KeyContext::Discard => {
+        KeyContext::EditorUpdate | KeyContext::Discard | KeyContext::SaveConfirm => {
             let mut d = on_secrets();
             d.type_str("e");
             let name = d.app.state.secrets.selected_name().unwrap_or("").to_owned();
@@ -85,6 +85,9 @@ fn reach(ctx: KeyContext) -> Driver {
             d.type_str("x");
             if ctx == KeyContext::Discard {
                 d.key(KeyCode::Esc);
+            }
+            if ctx == KeyContext::SaveConfirm {
+                d.ctrl('s');
             }
             d
         }

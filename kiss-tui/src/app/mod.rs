@@ -60,6 +60,8 @@ pub struct AppConfig {
     pub now: SystemTime,
     /// The terminal size at start.
     pub size: (u16, u16),
+    /// Show the diff and ask before saving an edited value.
+    pub confirm_save: bool,
 }
 
 /// The app: its state and the logic that changes it.
@@ -95,6 +97,7 @@ impl App {
             flash: None,
             pending: Default::default(),
             next_id: 1,
+            confirm_save: config.confirm_save,
         };
         (App { state }, vec![Effect::ScanTokens])
     }
@@ -192,6 +195,7 @@ impl App {
             Command::Secrets(c) => self.on_secrets(c),
             Command::Filter(c) => self.on_filter(c),
             Command::Editor(c) => self.on_editor(c),
+            Command::SaveConfirm(c) => self.on_save_confirm(c),
             Command::Discard(c) => {
                 self.on_discard(c);
                 Vec::new()

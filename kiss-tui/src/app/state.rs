@@ -63,6 +63,8 @@ pub struct State {
     pub pending: BTreeMap<RequestId, Pending>,
     /// The id of the next call.
     pub next_id: u64,
+    /// Show the diff and ask before saving an edited value.
+    pub confirm_save: bool,
 }
 
 /// The screens, from the first to the last of the flow.

@@ -23,6 +23,7 @@ fn new_app(namespace: Option<&str>) -> App {
         namespace: namespace.map(str::to_owned),
         now: now(),
         size: (100, 30),
+        confirm_save: true,
     });
     assert!(matches!(effects[..], [Effect::ScanTokens]));
     app
@@ -769,6 +770,16 @@ fn open_editor_on(app: &mut App, value: &str, version: &str) {
     app.update(ok(id, Reply::Details(Box::new(d))));
 }
 
+/// Ctrl-S on the update form, then `y` on the diff it shows.
+fn confirmed_save(app: &mut App) -> Vec<Effect> {
+    no_call(&app.update(ctrl('s')));
+    assert!(
+        editor(app).save_diff.is_some(),
+        "Ctrl-S shows the diff first"
+    );
+    app.update(key('y'))
+}
+
 #[test]
 fn update_sends_the_version_it_started_from() {
     let mut app = in_team_a(vec![row("a", 1)]);
@@ -776,7 +787,15 @@ fn update_sends_the_version_it_started_from() {
     assert_eq!(editor(&app).value_text(), "old\nvalue\n");
     assert!(!editor(&app).is_dirty());
     type_str(&mut app, "more");
-    let (id, call) = the_call(&app.update(ctrl('s')));
+    // Ctrl-S shows what the save changes; n goes back to the text.
+    no_call(&app.update(ctrl('s')));
+    let d = editor(&app).save_diff.clone().expect("the diff is shown");
+    assert_eq!(d.summary(), "1 line added");
+    assert_eq!(app.state.key_context(), keymap::KeyContext::SaveConfirm);
+    stays(&app.update(key('n')));
+    assert!(editor(&app).save_diff.is_none());
+    assert_eq!(editor(&app).value_text(), "old\nvalue\nmore");
+    let (id, call) = the_call(&confirmed_save(&mut app));
     assert_eq!(
         call,
         Call::UpdateSecret {
@@ -798,11 +817,34 @@ fn update_sends_the_version_it_started_from() {
 }
 
 #[test]
+fn saving_an_unchanged_value_says_so_and_sends_nothing() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    open_editor_on(&mut app, "same", "v1");
+    stays(&app.update(ctrl('s')));
+    assert!(editor(&app).save_diff.is_none());
+    assert!(
+        flash(&app).contains("Nothing changed in 'a'"),
+        "{}",
+        flash(&app)
+    );
+}
+
+#[test]
+fn with_confirm_save_off_ctrl_s_saves_at_once() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    app.state.confirm_save = false;
+    open_editor_on(&mut app, "old", "v1");
+    type_str(&mut app, "!");
+    let (_, call) = the_call(&app.update(ctrl('s')));
+    assert!(matches!(call, Call::UpdateSecret { .. }));
+}
+
+#[test]
 fn a_version_conflict_keeps_the_text_and_a_second_save_is_deliberate() {
     let mut app = in_team_a(vec![row("a", 1)]);
     open_editor_on(&mut app, "base", "v1");
     type_str(&mut app, " mine");
-    let (id, _) = the_call(&app.update(ctrl('s')));
+    let (id, _) = the_call(&confirmed_save(&mut app));
     let (check, call) = the_call(&app.update(fail(
         id,
         ErrorKind::Conflict,
@@ -829,7 +871,7 @@ fn a_version_conflict_keeps_the_text_and_a_second_save_is_deliberate() {
         check,
         Reply::Details(Box::new(details("a", "v2", false, &[]))),
     ));
-    let (_, call) = the_call(&app.update(ctrl('s')));
+    let (_, call) = the_call(&confirmed_save(&mut app));
     match call {
         Call::UpdateSecret {
             expected_version_id,
@@ -867,7 +909,7 @@ fn an_expired_token_offers_another_and_the_typed_text_survives() {
     let mut app = in_team_a(vec![row("a", 1)]);
     open_editor_on(&mut app, "base", "v1");
     type_str(&mut app, " edited");
-    let (id, _) = the_call(&app.update(ctrl('s')));
+    let (id, _) = the_call(&confirmed_save(&mut app));
     app.update(fail(
         id,
         ErrorKind::Unauthenticated,
@@ -893,7 +935,7 @@ fn an_expired_token_offers_another_and_the_typed_text_survives() {
     // Back where the user was, text and version intact.
     assert_eq!(app.state.screen, Screen::Secrets);
     assert_eq!(editor(&app).value_text(), "base edited");
-    let (_, call) = the_call(&app.update(ctrl('s')));
+    let (_, call) = the_call(&confirmed_save(&mut app));
     assert!(
         matches!(call, Call::UpdateSecret { expected_version_id, .. } if expected_version_id == "v1")
     );
@@ -904,7 +946,7 @@ fn escape_on_the_picker_from_a_refused_token_keeps_the_editor_text() {
     let mut app = in_team_a(vec![row("a", 1)]);
     open_editor_on(&mut app, "base", "v1");
     type_str(&mut app, " edited");
-    let (id, _) = the_call(&app.update(ctrl('s')));
+    let (id, _) = the_call(&confirmed_save(&mut app));
     app.update(fail(
         id,
         ErrorKind::Unauthenticated,

@@ -129,6 +129,22 @@ pub fn draw(f: &mut Frame, body: Rect, s: &State, ed: &Editor) {
         f.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }), msg_area);
     }
 
+    if let Some(d) = &ed.save_diff {
+        let popup = layout::centered(area, 72, 16);
+        let inner = widgets::dialog(f, popup, " Save these changes? ", theme::warn());
+        let mut lines = vec![Line::styled(
+            format!("Against the value you opened: {}", d.summary()),
+            theme::label(),
+        )];
+        lines.push(widgets::key_hints(&[
+            ("y/Ctrl-S", "save"),
+            ("n/Esc", "keep editing"),
+        ]));
+        lines.push(Line::default());
+        lines.extend(super::history::diff_lines(d, true));
+        f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+    }
+
     if ed.confirm_discard {
         let popup = layout::centered(area, 44, 4);
         let inner = widgets::dialog(f, popup, " Discard? ", theme::warn());

@@ -169,7 +169,7 @@ fn draw_version(f: &mut Frame, area: Rect, s: &State, h: &History) {
 }
 
 /// A diff's lines, masked unless `show`; changed characters underlined.
-fn diff_lines(d: &Diff, show: bool) -> Vec<Line<'static>> {
+pub(super) fn diff_lines(d: &Diff, show: bool) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     for (i, hunk) in d.hunks.iter().enumerate() {
         if i > 0 {
