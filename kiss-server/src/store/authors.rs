@@ -1,9 +1,10 @@
 //! Who wrote each version. AWS keeps no author per version (CloudTrail
 //! names only the server's role), so kiss records the writer's identifier
 //! on the secret itself: one tag per recent version,
-//! `security.kaluza.com/v-<version id>` = `<unix seconds> <identifier>`, the
-//! newest [`MAX_AUTHOR_TAGS`] kept. The seconds order the tags, so the
-//! oldest can be dropped without listing versions. Ownership ignores these
+//! `security.kaluza.com/v-<version id>` = `<unix milliseconds> <identifier>`,
+//! the newest [`MAX_AUTHOR_TAGS`] kept. The time orders the tags, so the
+//! oldest can be dropped without listing versions; milliseconds, since a
+//! script writes several versions within one second. Ownership ignores these
 //! tags ([`super::rules::tags_match`] reads only its three).
 
 use std::collections::BTreeMap;
@@ -18,8 +19,8 @@ pub const MAX_AUTHOR_TAGS: usize = 40;
 /// AWS's longest tag value.
 const MAX_TAG_VALUE: usize = 256;
 
-/// The tag recording that `author` wrote `version_id` at `secs`.
-pub fn tag(version_id: &str, author: &str, secs: u64) -> (String, String) {
+/// The tag recording that `author` wrote `version_id` at `millis`.
+pub fn tag(version_id: &str, author: &str, millis: u64) -> (String, String) {
     // Tag values allow letters, digits, spaces and `_ . : / = + - @`;
     // anything else an identifier holds is shown as `_`.
     let clean: String = author
@@ -32,7 +33,7 @@ pub fn tag(version_id: &str, author: &str, secs: u64) -> (String, String) {
             }
         })
         .collect();
-    let mut value = format!("{secs} {clean}");
+    let mut value = format!("{millis} {clean}");
     if let Some((cut, _)) = value.char_indices().nth(MAX_TAG_VALUE) {
         value.truncate(cut);
     }
@@ -45,7 +46,7 @@ pub struct Authored {
     /// The tag's key.
     pub key: String,
     /// When it was written.
-    pub secs: u64,
+    pub millis: u64,
     /// Who wrote the version.
     pub author: String,
 }
@@ -56,10 +57,10 @@ pub fn read<'a>(tags: impl IntoIterator<Item = (&'a str, &'a str)>) -> BTreeMap<
     tags.into_iter()
         .filter_map(|(k, v)| {
             let version = k.strip_prefix(TAG_AUTHOR_PREFIX)?;
-            let (secs, author) = v.split_once(' ')?;
+            let (millis, author) = v.split_once(' ')?;
             let authored = Authored {
                 key: k.to_owned(),
-                secs: secs.parse().ok()?,
+                millis: millis.parse().ok()?,
                 author: author.to_owned(),
             };
             Some((version.to_owned(), authored))
@@ -72,7 +73,7 @@ pub fn read<'a>(tags: impl IntoIterator<Item = (&'a str, &'a str)>) -> BTreeMap<
 pub fn to_drop<'a>(tags: impl IntoIterator<Item = (&'a str, &'a str)>) -> Vec<String> {
     let mut all: Vec<Authored> = read(tags).into_values().collect();
     let excess = (all.len() + 1).saturating_sub(MAX_AUTHOR_TAGS);
-    all.sort_by(|a, b| a.secs.cmp(&b.secs).then_with(|| a.key.cmp(&b.key)));
+    all.sort_by(|a, b| a.millis.cmp(&b.millis).then_with(|| a.key.cmp(&b.key)));
     all.into_iter().take(excess).map(|a| a.key).collect()
 }
 

@@ -54,10 +54,10 @@ fn new_version() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 
-fn now_secs() -> u64 {
+fn now_millis() -> u64 {
     SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// Where a version goes among versions written at the same time.
@@ -125,7 +125,7 @@ impl AwsStore {
         let version = new_version();
         let mut tags = secret_tags(secret);
         if let Some(author) = author {
-            let (k, v) = authors::tag(&version, author, now_secs());
+            let (k, v) = authors::tag(&version, author, now_millis());
             tags.push(Tag::builder().key(k).value(v).build());
         }
         let out = self
@@ -376,7 +376,7 @@ impl AwsStore {
                 .await
                 .map_err(|e| AwsFailure::new("secretsmanager:UntagResource", true, &e))?;
         }
-        let (k, v) = authors::tag(version, author, now_secs());
+        let (k, v) = authors::tag(version, author, now_millis());
         self.sm
             .tag_resource()
             .secret_id(&described.arn)
