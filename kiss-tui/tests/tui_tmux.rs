@@ -203,6 +203,7 @@ async fn the_whole_flow_in_tmux() {
     tmux.wait_for("+ updated line!");
     tmux.keys(&["R"]);
     tmux.wait_for("current again in 'e2e-secret'");
+    tmux.wait_for("What changes:");
     tmux.keys(&["y"]);
     tmux.wait_for("Rolled back 'e2e-secret'");
     tmux.wait_for("History of e2e-secret (5)");

@@ -21,12 +21,13 @@ const MAX_TAG_VALUE: usize = 256;
 
 /// The tag recording that `author` wrote `version_id` at `millis`.
 pub fn tag(version_id: &str, author: &str, millis: u64) -> (String, String) {
-    // Tag values allow letters, digits, spaces and `_ . : / = + - @`;
-    // anything else an identifier holds is shown as `_`.
+    // Tag values allow Unicode letters, digits, spaces and `_ . : / = + -
+    // @`; Rust's `is_alphanumeric` takes in marks AWS refuses (and a
+    // refused tag fails the create), so only ASCII is kept, the rest `_`.
     let clean: String = author
         .chars()
         .map(|c| {
-            if c.is_alphanumeric() || " _.:/=+-@".contains(c) {
+            if c.is_ascii_alphanumeric() || " _.:/=+-@".contains(c) {
                 c
             } else {
                 '_'
@@ -88,6 +89,8 @@ mod tests {
         assert_eq!(v, "7 alice@example.com");
         let (_, odd) = tag("v2", "bob,<x>\n", 8);
         assert_eq!(odd, "8 bob__x__");
+        let (_, marks) = tag("v4", "किशोर@example.com", 9);
+        assert_eq!(marks, "9 _____@example.com");
         let (_, long) = tag("v3", &"a".repeat(400), 9);
         assert_eq!(long.chars().count(), MAX_TAG_VALUE);
         let read = read([

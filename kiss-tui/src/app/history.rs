@@ -177,7 +177,11 @@ impl App {
         vec![self.versions_call(name)]
     }
 
+    /// Lists the versions, dropping a listing still in flight: a late,
+    /// older one must not replace this one (its current version is what a
+    /// rollback sends as expected).
     fn versions_call(&mut self, name: String) -> Effect {
+        self.supersede(|p| matches!(p, Purpose::Versions(_)));
         let namespace = self.ns();
         self.call(
             Purpose::Versions(name.clone()),
@@ -281,7 +285,6 @@ impl App {
             }
             H::Reload => {
                 let name = self.state.history.name.clone();
-                self.supersede(|p| matches!(p, Purpose::Versions(_)));
                 vec![self.versions_call(name)]
             }
             H::Back => {
@@ -296,6 +299,8 @@ impl App {
 
     pub(super) fn on_rollback_confirm(&mut self, cmd: ConfirmCmd) -> Vec<Effect> {
         match cmd {
+            // The reply of a rollback on its way names its version.
+            ConfirmCmd::No if self.state.history.rolling_back => Vec::new(),
             ConfirmCmd::No => {
                 self.state.history.confirm = None;
                 Vec::new()
@@ -309,7 +314,8 @@ impl App {
                 let (Some(version), Some(current)) = (h.confirm.clone(), h.current()) else {
                     return Vec::new();
                 };
-                if h.rolling_back {
+                // Nobody confirms a change they were not shown.
+                if h.rolling_back || h.rollback_diff(&version).is_none() {
                     return Vec::new();
                 }
                 let expected = current.version_id.clone();

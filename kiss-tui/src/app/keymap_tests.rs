@@ -143,7 +143,7 @@ fn reach(ctx: KeyContext) -> Driver {
             );
             d.key(KeyCode::Down);
             if ctx == KeyContext::Rollback {
-                d.type_str("R");
+                d.type_str("R").answer_versions();
             }
             d
         }

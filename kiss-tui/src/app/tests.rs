@@ -1269,10 +1269,36 @@ fn rollback_asks_with_the_diff_then_rolls_back_from_the_current_version() {
 }
 
 #[test]
+fn a_rollback_is_not_sent_before_its_diff_shows_nor_cancelled_on_its_way() {
+    let mut app = in_history();
+    app.update(code(KeyCode::Down));
+    let reads = app.update(key('R'));
+    // The values are still being read: y sends nothing yet.
+    no_call(&app.update(key('y')));
+    answer_values(&mut app, &reads);
+    let (id, _) = the_call(&app.update(key('y')));
+    // On its way, n does not drop the confirmation its reply belongs to.
+    stays(&app.update(key('n')));
+    assert!(app.state.history.confirm.is_some());
+    app.update(ok(
+        id,
+        Reply::RolledBack {
+            version_id: "44444444-0000-4000-8000-000000000004".into(),
+        },
+    ));
+    assert!(
+        flash(&app).contains("value of version 22222222"),
+        "{}",
+        flash(&app)
+    );
+}
+
+#[test]
 fn a_stale_rollback_says_so_and_lists_the_versions_again() {
     let mut app = in_history();
     app.update(code(KeyCode::Down));
-    app.update(key('R'));
+    let reads = app.update(key('R'));
+    answer_values(&mut app, &reads);
     let (id, _) = the_call(&app.update(key('y')));
     let (_, call) = the_call(&app.update(fail(id, ErrorKind::Conflict, "changed")));
     assert!(matches!(call, Call::ListVersions { .. }));
