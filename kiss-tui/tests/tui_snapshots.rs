@@ -289,6 +289,35 @@ fn update_conflict() {
             ErrorKind::Conflict,
             "The secret changed.",
         );
+        // Their version is read to show what they changed.
+        let mut theirs = fixtures::details("team-a", "api-key", true, &[]);
+        theirs.version_id = "0b1e7c2d-5f3a-4c9e-8d21-9a6f4e3b2c10".into();
+        theirs.value = Some(Sensitive("sk_live_rotated".into()));
+        d.ok(is_get, Reply::Details(Box::new(theirs)));
+        d
+    });
+}
+
+#[test]
+fn update_conflict_revealed() {
+    check("update_conflict_revealed", |size| {
+        let mut d = secrets(size);
+        d.type_str("e");
+        let mut det = fixtures::details("team-a", "api-key", true, &[]);
+        det.value = Some(Sensitive("user=svc\npassword=old".into()));
+        d.ok(is_get, Reply::Details(Box::new(det)));
+        d.type_str("_mine");
+        d.ctrl('s').type_str("y");
+        d.fail(
+            |c| matches!(c, Call::UpdateSecret { .. }),
+            ErrorKind::Conflict,
+            "The secret changed.",
+        );
+        let mut theirs = fixtures::details("team-a", "api-key", true, &[]);
+        theirs.version_id = "0b1e7c2d-5f3a-4c9e-8d21-9a6f4e3b2c10".into();
+        theirs.value = Some(Sensitive("user=svc\npassword=rotated".into()));
+        d.ok(is_get, Reply::Details(Box::new(theirs)));
+        d.type_str("v");
         d
     });
 }

@@ -168,16 +168,31 @@ async fn the_whole_flow_in_tmux() {
     tmux.wait_for("Save these changes?");
     tmux.keys(&["y"]);
     tmux.wait_for("Someone else changed 'e2e-secret'");
-    // After a conflict the app fetches the version now current, and only a
-    // Ctrl-S after that reply saves over it; one sooner conflicts again. The
-    // screen does not show when the reply came, so give it time.
-    std::thread::sleep(Duration::from_millis(500));
-    let screen = tmux.screen();
-    assert!(screen.contains("updated line!"), "the text stays: {screen}");
+    // The app reads their version and shows what they changed, masked.
+    let screen = tmux.wait_for("o overwrite theirs");
+    assert!(screen.contains("Changed meanwhile"), "{screen}");
+    assert!(
+        !screen.contains("changed elsewhere"),
+        "masked until v: {screen}"
+    );
+    tmux.keys(&["v"]);
+    let screen = tmux.wait_for("+ changed elsewhere");
+    assert!(
+        screen.contains("- typed line"),
+        "theirs against the base: {screen}"
+    );
+    assert!(
+        screen.contains("+ updated line!"),
+        "theirs against mine: {screen}"
+    );
     assert_eq!(stored().await.as_deref(), Some("changed elsewhere"));
-    // Saving again is a deliberate overwrite.
+    // Keep editing: the text stays, and saving now asks to save over theirs.
+    tmux.keys(&["e"]);
+    tmux.wait_gone("Changed meanwhile");
+    assert!(tmux.screen().contains("updated line!"), "the text stays");
     tmux.keys(&["C-s"]);
-    tmux.wait_for("Save these changes?");
+    let screen = tmux.wait_for("Save over their change?");
+    assert!(screen.contains("- changed elsewhere"), "{screen}");
     tmux.keys(&["y"]);
     tmux.wait_for("Saved the new value of 'e2e-secret'");
     // Step 6's message may still be up: the editor closing is this save's.

@@ -8,7 +8,9 @@ use ratatui_textarea::{CursorMove, TextArea};
 
 use super::App;
 use super::action::{Call, Effect, Sensitive};
+use super::conflict::{Conflict, diff_rows, scrolled};
 use super::keymap::{Binding, bind, ch, ctrl, key, text};
+use super::nav::{Move, moves};
 use super::state::{Dialog, Purpose};
 
 /// Whether the editor creates a new secret or updates one.
@@ -23,9 +25,6 @@ pub enum EditorMode {
         /// The version the editor's text started from; sent as
         /// `expected_version_id`.
         base_version: String,
-        /// After a conflict: the version that is current now. Saving again
-        /// overwrites it, deliberately.
-        conflict_version: Option<String>,
     },
 }
 
@@ -65,8 +64,27 @@ pub struct Editor {
     pub confirm_discard: bool,
     /// The value the editor opened with, to know whether anything was typed.
     pub original: String,
-    /// Asking to confirm a save: what it changes against `original`.
-    pub save_diff: Option<crate::diff::Diff>,
+    /// Asking to confirm a save: what it changes.
+    pub save_diff: Option<SaveConfirm>,
+    /// Someone else saved a version after the editor opened.
+    pub conflict: Option<Conflict>,
+}
+
+/// "Save these changes?": the diff a save makes, scrolled as the user reads.
+#[derive(Debug, Clone)]
+pub struct SaveConfirm {
+    /// What the save changes.
+    pub diff: crate::diff::Diff,
+    /// Against their version after a conflict (else the version opened).
+    pub over_theirs: bool,
+    /// The first diff line on screen.
+    pub scroll: usize,
+}
+
+impl SaveConfirm {
+    fn scroll(&mut self, m: Move) {
+        self.scroll = scrolled(self.scroll, m, diff_rows(&self.diff));
+    }
 }
 
 impl Editor {
@@ -133,6 +151,7 @@ fn new_editor(mode: EditorMode) -> Editor {
         confirm_discard: false,
         original: String::new(),
         save_diff: None,
+        conflict: None,
     };
     restyle(&mut ed);
     ed
@@ -228,6 +247,8 @@ pub enum SaveConfirmCmd {
     Save,
     /// Back to the editor, text as it is.
     Back,
+    /// Scroll the diff.
+    Scroll(Move),
 }
 
 /// The keys of "Save these changes?".
@@ -248,6 +269,9 @@ pub fn save_confirm_keys() -> Vec<Binding<SaveConfirmCmd>> {
             SaveConfirmCmd::Back,
         ),
     ]
+    .into_iter()
+    .chain(moves(true, false, SaveConfirmCmd::Scroll))
+    .collect()
 }
 
 /// What a key does when asked whether to throw typed text away.
@@ -290,7 +314,6 @@ impl App {
         self.state.dialog = Some(Dialog::Editor(Box::new(new_editor(EditorMode::Update {
             name: name.clone(),
             base_version: String::new(),
-            conflict_version: None,
         }))));
         let namespace = self.ns();
         vec![self.call(
@@ -398,10 +421,21 @@ impl App {
         let Some(ed) = self.editor() else {
             return Vec::new();
         };
-        ed.save_diff = None;
         match cmd {
-            SaveConfirmCmd::Save => self.send_save(),
-            SaveConfirmCmd::Back => Vec::new(),
+            SaveConfirmCmd::Save => {
+                ed.save_diff = None;
+                self.send_save()
+            }
+            SaveConfirmCmd::Back => {
+                ed.save_diff = None;
+                Vec::new()
+            }
+            SaveConfirmCmd::Scroll(m) => {
+                if let Some(c) = ed.save_diff.as_mut() {
+                    c.scroll(m);
+                }
+                Vec::new()
+            }
         }
     }
 
@@ -415,7 +449,12 @@ impl App {
 
     pub(super) fn editor_paste(&mut self, text: &str) {
         let Some(ed) = self.editor() else { return };
-        if ed.loading || ed.saving || ed.confirm_discard || ed.save_diff.is_some() {
+        if ed.loading
+            || ed.saving
+            || ed.confirm_discard
+            || ed.save_diff.is_some()
+            || ed.conflict.as_ref().is_some_and(|c| c.shown)
+        {
             return;
         }
         match ed.focus {
@@ -441,7 +480,8 @@ impl App {
     }
 
     /// Ctrl-S: an update that changes nothing is not sent; one that does
-    /// shows its diff first unless the settings say not to ask.
+    /// shows its diff first unless the settings say not to ask. After a
+    /// conflict the diff is against their version, which the save replaces.
     fn save(&mut self) -> Vec<Effect> {
         let confirm = self.state.confirm_save;
         let Some(ed) = self.editor() else {
@@ -450,30 +490,64 @@ impl App {
         if ed.saving || ed.loading {
             return Vec::new();
         }
-        if let EditorMode::Update {
-            name,
-            conflict_version,
-            ..
-        } = &ed.mode
-        {
-            let text = ed.value_text();
-            // After a conflict the same text is a deliberate overwrite.
-            if text == ed.original && conflict_version.is_none() {
-                let name = name.clone();
+        let EditorMode::Update { name, .. } = &ed.mode else {
+            return self.send_save();
+        };
+        let name = name.clone();
+        let text = ed.value_text();
+        let theirs = match &ed.conflict {
+            Some(c) => match c.theirs_text() {
+                Some(t) => Some((t.to_owned(), c.version.clone())),
+                None if c.error.is_none() => {
+                    self.info(format!(
+                        "Reading the version of '{name}' saved meanwhile; wait a moment."
+                    ));
+                    return Vec::new();
+                }
+                // Their version could not be read: save against the base
+                // again, which finds the conflict again and retries the read.
+                None => None,
+            },
+            None => None,
+        };
+        if theirs.is_none() {
+            ed.conflict = None;
+        }
+        let (against, over_theirs) = match theirs {
+            Some((theirs, version)) if theirs == text => {
+                // The same text as theirs: nothing to write, and their
+                // version is the one the edit now starts from.
+                ed.original = theirs;
+                ed.conflict = None;
+                if let EditorMode::Update { base_version, .. } = &mut ed.mode {
+                    *base_version = version;
+                }
+                self.info(format!(
+                    "Your text is the same as the version of '{name}' saved meanwhile, so nothing was saved."
+                ));
+                return Vec::new();
+            }
+            Some((theirs, _)) => (theirs, true),
+            None if text == ed.original => {
                 self.info(format!(
                     "Nothing changed in '{name}', so nothing was saved."
                 ));
                 return Vec::new();
             }
-            if confirm {
-                ed.save_diff = Some(crate::diff::diff(&ed.original, &text));
-                return Vec::new();
-            }
+            None => (ed.original.clone(), false),
+        };
+        if confirm {
+            ed.save_diff = Some(SaveConfirm {
+                diff: crate::diff::diff(&against, &text),
+                over_theirs,
+                scroll: 0,
+            });
+            return Vec::new();
         }
         self.send_save()
     }
 
-    fn send_save(&mut self) -> Vec<Effect> {
+    pub(super) fn send_save(&mut self) -> Vec<Effect> {
         let namespace = self.ns();
         let Some(ed) = self.editor() else {
             return Vec::new();
@@ -503,14 +577,15 @@ impl App {
                     },
                 )]
             }
-            EditorMode::Update {
-                name,
-                base_version,
-                conflict_version,
-            } => {
+            EditorMode::Update { name, base_version } => {
                 ed.saving = true;
                 ed.error = None;
-                let expected_version_id = conflict_version.unwrap_or(base_version);
+                // After a conflict the save overwrites their version, on
+                // purpose: it is the one expected now.
+                let expected_version_id = match &ed.conflict {
+                    Some(c) if c.theirs.is_some() => c.version.clone(),
+                    _ => base_version,
+                };
                 vec![self.call(
                     Purpose::Update(name.clone()),
                     Call::UpdateSecret {

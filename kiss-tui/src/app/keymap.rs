@@ -13,7 +13,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::state::{BindFocus, Dialog, EditorFocus, EditorMode, Screen, State};
 use super::{
-    bind, copy, delete, deleted, editor, filter, help, history, namespaces, secrets, tokens,
+    bind, conflict, copy, delete, deleted, editor, filter, help, history, namespaces, secrets,
+    tokens,
 };
 
 /// A key as the tables name it: a code, and whether Ctrl is held. Shift is
@@ -171,6 +172,8 @@ pub enum KeyContext {
     Discard,
     /// "Save these changes?" over the update form.
     SaveConfirm,
+    /// A version conflict over the update form.
+    Conflict,
     /// The delete confirmation.
     Delete,
     /// The bindings dialog, typing a service account.
@@ -207,6 +210,7 @@ pub const ALL_CONTEXTS: &[KeyContext] = &[
     KeyContext::EditorUpdate,
     KeyContext::Discard,
     KeyContext::SaveConfirm,
+    KeyContext::Conflict,
     KeyContext::Delete,
     KeyContext::BindInput,
     KeyContext::BindList,
@@ -242,6 +246,8 @@ pub enum Command {
     Discard(editor::DiscardCmd),
     /// "Save these changes?".
     SaveConfirm(editor::SaveConfirmCmd),
+    /// A version conflict.
+    Conflict(conflict::ConflictCmd),
     /// The delete confirmation.
     Delete(delete::DeleteCmd),
     /// The bindings dialog.
@@ -301,6 +307,7 @@ pub fn table(ctx: KeyContext) -> Vec<Binding<Command>> {
         KeyContext::EditorUpdate => all(editor::keys(None), Command::Editor),
         KeyContext::Discard => all(editor::discard_keys(), Command::Discard),
         KeyContext::SaveConfirm => all(editor::save_confirm_keys(), Command::SaveConfirm),
+        KeyContext::Conflict => all(conflict::keys(), Command::Conflict),
         KeyContext::Delete => all(delete::keys(), Command::Delete),
         KeyContext::BindInput => all(bind::keys(BindFocus::Input), Command::Bind),
         KeyContext::BindList => all(bind::keys(BindFocus::List), Command::Bind),
@@ -401,6 +408,10 @@ pub const HELP_SECTIONS: &[(&str, KeyContext)] = &[
     (
         "Save these changes? (Ctrl-S in the edit form)",
         KeyContext::SaveConfirm,
+    ),
+    (
+        "Changed meanwhile (a save finds a newer version)",
+        KeyContext::Conflict,
     ),
     ("Delete confirmation", KeyContext::Delete),
     ("Bindings (b): the input", KeyContext::BindInput),
@@ -517,6 +528,9 @@ impl State {
             Screen::Secrets => match &self.dialog {
                 Some(Dialog::Editor(e)) if e.confirm_discard => KeyContext::Discard,
                 Some(Dialog::Editor(e)) if e.save_diff.is_some() => KeyContext::SaveConfirm,
+                Some(Dialog::Editor(e)) if e.conflict.as_ref().is_some_and(|c| c.shown) => {
+                    KeyContext::Conflict
+                }
                 Some(Dialog::Editor(e)) if e.mode != EditorMode::Create => KeyContext::EditorUpdate,
                 Some(Dialog::Editor(e)) => match e.focus {
                     EditorFocus::Name => KeyContext::EditorName,

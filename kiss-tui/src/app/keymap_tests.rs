@@ -87,8 +87,40 @@ fn reach(ctx: KeyContext) -> Driver {
                 d.key(KeyCode::Esc);
             }
             if ctx == KeyContext::SaveConfirm {
-                d.ctrl('s');
+                // A diff long enough to scroll either way from where it is.
+                for _ in 0..30 {
+                    d.key(KeyCode::Enter).type_str("x");
+                }
+                d.ctrl('s').type_str("jjj");
             }
+            d
+        }
+        KeyContext::Conflict => {
+            let mut d = on_secrets();
+            d.type_str("e");
+            let name = d.app.state.secrets.selected_name().unwrap_or("").to_owned();
+            let mut details = fixtures::details("team-a", &name, true, &[]);
+            details.value = Some(super::action::Sensitive("old".into()));
+            d.ok(
+                |c| matches!(c, Call::GetSecret { .. }),
+                Reply::Details(Box::new(details.clone())),
+            );
+            for _ in 0..30 {
+                d.key(KeyCode::Enter).type_str("x");
+            }
+            d.ctrl('s').type_str("y");
+            d.fail(
+                |c| matches!(c, Call::UpdateSecret { .. }),
+                super::action::ErrorKind::Conflict,
+                "changed",
+            );
+            details.version_id = "theirs".into();
+            details.value = Some(super::action::Sensitive("theirs".into()));
+            d.ok(
+                |c| matches!(c, Call::GetSecret { .. }),
+                Reply::Details(Box::new(details)),
+            );
+            d.type_str("jjj");
             d
         }
         KeyContext::Delete => {

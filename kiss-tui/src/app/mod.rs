@@ -14,6 +14,7 @@ pub mod fixtures;
 
 mod advice;
 mod bind;
+mod conflict;
 mod copy;
 mod delete;
 mod deleted;
@@ -196,6 +197,7 @@ impl App {
             Command::Filter(c) => self.on_filter(c),
             Command::Editor(c) => self.on_editor(c),
             Command::SaveConfirm(c) => self.on_save_confirm(c),
+            Command::Conflict(c) => self.on_conflict(c),
             Command::Discard(c) => {
                 self.on_discard(c);
                 Vec::new()

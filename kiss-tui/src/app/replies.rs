@@ -6,6 +6,7 @@ use kiss_proto::reasons;
 use super::App;
 use super::action::{Call, CallError, Details, Effect, ErrorKind, Reply, SecretRow};
 use super::advice;
+use super::conflict::Conflict;
 use super::editor::text_area_with;
 use super::format;
 use super::state::{Dialog, EditorMode, Purpose, Screen};
@@ -161,18 +162,23 @@ impl App {
                 self.state.secrets.hide(&name);
                 vec![self.list_call()]
             }
-            (Purpose::ConflictCheck(name), Reply::Details(d)) => {
+            (Purpose::ConflictCheck(name), Reply::Details(mut d)) => {
+                let theirs = d.value.take();
                 let version = d.version_id.clone();
                 self.cache_details(*d);
                 if let Some(ed) = self.editor()
-                    && let EditorMode::Update {
-                        name: n,
-                        conflict_version,
-                        ..
-                    } = &mut ed.mode
-                    && *n == name
+                    && matches!(&ed.mode, EditorMode::Update { name: n, .. } if *n == name)
+                    && let Some(conflict) = ed.conflict.as_mut()
                 {
-                    *conflict_version = Some(version);
+                    conflict.version = version;
+                    conflict.theirs = theirs;
+                    if conflict.theirs.is_none() {
+                        conflict.error = Some("The server sent no value.".into());
+                    }
+                    let (base, mine) = (ed.original.clone(), ed.value_text());
+                    if let Some(c) = ed.conflict.as_mut() {
+                        c.refresh(&base, &mine);
+                    }
                 }
                 Vec::new()
             }
@@ -283,9 +289,22 @@ impl App {
                     self.error(msg);
                 }
             }
-            Purpose::Reveal(_) | Purpose::Copy(..) | Purpose::ConflictCheck(_) => {
+            Purpose::Reveal(_) | Purpose::Copy(..) => {
                 if !refused {
                     self.error(msg);
+                }
+            }
+            Purpose::ConflictCheck(name) => {
+                if let Some(ed) = self.editor()
+                    && let Some(c) = ed.conflict.as_mut()
+                {
+                    c.error = Some(if e.kind == ErrorKind::NotFound {
+                        format!(
+                            "'{name}' no longer exists (deleted meanwhile?). Copy your text out before you close the editor."
+                        )
+                    } else {
+                        format!("Could not read the version saved meanwhile: {msg}")
+                    });
                 }
             }
             Purpose::EditLoad(name) => {
@@ -312,7 +331,7 @@ impl App {
                     ed.saving = false;
                     ed.error = Some(if conflict {
                         format!(
-                            "Someone else changed '{name}' since you opened it. Your text is still here: press Ctrl-S again to save it over their change, or Esc to discard it."
+                            "Someone else changed '{name}' since you opened it. Your text is still here."
                         )
                     } else if e.kind == ErrorKind::NotFound {
                         format!(
@@ -322,13 +341,14 @@ impl App {
                         format!("Not saved: {msg} Your text is still here.")
                     });
                     if conflict {
+                        ed.conflict = Some(Conflict::pending());
                         let namespace = self.ns();
                         effects.push(self.call(
                             Purpose::ConflictCheck(name.clone()),
                             Call::GetSecret {
                                 namespace,
                                 name,
-                                include_value: false,
+                                include_value: true,
                             },
                         ));
                     }

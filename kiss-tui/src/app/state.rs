@@ -11,10 +11,11 @@ use std::time::SystemTime;
 use super::action::RequestId;
 
 pub use super::bind::{BindDialog, BindFocus};
+pub use super::conflict::Conflict;
 pub use super::copy::{CopyItem, CopyMenu};
 pub use super::delete::DeleteDialog;
 pub use super::deleted::Deleted;
-pub use super::editor::{Editor, EditorFocus, EditorMode};
+pub use super::editor::{Editor, EditorFocus, EditorMode, SaveConfirm};
 pub use super::history::{History, HistoryPane};
 pub use super::namespaces::{NamespacePicker, NamespaceRow};
 pub use super::pending::{Pending, Purpose};

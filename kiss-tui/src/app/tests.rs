@@ -790,7 +790,8 @@ fn update_sends_the_version_it_started_from() {
     // Ctrl-S shows what the save changes; n goes back to the text.
     no_call(&app.update(ctrl('s')));
     let d = editor(&app).save_diff.clone().expect("the diff is shown");
-    assert_eq!(d.summary(), "1 line added");
+    assert_eq!(d.diff.summary(), "1 line added");
+    assert!(!d.over_theirs);
     assert_eq!(app.state.key_context(), keymap::KeyContext::SaveConfirm);
     stays(&app.update(key('n')));
     assert!(editor(&app).save_diff.is_none());
@@ -839,39 +840,68 @@ fn with_confirm_save_off_ctrl_s_saves_at_once() {
     assert!(matches!(call, Call::UpdateSecret { .. }));
 }
 
-#[test]
-fn a_version_conflict_keeps_the_text_and_a_second_save_is_deliberate() {
-    let mut app = in_team_a(vec![row("a", 1)]);
-    open_editor_on(&mut app, "base", "v1");
-    type_str(&mut app, " mine");
-    let (id, _) = the_call(&confirmed_save(&mut app));
+/// Opens 'a' at "base" (v1), types " mine", saves, and answers that
+/// someone saved v2 = `theirs` meanwhile. Returns with the panel up.
+fn conflict_on_save(app: &mut App, theirs: &str) {
+    open_editor_on(app, "base", "v1");
+    type_str(app, " mine");
+    let (id, _) = the_call(&confirmed_save(app));
     let (check, call) = the_call(&app.update(fail(
         id,
         ErrorKind::Conflict,
         "The secret changed since version v1.",
     )));
-    let ed = editor(&app);
-    assert_eq!(ed.value_text(), "base mine");
-    assert!(
-        ed.error
-            .as_ref()
-            .unwrap()
-            .contains("Someone else changed 'a'")
-    );
-    assert!(ed.error.as_ref().unwrap().contains("Ctrl-S again"));
+    // Their value is read to show what they changed.
     assert_eq!(
         call,
         Call::GetSecret {
             namespace: "team-a".into(),
             name: "a".into(),
-            include_value: false
+            include_value: true
         }
     );
-    app.update(ok(
-        check,
-        Reply::Details(Box::new(details("a", "v2", false, &[]))),
-    ));
-    let (_, call) = the_call(&confirmed_save(&mut app));
+    assert_eq!(app.state.key_context(), keymap::KeyContext::Conflict);
+    let mut d = details("a", "v2", false, &[]);
+    d.value = Some(Sensitive(theirs.into()));
+    app.update(ok(check, Reply::Details(Box::new(d))));
+    // Their value is not kept with the table's details.
+    assert!(app.state.secrets.details["a"].value.is_none());
+}
+
+#[test]
+fn a_version_conflict_shows_what_they_changed_and_what_overwriting_does() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    conflict_on_save(&mut app, "base\ntheirs");
+    let ed = editor(&app);
+    assert_eq!(ed.value_text(), "base mine", "the text is kept");
+    assert!(
+        ed.error
+            .as_ref()
+            .unwrap()
+            .contains("Someone else changed 'a'"),
+        "{:?}",
+        ed.error
+    );
+    let c = ed.conflict.as_ref().expect("the conflict is shown");
+    assert!(c.shown);
+    assert_eq!(c.version, "v2");
+    // Theirs against the base: they added a line.
+    assert_eq!(c.theirs_vs_base.summary(), "1 line added");
+    // Theirs against mine: overwriting removes their two lines for mine.
+    assert_eq!(c.theirs_vs_mine.summary(), "1 line added, 2 removed");
+    assert!(!c.revealed, "values are masked until v");
+    stays(&app.update(key('v')));
+    assert!(editor(&app).conflict.as_ref().unwrap().revealed);
+    // Typing is not taken while the panel is up.
+    stays(&app.update(key('x')));
+    assert_eq!(editor(&app).value_text(), "base mine");
+}
+
+#[test]
+fn overwrite_after_a_conflict_names_their_version_as_expected() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    conflict_on_save(&mut app, "theirs");
+    let (_, call) = the_call(&app.update(key('o')));
     match call {
         Call::UpdateSecret {
             expected_version_id,
@@ -883,6 +913,133 @@ fn a_version_conflict_keeps_the_text_and_a_second_save_is_deliberate() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn keep_editing_after_a_conflict_then_save_diffs_against_theirs() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    conflict_on_save(&mut app, "theirs");
+    stays(&app.update(code(KeyCode::Esc)));
+    assert_eq!(app.state.key_context(), keymap::KeyContext::EditorUpdate);
+    type_str(&mut app, "!");
+    assert_eq!(editor(&app).value_text(), "base mine!");
+    no_call(&app.update(ctrl('s')));
+    let d = editor(&app).save_diff.clone().expect("the diff is shown");
+    assert!(d.over_theirs, "the save replaces their version");
+    assert_eq!(
+        d.diff,
+        crate::diff::diff("theirs", "base mine!"),
+        "the diff is against their version, not the one opened"
+    );
+    let (_, call) = the_call(&app.update(key('y')));
+    match call {
+        Call::UpdateSecret {
+            expected_version_id,
+            ..
+        } => assert_eq!(expected_version_id, "v2"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn take_theirs_puts_their_value_in_the_editor_and_undo_brings_mine_back() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    conflict_on_save(&mut app, "theirs\nvalue");
+    stays(&app.update(key('t')));
+    let ed = editor(&app);
+    assert_eq!(ed.value_text(), "theirs\nvalue");
+    assert!(ed.conflict.is_none());
+    assert!(!ed.is_dirty(), "their version is the new starting point");
+    assert_eq!(app.state.key_context(), keymap::KeyContext::EditorUpdate);
+    // Saving theirs unchanged sends nothing.
+    stays(&app.update(ctrl('s')));
+    assert!(flash(&app).contains("Nothing changed"), "{}", flash(&app));
+    // An edit on theirs is sent against their version.
+    type_str(&mut app, "!");
+    let (_, call) = the_call(&confirmed_save(&mut app));
+    match call {
+        Call::UpdateSecret {
+            expected_version_id,
+            value,
+            ..
+        } => {
+            assert_eq!(expected_version_id, "v2");
+            assert_eq!(value.expose(), "theirs\nvalue!");
+        }
+        other => panic!("{other:?}"),
+    }
+    // Undo walks back past the take: the user's text is not lost.
+    let mut app = in_team_a(vec![row("a", 1)]);
+    conflict_on_save(&mut app, "theirs");
+    app.update(key('t'));
+    app.update(ctrl('z'));
+    app.update(ctrl('z'));
+    assert_eq!(editor(&app).value_text(), "base mine");
+}
+
+#[test]
+fn a_conflict_whose_version_cannot_be_read_keeps_the_text_and_retries_on_save() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    open_editor_on(&mut app, "base", "v1");
+    type_str(&mut app, " mine");
+    let (id, _) = the_call(&confirmed_save(&mut app));
+    let (check, _) = the_call(&app.update(fail(id, ErrorKind::Conflict, "changed")));
+    // Nothing to take or overwrite before their version is read.
+    stays(&app.update(key('o')));
+    stays(&app.update(key('t')));
+    app.update(fail(
+        check,
+        ErrorKind::Unreachable,
+        "The server is restarting.",
+    ));
+    let c = editor(&app).conflict.clone().unwrap();
+    assert!(c.error.unwrap().contains("The server is restarting."));
+    app.update(code(KeyCode::Esc));
+    assert_eq!(editor(&app).value_text(), "base mine");
+    // Saving again goes against the version opened, finding the conflict
+    // again rather than overwriting blindly.
+    let (_, call) = the_call(&confirmed_save(&mut app));
+    match call {
+        Call::UpdateSecret {
+            expected_version_id,
+            ..
+        } => assert_eq!(expected_version_id, "v1"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn saving_the_same_text_as_theirs_sends_nothing() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    conflict_on_save(&mut app, "base mine");
+    app.update(code(KeyCode::Esc));
+    stays(&app.update(ctrl('s')));
+    assert!(
+        flash(&app).contains("same as the version of 'a' saved meanwhile"),
+        "{}",
+        flash(&app)
+    );
+    assert!(editor(&app).conflict.is_none());
+    assert!(!editor(&app).is_dirty());
+}
+
+#[test]
+fn a_long_save_diff_scrolls() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    open_editor_on(&mut app, "", "v1");
+    for i in 0..40 {
+        type_str(&mut app, &format!("line {i}"));
+        app.update(code(KeyCode::Enter));
+    }
+    no_call(&app.update(ctrl('s')));
+    stays(&app.update(key('j')));
+    stays(&app.update(key('j')));
+    assert_eq!(editor(&app).save_diff.as_ref().unwrap().scroll, 2);
+    stays(&app.update(key('G')));
+    let bottom = editor(&app).save_diff.as_ref().unwrap().scroll;
+    assert!(bottom >= 40, "{bottom}");
+    stays(&app.update(key('g')));
+    assert_eq!(editor(&app).save_diff.as_ref().unwrap().scroll, 0);
 }
 
 #[test]

@@ -129,20 +129,35 @@ pub fn draw(f: &mut Frame, body: Rect, s: &State, ed: &Editor) {
         f.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }), msg_area);
     }
 
-    if let Some(d) = &ed.save_diff {
-        let popup = layout::centered(area, 72, 16);
-        let inner = widgets::dialog(f, popup, " Save these changes? ", theme::warn());
-        let mut lines = vec![Line::styled(
-            format!("Against the value you opened: {}", d.summary()),
-            theme::label(),
-        )];
-        lines.push(widgets::key_hints(&[
-            ("y/Ctrl-S", "save"),
-            ("n/Esc", "keep editing"),
-        ]));
-        lines.push(Line::default());
-        lines.extend(super::history::diff_lines(d, true));
-        f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+    if let Some(c) = &ed.save_diff {
+        let (title, against) = if c.over_theirs {
+            (
+                " Save over their change? ",
+                "Against the version saved meanwhile",
+            )
+        } else {
+            (" Save these changes? ", "Against the value you opened")
+        };
+        let header = vec![
+            Line::styled(format!("{against}: {}", c.diff.summary()), theme::label()),
+            widgets::key_hints(&[
+                ("y/Ctrl-S", "save"),
+                ("n/Esc", "keep editing"),
+                ("j/k", "scroll"),
+            ]),
+        ];
+        super::conflict::scrolled_dialog(
+            f,
+            area,
+            title,
+            header,
+            super::history::diff_lines(&c.diff, true),
+            c.scroll,
+        );
+    }
+
+    if let Some(c) = ed.conflict.as_ref().filter(|c| c.shown) {
+        super::conflict::draw(f, area, s, c);
     }
 
     if ed.confirm_discard {

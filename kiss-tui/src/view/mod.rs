@@ -3,6 +3,7 @@
 
 mod auth;
 mod bind;
+mod conflict;
 mod copy;
 mod delete;
 mod deleted;
