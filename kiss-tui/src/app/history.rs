@@ -4,7 +4,9 @@
 //! Values are read only when a key asks for them, and shown masked until
 //! `v`, in a diff too.
 
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crossterm::event::KeyCode;
 
@@ -51,6 +53,43 @@ pub struct History {
     pub confirm: Option<String>,
     /// A rollback is on its way.
     pub rolling_back: bool,
+    /// Diffs made so far.
+    pub diffs: DiffMemo,
+}
+
+/// The diffs the screen shows, kept by the versions they compare. The
+/// screen is drawn ten times a second and diffing two 64 KiB values takes
+/// far longer than a frame; a version's value never changes, so a diff of
+/// two versions made once stays true. A few are kept: the pane's and the
+/// rollback confirmation's.
+#[derive(Debug, Clone, Default)]
+pub struct DiffMemo {
+    kept: RefCell<Vec<(String, String, Arc<Diff>)>>,
+    /// How many diffs were computed, for the tests.
+    made: Cell<usize>,
+}
+
+impl DiffMemo {
+    const KEPT: usize = 4;
+
+    fn get(&self, from: &str, to: &str, make: impl FnOnce() -> Diff) -> Arc<Diff> {
+        let mut kept = self.kept.borrow_mut();
+        if let Some((_, _, d)) = kept.iter().find(|(f, t, _)| f == from && t == to) {
+            return Arc::clone(d);
+        }
+        let d = Arc::new(make());
+        self.made.set(self.made.get() + 1);
+        if kept.len() >= Self::KEPT {
+            kept.remove(0);
+        }
+        kept.push((from.to_owned(), to.to_owned(), Arc::clone(&d)));
+        d
+    }
+
+    /// How many diffs were computed since the screen opened.
+    pub fn made(&self) -> usize {
+        self.made.get()
+    }
 }
 
 impl History {
@@ -65,19 +104,23 @@ impl History {
     }
 
     /// The diff from `version` to the current value, once both are read.
-    pub fn diff_to_current(&self, version: &str) -> Option<Diff> {
+    pub fn diff_to_current(&self, version: &str) -> Option<Arc<Diff>> {
         let current = self.current()?;
         let old = self.values.get(version)?;
         let new = self.values.get(&current.version_id)?;
-        Some(diff::diff(old.expose(), new.expose()))
+        Some(self.diffs.get(version, &current.version_id, || {
+            diff::diff(old.expose(), new.expose())
+        }))
     }
 
     /// The diff a rollback to `version` would make: current to it.
-    pub fn rollback_diff(&self, version: &str) -> Option<Diff> {
+    pub fn rollback_diff(&self, version: &str) -> Option<Arc<Diff>> {
         let current = self.current()?;
         let now = self.values.get(&current.version_id)?;
         let then = self.values.get(version)?;
-        Some(diff::diff(now.expose(), then.expose()))
+        Some(self.diffs.get(&current.version_id, version, || {
+            diff::diff(now.expose(), then.expose())
+        }))
     }
 }
 

@@ -1372,6 +1372,27 @@ fn history_shows_a_version_its_value_only_when_asked_and_a_diff() {
 }
 
 #[test]
+fn the_history_diff_is_made_once_however_often_the_screen_is_drawn() {
+    let mut app = in_history();
+    app.update(code(KeyCode::Down));
+    let effects = app.update(key('d'));
+    answer_values(&mut app, &effects);
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 30)).unwrap();
+    // The spinner's ticks redraw the screen ten times a second.
+    for _ in 0..20 {
+        app.update(Action::Tick(app.state.now));
+        t.draw(|f| crate::view::draw(f, &app.state)).unwrap();
+    }
+    assert_eq!(app.state.history.diffs.made(), 1);
+    // The rollback's diff goes the other way: one more, made once too.
+    stays(&app.update(key('R')));
+    for _ in 0..5 {
+        t.draw(|f| crate::view::draw(f, &app.state)).unwrap();
+    }
+    assert_eq!(app.state.history.diffs.made(), 2);
+}
+
+#[test]
 fn rollback_asks_with_the_diff_then_rolls_back_from_the_current_version() {
     let mut app = in_history();
     let versions = super::fixtures::versions();
