@@ -190,6 +190,31 @@ pub struct Config {
     #[arg(long, env = "KISS_ROLE_ARN", default_value = "")]
     pub role_arn: String,
 
+    /// Make every AWS call as this IAM role, assumed for each caller with
+    /// STS SourceIdentity (and the session name) set to the caller's
+    /// identifier, so CloudTrail names the person behind each call rather
+    /// than the server. Credentials are kept per caller until 5 minutes
+    /// before they expire: one AssumeRole per caller per session. The role
+    /// needs the permissions the server's role would need, and its trust
+    /// policy must allow the server's own role sts:AssumeRole and
+    /// sts:SetSourceIdentity (docs/aws.md); the server assumes it once at
+    /// start to check. Default: off, calls are made as the server's role.
+    #[arg(long, env = "KISS_SOURCE_IDENTITY_ROLE_ARN", value_name = "ARN", value_parser = parse_role_arn)]
+    pub source_identity_role_arn: Option<String>,
+
+    /// With --source-identity-role-arn: seconds each caller's credentials
+    /// last (900 to 43200, within the role's maximum session duration; at
+    /// most 3600 when the server itself runs as an assumed role, as with
+    /// IRSA, since AWS limits chained roles to an hour).
+    #[arg(
+        long,
+        env = "KISS_SOURCE_IDENTITY_SESSION_SECONDS",
+        value_name = "SECONDS",
+        default_value_t = 3600,
+        value_parser = parse_session_seconds
+    )]
+    pub source_identity_session_seconds: u32,
+
     /// Write audit records to this file (JSON lines) instead of the log.
     /// A request whose audit record cannot be written fails.
     #[arg(long, env = "KISS_AUDIT_LOG")]
@@ -413,6 +438,35 @@ fn parse_separator(s: &str) -> Result<char, String> {
     }
 }
 
+fn parse_role_arn(s: &str) -> Result<String, String> {
+    // arn:<partition>:iam::<account>:role/<path/><name>
+    let parts: Vec<&str> = s.splitn(6, ':').collect();
+    match parts.as_slice() {
+        ["arn", partition, "iam", "", account, resource]
+            if !partition.is_empty()
+                && account.len() == 12
+                && account.bytes().all(|b| b.is_ascii_digit())
+                && resource
+                    .strip_prefix("role/")
+                    .is_some_and(|r| !r.is_empty()) =>
+        {
+            Ok(s.to_owned())
+        }
+        _ => Err(format!(
+            "expected an IAM role ARN (arn:aws:iam::123456789012:role/kiss-callers), got '{s}'"
+        )),
+    }
+}
+
+fn parse_session_seconds(s: &str) -> Result<u32, String> {
+    match s.parse::<u32>() {
+        Ok(n) if (900..=43200).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "AWS STS sessions last 900 to 43200 seconds (at most 3600 for a role assumed by another role, as with IRSA); got '{s}'"
+        )),
+    }
+}
+
 fn parse_recovery_days(s: &str) -> Result<u32, String> {
     let days: u32 = s
         .parse()
@@ -604,6 +658,13 @@ impl Config {
         if self.token_path.is_empty() && !self.role_arn.is_empty() {
             return Err("--role-arn needs --token-path: the web identity token to assume it with (or drop both for the SDK's default chain, IRSA included)".into());
         }
+        if self.source_identity_role_arn.is_some() && (self.dev || self.backend != Backend::Aws) {
+            return Err(
+                "--source-identity-role-arn acts on AWS as each caller, so it needs --backend aws \
+                 (and not --dev); drop it (KISS_SOURCE_IDENTITY_ROLE_ARN) for the local backend"
+                    .into(),
+            );
+        }
         if self.max_concurrent_requests == 0 || self.max_requests_per_identity == 0 {
             return Err(
                 "--max-concurrent-requests and --max-requests-per-identity must be at least 1"
@@ -707,6 +768,41 @@ mod tests {
         assert_eq!(c.deletion_recovery_days, 7);
         assert_eq!(c.leeway, 60);
         assert_eq!(c.naming(), Naming::default());
+        assert_eq!(c.source_identity_role_arn, None, "off by default");
+        assert_eq!(c.source_identity_session_seconds, 3600);
+    }
+
+    #[test]
+    fn the_source_identity_role_and_session_are_checked() {
+        let role = "arn:aws:iam::123456789012:role/kiss-callers";
+        let c = parse(&[
+            "--jwks-url=x",
+            "--backend=aws",
+            "--source-identity-role-arn",
+            role,
+            "--source-identity-session-seconds=900",
+        ])
+        .unwrap();
+        assert_eq!(c.source_identity_role_arn.as_deref(), Some(role));
+        assert_eq!(c.source_identity_session_seconds, 900);
+        assert!(c.validate().is_ok());
+        let path = "arn:aws-cn:iam::123456789012:role/team/kiss-callers";
+        assert!(parse(&["--jwks-url=x", "--source-identity-role-arn", path]).is_ok());
+        for bad in [
+            "kiss-callers",
+            "arn:aws:iam::123456789012:user/alice",
+            "arn:aws:iam::1234:role/kiss-callers",
+            "arn:aws:sts::123456789012:assumed-role/kiss-callers/x",
+            "arn:aws:iam::123456789012:role/",
+        ] {
+            let err = parse(&["--jwks-url=x", "--source-identity-role-arn", bad]).unwrap_err();
+            assert!(err.to_string().contains("IAM role ARN"), "{bad}: {err}");
+        }
+        for bad in ["899", "43201", "1h"] {
+            let err =
+                parse(&["--jwks-url=x", "--source-identity-session-seconds", bad]).unwrap_err();
+            assert!(err.to_string().contains("900 to 43200"), "{bad}: {err}");
+        }
     }
 
     #[test]
@@ -774,6 +870,13 @@ mod tests {
         assert!(c.validate().unwrap_err().contains("--role-arn"));
         let c = parse(&["--jwks-url=x", "--role-arn", "arn:aws:iam::1:role/r"]).unwrap();
         assert!(c.validate().unwrap_err().contains("--token-path"));
+        let c = parse(&[
+            "--jwks-url=x",
+            "--backend=local",
+            "--source-identity-role-arn=arn:aws:iam::123456789012:role/kiss-callers",
+        ])
+        .unwrap();
+        assert!(c.validate().unwrap_err().contains("--backend aws"));
         let c = parse(&["--jwks-url=x", "--audit-log", "/no/such/dir/audit.log"]).unwrap();
         assert!(c.validate().unwrap_err().contains("does not exist"));
         assert!(parse(&["--jwks-url=x"]).unwrap().validate().is_ok());

@@ -8,7 +8,9 @@
 //! - [`binary!`] finds a binary built from the current sources;
 //!   [`KissServer`] starts kiss-server from it as a process against moto;
 //!   [`wait_ready`] and friends wait until a server is ready to serve.
-//! - [`aws::AwsState`] reads what is really in Secrets Manager and IAM.
+//! - [`aws::AwsState`] reads what is really in Secrets Manager and IAM;
+//!   [`Moto::start_recording`] and [`recorder::Recorded`] show the requests
+//!   moto received, as sent.
 //! - [`Caller`] is one user's client: each RPC one call with her token.
 //! - [`kube::KubeApi`] is a Kubernetes API test server (TokenReview,
 //!   SubjectAccessReview, RoleBinding get, Namespace list) with a kubeconfig.
@@ -24,6 +26,7 @@ mod binary;
 mod caller;
 pub mod kube;
 mod ready;
+pub mod recorder;
 mod server;
 mod skip;
 pub mod tls;
@@ -114,6 +117,9 @@ pub struct Moto {
     /// Its port on 127.0.0.1.
     pub port: u16,
     child: Option<Child>,
+    /// Holds the file moto's request recorder writes ([`recorder`]), which
+    /// would otherwise land in the working directory, shared by every moto.
+    scratch: tempfile::TempDir,
 }
 
 impl Moto {
@@ -122,6 +128,7 @@ impl Moto {
         let mut moto = Moto {
             port: free_port(),
             child: None,
+            scratch: tempfile::tempdir().expect("a temporary directory for moto"),
         };
         moto.spawn();
         moto
@@ -130,6 +137,10 @@ impl Moto {
     fn spawn(&mut self) {
         let child = Command::new(venv_bin("moto_server"))
             .args(["-H", "127.0.0.1", "-p", &self.port.to_string()])
+            .env(
+                "MOTO_RECORDER_FILEPATH",
+                self.scratch.path().join("recording.jsonl"),
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

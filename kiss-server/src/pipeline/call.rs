@@ -232,6 +232,10 @@ impl Pipeline {
             return Err(refuse(status, AUDIT_UNAVAILABLE));
         }
         facts.update(|f| f.allowed = true);
+        // The store sees who it acts for through a task-local, not a
+        // parameter (with --source-identity-role-arn, the AWS store acts as
+        // the caller); see store::caller.
+        let caller = Some(Arc::from(admitted.identity.user.as_str()));
         let op = op(Allowed {
             store: self.store.clone(),
             secret: SecretRef::new(
@@ -242,6 +246,7 @@ impl Pipeline {
             authorizer: self.authorizer.clone(),
             facts: facts.clone(),
         });
+        let op = crate::store::caller::scope(caller, op);
         let outcome = if call.rpc.changes_state() {
             Ok(op.await)
         } else {

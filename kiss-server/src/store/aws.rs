@@ -11,13 +11,22 @@
 //! Timeouts and retries: the SDK retries throttling and network errors with
 //! exponential backoff (3 attempts); each attempt is capped at 10 s and the
 //! whole call at 20 s, inside which the service's gRPC deadline also applies.
+//!
+//! Who the calls are made as: the server's own role, unless
+//! `--source-identity-role-arn` is set; then the calls of a store operation
+//! done for a caller ([`super::caller`]) are made with that role assumed for
+//! the caller ([`source_identity`]), and only calls outside any caller's
+//! operation (start-up) use the server's own credentials.
 
 mod errors;
 mod iam;
 mod metrics;
+mod per_caller;
 mod policy;
 mod secrets;
+mod source_identity;
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
@@ -36,6 +45,7 @@ use super::{
 };
 use crate::config::Config;
 use errors::AwsFailure;
+use source_identity::{Clients, SourceIdentity};
 
 /// How many secrets one ListSecrets page holds; AWS allows at most 100.
 const MAX_PAGE: i32 = 100;
@@ -47,8 +57,10 @@ const SESSION_NAME: &str = "kiss-server";
 /// The [`SecretStore`] backed by AWS Secrets Manager and IAM.
 #[derive(Debug, Clone)]
 pub struct AwsStore {
-    sm: aws_sdk_secretsmanager::Client,
-    iam: aws_sdk_iam::Client,
+    /// The clients on the server's own credentials.
+    own: Clients,
+    /// With --source-identity-role-arn: the role assumed per caller.
+    source_identity: Option<Arc<SourceIdentity>>,
     naming: Naming,
     account_id: String,
     partition: String,
@@ -66,8 +78,10 @@ impl AwsStore {
     }
 
     /// Builds the store on an SDK configuration made elsewhere (tests point
-    /// one at moto with fixed credentials), taking naming and the recovery
-    /// window from `config`, and looks up the account id with STS.
+    /// one at moto with fixed credentials), taking naming, the recovery
+    /// window and --source-identity-role-arn from `config`, and looks up the
+    /// account id with STS. With --source-identity-role-arn it also assumes
+    /// that role once, so a trust policy that refuses the server is found now.
     pub async fn from_sdk_config(sdk: &SdkConfig, config: &Config) -> Result<AwsStore, StoreError> {
         let sts = aws_sdk_sts::Client::new(sdk);
         let identity =
@@ -94,15 +108,30 @@ impl AwsStore {
             region = sdk.region().map(|r| r.as_ref()).unwrap_or("-"),
             "AWS backend connected"
         );
-        let sm = aws_sdk_secretsmanager::config::Builder::from(sdk)
-            .interceptor(metrics::CallMetrics)
-            .build();
-        let iam = aws_sdk_iam::config::Builder::from(sdk)
-            .interceptor(metrics::CallMetrics)
-            .build();
+        let source_identity = match &config.source_identity_role_arn {
+            None => None,
+            Some(role_arn) => {
+                let assumed = SourceIdentity::new(
+                    sdk,
+                    role_arn,
+                    Duration::from_secs(config.source_identity_session_seconds.into()),
+                    Arc::new(per_caller::SystemClock),
+                );
+                assumed
+                    .check()
+                    .await
+                    .map_err(AwsFailure::into_store_error)?;
+                tracing::info!(
+                    role = assumed.role_arn(),
+                    session_s = config.source_identity_session_seconds,
+                    "AWS calls are made as this role, assumed per caller with their identifier as SourceIdentity"
+                );
+                Some(Arc::new(assumed))
+            }
+        };
         Ok(AwsStore {
-            sm: aws_sdk_secretsmanager::Client::from_conf(sm),
-            iam: aws_sdk_iam::Client::from_conf(iam),
+            own: Clients::on(sdk, None),
+            source_identity,
             naming: config.naming(),
             account_id,
             partition,
@@ -126,6 +155,27 @@ impl AwsStore {
     /// The ARN the read policy of `secret` has (or would have).
     pub fn policy_arn(&self, secret: &SecretRef) -> StoreResult<String> {
         Ok(self.policy_arn_of(&self.naming.policy_name(secret)?))
+    }
+
+    /// The clients to make the running operation's calls with: the
+    /// caller's, assumed with their SourceIdentity, when
+    /// --source-identity-role-arn is set and a caller is in scope; else the
+    /// server's own.
+    async fn clients(&self) -> Result<Clients, AwsFailure> {
+        match (&self.source_identity, super::caller::current()) {
+            (Some(assumed), Some(caller)) => assumed.clients(&caller).await,
+            _ => Ok(self.own.clone()),
+        }
+    }
+
+    /// The Secrets Manager client for the next call ([`AwsStore::clients`]).
+    pub(crate) async fn sm(&self) -> Result<aws_sdk_secretsmanager::Client, AwsFailure> {
+        Ok(self.clients().await?.sm)
+    }
+
+    /// The IAM client for the next call ([`AwsStore::clients`]).
+    pub(crate) async fn iam(&self) -> Result<aws_sdk_iam::Client, AwsFailure> {
+        Ok(self.clients().await?.iam)
     }
 
     fn policy_arn_of(&self, policy_name: &str) -> String {

@@ -17,6 +17,7 @@ use futures::future::{BoxFuture, Shared};
 
 use super::{
     DeletedEntry, SecretDetails, SecretEntry, SecretRef, SecretStore, StoreResult, VersionEntry,
+    caller,
 };
 
 /// How long a finished listing answers later callers by default.
@@ -51,6 +52,11 @@ impl<T: Clone + Send + Sync + 'static> Listings<T> {
     /// caller's future: a caller that gives up (its deadline, a cancelled
     /// request) must not leave the listing unpolled for the next one, and
     /// a panic in it is an error for its callers, not for every later one.
+    ///
+    /// `start` carries the caller into that task ([`caller::carry`]): a
+    /// shared listing is made as the caller who started it, and answers the
+    /// others who join it (with --source-identity-role-arn, CloudTrail names
+    /// only the first for that one ListSecrets).
     fn join(
         &self,
         namespace: &str,
@@ -155,7 +161,7 @@ impl<S: SecretStore> SecretStore for Coalescing<S> {
     async fn list(&self, namespace: &str) -> StoreResult<Vec<SecretEntry>> {
         let listing = self.live.join(namespace, self.ttl, || {
             let (inner, namespace) = (self.inner.clone(), namespace.to_owned());
-            async move { inner.list(&namespace).await }.boxed()
+            caller::carry(async move { inner.list(&namespace).await }).boxed()
         });
         listing.await
     }
@@ -163,7 +169,7 @@ impl<S: SecretStore> SecretStore for Coalescing<S> {
     async fn list_deleted(&self, namespace: &str) -> StoreResult<Vec<DeletedEntry>> {
         let listing = self.deleted.join(namespace, self.ttl, || {
             let (inner, namespace) = (self.inner.clone(), namespace.to_owned());
-            async move { inner.list_deleted(&namespace).await }.boxed()
+            caller::carry(async move { inner.list_deleted(&namespace).await }).boxed()
         });
         listing.await
     }
@@ -259,6 +265,8 @@ mod tests {
         inner: LocalStore,
         lists: AtomicUsize,
         finished: AtomicUsize,
+        /// Who each listing was made for (store::caller).
+        listed_for: Mutex<Vec<Option<Arc<str>>>>,
     }
 
     #[async_trait]
@@ -273,6 +281,7 @@ mod tests {
         }
         async fn list(&self, namespace: &str) -> StoreResult<Vec<SecretEntry>> {
             self.lists.fetch_add(1, Ordering::SeqCst);
+            self.listed_for.lock().unwrap().push(caller::current());
             tokio::time::sleep(Duration::from_millis(50)).await;
             let listing = self.inner.list(namespace).await;
             self.finished.fetch_add(1, Ordering::SeqCst);
@@ -336,6 +345,7 @@ mod tests {
                 inner,
                 lists: AtomicUsize::new(0),
                 finished: AtomicUsize::new(0),
+                listed_for: Mutex::new(Vec::new()),
             },
             ttl,
         ))
@@ -364,6 +374,25 @@ mod tests {
         // Other namespaces are other questions.
         assert!(store.list("other").await.unwrap().is_empty());
         assert_eq!(lists(&store), 2);
+    }
+
+    #[tokio::test]
+    async fn a_shared_listing_is_made_as_the_caller_who_started_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = counting(dir.path(), DEFAULT_TTL);
+        let as_caller = |who: &'static str| {
+            let store = store.clone();
+            caller::scope(Some(Arc::from(who)), async move { store.list("ns").await })
+        };
+        let first = tokio::spawn(as_caller("alice@example.com"));
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        // Bob joins Alice's listing, which runs in a task of its own, yet
+        // as Alice: the caller in scope where it started.
+        assert!(as_caller("bob").await.is_ok());
+        assert!(first.await.unwrap().is_ok());
+        assert_eq!(lists(&store), 1);
+        let listed_for = store.inner().listed_for.lock().unwrap().clone();
+        assert_eq!(listed_for, [Some(Arc::from("alice@example.com"))]);
     }
 
     #[tokio::test]

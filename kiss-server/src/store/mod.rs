@@ -7,6 +7,7 @@
 pub mod authors;
 #[cfg(feature = "aws")]
 pub mod aws;
+pub mod caller;
 pub mod coalesce;
 pub mod local;
 pub mod naming;

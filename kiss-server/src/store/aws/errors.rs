@@ -237,7 +237,16 @@ impl AwsFailure {
         let action = self.action;
         let code = self.code.as_deref().unwrap_or("no error code");
         let reference = self.reference();
+        let assume_role = action == super::source_identity::ASSUME_ROLE;
         match self.kind {
+            // With --source-identity-role-arn: the role to act as refuses
+            // the server, or the session asked for; both are the operator's.
+            Kind::Denied if assume_role => StoreError::AccessDenied(format!(
+                "the kiss server's AWS role may not assume the --source-identity-role-arn role with a source identity; the operator must allow it sts:AssumeRole and sts:SetSourceIdentity in that role's trust policy (see docs/aws.md){reference}"
+            )),
+            Kind::Invalid if assume_role => StoreError::Internal(format!(
+                "AWS STS refused to let the kiss server assume the --source-identity-role-arn role ({code}); the operator must check the role ARN and that --source-identity-session-seconds is within the role's maximum session duration (at most 1 hour when the server itself runs as a role, as with IRSA){reference}"
+            )),
             Kind::Throttled => StoreError::Unavailable(format!(
                 "AWS {service} is throttling requests or failing right now ({code}); try again in a few seconds{reference}"
             )),
@@ -335,6 +344,32 @@ mod tests {
         assert!(matches!(
             failure(Kind::Quota).into_store_error(),
             StoreError::LimitReached(_)
+        ));
+    }
+
+    #[test]
+    fn a_refused_assume_role_tells_the_operator_what_to_fix() {
+        let assume = |kind| AwsFailure {
+            action: super::super::source_identity::ASSUME_ROLE,
+            ..failure(kind)
+        };
+        let msg = assume(Kind::Denied).into_store_error();
+        assert!(matches!(msg, StoreError::AccessDenied(_)));
+        let msg = msg.to_string();
+        for part in ["sts:SetSourceIdentity", "trust policy", "req-1"] {
+            assert!(msg.contains(part), "{msg}");
+        }
+        // Not the user's request that was invalid: the server's settings.
+        let msg = assume(Kind::Invalid).into_store_error();
+        assert!(matches!(msg, StoreError::Internal(_)));
+        assert!(
+            msg.to_string()
+                .contains("--source-identity-session-seconds"),
+            "{msg}"
+        );
+        assert!(matches!(
+            assume(Kind::Throttled).into_store_error(),
+            StoreError::Unavailable(_)
         ));
     }
 }

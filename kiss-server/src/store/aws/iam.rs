@@ -35,7 +35,7 @@ impl AwsStore {
         let name = self.naming.policy_name(secret)?;
         let arn = self.policy_arn_of(&name);
         let secret_name = self.naming.secret_name(secret)?;
-        let policy = match self.iam.get_policy().policy_arn(&arn).send().await {
+        let policy = match self.iam().await?.get_policy().policy_arn(&arn).send().await {
             Ok(out) => out.policy().cloned(),
             Err(err) => {
                 let f = AwsFailure::new("iam:GetPolicy", false, &err);
@@ -66,7 +66,8 @@ impl AwsStore {
 
     async fn document(&self, arn: &str, version: &str) -> StoreResult<String> {
         let out = self
-            .iam
+            .iam()
+            .await?
             .get_policy_version()
             .policy_arn(arn)
             .version_id(version)
@@ -94,7 +95,8 @@ impl AwsStore {
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| StoreError::Internal(format!("could not build the policy tags: {e}")))?;
         let result = self
-            .iam
+            .iam()
+            .await?
             .create_policy()
             .policy_name(&policy.name)
             .path("/")
@@ -140,7 +142,8 @@ impl AwsStore {
         // IAM refuses a sixth version.
         self.delete_old_versions(policy_arn, MAX_POLICY_VERSIONS - 1)
             .await?;
-        self.iam
+        self.iam()
+            .await?
             .create_policy_version()
             .policy_arn(policy_arn)
             .policy_document(rules::read_policy_document(secret_arn))
@@ -160,7 +163,8 @@ impl AwsStore {
     /// Deletes the oldest non-default versions until at most `keep` remain.
     async fn delete_old_versions(&self, policy_arn: &str, keep: usize) -> StoreResult<()> {
         let versions = self
-            .iam
+            .iam()
+            .await?
             .list_policy_versions()
             .policy_arn(policy_arn)
             .send()
@@ -180,7 +184,8 @@ impl AwsStore {
         old.sort();
         let excess = versions.versions().len().saturating_sub(keep);
         for (_, version) in old.iter().take(excess) {
-            self.iam
+            self.iam()
+                .await?
                 .delete_policy_version()
                 .policy_arn(policy_arn)
                 .version_id(version)
@@ -210,7 +215,8 @@ impl AwsStore {
         let mut marker: Option<String> = None;
         loop {
             let mut request = self
-                .iam
+                .iam()
+                .await?
                 .list_entities_for_policy()
                 .policy_arn(arn)
                 .policy_usage_filter(PolicyUsageType::PermissionsPolicy)
@@ -253,7 +259,14 @@ impl AwsStore {
         // IAM refuses to delete a policy that still has non-default
         // versions (a repointed one does).
         self.delete_old_versions(arn, 1).await?;
-        match self.iam.delete_policy().policy_arn(arn).send().await {
+        match self
+            .iam()
+            .await?
+            .delete_policy()
+            .policy_arn(arn)
+            .send()
+            .await
+        {
             Ok(_) => Ok(()),
             Err(err) => {
                 let f = AwsFailure::new("iam:DeletePolicy", false, &err);
@@ -281,7 +294,8 @@ impl AwsStore {
         arn: &str,
     ) -> StoreResult<()> {
         let result = self
-            .iam
+            .iam()
+            .await?
             .attach_role_policy()
             .role_name(role)
             .policy_arn(arn)
@@ -310,7 +324,8 @@ impl AwsStore {
     /// no role, or not attached: IAM says NoSuchEntity for each).
     pub(crate) async fn detach_role(&self, role: &str, arn: &str) -> StoreResult<bool> {
         match self
-            .iam
+            .iam()
+            .await?
             .detach_role_policy()
             .role_name(role)
             .policy_arn(arn)

@@ -75,7 +75,14 @@ impl AwsStore {
     /// Describes the AWS name of `secret` and says whose it is.
     pub(crate) async fn describe(&self, secret: &SecretRef) -> StoreResult<Holder<Described>> {
         let aws_name = self.naming.secret_name(secret)?;
-        let out = match self.sm.describe_secret().secret_id(&aws_name).send().await {
+        let out = match self
+            .sm()
+            .await?
+            .describe_secret()
+            .secret_id(&aws_name)
+            .send()
+            .await
+        {
             Ok(out) => out,
             Err(err) => {
                 let f = AwsFailure::new("secretsmanager:DescribeSecret", false, &err);
@@ -129,7 +136,8 @@ impl AwsStore {
             tags.push(Tag::builder().key(k).value(v).build());
         }
         let out = self
-            .sm
+            .sm()
+            .await?
             .create_secret()
             .name(aws_name)
             .secret_string(value)
@@ -176,7 +184,8 @@ impl AwsStore {
         let mut token: Option<String> = None;
         loop {
             let page = self
-                .sm
+                .sm()
+                .await?
                 .list_secrets()
                 .set_filters(Some(filters.clone()))
                 .max_results(self.page_size)
@@ -250,7 +259,8 @@ impl AwsStore {
         version: Option<&str>,
     ) -> StoreResult<(String, String)> {
         let request = self
-            .sm
+            .sm()
+            .await?
             .get_secret_value()
             .secret_id(arn)
             .set_version_id(version.map(str::to_owned));
@@ -292,7 +302,8 @@ impl AwsStore {
         let mut token: Option<String> = None;
         loop {
             let page = self
-                .sm
+                .sm()
+                .await?
                 .list_secret_version_ids()
                 .secret_id(&described.arn)
                 .include_deprecated(true)
@@ -368,7 +379,8 @@ impl AwsStore {
         // Room first: a secret at AWS's 50-tag limit refuses one more.
         let drop = authors::to_drop(described.tag_pairs());
         if !drop.is_empty() {
-            self.sm
+            self.sm()
+                .await?
                 .untag_resource()
                 .secret_id(&described.arn)
                 .set_tag_keys(Some(drop))
@@ -377,7 +389,8 @@ impl AwsStore {
                 .map_err(|e| AwsFailure::new("secretsmanager:UntagResource", true, &e))?;
         }
         let (k, v) = authors::tag(version, author, now_millis());
-        self.sm
+        self.sm()
+            .await?
             .tag_resource()
             .secret_id(&described.arn)
             .tags(Tag::builder().key(k).value(v).build())
@@ -390,7 +403,8 @@ impl AwsStore {
     async fn put_value(&self, secret: &SecretRef, arn: &str, value: &str) -> StoreResult<String> {
         let version = new_version();
         let out = self
-            .sm
+            .sm()
+            .await?
             .put_secret_value()
             .secret_id(arn)
             .secret_string(value)
@@ -413,7 +427,7 @@ impl AwsStore {
         secret: &SecretRef,
         arn: &str,
     ) -> StoreResult<Option<SystemTime>> {
-        let request = self.sm.delete_secret().secret_id(arn);
+        let request = self.sm().await?.delete_secret().secret_id(arn);
         let request = if self.recovery_days == 0 {
             request.force_delete_without_recovery(true)
         } else {
@@ -430,7 +444,8 @@ impl AwsStore {
 
     /// RestoreSecret: cancels a scheduled deletion.
     pub(crate) async fn sm_restore(&self, secret: &SecretRef, arn: &str) -> StoreResult<()> {
-        self.sm
+        self.sm()
+            .await?
             .restore_secret()
             .secret_id(arn)
             .send()
