@@ -324,6 +324,9 @@ pub struct UpdateArgs {
     /// The new value [default: read from stdin: all of it when piped, typed until Ctrl-D on a terminal; newlines kept].
     #[arg(long, value_name = "VALUE")]
     pub value: Option<String>,
+    /// Refuse, writing nothing, if the current version is no longer this one (someone changed the secret since you read it; `get` and `history` print version ids).
+    #[arg(long, value_name = "VERSION_ID")]
+    pub expected_version: Option<String>,
 }
 
 /// `delete`.

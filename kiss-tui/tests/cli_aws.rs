@@ -96,7 +96,7 @@ async fn every_verb_against_the_aws_backend_on_moto() {
     );
     assert_eq!(
         out.ok(),
-        "Successfully created secret\nSuccessfully created IAM policy for secret\n"
+        "Successfully created secret\nSuccessfully created secret IAM policy\n"
     );
     let got = env.kiss(
         &["get", "-namespace", NS, "-name", "ca", "-show-value"],
@@ -137,7 +137,7 @@ async fn every_verb_against_the_aws_backend_on_moto() {
         )
     };
     let out = service_account("bind");
-    assert_eq!(out.ok(), "Successfully bound secret\n");
+    assert_eq!(out.ok(), "Successfully bound secret to service account\n");
     let details = env.kiss(
         &["get", "-namespace", NS, "-name", "ca", "-output", "json"],
         None,
@@ -168,7 +168,7 @@ async fn every_verb_against_the_aws_backend_on_moto() {
     );
     assert_eq!(
         out.ok(),
-        "Successfully deleted IAM policy for secret\nSuccessfully deleted secret\n"
+        "Successfully deleted secret IAM policy\nSuccessfully deleted secret\n"
     );
 
     // deleted, listed as such, restored.

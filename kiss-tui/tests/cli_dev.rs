@@ -245,7 +245,7 @@ fn policy_bind_unbind_and_delete_with_policy() {
     ]);
     assert_eq!(
         out.ok(),
-        "Successfully created secret\nSuccessfully created IAM policy for secret\n"
+        "Successfully created secret\nSuccessfully created secret IAM policy\n"
     );
     let out = dev.kiss(&[
         "bind",
@@ -256,7 +256,7 @@ fn policy_bind_unbind_and_delete_with_policy() {
         "-service-account",
         "app",
     ]);
-    assert_eq!(out.ok(), "Successfully bound secret\n");
+    assert_eq!(out.ok(), "Successfully bound secret to service account\n");
     let json = dev.kiss(&["get", "-namespace", ns, "-name", "bound", "-output", "json"]);
     let v: serde_json::Value = serde_json::from_str(json.ok()).unwrap();
     assert_eq!(v["has_read_policy"], true);
@@ -290,7 +290,7 @@ fn policy_bind_unbind_and_delete_with_policy() {
     let out = dev.kiss(&["delete", "-namespace", ns, "-name", "bound", "-policy"]);
     assert_eq!(
         out.ok(),
-        "Successfully deleted IAM policy for secret\nSuccessfully deleted secret\n"
+        "Successfully deleted secret IAM policy\nSuccessfully deleted secret\n"
     );
     let bad_sa = dev.kiss(&[
         "bind",
@@ -331,7 +331,10 @@ fn create_policy_and_delete_policy_for_an_existing_secret() {
         out.ok(),
         "Successfully created read policy for secret 'later'\n"
     );
-    assert_eq!(dev.kiss(&bind).ok(), "Successfully bound secret\n");
+    assert_eq!(
+        dev.kiss(&bind).ok(),
+        "Successfully bound secret to service account\n"
+    );
 
     // Still bound: refused, nothing detached, and the hint names the commands.
     let delete = ["delete-policy", "-namespace", ns, "-name", "later"];
@@ -875,4 +878,68 @@ fn history_get_a_version_diff_and_rollback() {
     ]);
     let err = missing.fails_with(1);
     assert!(err.contains(gone), "{err}");
+}
+
+#[test]
+fn update_with_expected_version_refuses_a_stale_one_and_writes_nothing() {
+    let dev = Dev::shared();
+    let name = "expected-update";
+    dev.kiss(&["create", "-namespace", NS, "-name", name, "-value", "one"])
+        .ok();
+    let current = || {
+        let json = dev.kiss(&["get", "-namespace", NS, "-name", name, "-output", "json"]);
+        let v: serde_json::Value = serde_json::from_str(json.ok()).unwrap();
+        v["version_id"].as_str().unwrap().to_owned()
+    };
+    let first = current();
+    dev.kiss(&["update", "-namespace", NS, "-name", name, "-value", "two"])
+        .ok();
+    // A script that read the first version is refused: someone wrote since.
+    let stale = dev.kiss(&[
+        "update",
+        "-namespace",
+        NS,
+        "-name",
+        name,
+        "-value",
+        "three",
+        "-expected-version",
+        &first,
+    ]);
+    let err = stale.fails_with(1);
+    assert!(err.contains("changed"), "{err}");
+    let value = dev.kiss(&["get", "-namespace", NS, "-name", name, "-show-value"]);
+    assert_eq!(value.ok(), "two", "nothing was written");
+    // With the version it read, it goes through.
+    let out = dev.kiss(&[
+        "update",
+        "-namespace",
+        NS,
+        "-name",
+        name,
+        "-value",
+        "three",
+        "-expected-version",
+        &current(),
+    ]);
+    assert_eq!(out.ok(), "Successfully updated secret\n");
+    let value = dev.kiss(&["get", "-namespace", NS, "-name", name, "-show-value"]);
+    assert_eq!(value.ok(), "three");
+    // A malformed id is a usage error, sent nowhere.
+    let bad = dev.kiss(&[
+        "update",
+        "-namespace",
+        NS,
+        "-name",
+        name,
+        "-value",
+        "four",
+        "-expected-version",
+        "not a version",
+    ]);
+    assert!(
+        bad.fails_with(2).contains("expected-version"),
+        "{}",
+        bad.stderr
+    );
 }

@@ -44,7 +44,10 @@ pub fn validate_names(verb: &Verb) -> Result<(), CliError> {
         }
         Verb::Create(a) => secret(&a.name),
         Verb::CreateFrom(a) => secret(&a.name),
-        Verb::Update(a) => secret(&a.name),
+        Verb::Update(a) => {
+            secret(&a.name)?;
+            version("expected-version", a.expected_version.as_ref())
+        }
         Verb::Delete(a) => secret(&a.name),
         Verb::Restore(a) | Verb::CreatePolicy(a) => secret(&a.name),
         Verb::DeletePolicy(a) => secret(&a.name),
@@ -182,7 +185,7 @@ pub async fn run(client: &Client, ns: &str, verb: Verb) -> Result<(), CliError> 
         Verb::Update(a) => {
             let value = input::value_or_stdin(a.value, &a.name)?;
             client
-                .update(ns, &a.name, &value, None)
+                .update(ns, &a.name, &value, a.expected_version.as_deref())
                 .await
                 .map_err(fail)?;
             say("Successfully updated secret")
@@ -200,7 +203,7 @@ pub async fn run(client: &Client, ns: &str, verb: Verb) -> Result<(), CliError> 
                 .bind(ns, &a.name, &a.service_account)
                 .await
                 .map_err(fail)?;
-            say("Successfully bound secret")
+            say("Successfully bound secret to service account")
         }
         Verb::Unbind(a) => {
             client
@@ -267,7 +270,7 @@ async fn create(
                 "the secret '{name}' was created, but its read policy was not: {e}"
             ))
         })?;
-        say("Successfully created IAM policy for secret")?;
+        say("Successfully created secret IAM policy")?;
     }
     Ok(())
 }
@@ -384,7 +387,7 @@ async fn delete(client: &Client, ns: &str, name: &str, policy: bool) -> Result<(
     while let Some(Step::DeletePolicy { unbind }) = step {
         let outcome = match client.delete_policy(ns, name, unbind).await {
             Ok(_) => {
-                say("Successfully deleted IAM policy for secret")?;
+                say("Successfully deleted secret IAM policy")?;
                 PolicyOutcome::Deleted
             }
             Err(e) if is_policy_missing(&e) => {
