@@ -323,6 +323,15 @@ fn update_conflict_revealed() {
 }
 
 #[test]
+fn quit_with_unsaved_text() {
+    check("quit_confirm", |size| {
+        let mut d = secrets(size);
+        d.type_str("n").type_str("half-typed").ctrl('c');
+        d
+    });
+}
+
+#[test]
 fn discard_confirmation() {
     check("create_discard", |size| {
         let mut d = secrets(size);

@@ -13,8 +13,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::state::{BindFocus, Dialog, EditorFocus, EditorMode, Screen, State};
 use super::{
-    bind, conflict, copy, delete, deleted, editor, filter, help, history, namespaces, secrets,
-    tokens,
+    bind, conflict, copy, delete, deleted, editor, filter, help, history, namespaces, quit,
+    secrets, tokens,
 };
 
 /// A key as the tables name it: a code, and whether Ctrl is held. Shift is
@@ -194,6 +194,8 @@ pub enum KeyContext {
     Help,
     /// The "token refused" message.
     AuthProblem,
+    /// "Quit?": quitting would lose unsaved text.
+    Quit,
 }
 
 /// Every context, for the tests and docs that go through all tables.
@@ -221,6 +223,7 @@ pub const ALL_CONTEXTS: &[KeyContext] = &[
     KeyContext::Copy,
     KeyContext::Help,
     KeyContext::AuthProblem,
+    KeyContext::Quit,
 ];
 
 /// A command of any screen: what a key asks for, before its handler runs.
@@ -260,6 +263,8 @@ pub enum Command {
     Rollback(history::ConfirmCmd),
     /// The copy menu.
     Copy(copy::CopyCmd),
+    /// "Quit?".
+    Quit(quit::QuitCmd),
 }
 
 /// What works everywhere.
@@ -316,6 +321,7 @@ pub fn table(ctx: KeyContext) -> Vec<Binding<Command>> {
         KeyContext::History => all(history::keys(), Command::History),
         KeyContext::Rollback => all(history::confirm_keys(), Command::Rollback),
         KeyContext::Copy => all(copy::keys(), Command::Copy),
+        KeyContext::Quit => all(quit::keys(), Command::Quit),
     }
 }
 
@@ -423,6 +429,7 @@ pub const HELP_SECTIONS: &[(&str, KeyContext)] = &[
     ("Roll back? (R in the history)", KeyContext::Rollback),
     ("Help (?)", KeyContext::Help),
     ("Token refused", KeyContext::AuthProblem),
+    ("Quit? (unsaved text)", KeyContext::Quit),
 ];
 
 /// A docs/tui.md-style name of one key: `Ctrl-S`, `Enter`, `g`.
@@ -515,6 +522,9 @@ impl State {
 
     /// The keys that apply under the help overlay, listed first in it.
     pub fn context_below_help(&self) -> KeyContext {
+        if self.quit_confirm {
+            return KeyContext::Quit;
+        }
         if self.auth_problem.is_some() {
             return KeyContext::AuthProblem;
         }

@@ -102,6 +102,15 @@ pub fn history(body: Rect) -> (Rect, Rect) {
     }
 }
 
+/// The smallest terminal the app draws in (columns, rows); below it the
+/// screen only says so, and keys other than quitting do nothing.
+pub const MIN_SIZE: (u16, u16) = (30, 8);
+
+/// Whether a terminal of `size` is below [`MIN_SIZE`].
+pub fn too_small(size: (u16, u16)) -> bool {
+    size.0 < MIN_SIZE.0 || size.1 < MIN_SIZE.1
+}
+
 /// Rows a bordered list without a header shows in `area`.
 pub fn list_rows(area: Rect) -> usize {
     usize::from(area.height.saturating_sub(2))

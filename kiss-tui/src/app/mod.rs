@@ -24,6 +24,7 @@ mod help;
 pub mod history;
 mod namespaces;
 mod pending;
+mod quit;
 mod replies;
 mod secrets;
 mod tokens;
@@ -95,6 +96,7 @@ impl App {
             dialog: None,
             help: None,
             auth_problem: None,
+            quit_confirm: false,
             flash: None,
             pending: Default::default(),
             next_id: 1,
@@ -160,6 +162,11 @@ impl App {
             &keymap::effective(ctx, self.state.is_typing()),
             Key::of(&event),
         );
+        // Too small to show what a key would do (a confirmation, say): only
+        // quitting acts, and it asks on a screen that says how to answer.
+        if layout::too_small(self.state.size) && command != Some(Command::Global(GlobalCmd::Quit)) {
+            return Vec::new();
+        }
         // An error stays until the user has seen it and pressed something;
         // quitting needs no such moment.
         if command != Some(Command::Global(GlobalCmd::Quit))
@@ -181,7 +188,8 @@ impl App {
     /// Runs a command from a key table: the one way a key reaches a handler.
     fn run(&mut self, command: Command) -> Vec<Effect> {
         match command {
-            Command::Global(GlobalCmd::Quit) => vec![Effect::Quit],
+            Command::Global(GlobalCmd::Quit) => self.quit(),
+            Command::Quit(c) => self.on_quit_confirm(c),
             Command::Global(GlobalCmd::Help) => {
                 self.state.help = Some(0);
                 Vec::new()
@@ -227,6 +235,10 @@ impl App {
 
     fn on_paste(&mut self, text: &str) {
         use state::{BindFocus, Dialog};
+        // Pasted text lands nowhere the user cannot see, nor under "Quit?".
+        if layout::too_small(self.state.size) || self.state.quit_confirm {
+            return;
+        }
         let first_line = text.lines().next().unwrap_or("").trim();
         match self.state.screen {
             Screen::Namespaces => {

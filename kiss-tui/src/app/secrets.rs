@@ -105,8 +105,8 @@ pub enum SecretsCmd {
     Filter,
     /// Clear a kept filter, else back to the namespace picker.
     Escape,
-    /// Back to the namespace picker.
-    Back,
+    /// Leave the app (asking if text is unsaved).
+    Quit,
     /// Sort by the next column.
     Sort,
     /// Reverse the sort.
@@ -194,13 +194,14 @@ pub fn keys() -> Vec<Binding<SecretsCmd>> {
             S::SwitchNamespace,
         ),
         bind("T", "switch token", false, &[ch('T')], S::SwitchToken),
-        Binding {
-            label: "q/Esc".into(),
-            what: "back (Esc first clears a kept filter)",
-            footer: false,
-            short: None,
-            keys: vec![(ch('q'), S::Back), (key(KeyCode::Esc), S::Escape)],
-        },
+        bind(
+            "Esc",
+            "back to namespaces (first clears a kept filter)",
+            false,
+            &[key(KeyCode::Esc)],
+            S::Escape,
+        ),
+        bind("q", "quit", true, &[ch('q')], S::Quit),
     ]);
     rows
 }
@@ -219,7 +220,8 @@ impl App {
                 self.state.secrets.filter.clear();
                 self.refilter()
             }
-            S::Escape | S::Back | S::SwitchNamespace => {
+            S::Quit => self.quit(),
+            S::Escape | S::SwitchNamespace => {
                 self.leave_namespace();
                 Vec::new()
             }

@@ -58,6 +58,8 @@ pub struct State {
     /// The server refused the token: this message, with an offer to pick
     /// another one.
     pub auth_problem: Option<String>,
+    /// "Quit?" asks: quitting would lose unsaved text.
+    pub quit_confirm: bool,
     /// A message in the message line.
     pub flash: Option<Flash>,
     /// Calls in flight, by id. A reply whose id is not here is stale.

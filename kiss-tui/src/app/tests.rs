@@ -1113,17 +1113,25 @@ fn escape_on_the_picker_from_a_refused_token_keeps_the_editor_text() {
     assert!(matches!(effects[..], [Effect::ScanTokens]));
     assert_eq!(app.state.screen, Screen::Tokens);
     app.update(scan(vec![token("ann", 3600)]));
-    // Esc (and q) go back to the open editor; nothing is lost.
+    // Esc goes back to the open editor; nothing is lost.
     stays(&app.update(code(KeyCode::Esc)));
     assert_eq!(app.state.screen, Screen::Secrets);
     assert_eq!(editor(&app).value_text(), "base edited");
     assert!(!editor(&app).saving);
     assert_eq!(app.state.key_context(), keymap::KeyContext::EditorUpdate);
-    // The same through q, from the T key of a later visit.
-    app.state.dialog = None;
-    app.update(key('T'));
+    // q on the picker quits, but asks first while the editor holds text.
+    let (id, _) = the_call(&confirmed_save(&mut app));
+    app.update(fail(
+        id,
+        ErrorKind::Unauthenticated,
+        "The server refused the token: token expired.",
+    ));
+    app.update(key('t'));
+    app.update(scan(vec![token("ann", 3600)]));
     stays(&app.update(key('q')));
-    assert_eq!(app.state.screen, Screen::Secrets);
+    assert_eq!(app.state.key_context(), keymap::KeyContext::Quit);
+    stays(&app.update(code(KeyCode::Esc)));
+    assert_eq!(editor(&app).value_text(), "base edited");
 }
 
 #[test]
@@ -1665,23 +1673,88 @@ fn copying_the_value_reads_it_first() {
 #[test]
 fn ctrl_c_quits_from_anywhere() {
     let mut app = in_team_a(vec![row("a", 1)]);
-    app.update(key('n'));
-    type_str(&mut app, "typing");
+    app.update(key('/'));
     let effects = app.update(ctrl('c'));
     assert!(matches!(effects[..], [Effect::Quit]));
+    // The editor open but nothing typed: nothing to lose.
+    let mut app = in_team_a(vec![row("a", 1)]);
+    app.update(key('n'));
+    assert!(matches!(app.update(ctrl('c'))[..], [Effect::Quit]));
 }
 
 #[test]
-fn q_and_escape_go_back_one_screen() {
+fn ctrl_c_with_unsaved_text_asks_and_a_second_one_quits() {
     let mut app = in_team_a(vec![row("a", 1)]);
-    app.update(key('q'));
+    app.update(key('n'));
+    type_str(&mut app, "typing");
+    stays(&app.update(ctrl('c')));
+    assert_eq!(app.state.key_context(), keymap::KeyContext::Quit);
+    // n keeps the text, where it was.
+    stays(&app.update(key('n')));
+    assert_eq!(app.state.key_context(), keymap::KeyContext::EditorName);
+    assert_eq!(editor(&app).name_text(), "typing");
+    // Asked again: Esc is no; typed keys do not reach the editor.
+    stays(&app.update(ctrl('c')));
+    stays(&app.update(key('x')));
+    app.update(code(KeyCode::Esc));
+    assert_eq!(editor(&app).name_text(), "typing");
+    assert_eq!(app.state.key_context(), keymap::KeyContext::EditorName);
+    // Ctrl-C twice quits; so does y.
+    stays(&app.update(ctrl('c')));
+    assert!(matches!(app.update(ctrl('c'))[..], [Effect::Quit]));
+    let mut app = in_team_a(vec![row("a", 1)]);
+    app.update(key('n'));
+    type_str(&mut app, "typing");
+    app.update(ctrl('c'));
+    assert!(matches!(app.update(key('y'))[..], [Effect::Quit]));
+}
+
+#[test]
+fn q_quits_from_the_secrets_and_esc_goes_back_one_screen() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    assert!(matches!(app.update(key('q'))[..], [Effect::Quit]));
+    let mut app = in_team_a(vec![row("a", 1)]);
+    app.update(code(KeyCode::Esc));
     assert_eq!(app.state.screen, Screen::Namespaces);
     let effects = app.update(code(KeyCode::Esc));
     assert!(matches!(effects[..], [Effect::ScanTokens]));
     assert_eq!(app.state.screen, Screen::Tokens);
-    // A session exists: q on the picker goes back, it does not quit.
-    stays(&app.update(key('q')));
+    // A session exists: Esc on the picker goes back, q quits.
+    stays(&app.update(code(KeyCode::Esc)));
     assert_eq!(app.state.screen, Screen::Namespaces);
+    app.update(code(KeyCode::Esc));
+    assert!(matches!(app.update(key('q'))[..], [Effect::Quit]));
+    // Help says so.
+    let secrets = keymap::keys(keymap::KeyContext::Secrets);
+    assert!(secrets.iter().any(|k| k.keys == "q" && k.what == "quit"));
+    let back = keymap::keys(keymap::KeyContext::TokensBack);
+    assert!(back.iter().any(|k| k.keys == "q" && k.what == "quit"));
+    assert!(back.iter().any(|k| k.keys == "Esc" && k.what == "back"));
+}
+
+#[test]
+fn below_the_minimum_size_keys_do_nothing_but_quit() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    app.update(Action::Resize(20, 5));
+    // The confirmation would not be visible: d and y do nothing.
+    stays(&app.update(key('d')));
+    assert!(app.state.dialog.is_none());
+    stays(&app.update(key('y')));
+    app.update(Action::Paste("pasted".into()));
+    assert!(app.state.dialog.is_none());
+    // Back to a usable size, keys act again.
+    app.update(Action::Resize(100, 30));
+    app.update(key('d'));
+    assert!(matches!(app.state.dialog, Some(Dialog::Delete(_))));
+    // Small with unsaved text: Ctrl-C asks (the screen says how to answer),
+    // a second quits; y, which the user cannot see asked, does not.
+    let mut app = in_team_a(vec![row("a", 1)]);
+    app.update(key('n'));
+    type_str(&mut app, "typing");
+    app.update(Action::Resize(20, 5));
+    stays(&app.update(ctrl('c')));
+    stays(&app.update(key('y')));
+    assert!(matches!(app.update(ctrl('c'))[..], [Effect::Quit]));
 }
 
 #[test]
@@ -1703,7 +1776,7 @@ fn escape_on_the_picker_opened_with_t_goes_back_to_the_secrets() {
     assert_eq!(app.state.key_context(), keymap::KeyContext::TokensBack);
     let back = keymap::keys(keymap::KeyContext::TokensBack);
     assert!(back.iter().any(|k| k.footer && k.what == "back"));
-    assert!(!back.iter().any(|k| k.what == "quit"));
+    assert!(back.iter().any(|k| k.keys == "q" && k.what == "quit"));
     app.update(scan(vec![token("ann", 3600), token("bob", 3600)]));
     stays(&app.update(code(KeyCode::Esc)));
     assert_eq!(app.state.screen, Screen::Secrets);

@@ -64,6 +64,8 @@ pub enum TokensCmd {
     Rescan,
     /// Quit at startup; back to where the picker was opened from otherwise.
     Leave,
+    /// Leave the app (asking if text is unsaved).
+    Quit,
 }
 
 /// The token picker's keys; `back` when it was opened mid-session.
@@ -79,13 +81,7 @@ pub fn keys(back: bool) -> Vec<Binding<TokensCmd>> {
         ),
         bind("r", "rescan files", true, &[ch('r')], TokensCmd::Rescan),
         if back {
-            bind(
-                "Esc/q",
-                "back",
-                true,
-                &[key(KeyCode::Esc), ch('q')],
-                TokensCmd::Leave,
-            )
+            bind("Esc", "back", true, &[key(KeyCode::Esc)], TokensCmd::Leave)
         } else {
             bind(
                 "q/Esc",
@@ -96,6 +92,9 @@ pub fn keys(back: bool) -> Vec<Binding<TokensCmd>> {
             )
         },
     ]);
+    if back {
+        rows.push(bind("q", "quit", true, &[ch('q')], TokensCmd::Quit));
+    }
     rows
 }
 
@@ -151,8 +150,9 @@ impl App {
                     self.refit();
                     return Vec::new();
                 }
-                vec![Effect::Quit]
+                self.quit()
             }
+            TokensCmd::Quit => self.quit(),
         }
     }
 

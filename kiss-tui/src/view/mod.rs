@@ -11,6 +11,7 @@ mod editor;
 mod help;
 mod history;
 mod namespaces;
+mod quit;
 mod secrets;
 mod status;
 pub mod theme;
@@ -26,8 +27,8 @@ use crate::app::state::{Dialog, Screen, State};
 pub fn draw(f: &mut Frame, state: &State) {
     let area = f.area();
     // Tiny terminals: say so rather than draw a broken layout.
-    if area.width < 30 || area.height < 8 {
-        status::too_small(f, area);
+    if layout::too_small((area.width, area.height)) {
+        status::too_small(f, area, state.quit_confirm);
         return;
     }
     let bands = layout::bands_with_message(area, status::message_height(state, area.width));
@@ -54,6 +55,10 @@ pub fn draw(f: &mut Frame, state: &State) {
     if let Some(msg) = &state.auth_problem {
         dim(f, bands.body);
         auth::draw(f, bands.body, state, msg);
+    }
+    if state.quit_confirm {
+        dim(f, bands.body);
+        quit::draw(f, bands.body);
     }
     if let Some(scroll) = state.help {
         dim(f, bands.body);

@@ -151,9 +151,17 @@ pub fn footer(f: &mut Frame, area: Rect, s: &State) {
 }
 
 /// Drawn instead of everything when the terminal is too small to be useful.
-pub fn too_small(f: &mut Frame, area: Rect) {
+pub fn too_small(f: &mut Frame, area: Rect, quit_confirm: bool) {
+    let (w, h) = crate::app::layout::MIN_SIZE;
+    let text = if quit_confirm {
+        format!(
+            "kiss: unsaved text. Ctrl-C again quits and loses it; make the terminal {w}x{h} to see it"
+        )
+    } else {
+        format!("kiss: make the terminal at least {w}x{h}; Ctrl-C quits")
+    };
     f.render_widget(
-        Paragraph::new("kiss: make the terminal at least 30x8")
+        Paragraph::new(text)
             .style(theme::warn())
             .wrap(Wrap { trim: true }),
         area,
