@@ -7,7 +7,9 @@
 //!
 //! On disk it is a snapshot (`kiss-store.json`) and a journal
 //! (`kiss-store.journal`, one JSON line per change, holding the changed
-//! entries' new state). A change is appended and fsynced before it is
+//! entries' new state; of a secret's earlier versions only the ones the
+//! change added, so that a line stays as small as the change however long
+//! the history is). A change is appended and fsynced before it is
 //! answered, under one lock, so concurrent requests never interleave and a
 //! crash loses nothing acknowledged; a torn last line (the crash came
 //! mid-append, before the answer) is dropped when the store is opened. Once
@@ -71,8 +73,9 @@ struct Record {
     #[serde(default)]
     author: Option<String>,
     /// The values before the current one, newest first: at most
-    /// [`MAX_VERSIONS`] versions in all, as AWS keeps.
-    #[serde(default)]
+    /// [`MAX_VERSIONS`] versions in all, as AWS keeps. Journal lines leave
+    /// it out (their [`HistoryChange`] says what changed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     history: Vec<Version>,
 }
 
@@ -101,6 +104,23 @@ impl Record {
         self.history.truncate(MAX_VERSIONS - 1);
         self.last_changed = now;
         version
+    }
+
+    /// The record without its history, as a journal line holds it.
+    fn without_history(&self) -> Record {
+        Record {
+            tags: self.tags.clone(),
+            arn: self.arn.clone(),
+            value: self.value.clone(),
+            version_id: self.version_id.clone(),
+            created: self.created,
+            last_changed: self.last_changed,
+            last_accessed: self.last_accessed,
+            deleted: self.deleted,
+            deletion_date: self.deletion_date,
+            author: self.author.clone(),
+            history: Vec::new(),
+        }
     }
 
     /// The value of `version_id`, current or earlier.
@@ -162,19 +182,100 @@ fn secret_arn(aws_name: &str) -> String {
 /// One journal line: the new state of the entries a change touched (`None`:
 /// removed). Applying it again is harmless, so a journal already folded into
 /// the snapshot (a crash between the two steps) replays to the same data.
+///
+/// The secret's record comes without its history, and `history` says how
+/// the change moved it: a new version costs one earlier value in the line,
+/// not the up to 99 the secret holds. Lines of earlier kiss-servers have
+/// no `history` and hold the whole record, history included: they are
+/// applied as they are, so an existing journal still loads.
 #[derive(Serialize, Deserialize)]
 struct Change {
     secret: (String, Option<Record>),
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    history: Option<HistoryChange>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     policy: Option<(String, Option<Policy>)>,
 }
 
 impl Change {
     fn apply(self, data: &mut Data) {
-        put(&mut data.secrets, self.secret);
+        match (self.secret, self.history) {
+            ((key, Some(mut record)), Some(history)) => {
+                let old = data
+                    .secrets
+                    .remove(&key)
+                    .map(|r| r.history)
+                    .unwrap_or_default();
+                record.history = history.rebuild(old);
+                data.secrets.insert(key, record);
+            }
+            (secret, _) => put(&mut data.secrets, secret),
+        }
         if let Some(policy) = self.policy {
             put(&mut data.policies, policy);
         }
+    }
+}
+
+/// How a change moved a secret's earlier versions: `added` (newest first)
+/// went in front of the versions from `kept_from` on, and the whole was cut
+/// to `len` versions. Every change the store makes has that shape (a write
+/// adds the replaced version and may drop the oldest; anything else adds
+/// none), so a line holds the added versions only.
+///
+/// `kept_from` names a version, not a position, so that replaying the line
+/// onto a newer state (a journal already folded into the snapshot) first
+/// goes back to the history the line saw, and the lines after it rebuild
+/// the rest: the same data in the end. A `kept_from` the history does not
+/// hold (none, or dropped since) keeps nothing.
+#[derive(Serialize, Deserialize)]
+struct HistoryChange {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    added: Vec<Version>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    kept_from: Option<String>,
+    len: usize,
+}
+
+impl HistoryChange {
+    /// What turned `before` into `after`.
+    fn between(before: &[Version], after: &[Version]) -> HistoryChange {
+        if let Some(first) = before.first()
+            && let Some(at) = after.iter().position(|v| v.version_id == first.version_id)
+        {
+            let kept = &after[at..];
+            let kept_before = kept.len() <= before.len()
+                && kept
+                    .iter()
+                    .zip(before)
+                    .all(|(a, b)| a.version_id == b.version_id);
+            if kept_before {
+                return HistoryChange {
+                    added: after[..at].to_vec(),
+                    kept_from: Some(first.version_id.clone()),
+                    len: after.len(),
+                };
+            }
+        }
+        // Not the shape above (no change of the store's makes this): the
+        // whole history, still correct.
+        HistoryChange {
+            added: after.to_vec(),
+            kept_from: None,
+            len: after.len(),
+        }
+    }
+
+    /// The history after the change, from the one before it.
+    fn rebuild(self, old: Vec<Version>) -> Vec<Version> {
+        let mut history = self.added;
+        if let Some(from) = &self.kept_from
+            && let Some(at) = old.iter().position(|v| &v.version_id == from)
+        {
+            history.extend(old.into_iter().skip(at));
+        }
+        history.truncate(self.len);
+        history
     }
 }
 
@@ -197,14 +298,31 @@ struct Keys {
 }
 
 impl Keys {
+    /// The entries' whole state, to put back if a change cannot be written.
     fn state(&self, data: &Data) -> Change {
         Change {
             secret: (self.secret.clone(), data.secrets.get(&self.secret).cloned()),
-            policy: self
-                .policy
-                .as_ref()
-                .map(|p| (p.clone(), data.policies.get(p).cloned())),
+            history: None,
+            policy: self.policy_state(data),
         }
+    }
+
+    /// The journal line of the change from `before` (the entries'
+    /// [`Keys::state`] then) to `data`.
+    fn line(&self, before: &Change, data: &Data) -> Change {
+        let record = data.secrets.get(&self.secret);
+        let old = before.secret.1.as_ref().map_or(&[][..], |r| &r.history);
+        Change {
+            secret: (self.secret.clone(), record.map(Record::without_history)),
+            history: record.map(|r| HistoryChange::between(old, &r.history)),
+            policy: self.policy_state(data),
+        }
+    }
+
+    fn policy_state(&self, data: &Data) -> Option<(String, Option<Policy>)> {
+        self.policy
+            .as_ref()
+            .map(|p| (p.clone(), data.policies.get(p).cloned()))
     }
 }
 
@@ -396,8 +514,8 @@ impl LocalStore {
         purge_expired(&mut state.data);
         let before = keys.state(&state.data);
         let out = f(&mut state.data)?;
-        let after = keys.state(&state.data);
-        if let Err(e) = self.persist(&mut state, &after) {
+        let line = keys.line(&before, &state.data);
+        if let Err(e) = self.persist(&mut state, &line) {
             before.apply(&mut state.data);
             return Err(e);
         }
@@ -1079,5 +1197,139 @@ mod tests {
         drop(st);
         std::fs::write(&journal, &copy).unwrap();
         assert_eq!(contents(&store(dir.path())).await, want);
+    }
+
+    /// A secret of `MAX_VERSIONS` versions of 1 KiB each.
+    async fn long_history(st: &LocalStore, secret: &SecretRef) {
+        let mut version = st.create(secret, &kib(0)).await.unwrap();
+        for i in 1..MAX_VERSIONS {
+            version = st.update(secret, &kib(i), Some(&version)).await.unwrap();
+        }
+    }
+
+    fn kib(i: usize) -> String {
+        format!("{i:04}").repeat(256)
+    }
+
+    /// An update journals the new value and the version it replaced, not
+    /// the whole history: the journal grows by the change, not by the
+    /// secret's length.
+    #[tokio::test]
+    async fn an_update_of_a_long_history_journals_only_what_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = dir.path().join(JOURNAL_FILE);
+        let db = s("ns", "db");
+        let st = store(dir.path());
+        long_history(&st, &db).await;
+        assert_eq!(st.versions(&db).await.unwrap().len(), MAX_VERSIONS);
+        // An empty journal: what follows is all it holds.
+        st.fold(&mut *st.state.lock().await).unwrap();
+
+        let len = || std::fs::metadata(&journal).map_or(0, |m| m.len());
+        for i in 0..10 {
+            let before = len();
+            st.update(&db, &kib(MAX_VERSIONS + i), None).await.unwrap();
+            let written = len().saturating_sub(before);
+            // Two values of 1 KiB (the new one, the one it replaced) and
+            // the names, ids and times around them.
+            assert!(
+                (1..3 * 1024).contains(&written),
+                "update {i} of a {MAX_VERSIONS}-version secret journaled {written} bytes"
+            );
+        }
+        let versions = st.versions(&db).await.unwrap();
+        assert_eq!(versions.len(), MAX_VERSIONS, "the oldest are dropped");
+        let want = contents(&st).await;
+        drop(st);
+        assert_eq!(contents(&store(dir.path())).await, want);
+    }
+
+    /// Writes past the version cap, with other changes between them, then
+    /// the crash between folding and emptying the journal: replaying the
+    /// journal onto the snapshot that already holds it gives the same data.
+    #[tokio::test]
+    async fn a_folded_journal_of_versions_replays_to_the_same_history() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = dir.path().join(JOURNAL_FILE);
+        let db = s("ns", "db");
+        let st = store(dir.path());
+        st.create(&db, "v0").await.unwrap();
+        for i in 1..MAX_VERSIONS + 20 {
+            st.update_as(&db, &format!("v{i}"), None, Some("ann@example.com"))
+                .await
+                .unwrap();
+            if i == 60 {
+                st.create_policy(&db).await.unwrap();
+                st.bind(&db, "app").await.unwrap();
+                st.get(&db, true).await.unwrap();
+            }
+        }
+        let first = st.versions(&db).await.unwrap()[MAX_VERSIONS - 1]
+            .version_id
+            .clone();
+        st.rollback(&db, &first, None, None).await.unwrap();
+        assert!(!dir.path().join(STORE_FILE).exists(), "all in the journal");
+        let lines = std::fs::read(&journal).unwrap();
+        let want = contents(&st).await;
+        st.fold(&mut *st.state.lock().await).unwrap();
+        drop(st);
+        assert_eq!(contents(&store(dir.path())).await, want, "folded");
+
+        std::fs::write(&journal, &lines).unwrap();
+        let st = store(dir.path());
+        assert_eq!(contents(&st).await, want, "folded, then replayed again");
+        let got = st.get(&db, true).await.unwrap();
+        assert_eq!(got.value.as_deref(), Some("v20"));
+    }
+
+    /// A journal an earlier kiss-server wrote, each line holding the whole
+    /// record with its history, still loads; lines of both kinds replay
+    /// together.
+    #[tokio::test]
+    async fn a_journal_of_whole_records_still_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = dir.path().join(JOURNAL_FILE);
+        let old = include_str!("../../testdata/journal-whole-records.jsonl");
+        std::fs::write(&journal, old).unwrap();
+        let db = s("team-a", "db");
+        let st = store(dir.path());
+        let history = st.versions(&db).await.unwrap();
+        let mut seen = Vec::new();
+        for v in &history {
+            let value = st
+                .get_version(&db, &v.version_id, true)
+                .await
+                .unwrap()
+                .value;
+            seen.push((value.unwrap(), v.author.clone()));
+        }
+        let who = |w: &str| Some(format!("{w}@example.com"));
+        assert_eq!(
+            seen,
+            [
+                ("one".to_owned(), who("cat")),
+                ("three".to_owned(), None),
+                ("two".to_owned(), who("bob")),
+                ("one".to_owned(), who("ann")),
+            ]
+        );
+        assert_eq!(
+            st.get(&db, false).await.unwrap().bound_service_accounts,
+            ["app"]
+        );
+
+        st.update_as(&db, "four", None, Some("dan@example.com"))
+            .await
+            .unwrap();
+        let want = contents(&st).await;
+        drop(st);
+        let text = std::fs::read_to_string(&journal).unwrap();
+        assert!(text.starts_with(old), "the old lines are kept");
+        let line: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+        assert!(line["history"].is_object(), "{line}");
+        assert!(line["secret"][1].get("history").is_none(), "{line}");
+        let st = store(dir.path());
+        assert_eq!(contents(&st).await, want);
+        assert_eq!(st.versions(&db).await.unwrap().len(), 5);
     }
 }
