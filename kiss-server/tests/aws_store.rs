@@ -9,12 +9,14 @@
 //! stops it.
 #![cfg(feature = "aws")]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use kiss_server::config::Config;
 use kiss_server::store::authors::{MAX_AUTHOR_TAGS, TAG_AUTHOR_PREFIX};
 use kiss_server::store::aws::AwsStore;
-use kiss_server::store::{SecretRef, SecretStore, StoreError};
+use kiss_server::store::{MAX_VERSIONS, SecretRef, SecretStore, StoreError};
 use kiss_testkit::Moto;
 use kiss_testkit::aws::{AwsState, kiss_tags};
 
@@ -707,4 +709,229 @@ async fn a_policy_kiss_did_not_make_is_never_reported_attached_or_deleted() {
         Err(StoreError::PolicyForeign { .. })
     ));
     assert_eq!(aws.store.get(&x, false).await.unwrap().policy_arn, None);
+}
+
+/// moto behind a proxy on loopback that counts the Secrets Manager calls
+/// by operation and, when told to, makes ListSecretVersionIds answer like
+/// an odd secret: pages without end, the same versions on each, the
+/// current one never among them.
+struct Proxy {
+    url: String,
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    moto: String,
+    http: reqwest::Client,
+    calls: Mutex<BTreeMap<String, usize>>,
+    endless: AtomicBool,
+}
+
+/// A bound for tests run before the listing was bounded: they fail on the
+/// count instead of paging forever.
+const PROXY_PAGE_LIMIT: usize = 1_000;
+
+impl Proxy {
+    async fn start(moto: &Moto) -> Proxy {
+        let shared = Arc::new(Shared {
+            moto: moto.endpoint(),
+            http: reqwest::Client::new(),
+            calls: Mutex::default(),
+            endless: AtomicBool::new(false),
+        });
+        let app = axum::Router::new()
+            .fallback(forward)
+            .with_state(shared.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Proxy { url, shared }
+    }
+
+    /// A store whose AWS calls go through the proxy.
+    async fn store(&self, moto: &Moto) -> AwsStore {
+        let sdk = moto
+            .sdk_config()
+            .await
+            .to_builder()
+            .endpoint_url(&self.url)
+            .build();
+        AwsStore::from_sdk_config(&sdk, &config(&[])).await.unwrap()
+    }
+
+    /// The Secrets Manager calls made since the last look, by operation.
+    fn calls(&self) -> BTreeMap<String, usize> {
+        std::mem::take(&mut *self.shared.calls.lock().unwrap())
+    }
+
+    fn endless(&self, yes: bool) {
+        self.shared.endless.store(yes, Ordering::SeqCst);
+    }
+}
+
+async fn forward(
+    axum::extract::State(shared): axum::extract::State<Arc<Shared>>,
+    request: axum::extract::Request,
+) -> axum::response::Response {
+    let (parts, body) = request.into_parts();
+    let body = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+    let operation = parts
+        .headers
+        .get("x-amz-target")
+        .and_then(|t| t.to_str().ok())
+        .and_then(|t| t.strip_prefix("secretsmanager."))
+        .map(str::to_owned);
+    let page = operation.as_ref().map(|op| {
+        let mut calls = shared.calls.lock().unwrap();
+        let n = calls.entry(op.clone()).or_default();
+        *n += 1;
+        *n
+    });
+    let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    let mut out = shared
+        .http
+        .request(parts.method.clone(), format!("{}{path}", shared.moto))
+        .body(body);
+    for (name, value) in &parts.headers {
+        if name != http::header::HOST && name != http::header::CONTENT_LENGTH {
+            out = out.header(name, value);
+        }
+    }
+    let answer = out.send().await.unwrap();
+    let status = answer.status();
+    let headers = answer.headers().clone();
+    let mut bytes = answer.bytes().await.unwrap().to_vec();
+    let odd = operation.as_deref() == Some("ListSecretVersionIds")
+        && shared.endless.load(Ordering::SeqCst)
+        && status.is_success();
+    if odd {
+        let mut json: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        let versions = json["Versions"].as_array_mut().unwrap();
+        versions.retain(|v| !v["VersionStages"].to_string().contains("AWSCURRENT"));
+        let n = page.unwrap_or_default();
+        json["NextToken"] = if n < PROXY_PAGE_LIMIT {
+            format!("page-{n}").into()
+        } else {
+            "".into()
+        };
+        bytes = serde_json::to_vec(&json).unwrap();
+    }
+    let mut response = axum::response::Response::new(axum::body::Body::from(bytes));
+    *response.status_mut() = status;
+    for (name, value) in &headers {
+        if name != http::header::CONTENT_LENGTH && name != http::header::TRANSFER_ENCODING {
+            response.headers_mut().insert(name, value.clone());
+        }
+    }
+    response
+}
+
+/// AWS keeps every version younger than a day, so a busy secret can hold
+/// more than [`MAX_VERSIONS`] (moto keeps them all): kiss lists the newest
+/// [`MAX_VERSIONS`], the current one first.
+#[tokio::test]
+async fn a_history_lists_at_most_the_version_cap() {
+    let aws = aws(&[]).await;
+    let db = s("team", "db");
+    let mut version = aws.store.create(&db, "v0").await.unwrap();
+    for i in 1..MAX_VERSIONS + 20 {
+        version = aws.store.update(&db, &format!("v{i}"), None).await.unwrap();
+    }
+    let held = aws
+        .sm
+        .list_secret_version_ids()
+        .secret_id("k8s-secret-team-db")
+        .include_deprecated(true)
+        .send()
+        .await
+        .unwrap()
+        .versions()
+        .len();
+    assert_eq!(held, MAX_VERSIONS + 20, "moto holds them all");
+    let history = aws.store.versions(&db).await.unwrap();
+    assert_eq!(history.len(), MAX_VERSIONS);
+    assert_eq!(history[0].version_id, version);
+    assert_eq!(history[0].labels, ["AWSCURRENT"]);
+    let distinct: BTreeSet<&str> = history.iter().map(|v| v.version_id.as_str()).collect();
+    assert_eq!(distinct.len(), MAX_VERSIONS);
+}
+
+/// A secret whose listing never ends (a next token on every page, the same
+/// versions on each, the current one missing) costs a bounded number of
+/// calls, lists each version once and still shows the current one.
+#[tokio::test]
+async fn an_endless_version_listing_is_cut_short() {
+    let aws = aws(&[]).await;
+    let proxy = Proxy::start(&aws.moto).await;
+    let store = proxy.store(&aws.moto).await;
+    let db = s("team", "db");
+    let v1 = store.create(&db, "one").await.unwrap();
+    let v2 = store.update(&db, "two", Some(&v1)).await.unwrap();
+    let v3 = store.update(&db, "three", Some(&v2)).await.unwrap();
+    proxy.calls();
+
+    proxy.endless(true);
+    let history = store.versions(&db).await.unwrap();
+    let pages = proxy.calls()["ListSecretVersionIds"];
+    assert!(
+        pages <= 10,
+        "{pages} pages of versions read for one listing"
+    );
+    let listed: Vec<(&str, &[String])> = history
+        .iter()
+        .map(|v| (v.version_id.as_str(), v.labels.as_slice()))
+        .collect();
+    let labels = |l: &[&str]| l.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        listed,
+        [
+            (v3.as_str(), &labels(&["AWSCURRENT"])[..]),
+            (v2.as_str(), &labels(&["AWSPREVIOUS"])[..]),
+            (v1.as_str(), &labels(&[])[..]),
+        ]
+    );
+}
+
+/// An earlier version without its value: one DescribeSecret, no
+/// GetSecretValue, and a listing only for a version without a label.
+#[tokio::test]
+async fn an_earlier_version_without_its_value_is_described_once() {
+    let aws = aws(&[]).await;
+    let proxy = Proxy::start(&aws.moto).await;
+    let store = proxy.store(&aws.moto).await;
+    let db = s("team", "db");
+    let v1 = store.create(&db, "one").await.unwrap();
+    let v2 = store.update(&db, "two", Some(&v1)).await.unwrap();
+    store.update(&db, "three", Some(&v2)).await.unwrap();
+    let calls = |pairs: &[(&str, usize)]| -> BTreeMap<String, usize> {
+        pairs.iter().map(|(k, n)| (k.to_string(), *n)).collect()
+    };
+    proxy.calls();
+
+    // The previous version: labelled, so the description names it.
+    let got = store.get_version(&db, &v2, false).await.unwrap();
+    assert_eq!((got.version_id.as_str(), got.value), (v2.as_str(), None));
+    assert_eq!(proxy.calls(), calls(&[("DescribeSecret", 1)]));
+
+    // The first: deprecated, so it takes the listing.
+    let got = store.get_version(&db, &v1, false).await.unwrap();
+    assert_eq!(got.version_id, v1);
+    assert_eq!(
+        proxy.calls(),
+        calls(&[("DescribeSecret", 1), ("ListSecretVersionIds", 1)])
+    );
+    let gone = "00000000-0000-4000-8000-000000000000";
+    assert!(matches!(
+        store.get_version(&db, gone, false).await,
+        Err(StoreError::VersionNotFound { .. })
+    ));
+
+    // With the value: the value is the check.
+    proxy.calls();
+    let got = store.get_version(&db, &v1, true).await.unwrap();
+    assert_eq!(got.value.as_deref(), Some("one"));
+    assert_eq!(
+        proxy.calls(),
+        calls(&[("DescribeSecret", 1), ("GetSecretValue", 1)])
+    );
 }

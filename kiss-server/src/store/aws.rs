@@ -299,35 +299,11 @@ impl SecretStore for AwsStore {
         } else {
             (None, described.current_version.clone())
         };
-        // IAM allows shorter names than Secrets Manager: a secret whose
-        // read policy name would be too long can have none, so it shows none.
-        let policy = match self.naming.policy_name(secret) {
-            Ok(_) => Some(self.read_policy(secret).await?),
-            Err(_) => None,
-        };
-        let (policy_arn, bound_service_accounts) =
-            if let Some(policy) = policy.filter(|p| p.state.reported()) {
-                let bound = self
-                    .holders(&secret.namespace, &policy.arn, true)
-                    .await?
-                    .map(|h| h.service_accounts())
-                    .unwrap_or_default();
-                (Some(policy.arn), bound)
-            } else {
-                (None, Vec::new())
-            };
+        let details = self.details(secret, described).await?;
         Ok(SecretDetails {
-            name: secret.name.clone(),
-            namespace: secret.namespace.clone(),
-            aws_name: described.name,
-            arn: described.arn,
-            created: described.created,
-            last_changed: described.last_changed,
-            last_accessed: described.last_accessed,
             version_id: version_id.unwrap_or_default(),
-            policy_arn,
-            bound_service_accounts,
             value,
+            ..details
         })
     }
 
@@ -383,22 +359,27 @@ impl SecretStore for AwsStore {
         version_id: &str,
         include_value: bool,
     ) -> StoreResult<SecretDetails> {
-        let details = self.get(secret, false).await?;
-        let value = if include_value {
-            let arn = details.arn.clone();
-            Some(self.value_of(secret, &arn, Some(version_id)).await?.0)
+        // One DescribeSecret for the ownership check, the details and,
+        // without the value, whether the version exists.
+        let described = self.describe(secret).await?.owned_live(secret)?;
+        let arn = described.arn.clone();
+        let exists = if include_value {
+            None
         } else {
             // No GetSecretValue unless the value is wanted: AWS counts that
             // as a read of the value.
-            let described = self.describe(secret).await?.owned_live(secret)?;
-            let versions = self.sm_versions(secret, &described).await?;
-            if !versions.iter().any(|v| v.version_id == version_id) {
+            Some(self.holds_version(secret, &described, version_id).await?)
+        };
+        let details = self.details(secret, described).await?;
+        let value = match exists {
+            None => Some(self.value_of(secret, &arn, Some(version_id)).await?.0),
+            Some(true) => None,
+            Some(false) => {
                 return Err(StoreError::VersionNotFound {
                     name: secret.name.clone(),
                     version: version_id.to_owned(),
                 });
             }
-            None
         };
         Ok(SecretDetails {
             version_id: version_id.to_owned(),
@@ -482,6 +463,45 @@ impl SecretStore for AwsStore {
 }
 
 impl AwsStore {
+    /// The details of the secret `described` (its read policy and who holds
+    /// it), without a value; the version id is the current one.
+    async fn details(
+        &self,
+        secret: &SecretRef,
+        described: secrets::Described,
+    ) -> StoreResult<SecretDetails> {
+        // IAM allows shorter names than Secrets Manager: a secret whose
+        // read policy name would be too long can have none, so it shows none.
+        let policy = match self.naming.policy_name(secret) {
+            Ok(_) => Some(self.read_policy(secret).await?),
+            Err(_) => None,
+        };
+        let (policy_arn, bound_service_accounts) =
+            if let Some(policy) = policy.filter(|p| p.state.reported()) {
+                let bound = self
+                    .holders(&secret.namespace, &policy.arn, true)
+                    .await?
+                    .map(|h| h.service_accounts())
+                    .unwrap_or_default();
+                (Some(policy.arn), bound)
+            } else {
+                (None, Vec::new())
+            };
+        Ok(SecretDetails {
+            name: secret.name.clone(),
+            namespace: secret.namespace.clone(),
+            aws_name: described.name,
+            arn: described.arn,
+            created: described.created,
+            last_changed: described.last_changed,
+            last_accessed: described.last_accessed,
+            version_id: described.current_version.unwrap_or_default(),
+            policy_arn,
+            bound_service_accounts,
+            value: None,
+        })
+    }
+
     /// Makes a read policy left by an earlier secret of this name grant the
     /// secret just created.
     async fn follow_old_policy(&self, secret: &SecretRef) -> StoreResult<()> {

@@ -9,7 +9,15 @@ use super::errors::AwsFailure;
 use super::{AwsStore, to_time};
 use crate::store::naming::TAG_NAMESPACE;
 use crate::store::rules::{self, Found, Holder, not_found};
-use crate::store::{CURRENT, PREVIOUS, SecretRef, StoreError, StoreResult, VersionEntry, authors};
+use crate::store::{
+    CURRENT, MAX_VERSIONS, PREVIOUS, SecretRef, StoreError, StoreResult, VersionEntry, authors,
+};
+
+/// The most ListSecretVersionIds pages one listing reads. A page holds up to
+/// [`MAX_VERSIONS`] versions, so one is the usual; AWS may return short (even
+/// empty) pages with a next token, hence some room, but a secret that keeps
+/// answering with more pages cannot keep the server paging.
+const MAX_VERSION_PAGES: usize = 10;
 
 /// A secret as DescribeSecret saw it.
 #[derive(Debug, Clone)]
@@ -20,6 +28,9 @@ pub(crate) struct Described {
     pub last_changed: Option<SystemTime>,
     pub last_accessed: Option<SystemTime>,
     pub current_version: Option<String>,
+    /// The versions that have staging labels, with their labels (AWS
+    /// describes those; unlabelled ones only ListSecretVersionIds lists).
+    pub labelled: Vec<(String, Vec<String>)>,
     /// Every tag, for the authors of its versions.
     pub tags: Vec<(String, String)>,
 }
@@ -111,6 +122,15 @@ impl AwsStore {
             last_changed: to_time(out.last_changed_date()),
             last_accessed: to_time(out.last_accessed_date()),
             current_version: current_version(out.version_ids_to_stages()),
+            // AWS describes labelled versions only; moto also the others,
+            // with no labels.
+            labelled: out
+                .version_ids_to_stages()
+                .into_iter()
+                .flatten()
+                .filter(|(_, labels)| !labels.is_empty())
+                .map(|(v, labels)| (v.clone(), labels.clone()))
+                .collect(),
             tags: tag_pairs(out.tags())
                 .into_iter()
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -290,24 +310,36 @@ impl AwsStore {
         ))
     }
 
-    /// Every version Secrets Manager holds (deprecated ones too), newest
-    /// first, with the authors `described`'s tags record.
+    /// The versions Secrets Manager holds (deprecated ones too), newest
+    /// first, with the authors `described`'s tags record: at most
+    /// [`MAX_VERSIONS`], as many as kiss shows and AWS keeps once they are a
+    /// day old.
+    ///
+    /// Paging stops once [`MAX_VERSIONS`] versions are in (or after
+    /// [`MAX_VERSION_PAGES`] pages), so that a secret with an odd or endless
+    /// listing costs a bounded number of calls. AWS does not say in what
+    /// order it lists versions, so a listing cut short may lack the newest:
+    /// the labelled versions DescribeSecret named are added then, so the
+    /// current and previous ones are always there.
     pub(crate) async fn sm_versions(
         &self,
         secret: &SecretRef,
         described: &Described,
     ) -> StoreResult<Vec<VersionEntry>> {
         let authored = authors::read(described.tag_pairs());
-        let mut out = Vec::new();
+        let author = |id: &str| authored.get(id).map(|a| a.author.clone());
+        let mut out: Vec<VersionEntry> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         let mut token: Option<String> = None;
-        loop {
+        let mut pages = 0;
+        let complete = loop {
             let page = self
                 .sm()
                 .await?
                 .list_secret_version_ids()
                 .secret_id(&described.arn)
                 .include_deprecated(true)
-                .max_results(100)
+                .max_results(MAX_VERSIONS as i32)
                 .set_next_token(token.clone())
                 .send()
                 .await
@@ -317,16 +349,22 @@ impl AwsStore {
                         AwsFailure::new("secretsmanager:ListSecretVersionIds", false, &e),
                     )
                 })?;
+            pages += 1;
             for v in page.versions() {
                 let Some(id) = v.version_id() else { continue };
-                out.push(VersionEntry {
-                    version_id: id.to_owned(),
-                    created: to_time(v.created_date()),
-                    labels: v.version_stages().to_vec(),
-                    author: authored.get(id).map(|a| a.author.clone()),
-                });
+                // A version listed twice (pages that overlap) counts once.
+                if seen.insert(id.to_owned()) {
+                    out.push(VersionEntry {
+                        version_id: id.to_owned(),
+                        created: to_time(v.created_date()),
+                        labels: v.version_stages().to_vec(),
+                        author: author(id),
+                    });
+                }
             }
             match page.next_token().filter(|t| !t.is_empty()) {
+                None => break true,
+                Some(_) if out.len() >= MAX_VERSIONS || pages >= MAX_VERSION_PAGES => break false,
                 Some(next) if token.as_deref() == Some(next) => {
                     return Err(StoreError::Internal(
                         "AWS Secrets Manager returned the same page token twice while listing versions"
@@ -334,19 +372,50 @@ impl AwsStore {
                     ));
                 }
                 Some(next) => token = Some(next.to_owned()),
-                None => break,
+            }
+        };
+        if !complete {
+            for (id, labels) in &described.labelled {
+                if seen.insert(id.clone()) {
+                    out.push(VersionEntry {
+                        version_id: id.clone(),
+                        // Unknown: DescribeSecret has no dates of versions.
+                        created: None,
+                        labels: labels.clone(),
+                        author: author(id),
+                    });
+                }
             }
         }
         // Newest first. Times can tie (moto keeps whole seconds): then the
         // current version, then the previous, then the later listed (AWS
-        // and moto list oldest first).
+        // and moto list oldest first). Labelled versions without a date (a
+        // listing cut short) go first, by their labels.
         out.reverse();
+        let newest = |v: &VersionEntry| (v.created.is_none(), v.created);
         out.sort_by(|a, b| {
-            b.created
-                .cmp(&a.created)
+            newest(b)
+                .cmp(&newest(a))
                 .then_with(|| rank(a).cmp(&rank(b)))
         });
+        out.truncate(MAX_VERSIONS);
         Ok(out)
+    }
+
+    /// Whether Secrets Manager still holds `version_id` of the secret
+    /// `described`, without reading its value: the labelled ones are in the
+    /// description, only the others need a listing.
+    pub(crate) async fn holds_version(
+        &self,
+        secret: &SecretRef,
+        described: &Described,
+        version_id: &str,
+    ) -> StoreResult<bool> {
+        if described.labelled.iter().any(|(v, _)| v == version_id) {
+            return Ok(true);
+        }
+        let versions = self.sm_versions(secret, described).await?;
+        Ok(versions.iter().any(|v| v.version_id == version_id))
     }
 
     /// PutSecretValue; returns the new version id. With an `author`, the
