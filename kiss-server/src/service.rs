@@ -111,7 +111,8 @@ impl Kiss for KissService {
         let r = req.get_ref();
         let call = Call::new(Rpc::UpdateSecret)
             .namespace(r.metadata.as_ref())
-            .name(&r.name);
+            .name(&r.name)
+            .expected_version(&r.expected_version_id);
         let expected = Some(r.expected_version_id.as_str()).filter(|v| !v.is_empty());
         let version_id = self
             .pipeline
@@ -343,7 +344,8 @@ impl Kiss for KissService {
         let call = Call::new(Rpc::RollbackSecret)
             .namespace(r.metadata.as_ref())
             .name(&r.name)
-            .required_version(&r.version_id);
+            .required_version(&r.version_id)
+            .expected_version(&r.expected_version_id);
         let expected = Some(r.expected_version_id.as_str()).filter(|v| !v.is_empty());
         let version_id = self
             .pipeline

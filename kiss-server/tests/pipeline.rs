@@ -513,3 +513,123 @@ async fn one_token_with_silent_streams_does_not_lock_others_out() {
     let records = server.audit_when(60).await;
     assert_eq!(records.len(), 60, "{} records", records.len());
 }
+
+/// Version ids are checked like names, before anything reaches the store:
+/// the version a call names and the one a change is based on. An empty one
+/// is one not given, and the local store's own ids pass.
+#[tokio::test]
+async fn malformed_version_ids_are_refused_before_the_store() {
+    let server = Server::start(limits()).await;
+    let alice = server.token("alice@example.com", &["team-a"]);
+    let mut client = server.client().await;
+    let v1 = client
+        .create_secret(authorized(
+            &alice,
+            pb::CreateSecretRequest {
+                metadata: meta("team-a"),
+                name: "db".into(),
+                value: "one".into(),
+            },
+        ))
+        .await
+        .unwrap()
+        .into_inner()
+        .version_id;
+    let update = |expected: &str| {
+        authorized(
+            &alice,
+            pb::UpdateSecretRequest {
+                metadata: meta("team-a"),
+                name: "db".into(),
+                value: "two".into(),
+                expected_version_id: expected.into(),
+            },
+        )
+    };
+    let rollback = |version: &str, expected: &str| {
+        authorized(
+            &alice,
+            pb::RollbackSecretRequest {
+                metadata: meta("team-a"),
+                name: "db".into(),
+                version_id: version.into(),
+                expected_version_id: expected.into(),
+            },
+        )
+    };
+    let get = |version: &str| {
+        authorized(
+            &alice,
+            pb::GetSecretRequest {
+                metadata: meta("team-a"),
+                name: "db".into(),
+                include_value: true,
+                version_id: version.into(),
+            },
+        )
+    };
+    let calls = server.probe.calls.load(Ordering::SeqCst);
+
+    let long = "a".repeat(65);
+    for bad in [
+        "v1",
+        "v1; drop table",
+        long.as_str(),
+        "ünïcödé-ünïcödé-ünïcödé-ünïcödé-1",
+    ] {
+        let refusals = [
+            ("update", client.update_secret(update(bad)).await.map(drop)),
+            (
+                "rollback expected",
+                client.rollback_secret(rollback(&v1, bad)).await.map(drop),
+            ),
+            (
+                "rollback version",
+                client.rollback_secret(rollback(bad, "")).await.map(drop),
+            ),
+            ("get", client.get_secret(get(bad)).await.map(drop)),
+        ];
+        for (what, result) in refusals {
+            let err = result.expect_err(what);
+            assert_eq!(err.code(), Code::InvalidArgument, "{what} {bad:?}: {err:?}");
+            let message = err.message();
+            assert!(message.contains("is not a version id"), "{what}: {message}");
+            assert!(message.contains("32 to 64"), "{what}: {message}");
+            if what.ends_with("expected") || what == "update" {
+                assert!(
+                    message.starts_with("the expected version '"),
+                    "{what}: {message}"
+                );
+            }
+        }
+    }
+    assert_eq!(
+        server.probe.calls.load(Ordering::SeqCst),
+        calls,
+        "no malformed version id reached the store"
+    );
+    let records = server.audit_when(17).await;
+    for rec in &records[1..] {
+        assert_eq!(rec["outcome"], "INVALID_ARGUMENT", "{rec}");
+        assert_eq!(rec["reason"], "invalid_name", "{rec}");
+    }
+
+    // Empty: not given. The store's own ids are well-formed.
+    let v2 = client
+        .update_secret(update(""))
+        .await
+        .unwrap()
+        .into_inner()
+        .version_id;
+    let v3 = client
+        .rollback_secret(rollback(&v1, &v2))
+        .await
+        .unwrap()
+        .into_inner()
+        .version_id;
+    client.update_secret(update(&v3)).await.unwrap();
+    let err = client.update_secret(update(&v3)).await.unwrap_err();
+    assert_eq!(err.code(), Code::Aborted, "stale, not malformed: {err:?}");
+    let old = client.get_secret(get(&v2)).await.unwrap().into_inner();
+    assert_eq!(old.secret.unwrap().value.as_deref(), Some("two"));
+}

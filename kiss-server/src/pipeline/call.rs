@@ -33,6 +33,7 @@ pub struct Call<'a> {
     service_account: Option<&'a str>,
     version: Option<&'a str>,
     version_required: bool,
+    expected_version: Option<&'a str>,
     reads_value: bool,
 }
 
@@ -46,6 +47,7 @@ impl<'a> Call<'a> {
             service_account: None,
             version: None,
             version_required: false,
+            expected_version: None,
             reads_value: false,
         }
     }
@@ -62,6 +64,13 @@ impl<'a> Call<'a> {
             version_required: true,
             ..self.version(version_id)
         }
+    }
+
+    /// Is based on version `version_id` of the secret (empty: on none), which
+    /// the store refuses if it is no longer current.
+    pub fn expected_version(mut self, version_id: &'a str) -> Self {
+        self.expected_version = Some(version_id).filter(|v| !v.is_empty());
+        self
     }
 
     /// Acts on the namespace of the request's metadata (which must be granted).
@@ -88,7 +97,22 @@ impl<'a> Call<'a> {
         self
     }
 
-    fn validate(&self) -> Result<(), names::NameError> {
+    /// The first field that is not well-formed, as a sentence for the caller.
+    fn validate(&self) -> Result<(), String> {
+        self.validate_names().map_err(|e| e.to_string())?;
+        if let Some(expected) = self.expected_version
+            && let Err(names::NameError::BadVersionId { id }) = names::validate_version_id(expected)
+        {
+            return Err(format!(
+                "the expected version '{id}' is not a version id: version ids are 32 to 64 \
+                 letters, digits and '-'; send the id of the version the change is based on \
+                 (list the secret's versions to see them), or none to skip the check"
+            ));
+        }
+        Ok(())
+    }
+
+    fn validate_names(&self) -> Result<(), names::NameError> {
         if let Some(ns) = self.namespace {
             names::validate_namespace(ns)?;
         }
@@ -164,7 +188,7 @@ impl Pipeline {
             status
         };
         if let Err(e) = call.validate() {
-            let status = with_reason(Status::invalid_argument(e.to_string()), reasons::INVALID);
+            let status = with_reason(Status::invalid_argument(e), reasons::INVALID);
             return Err(refuse(status, "invalid_name"));
         }
         facts.update(|f| f.authorization = Some(self.authorizer.mode()));
