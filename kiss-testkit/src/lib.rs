@@ -135,7 +135,12 @@ impl Moto {
     }
 
     fn spawn(&mut self) {
-        let child = Command::new(venv_bin("moto_server"))
+        // moto's own server, with its backends taking one request at a
+        // time: they are not thread-safe (see the script).
+        let serial = repo_root().join("kiss-testkit/python/moto_server_serial.py");
+        venv_bin("moto_server");
+        let child = Command::new(venv_bin("python"))
+            .arg(serial)
             .args(["-H", "127.0.0.1", "-p", &self.port.to_string()])
             .env(
                 "MOTO_RECORDER_FILEPATH",
