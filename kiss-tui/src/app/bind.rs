@@ -6,8 +6,9 @@ use kiss_proto::names::validate_service_account;
 
 use super::App;
 use super::action::{Call, Effect};
-use super::keymap::{Binding, Key, bind, ch, ctrl, key};
+use super::keymap::{Binding, bind, ch, key};
 use super::layout;
+use super::line::{self, LineInput};
 use super::nav::{ListNav, Move, moves};
 use super::state::{Dialog, Purpose};
 use crate::workflows::bind;
@@ -27,7 +28,7 @@ pub struct BindDialog {
     /// The secret.
     pub name: String,
     /// The service account name being typed.
-    pub input: String,
+    pub input: LineInput,
     /// Why the typed name is refused.
     pub input_error: Option<String>,
     /// Focus.
@@ -66,10 +67,6 @@ pub enum BindCmd {
     Move(Move),
     /// Bind the typed service account.
     Bind,
-    /// Delete the last typed character.
-    DeleteChar,
-    /// Empty the input.
-    ClearInput,
     /// Ask to unbind the selected service account.
     Unbind,
     /// Unbind, as asked.
@@ -106,22 +103,11 @@ pub fn keys(focus: BindFocus) -> Vec<Binding<BindCmd>> {
                 &[key(KeyCode::Down)],
                 BindCmd::ToList,
             ),
-            bind(
-                "Backspace",
-                "delete a character",
-                false,
-                &[key(KeyCode::Backspace)],
-                BindCmd::DeleteChar,
-            ),
-            bind(
-                "Ctrl-U",
-                "clear the input",
-                false,
-                &[ctrl('u')],
-                BindCmd::ClearInput,
-            ),
             close,
-        ],
+        ]
+        .into_iter()
+        .chain(line::keys())
+        .collect(),
         BindFocus::List => {
             let mut rows = moves(true, true, BindCmd::Move);
             rows.extend([
@@ -216,14 +202,6 @@ impl App {
                     b.focus = BindFocus::List;
                 }
             }
-            BindCmd::DeleteChar => {
-                b.input.pop();
-                revalidate(b);
-            }
-            BindCmd::ClearInput => {
-                b.input.clear();
-                revalidate(b);
-            }
             BindCmd::Move(m) => {
                 if m == Move::Up && b.nav.selected == 0 {
                     b.focus = BindFocus::Input;
@@ -282,11 +260,11 @@ impl App {
     pub(super) fn bind_text(&mut self, event: KeyEvent) {
         if let Some(Dialog::Bind(b)) = &mut self.state.dialog
             && !b.busy
-            && let KeyCode::Char(c) = event.code
-            && Key::of(&event).is_char()
         {
-            b.input.push(c);
-            revalidate(b);
+            let before = b.input.to_string();
+            if b.input.input(event) && b.input != *before {
+                revalidate(b);
+            }
         }
     }
 }

@@ -4,7 +4,8 @@ use crossterm::event::{KeyCode, KeyEvent};
 
 use super::App;
 use super::action::Effect;
-use super::keymap::{Binding, Key, bind, ctrl, key, text};
+use super::keymap::{Binding, bind, key, text};
+use super::line;
 use super::nav::{Move, moves};
 use super::state::Secrets;
 
@@ -17,10 +18,6 @@ pub enum FilterCmd {
     Keep,
     /// Stop typing, drop the filter.
     Clear,
-    /// Delete the last character; with none left, stop typing.
-    DeleteChar,
-    /// Empty the filter and keep typing.
-    Empty,
 }
 
 /// The filter's keys. Letters are the filter, so no vim keys.
@@ -45,22 +42,12 @@ pub fn filter_keys() -> Vec<Binding<FilterCmd>> {
         ),
     ];
     rows.extend(moving);
-    rows.extend([
-        bind(
-            "Backspace",
-            "delete a character",
-            false,
-            &[key(KeyCode::Backspace)],
-            FilterCmd::DeleteChar,
-        ),
-        bind(
-            "Ctrl-U",
-            "empty the filter",
-            false,
-            &[ctrl('u')],
-            FilterCmd::Empty,
-        ),
-    ]);
+    rows.extend(line::keys());
+    rows.push(text(
+        "Backspace",
+        "on an empty filter: stop filtering",
+        false,
+    ));
     rows
 }
 
@@ -77,27 +64,25 @@ impl App {
                 self.state.secrets.filter.clear();
                 self.refilter()
             }
-            FilterCmd::DeleteChar => {
-                if self.state.secrets.filter.pop().is_none() {
-                    self.state.secrets.filtering = false;
-                }
-                self.refilter()
-            }
-            FilterCmd::Empty => {
-                self.state.secrets.filter.clear();
-                self.refilter()
-            }
         }
     }
 
-    /// A typed character goes to the filter.
+    /// A typed or editing key goes to the filter; Backspace with nothing
+    /// left to delete stops filtering, as it did before the field had a
+    /// cursor.
     pub(super) fn filter_text(&mut self, event: KeyEvent) -> Vec<Effect> {
-        match event.code {
-            KeyCode::Char(c) if Key::of(&event).is_char() => {
-                self.state.secrets.filter.push(c);
-                self.refilter()
+        let filter = &mut self.state.secrets.filter;
+        if event.code == KeyCode::Backspace && filter.split().0.is_empty() {
+            if filter.is_empty() {
+                self.state.secrets.filtering = false;
             }
-            _ => Vec::new(),
+            return Vec::new();
+        }
+        let before = filter.to_string();
+        if filter.input(event) && *filter != *before {
+            self.refilter()
+        } else {
+            Vec::new()
         }
     }
 

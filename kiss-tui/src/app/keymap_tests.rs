@@ -348,7 +348,11 @@ fn a_key_no_table_holds_does_nothing() {
             if keymap::lookup(&effective, k).is_some() {
                 continue;
             }
-            if keymap::takes_text(*ctx) && k.is_char() {
+            // Where text is typed, the line editor's own keys (listed in
+            // the help from `line::keys`) edit it.
+            if keymap::takes_text(*ctx)
+                && (k.is_char() || crate::app::line::LineInput::default().input(k.event()))
+            {
                 continue;
             }
             let mut d = reach(*ctx);

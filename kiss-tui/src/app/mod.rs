@@ -6,6 +6,7 @@ pub mod action;
 pub mod format;
 pub mod keymap;
 pub mod layout;
+pub mod line;
 pub mod nav;
 pub mod state;
 
@@ -242,13 +243,13 @@ impl App {
         let first_line = text.lines().next().unwrap_or("").trim();
         match self.state.screen {
             Screen::Namespaces => {
-                self.state.namespaces.filter.push_str(first_line);
+                self.state.namespaces.filter.insert_str(first_line);
                 self.refit();
             }
             Screen::Secrets => match &mut self.state.dialog {
                 Some(Dialog::Editor(_)) => self.editor_paste(text),
                 Some(Dialog::Bind(b)) if b.focus == BindFocus::Input => {
-                    b.input.push_str(first_line);
+                    b.input.insert_str(first_line);
                     bind::revalidate(b);
                 }
                 Some(_) => {}
@@ -256,7 +257,7 @@ impl App {
                     if !self.state.secrets.filtering {
                         self.state.secrets.filtering = true;
                     }
-                    self.state.secrets.filter.push_str(first_line);
+                    self.state.secrets.filter.insert_str(first_line);
                     self.refilter();
                 }
             },

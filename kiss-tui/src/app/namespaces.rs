@@ -5,7 +5,8 @@ use kiss_proto::names::validate_namespace;
 
 use super::App;
 use super::action::{Call, Effect};
-use super::keymap::{Binding, Key, bind, ctrl, key, text};
+use super::keymap::{Binding, bind, ctrl, key, text};
+use super::line::{self, LineInput};
 use super::nav::{ListNav, Move, moves};
 use super::state::{Deleted, Purpose, Screen, Secrets, State};
 
@@ -13,7 +14,7 @@ use super::state::{Deleted, Purpose, Screen, Secrets, State};
 #[derive(Debug, Clone, Default)]
 pub struct NamespacePicker {
     /// What was typed to filter, or the namespace to open.
-    pub filter: String,
+    pub filter: LineInput,
     /// The cursor in the filtered list.
     pub nav: ListNav,
 }
@@ -74,10 +75,6 @@ pub enum NamespacesCmd {
     Reload,
     /// Back to the token picker.
     Back,
-    /// Delete the last character of the filter.
-    DeleteChar,
-    /// Empty the filter.
-    ClearFilter,
 }
 
 /// The namespace picker's keys. Letters are the filter, so no vim keys.
@@ -100,20 +97,6 @@ pub fn keys() -> Vec<Binding<NamespacesCmd>> {
             NamespacesCmd::Reload,
         ),
         bind(
-            "Backspace",
-            "delete a character",
-            false,
-            &[key(KeyCode::Backspace)],
-            NamespacesCmd::DeleteChar,
-        ),
-        bind(
-            "Ctrl-U",
-            "clear the filter",
-            false,
-            &[ctrl('u')],
-            NamespacesCmd::ClearFilter,
-        ),
-        bind(
             "Esc",
             "back to tokens",
             true,
@@ -121,6 +104,7 @@ pub fn keys() -> Vec<Binding<NamespacesCmd>> {
             NamespacesCmd::Back,
         ),
     ]);
+    rows.extend(line::keys());
     rows
 }
 
@@ -139,26 +123,14 @@ impl App {
                 self.supersede(|p| *p == Purpose::WhoAmI);
                 vec![self.call(Purpose::WhoAmI, Call::WhoAmI)]
             }
-            NamespacesCmd::ClearFilter => {
-                self.state.namespaces.filter.clear();
-                self.refit();
-                Vec::new()
-            }
-            NamespacesCmd::DeleteChar => {
-                self.state.namespaces.filter.pop();
-                self.state.namespaces.nav.selected = 0;
-                self.refit();
-                Vec::new()
-            }
         }
     }
 
-    /// A typed character goes to the filter.
+    /// A typed or editing key goes to the filter.
     pub(super) fn namespaces_text(&mut self, event: KeyEvent) {
-        if let KeyCode::Char(c) = event.code
-            && Key::of(&event).is_char()
-        {
-            self.state.namespaces.filter.push(c);
+        let filter = &mut self.state.namespaces.filter;
+        let before = filter.to_string();
+        if filter.input(event) && *filter != *before {
             self.state.namespaces.nav.selected = 0;
             self.refit();
         }

@@ -7,6 +7,7 @@ use crossterm::event::KeyCode;
 use super::action::{Call, Details, Effect, SecretRow, Sensitive};
 use super::filter::apply_filter;
 use super::keymap::{Binding, bind, ch, key};
+use super::line::LineInput;
 use super::nav::{ListNav, Move, moves};
 use super::state::{BindDialog, BindFocus, CopyMenu, DeleteDialog, Dialog, Purpose, Screen};
 use super::{App, DETAILS_DELAY};
@@ -57,7 +58,7 @@ pub struct Secrets {
     /// The cursor in `visible`.
     pub nav: ListNav,
     /// The filter, matched case-insensitively anywhere in the name.
-    pub filter: String,
+    pub filter: LineInput,
     /// Whether keys go to the filter.
     pub filtering: bool,
     /// The sort column.
@@ -311,7 +312,7 @@ impl App {
             SecretsCmd::Bindings => {
                 self.state.dialog = Some(Dialog::Bind(BindDialog {
                     name: name.clone(),
-                    input: String::new(),
+                    input: LineInput::default(),
                     input_error: None,
                     focus: BindFocus::Input,
                     nav: Default::default(),

@@ -422,6 +422,12 @@ fn the_list_is_sorted_filtered_incrementally_and_case_insensitively() {
     assert_eq!(app.state.secrets.selected_name(), Some("db-url"));
     app.update(code(KeyCode::Backspace));
     assert_eq!(names(&app), ["db-url", "web-db"]);
+    // The filter line edits like a shell's: Ctrl-W drops the word, Ctrl-Z
+    // brings it back.
+    app.update(ctrl('w'));
+    assert_eq!(names(&app).len(), 3);
+    app.update(ctrl('z'));
+    assert_eq!(names(&app), ["db-url", "web-db"]);
     app.update(code(KeyCode::Enter));
     assert!(!app.state.secrets.filtering);
     assert_eq!(app.state.secrets.filter, "DB");
@@ -1609,6 +1615,37 @@ fn a_failed_bind_keeps_the_typed_name() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn the_bind_input_edits_like_a_shell_line() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    app.state
+        .secrets
+        .details
+        .insert("a".into(), details("a", "v1", true, &[]));
+    app.update(key('b'));
+    type_str(&mut app, "web-api");
+    app.update(ctrl('w'));
+    let input = |app: &App| match &app.state.dialog {
+        Some(Dialog::Bind(b)) => b.input.to_string(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(input(&app), "web-", "Ctrl-W deletes one part of the name");
+    app.update(ctrl('z'));
+    assert_eq!(input(&app), "web-api", "Ctrl-Z brings it back");
+    app.update(ctrl('a'));
+    type_str(&mut app, "my-");
+    assert_eq!(input(&app), "my-web-api", "typing goes where the cursor is");
+    let (_, call) = the_call(&app.update(code(KeyCode::Enter)));
+    assert_eq!(
+        call,
+        Call::Bind {
+            namespace: "team-a".into(),
+            name: "a".into(),
+            service_account: "my-web-api".into()
+        }
+    );
 }
 
 // ------------------------------------------------------------------ copy

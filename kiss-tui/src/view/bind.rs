@@ -2,6 +2,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{List, ListItem, ListState, Paragraph, Wrap};
 
@@ -33,10 +34,7 @@ pub fn draw(f: &mut Frame, body: Rect, s: &State, b: &BindDialog) {
     .areas(inner);
 
     let input_focused = b.focus == BindFocus::Input;
-    let mut input = vec![Span::raw(b.input.clone())];
-    if input_focused {
-        input.push(Span::styled("▏", theme::key()));
-    }
+    let mut input = widgets::line_input(&b.input, input_focused, Style::default());
     if b.input.is_empty() {
         input.push(Span::styled(
             "service account name, then Enter",

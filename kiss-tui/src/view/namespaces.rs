@@ -2,6 +2,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{List, ListItem, ListState, Paragraph, Wrap};
 
@@ -25,11 +26,9 @@ pub fn draw(f: &mut Frame, area: Rect, s: &State) {
             Span::styled(hint, theme::muted()),
         ])
     } else {
-        Line::from(vec![
-            Span::styled("› ", theme::key()),
-            Span::raw(filter.clone()),
-            Span::styled("▏", theme::key()),
-        ])
+        let mut spans = vec![Span::styled("› ", theme::key())];
+        spans.extend(widgets::line_input(filter, true, Style::default()));
+        Line::from(spans)
     };
     f.render_widget(
         Paragraph::new(input).block(widgets::block(" Namespace ", true)),

@@ -33,10 +33,11 @@ fn table(f: &mut Frame, area: Rect, s: &State) {
     )];
     if sec.filtering || !sec.filter.is_empty() {
         title.push(Span::styled("/", theme::key()));
-        title.push(Span::styled(sec.filter.clone(), theme::value()));
-        if sec.filtering {
-            title.push(Span::styled("▏", theme::key()));
-        }
+        title.extend(widgets::line_input(
+            &sec.filter,
+            sec.filtering,
+            theme::value(),
+        ));
         title.push(Span::raw(" "));
     }
     let focused = s.dialog.is_none();

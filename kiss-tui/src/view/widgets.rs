@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear};
 
 use super::theme;
+use crate::app::line::LineInput;
 
 /// A rounded box with a title, focused or not.
 pub fn block(title: impl Into<Line<'static>>, focused: bool) -> Block<'static> {
@@ -84,4 +85,18 @@ pub fn hard_wrap(text: &str, width: usize) -> Vec<String> {
         return vec![String::new()];
     }
     chars.chunks(width).map(|c| c.iter().collect()).collect()
+}
+
+/// A one-line text field: the text, with the cursor drawn where it is when
+/// the field has focus, so a Ctrl-A or ← is visible.
+pub fn line_input(input: &LineInput, focused: bool, style: Style) -> Vec<Span<'static>> {
+    let (before, after) = input.split();
+    let mut spans = vec![Span::styled(before.to_owned(), style)];
+    if focused {
+        spans.push(Span::styled("▏", theme::key()));
+    }
+    if !after.is_empty() {
+        spans.push(Span::styled(after.to_owned(), style));
+    }
+    spans
 }
