@@ -188,7 +188,7 @@ impl Kiss for KissService {
         &self,
         req: Request<pb::WhoAmIRequest>,
     ) -> Result<Response<pb::WhoAmIResponse>, Status> {
-        let (id, namespaces) = self
+        let (id, namespaces, recovery_days) = self
             .pipeline
             .run(&req, Call::new(Rpc::WhoAmI), |a| async move {
                 let namespaces = a
@@ -196,7 +196,7 @@ impl Kiss for KissService {
                     .namespaces(&a.identity)
                     .await
                     .map_err(StoreError::Unavailable)?;
-                Ok((a.identity, namespaces))
+                Ok((a.identity, namespaces, a.store.recovery_days()))
             })
             .await?;
         Ok(Response::new(pb::WhoAmIResponse {
@@ -209,6 +209,7 @@ impl Kiss for KissService {
                 nanos: 0,
             }),
             issuer: id.issuer,
+            deletion_recovery_days: Some(recovery_days),
         }))
     }
 

@@ -1389,6 +1389,9 @@ impl kiss_server::store::SecretStore for PanickingStore {
     ) -> kiss_server::store::StoreResult<String> {
         self.0.create_as(secret, value, author).await
     }
+    fn recovery_days(&self) -> u32 {
+        self.0.recovery_days()
+    }
     async fn list(
         &self,
         _namespace: &str,

@@ -228,6 +228,11 @@ async fn every_rpc_works_with_a_cognito_token() {
     );
     assert!(!who.admin);
     assert!(who.expires_at.unwrap().seconds > now());
+    assert_eq!(
+        who.deletion_recovery_days,
+        Some(7),
+        "the client learns how long a deleted secret can be restored"
+    );
 
     alice.ping("team-a").await.unwrap();
     let value = "line one\n\ttab\nüñí ✓\n";

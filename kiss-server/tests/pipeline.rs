@@ -60,6 +60,9 @@ impl SecretStore for Probe {
         self.pause().await;
         self.inner.create_as(secret, value, author).await
     }
+    fn recovery_days(&self) -> u32 {
+        7
+    }
     async fn list(&self, namespace: &str) -> StoreResult<Vec<SecretEntry>> {
         self.calls.fetch_add(1, Ordering::SeqCst);
         self.inner.list(namespace).await

@@ -144,6 +144,7 @@ async fn lifecycle(f: Fixture) {
     let st = &f.store;
     let db = f.s("team-a", "db");
     let value = "line one\nline two\n\tindented\r\nünïcødé ✓ 🔑 \"quoted\" \\ end ";
+    assert_eq!(st.recovery_days(), 7, "the default recovery window");
 
     let v1 = st.create(&db, value).await.unwrap();
     assert!(!v1.is_empty());
@@ -246,6 +247,7 @@ async fn missing_secrets_are_not_found_everywhere(f: Fixture) {
 async fn zero_recovery_days_delete_at_once(f: Fixture) {
     let st = &f.store;
     let x = f.s("ns", "x");
+    assert_eq!(st.recovery_days(), 0, "clients are told deletes are final");
     st.create(&x, "v").await.unwrap();
     assert_eq!(st.delete(&x).await.unwrap(), None);
     assert!(f.deleted_names("ns").await.is_empty());

@@ -34,10 +34,12 @@ fn ping_list_and_whoami() {
     let text = who.ok();
     assert!(text.contains("demo@kiss.dev"), "{text}");
     assert!(text.contains("team-a, team-b"), "{text}");
+    assert!(text.contains("deletes:    restorable for 7 days"), "{text}");
     let who = dev.kiss(&["whoami", "-output=json"]);
     let v: serde_json::Value = serde_json::from_str(who.ok()).unwrap();
     assert_eq!(v["identifier"], "demo@kiss.dev");
     assert_eq!(v["admin"], false);
+    assert_eq!(v["deletion_recovery_days"], 7);
     assert_eq!(
         v["namespaces"],
         serde_json::json!(["sandbox", "team-a", "team-b"])

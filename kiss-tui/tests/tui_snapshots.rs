@@ -350,6 +350,16 @@ fn delete_confirmation() {
 }
 
 #[test]
+fn delete_confirmation_where_deletes_are_final() {
+    check("delete_for_good", |size| {
+        let mut d = secrets(size);
+        d.recovery_days(Some(0));
+        d.type_str("d").type_str("api");
+        d
+    });
+}
+
+#[test]
 fn bindings_dialog() {
     check("bind", |size| {
         let mut d = secrets(size);

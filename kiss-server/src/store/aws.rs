@@ -258,6 +258,9 @@ impl SecretStore for AwsStore {
         Ok(version)
     }
 
+    fn recovery_days(&self) -> u32 {
+        self.recovery_days
+    }
     async fn list(&self, namespace: &str) -> StoreResult<Vec<SecretEntry>> {
         let mut out: Vec<SecretEntry> = self
             .list_owned(namespace, false)

@@ -158,6 +158,9 @@ impl<S: SecretStore> SecretStore for Coalescing<S> {
         self.written(self.inner.create_as(secret, value, author).await)
     }
 
+    fn recovery_days(&self) -> u32 {
+        self.inner.recovery_days()
+    }
     async fn list(&self, namespace: &str) -> StoreResult<Vec<SecretEntry>> {
         let listing = self.live.join(namespace, self.ttl, || {
             let (inner, namespace) = (self.inner.clone(), namespace.to_owned());
@@ -278,6 +281,9 @@ mod tests {
             author: Option<&str>,
         ) -> StoreResult<String> {
             self.inner.create_as(secret, value, author).await
+        }
+        fn recovery_days(&self) -> u32 {
+            7
         }
         async fn list(&self, namespace: &str) -> StoreResult<Vec<SecretEntry>> {
             self.lists.fetch_add(1, Ordering::SeqCst);

@@ -728,6 +728,9 @@ impl SecretStore for LocalStore {
         .await
     }
 
+    fn recovery_days(&self) -> u32 {
+        u32::try_from(self.recovery.as_secs() / 86_400).unwrap_or(u32::MAX)
+    }
     async fn list(&self, namespace: &str) -> StoreResult<Vec<SecretEntry>> {
         self.read(|data| {
             let entry = |name: &str, r: &Record| SecretEntry {

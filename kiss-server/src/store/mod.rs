@@ -294,6 +294,9 @@ pub trait SecretStore: Send + Sync + 'static {
     async fn create(&self, secret: &SecretRef, value: &str) -> StoreResult<String> {
         self.create_as(secret, value, None).await
     }
+    /// How many days a deleted secret stays restorable; 0 when a delete is
+    /// immediate and permanent.
+    fn recovery_days(&self) -> u32;
     /// Lists the namespace's live secrets, sorted by name.
     async fn list(&self, namespace: &str) -> StoreResult<Vec<SecretEntry>>;
     /// Lists the namespace's secrets scheduled for deletion, sorted by name.

@@ -289,6 +289,9 @@ pub struct Identity {
     pub expires_at: Option<SystemTime>,
     /// The token's issuer.
     pub issuer: String,
+    /// How many days a deleted secret can be restored (0: deletes are
+    /// final); `None` from servers that do not say.
+    pub recovery_days: Option<u32>,
 }
 
 /// One secret in the table.

@@ -85,6 +85,7 @@ pub fn identity(namespaces: &[&str], admin: bool) -> Identity {
         admin,
         expires_at: Some(at(42 * 60)),
         issuer: "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Demo".into(),
+        recovery_days: Some(7),
     }
 }
 
@@ -210,6 +211,20 @@ impl Driver {
     }
 
     /// Presses a key.
+    /// Makes the server say it keeps deleted secrets for `days`.
+    pub fn recovery_days(&mut self, days: Option<u32>) -> &mut Self {
+        if let Some(identity) = self
+            .app
+            .state
+            .session
+            .as_mut()
+            .and_then(|s| s.identity.as_mut())
+        {
+            identity.recovery_days = days;
+        }
+        self
+    }
+
     pub fn key(&mut self, code: KeyCode) -> &mut Self {
         self.act(Action::Key(KeyEvent::new(code, KeyModifiers::NONE)))
     }

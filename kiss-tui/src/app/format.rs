@@ -53,6 +53,21 @@ pub fn short_version(id: &str) -> String {
     id.chars().take(8).collect()
 }
 
+/// Capital first letter, full stop at the end.
+pub fn sentence(s: &str) -> String {
+    let s = s.trim();
+    let mut out = String::with_capacity(s.len() + 1);
+    let mut chars = s.chars();
+    if let Some(c) = chars.next() {
+        out.extend(c.to_uppercase());
+        out.push_str(chars.as_str());
+    }
+    if !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;

@@ -176,6 +176,8 @@ pub enum KeyContext {
     Conflict,
     /// The delete confirmation.
     Delete,
+    /// The delete confirmation where a delete is final: the name is typed.
+    DeleteForGood,
     /// The bindings dialog, typing a service account.
     BindInput,
     /// The bindings dialog, in the list of bound service accounts.
@@ -214,6 +216,7 @@ pub const ALL_CONTEXTS: &[KeyContext] = &[
     KeyContext::SaveConfirm,
     KeyContext::Conflict,
     KeyContext::Delete,
+    KeyContext::DeleteForGood,
     KeyContext::BindInput,
     KeyContext::BindList,
     KeyContext::Unbind,
@@ -314,6 +317,7 @@ pub fn table(ctx: KeyContext) -> Vec<Binding<Command>> {
         KeyContext::SaveConfirm => all(editor::save_confirm_keys(), Command::SaveConfirm),
         KeyContext::Conflict => all(conflict::keys(), Command::Conflict),
         KeyContext::Delete => all(delete::keys(), Command::Delete),
+        KeyContext::DeleteForGood => all(delete::for_good_keys(), Command::Delete),
         KeyContext::BindInput => all(bind::keys(BindFocus::Input), Command::Bind),
         KeyContext::BindList => all(bind::keys(BindFocus::List), Command::Bind),
         KeyContext::Unbind => all(bind::confirm_keys(), Command::Bind),
@@ -335,6 +339,7 @@ pub fn takes_text(ctx: KeyContext) -> bool {
             | KeyContext::Editor
             | KeyContext::EditorUpdate
             | KeyContext::BindInput
+            | KeyContext::DeleteForGood
     )
 }
 
@@ -420,6 +425,10 @@ pub const HELP_SECTIONS: &[(&str, KeyContext)] = &[
         KeyContext::Conflict,
     ),
     ("Delete confirmation", KeyContext::Delete),
+    (
+        "Delete confirmation, where deletes are final",
+        KeyContext::DeleteForGood,
+    ),
     ("Bindings (b): the input", KeyContext::BindInput),
     ("Bindings (b): the list", KeyContext::BindList),
     ("Unbind? (x in the list)", KeyContext::Unbind),
@@ -547,6 +556,7 @@ impl State {
                     EditorFocus::Value => KeyContext::Editor,
                     EditorFocus::Policy => KeyContext::EditorPolicy,
                 },
+                Some(Dialog::Delete(d)) if d.for_good() => KeyContext::DeleteForGood,
                 Some(Dialog::Delete(_)) => KeyContext::Delete,
                 Some(Dialog::Bind(b)) if b.confirm_unbind.is_some() => KeyContext::Unbind,
                 Some(Dialog::Bind(b)) if b.focus == BindFocus::Input => KeyContext::BindInput,

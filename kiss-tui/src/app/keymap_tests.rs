@@ -133,6 +133,11 @@ fn reach(ctx: KeyContext) -> Driver {
             d.type_str("d");
             d
         }
+        KeyContext::DeleteForGood => {
+            let mut d = on_secrets();
+            d.recovery_days(Some(0)).type_str("d");
+            d
+        }
         KeyContext::BindInput | KeyContext::BindList | KeyContext::Unbind => {
             let mut d = on_secrets();
             d.type_str("b");

@@ -229,6 +229,7 @@ impl App {
                 self.editor_text(event)
             }
             KeyContext::BindInput => self.bind_text(event),
+            KeyContext::DeleteForGood => self.delete_text(event),
             _ => {}
         }
         Vec::new()
@@ -251,6 +252,10 @@ impl App {
                 Some(Dialog::Bind(b)) if b.focus == BindFocus::Input => {
                     b.input.insert_str(first_line);
                     bind::revalidate(b);
+                }
+                Some(Dialog::Delete(d)) if d.for_good() && !d.busy => {
+                    d.typed.insert_str(first_line);
+                    d.error = None;
                 }
                 Some(_) => {}
                 None => {

@@ -192,12 +192,15 @@ impl App {
                 if matches!(&self.state.dialog, Some(Dialog::Delete(d)) if d.name == name) {
                     self.state.dialog = None;
                 }
-                let until = deletion_date
-                    .map(|t| format!(" until {} UTC", format::date_time(t)))
-                    .unwrap_or_default();
-                self.info(format!(
-                    "Deleted '{name}'. Restore it from recently deleted (D){until}."
-                ));
+                // The server sets a deletion date exactly when the secret
+                // can still be restored.
+                self.info(match deletion_date {
+                    Some(t) => format!(
+                        "Deleted '{name}'. Restore it from recently deleted (D) until {} UTC.",
+                        format::date_time(t)
+                    ),
+                    None => format!("Deleted '{name}' for good: it cannot be restored."),
+                });
                 self.remove_row(&name);
                 self.state.deleted.loaded = false;
                 vec![self.list_call()]
@@ -267,7 +270,7 @@ impl App {
             Purpose::Connect | Purpose::WhoAmI => {
                 if refused {
                     let hint = self.state.tokens.refresh_hint.clone();
-                    self.error(format!("The server refused this token: {msg} {hint}"));
+                    self.error(format!("{msg} {}", format::sentence(&hint)));
                 } else {
                     self.error(msg);
                 }

@@ -9,7 +9,9 @@ use super::filter::apply_filter;
 use super::keymap::{Binding, bind, ch, key};
 use super::line::LineInput;
 use super::nav::{ListNav, Move, moves};
-use super::state::{BindDialog, BindFocus, CopyMenu, DeleteDialog, Dialog, Purpose, Screen};
+use super::state::{
+    BindDialog, BindFocus, CopyMenu, DeleteDialog, Dialog, Purpose, Recovery, Screen,
+};
 use super::{App, DETAILS_DELAY};
 
 /// How the secrets table is sorted.
@@ -299,14 +301,8 @@ impl App {
                 Vec::new()
             }
             SecretsCmd::Delete => {
-                // Unticked: a restore brings the secret back but not a
-                // removed policy or its bindings, so removing them is opt-in.
-                self.state.dialog = Some(Dialog::Delete(DeleteDialog {
-                    name,
-                    remove_policy: false,
-                    busy: false,
-                    error: None,
-                }));
+                let recovery = Recovery::from_days(self.state.recovery_days());
+                self.state.dialog = Some(Dialog::Delete(DeleteDialog::new(name, recovery)));
                 Vec::new()
             }
             SecretsCmd::Bindings => {

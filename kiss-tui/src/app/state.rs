@@ -13,7 +13,7 @@ use super::action::RequestId;
 pub use super::bind::{BindDialog, BindFocus};
 pub use super::conflict::Conflict;
 pub use super::copy::{CopyItem, CopyMenu};
-pub use super::delete::DeleteDialog;
+pub use super::delete::{DeleteDialog, Recovery};
 pub use super::deleted::Deleted;
 pub use super::editor::{Editor, EditorFocus, EditorMode, SaveConfirm};
 pub use super::history::{History, HistoryPane};
@@ -126,6 +126,7 @@ impl State {
             Screen::Secrets => match &self.dialog {
                 Some(Dialog::Editor(_)) => true,
                 Some(Dialog::Bind(b)) => b.focus == BindFocus::Input,
+                Some(Dialog::Delete(d)) => d.for_good(),
                 Some(_) => false,
                 None => self.secrets.filtering,
             },
@@ -150,6 +151,14 @@ impl State {
             .as_ref()
             .map(|i| i.identifier.as_str())
             .or(s.identifier.as_deref())
+    }
+
+    /// How many days the server keeps deleted secrets, if it says.
+    pub fn recovery_days(&self) -> Option<u32> {
+        self.session
+            .as_ref()
+            .and_then(|s| s.identity.as_ref())
+            .and_then(|i| i.recovery_days)
     }
 
     /// Whether the token grants every namespace.

@@ -154,6 +154,7 @@ fn identity(namespaces: &[&str], admin: bool) -> Identity {
         admin,
         expires_at: Some(now() + Duration::from_secs(3600)),
         issuer: "https://issuer".into(),
+        recovery_days: Some(7),
     }
 }
 
@@ -254,7 +255,7 @@ fn several_tokens_wait_for_a_choice_and_skip_broken_and_expired_ones() {
     app.update(key('k'));
     no_call(&app.update(code(KeyCode::Enter)));
     assert!(flash(&app).contains("expired 3h ago"), "{}", flash(&app));
-    assert!(flash(&app).contains("run kubectl get ns"));
+    assert!(flash(&app).contains("Run kubectl get ns"));
 
     app.update(key('k'));
     no_call(&app.update(code(KeyCode::Enter)));
@@ -297,10 +298,17 @@ fn a_refused_token_on_the_picker_says_how_to_refresh_it() {
     let mut app = new_app(None);
     let (id, _) = the_connect(&app.update(scan(vec![token("ann", 3600)])));
     let (id, _) = the_call(&app.update(ok(id, Reply::Connected)));
-    app.update(fail(id, ErrorKind::Unauthenticated, "token expired"));
+    // As `tui::convert::call_error` words a refused token.
+    app.update(fail(
+        id,
+        ErrorKind::Unauthenticated,
+        "The server refused the token: Token has expired.",
+    ));
     assert_eq!(app.state.screen, Screen::Tokens);
-    assert!(flash(&app).contains("refused"));
-    assert!(flash(&app).contains("kubectl get ns"));
+    let text = flash(&app);
+    assert_eq!(text.matches("refused").count(), 1, "{text}");
+    assert_eq!(text.matches("kubectl get ns").count(), 1, "{text}");
+    assert!(text.contains("expired. Run kubectl get ns"), "{text}");
 }
 
 // ------------------------------------------------------------ namespaces
@@ -1218,6 +1226,80 @@ fn delete_removes_the_policy_first_when_asked() {
     assert!(flash(&app).contains("Deleted 'a'"));
     assert!(flash(&app).contains("(D)"));
     assert_eq!(app.state.secrets.rows.len(), 1);
+}
+
+#[test]
+fn where_deletes_are_final_the_dialog_says_so_and_the_name_must_be_typed() {
+    let mut app = in_team_a(vec![row("api-key", 1), row("b", 1)]);
+    let session = app.state.session.as_mut().unwrap();
+    session.identity.as_mut().unwrap().recovery_days = Some(0);
+    app.update(key('d'));
+    match &app.state.dialog {
+        Some(Dialog::Delete(d)) => assert!(d.for_good()),
+        other => panic!("{other:?}"),
+    }
+    // A `y` out of habit is a letter of the name, not a confirmation.
+    no_call(&app.update(key('y')));
+    no_call(&app.update(code(KeyCode::Enter)));
+    match &app.state.dialog {
+        Some(Dialog::Delete(d)) => {
+            assert!(!d.busy);
+            let error = d.error.as_deref().unwrap_or("");
+            assert!(
+                error.contains("Type the secret's name, 'api-key'"),
+                "{error}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    app.update(ctrl('u'));
+    type_str(&mut app, "api-key");
+    let (id, call) = the_call(&app.update(code(KeyCode::Enter)));
+    assert_eq!(
+        call,
+        Call::DeleteSecret {
+            namespace: "team-a".into(),
+            name: "api-key".into()
+        }
+    );
+    app.update(ok(
+        id,
+        Reply::Deleted {
+            deletion_date: None,
+        },
+    ));
+    assert!(app.state.dialog.is_none());
+    assert!(flash(&app).contains("for good"), "{}", flash(&app));
+    assert!(!flash(&app).contains("Restore"), "{}", flash(&app));
+}
+
+#[test]
+fn the_delete_dialog_states_the_servers_recovery_window() {
+    for (days, needle) in [
+        (Some(7), "for 7 days"),
+        (Some(1), "for 1 day."),
+        (None, "if this server"),
+        (Some(0), "cannot be restored"),
+    ] {
+        let mut app = in_team_a(vec![row("a", 1)]);
+        let session = app.state.session.as_mut().unwrap();
+        session.identity.as_mut().unwrap().recovery_days = days;
+        app.update(key('d'));
+        let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 30)).unwrap();
+        t.draw(|f| crate::view::draw(f, &app.state)).unwrap();
+        let screen: String = t
+            .backend()
+            .buffer()
+            .content()
+            .iter()
+            .map(|c| c.symbol())
+            .collect();
+        assert!(screen.contains(needle), "{days:?}: {needle}");
+        assert!(
+            !screen.contains("recovery window"),
+            "{days:?}: no vague promise"
+        );
+    }
 }
 
 #[test]

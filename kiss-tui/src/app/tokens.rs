@@ -112,13 +112,13 @@ pub enum AuthCmd {
 pub fn auth_keys() -> Vec<Binding<AuthCmd>> {
     vec![
         bind(
-            "t/T/Enter",
+            "T/t/Enter",
             "pick another token",
             true,
-            &[ch('t'), ch('T'), key(KeyCode::Enter)],
+            &[ch('T'), ch('t'), key(KeyCode::Enter)],
             AuthCmd::PickAnother,
         )
-        .short("t"),
+        .short("T"),
         bind(
             "Esc/q",
             "dismiss",
@@ -246,8 +246,9 @@ impl App {
         if summary.is_expired(now) {
             let hint = self.state.tokens.refresh_hint.clone();
             self.error(format!(
-                "This token {}. {hint}",
-                format::expiry(summary.expires_at, now)
+                "This token {}. {}",
+                format::expiry(summary.expires_at, now),
+                format::sentence(&hint)
             ));
             return Vec::new();
         }

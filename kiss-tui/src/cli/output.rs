@@ -135,6 +135,7 @@ pub fn whoami_json(w: &pb::WhoAmIResponse) -> Value {
         "admin": w.admin,
         "namespaces": w.namespaces,
         "expires_at": or_null(rfc3339(w.expires_at.as_ref())),
+        "deletion_recovery_days": w.deletion_recovery_days,
     })
 }
 
@@ -162,6 +163,12 @@ pub fn whoami_text(w: &pb::WhoAmIResponse, now: std::time::SystemTime) -> String
     } else {
         "no"
     };
+    let deletes = match w.deletion_recovery_days {
+        Some(0) => "final (nothing can be restored)".to_owned(),
+        Some(1) => "restorable for 1 day".to_owned(),
+        Some(n) => format!("restorable for {n} days"),
+        None => "unknown (the server does not say)".to_owned(),
+    };
     let rows = [
         ("identifier", w.identifier.as_str()),
         ("subject", w.subject.as_str()),
@@ -169,6 +176,7 @@ pub fn whoami_text(w: &pb::WhoAmIResponse, now: std::time::SystemTime) -> String
         ("namespaces", namespaces.as_str()),
         ("admin", admin),
         ("expires", expires.as_str()),
+        ("deletes", deletes.as_str()),
     ];
     rows.iter()
         .map(|(k, v)| format!("{:<12}{v}\n", format!("{k}:")))

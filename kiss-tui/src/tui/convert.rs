@@ -43,23 +43,22 @@ pub fn call_error(e: &ClientError) -> CallError {
             _ => ErrorKind::Other,
         },
     };
-    CallError::new(kind, sentence(&e.to_string())).with_reason(e.reason())
+    // The app adds its own advice to a refused token (the refresh hint of
+    // the token directory in use, the key that picks another): the
+    // client's, meant for the verbs, would say it twice.
+    let message = match e {
+        ClientError::Unauthenticated { message } => {
+            format!(
+                "the server refused the token: {}",
+                message.trim_end_matches('.')
+            )
+        }
+        other => other.to_string(),
+    };
+    CallError::new(kind, sentence(&message)).with_reason(e.reason())
 }
 
-/// Capital first letter, full stop at the end.
-pub fn sentence(s: &str) -> String {
-    let s = s.trim();
-    let mut out = String::with_capacity(s.len() + 1);
-    let mut chars = s.chars();
-    if let Some(c) = chars.next() {
-        out.extend(c.to_uppercase());
-        out.push_str(chars.as_str());
-    }
-    if !out.ends_with(['.', '!', '?']) {
-        out.push('.');
-    }
-    out
-}
+pub use crate::app::format::sentence;
 
 /// WhoAmI's answer.
 pub fn identity(r: pb::WhoAmIResponse) -> Identity {
@@ -69,6 +68,7 @@ pub fn identity(r: pb::WhoAmIResponse) -> Identity {
         admin: r.admin,
         expires_at: time(r.expires_at),
         issuer: r.issuer,
+        recovery_days: r.deletion_recovery_days,
     }
 }
 
@@ -163,12 +163,13 @@ mod tests {
             call_error(&ClientError::InvalidToken).kind,
             ErrorKind::Unauthenticated
         );
+        let refused = call_error(&ClientError::Unauthenticated {
+            message: "Token has expired.".into(),
+        });
+        assert_eq!(refused.kind, ErrorKind::Unauthenticated);
         assert_eq!(
-            call_error(&ClientError::Unauthenticated {
-                message: "expired".into()
-            })
-            .kind,
-            ErrorKind::Unauthenticated
+            refused.message, "The server refused the token: Token has expired.",
+            "the app adds the advice itself, once"
         );
         assert_eq!(
             call_error(&ClientError::PermissionDenied {

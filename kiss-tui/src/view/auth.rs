@@ -28,7 +28,7 @@ pub fn draw(f: &mut Frame, body: Rect, s: &State, msg: &str) {
         "Anything you typed is kept while you pick another token.",
     ));
     lines.push(widgets::key_hints(&[
-        ("t", "pick another token"),
+        ("T", "pick another token"),
         ("Esc", "dismiss"),
     ]));
     f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), inner);

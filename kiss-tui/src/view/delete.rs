@@ -8,10 +8,11 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use super::{theme, widgets};
 use crate::app::layout;
-use crate::app::state::{DeleteDialog, State};
+use crate::app::state::{DeleteDialog, Recovery, State};
 
 pub fn draw(f: &mut Frame, body: Rect, s: &State, d: &DeleteDialog) {
-    let area = layout::centered(body, 64, 10);
+    let height = if d.for_good() { 12 } else { 10 };
+    let area = layout::centered(body, 64, height);
     let inner = widgets::dialog(f, area, " Delete secret ", Style::new().fg(Color::Red));
     let ns = s.namespace.clone().unwrap_or_default();
     let details = s.secrets.details.get(&d.name);
@@ -29,10 +30,32 @@ pub fn draw(f: &mut Frame, body: Rect, s: &State, d: &DeleteDialog) {
             Span::styled(format!("'{}'", d.name), theme::error()),
             Span::raw(format!(" from {ns}?")),
         ]),
-        Line::styled(
-            "It can be restored from recently deleted (D) during the recovery window.",
-            theme::muted(),
-        ),
+        match d.recovery {
+            Recovery::Days(n) => Line::styled(
+                format!(
+                    "It can be restored from recently deleted (D) for {n} day{}.",
+                    if n == 1 { "" } else { "s" }
+                ),
+                theme::muted(),
+            ),
+            Recovery::Unknown => Line::styled(
+                "It can be restored from recently deleted (D) if this server keeps deleted \
+                 secrets.",
+                theme::muted(),
+            ),
+            Recovery::Never => Line::styled(
+                "This server deletes at once: it cannot be restored.",
+                theme::error(),
+            ),
+        },
+    ];
+    if d.for_good() {
+        let mut typed = vec![Span::raw("Type its name to confirm: ")];
+        typed.extend(widgets::line_input(&d.typed, !d.busy, Style::new()));
+        lines.push(Line::default());
+        lines.push(Line::from(typed));
+    }
+    lines.extend([
         Line::default(),
         Line::from(vec![
             Span::styled(if d.remove_policy { "[x]" } else { "[ ]" }, theme::key()),
@@ -40,7 +63,7 @@ pub fn draw(f: &mut Frame, body: Rect, s: &State, d: &DeleteDialog) {
             Span::styled(policy_note, theme::muted()),
         ]),
         Line::default(),
-    ];
+    ]);
     if d.busy {
         lines.push(Line::from(vec![
             Span::styled(widgets::spinner(s.spinner), theme::key()),
@@ -49,10 +72,18 @@ pub fn draw(f: &mut Frame, body: Rect, s: &State, d: &DeleteDialog) {
     } else if let Some(e) = &d.error {
         lines.push(Line::styled(e.clone(), theme::error()));
     }
-    lines.push(widgets::key_hints(&[
-        ("y", "delete"),
-        ("Space", "toggle policy"),
-        ("n/Esc", "cancel"),
-    ]));
+    lines.push(if d.for_good() {
+        widgets::key_hints(&[
+            ("Enter", "delete for good"),
+            ("Tab", "toggle policy"),
+            ("Esc", "cancel"),
+        ])
+    } else {
+        widgets::key_hints(&[
+            ("y", "delete"),
+            ("Space", "toggle policy"),
+            ("n/Esc", "cancel"),
+        ])
+    });
     f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), inner);
 }
