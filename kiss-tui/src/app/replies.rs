@@ -276,6 +276,7 @@ impl App {
                 }
             }
             Purpose::List => {
+                self.details_not_loaded(None, &msg, e.kind);
                 self.state.secrets.load_error = Some(msg.clone());
                 if !refused {
                     self.error(format!("{msg} Press r to try again."));
@@ -287,12 +288,14 @@ impl App {
                     "'{name}' no longer exists. Press r to reload the list."
                 ));
             }
-            Purpose::Details(_) => {
+            Purpose::Details(name) => {
+                self.details_not_loaded(Some(name), &msg, e.kind);
                 if !refused {
                     self.error(msg);
                 }
             }
-            Purpose::Reveal(_) | Purpose::Copy(..) => {
+            Purpose::Reveal(name) | Purpose::Copy(name, _) => {
+                self.details_not_loaded(Some(name), &msg, e.kind);
                 if !refused {
                     self.error(msg);
                 }
@@ -414,8 +417,30 @@ impl App {
         Vec::new()
     }
 
+    /// Records that the details of `name` (the selected secret if `None`)
+    /// are not coming, unless they are already known, with the key that
+    /// helps: `r` does not where the namespace or the token is refused.
+    fn details_not_loaded(&mut self, name: Option<String>, why: &str, kind: ErrorKind) {
+        let next = match kind {
+            ErrorKind::PermissionDenied => "Press N to pick another namespace.",
+            ErrorKind::Unauthenticated => "Press T to pick another token.",
+            _ => "Press r to try again.",
+        };
+        let s = &mut self.state.secrets;
+        let Some(name) = name.or_else(|| s.selected_name().map(str::to_owned)) else {
+            return;
+        };
+        if !s.details.contains_key(&name) {
+            s.details_error = Some((name, format!("{why} {next}")));
+        }
+    }
+
     fn cache_details(&mut self, mut d: Details) {
         d.value = None;
+        let s = &mut self.state.secrets;
+        if s.details_error.as_ref().is_some_and(|(n, _)| *n == d.name) {
+            s.details_error = None;
+        }
         self.state.secrets.details.insert(d.name.clone(), d);
     }
 

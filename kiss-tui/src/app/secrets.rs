@@ -69,6 +69,9 @@ pub struct Secrets {
     pub reversed: bool,
     /// Details fetched so far, by name, without values.
     pub details: HashMap<String, Details>,
+    /// The secret whose details could not be loaded, and why: the pane
+    /// says so instead of promising a load that is not coming.
+    pub details_error: Option<(String, String)>,
     /// The value shown for the selected secret.
     pub revealed: Option<(String, Sensitive)>,
 }
@@ -389,6 +392,7 @@ impl App {
     /// load in flight.
     pub(super) fn details_call(&mut self, name: String) -> Effect {
         self.supersede(|p| matches!(p, Purpose::Details(_)));
+        self.state.secrets.details_error = None;
         let namespace = self.ns();
         self.call(
             Purpose::Details(name.clone()),

@@ -455,6 +455,56 @@ fn the_list_is_sorted_filtered_incrementally_and_case_insensitively() {
     assert_eq!(app.state.secrets.sort, SortKey::Name);
 }
 
+fn screen_text(app: &App) -> String {
+    let (w, h) = app.state.size;
+    let mut t = ratatui::Terminal::new(ratatui::backend::TestBackend::new(w, h)).unwrap();
+    t.draw(|f| crate::view::draw(f, &app.state)).unwrap();
+    let buf = t.backend().buffer();
+    let w = usize::from(buf.area.width);
+    buf.content()
+        .chunks(w)
+        .map(|row| row.iter().map(|c| c.symbol()).collect::<String>() + "\n")
+        .collect()
+}
+
+#[test]
+fn details_that_fail_to_load_say_so_and_r_tries_again() {
+    let mut app = in_team_a(vec![row("a", 1), row("b", 1)]);
+    app.state.size = (100, 30);
+    // The server went away: `r` clears what was known, and the list fails.
+    let (id, _) = the_call(&app.update(key('r')));
+    app.update(fail(
+        id,
+        ErrorKind::Unreachable,
+        "Cannot reach kiss-server at localhost:1.",
+    ));
+    let screen = screen_text(&app);
+    assert!(!screen.contains("loading details"), "{screen}");
+    assert!(screen.contains("Details not loaded"), "{screen}");
+    assert!(screen.contains("Press r to try again"), "{screen}");
+    // A details load of its own that fails says the same.
+    app.update(key('j'));
+    let (id, _) = the_call(&app.update(Action::DetailsDue { name: "b".into() }));
+    app.update(fail(
+        id,
+        ErrorKind::Unreachable,
+        "Cannot reach kiss-server.",
+    ));
+    assert!(screen_text(&app).contains("Details not loaded: Cannot reach"));
+    // The server is back: `r` loads the list, then the details.
+    let (id, _) = the_call(&app.update(key('r')));
+    let (id, call) = the_call(&app.update(ok(id, Reply::Secrets(vec![row("a", 1), row("b", 1)]))));
+    assert!(matches!(call, Call::GetSecret { ref name, .. } if name == "b"));
+    assert!(screen_text(&app).contains("loading details"));
+    app.update(ok(
+        id,
+        Reply::Details(Box::new(details("b", "v1", false, &[]))),
+    ));
+    let screen = screen_text(&app);
+    assert!(!screen.contains("Details not loaded"), "{screen}");
+    assert!(app.state.secrets.details_error.is_none());
+}
+
 #[test]
 fn details_load_once_the_selection_rests() {
     let mut app = in_team_a(vec![row("a", 1), row("b", 1), row("c", 1)]);

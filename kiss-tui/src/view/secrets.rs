@@ -208,6 +208,24 @@ fn details(f: &mut Frame, area: Rect, s: &State) {
         None => {
             value_lines(&mut lines);
             let loading = s.is_pending(&Purpose::Details(name.clone()));
+            let failed = s
+                .secrets
+                .details_error
+                .as_ref()
+                .filter(|(n, _)| !loading && *n == name);
+            if let Some((_, why)) = failed {
+                lines.push(Line::styled(
+                    format!("✗ Details not loaded: {why}"),
+                    theme::error(),
+                ));
+                f.render_widget(
+                    Paragraph::new(lines)
+                        .block(block)
+                        .wrap(ratatui::widgets::Wrap { trim: false }),
+                    area,
+                );
+                return;
+            }
             lines.push(Line::from(vec![
                 Span::styled(
                     if loading {
