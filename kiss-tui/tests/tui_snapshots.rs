@@ -620,3 +620,54 @@ mod svg {
         out
     }
 }
+
+/// The text of the cells drawn in reverse video, row by row.
+fn reversed_rows(d: &Driver) -> Vec<String> {
+    let t = render(d);
+    let buf = t.backend().buffer();
+    (0..buf.area.height)
+        .map(|y| {
+            (0..buf.area.width)
+                .map(|x| &buf[(x, y)])
+                .filter(|c| c.modifier.contains(ratatui::style::Modifier::REVERSED))
+                .map(|c| c.symbol())
+                .collect::<String>()
+        })
+        .filter(|r| !r.trim().is_empty())
+        .collect()
+}
+
+#[test]
+fn the_selection_shows_without_colour() {
+    // NO_COLOR drops colours, not reverse video: every list's selected row
+    // must be reversed, focused or not.
+    let mut d = secrets((100, 30));
+    d.key(KeyCode::Down);
+    let rows = reversed_rows(&d);
+    assert!(
+        rows.iter().any(|r| r.contains("database-url")),
+        "the selected secret: {rows:?}"
+    );
+    d.key(KeyCode::Tab);
+    let rows = reversed_rows(&d);
+    assert!(
+        rows.iter().any(|r| r.contains("database-url")),
+        "the selected secret while the details have the focus: {rows:?}"
+    );
+
+    let mut d = Driver::new((100, 30), None);
+    d.pick_token(fixtures::identity(&["sandbox", "team-a", "team-b"], false));
+    d.key(KeyCode::Down);
+    let rows = reversed_rows(&d);
+    assert!(
+        rows.iter().any(|r| r.contains("team-a")),
+        "the selected namespace: {rows:?}"
+    );
+
+    let mut d = secrets((100, 30));
+    d.type_str("y");
+    assert!(
+        !reversed_rows(&d).is_empty(),
+        "the copy menu's selected item"
+    );
+}

@@ -35,17 +35,26 @@ pub fn key() -> Style {
     Style::new().fg(ACCENT).add_modifier(Modifier::BOLD)
 }
 
-/// The selected row of the focused list.
+/// The selected row of the focused list. Reverse video, so the selection
+/// shows without colour (NO_COLOR drops colours but keeps it); the cyan is
+/// the background it gets where colour is on, with the terminal's own
+/// background colour as text, which reads on dark and light themes alike.
 pub fn selected() -> Style {
     Style::new()
-        .bg(Color::Cyan)
-        .fg(Color::Black)
-        .add_modifier(Modifier::BOLD)
+        .fg(Color::Cyan)
+        .bg(Color::Reset)
+        .add_modifier(Modifier::REVERSED | Modifier::BOLD)
 }
 
-/// The selected row of a list that does not have the focus.
+/// The selected row of a list that does not have the focus: reverse video
+/// in the terminal's own colours, told apart from the focused one by its
+/// weight and, with colour, by the cyan.
 pub fn selected_unfocused() -> Style {
-    Style::new().bg(Color::DarkGray).fg(Color::White)
+    Style::new()
+        .fg(Color::Reset)
+        .bg(Color::Reset)
+        .add_modifier(Modifier::REVERSED)
+        .remove_modifier(Modifier::BOLD)
 }
 
 /// Table headers.
