@@ -113,8 +113,12 @@ impl App {
             }
             (Purpose::Create { name, with_policy }, Reply::Created { .. }) => {
                 self.state.dialog = None;
-                self.info(format!("Created '{name}'."));
-                self.add_row(&name);
+                let shown = self.add_row(&name);
+                self.info(if shown {
+                    format!("Created '{name}'.")
+                } else {
+                    format!("Created '{name}'; the filter hid it, so it is cleared.")
+                });
                 let mut effects = vec![self.list_call()];
                 if with_policy {
                     let namespace = self.ns();
@@ -384,6 +388,19 @@ impl App {
                     .into_iter()
                     .collect();
             }
+            // Someone else deleted it first: what the user wanted is done,
+            // and the list must stop showing it.
+            Purpose::Delete(name) if e.kind == ErrorKind::NotFound => {
+                if matches!(&self.state.dialog, Some(Dialog::Delete(d)) if d.name == name) {
+                    self.state.dialog = None;
+                }
+                self.info(format!(
+                    "'{name}' was already deleted, by someone else or another session."
+                ));
+                self.remove_row(&name);
+                self.state.deleted.loaded = false;
+                return vec![self.list_call()];
+            }
             Purpose::DeletePolicy(name) | Purpose::Delete(name) => match &mut self.state.dialog {
                 Some(Dialog::Delete(d)) if d.name == name => {
                     d.busy = false;
@@ -461,8 +478,15 @@ impl App {
 
     /// Shows a just-created or restored secret at once, before the list
     /// reload confirms it.
-    fn add_row(&mut self, name: &str) {
+    /// Adds a secret the user just made and selects it, clearing a filter
+    /// that would hide it; false if it had to.
+    fn add_row(&mut self, name: &str) -> bool {
         let s = &mut self.state.secrets;
+        let shown = super::filter::matches(&s.filter, name);
+        if !shown {
+            s.filter.clear();
+            s.filtering = false;
+        }
         if !s.rows.iter().any(|r| r.name == name) {
             s.rows.push(SecretRow {
                 name: name.to_owned(),
@@ -472,7 +496,11 @@ impl App {
             super::secrets::sort_rows(s);
             super::filter::apply_filter(s);
         }
+        if !shown {
+            super::filter::apply_filter(&mut self.state.secrets);
+        }
         self.select_name(name);
+        shown
     }
 
     fn remove_row(&mut self, name: &str) {

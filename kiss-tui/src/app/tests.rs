@@ -685,6 +685,62 @@ fn create_validates_the_name_as_typed_and_keeps_newlines_and_pastes() {
 }
 
 #[test]
+fn a_secret_created_under_a_filter_that_hides_it_is_shown_and_selected() {
+    let mut app = in_team_a(vec![row("api-key", 1), row("db-url", 1), row("zeta", 1)]);
+    app.update(key('/'));
+    type_str(&mut app, "db");
+    app.update(code(KeyCode::Enter));
+    app.update(key('n'));
+    type_str(&mut app, "cache");
+    app.update(code(KeyCode::Enter));
+    type_str(&mut app, "v");
+    let (id, _) = the_call(&app.update(ctrl('s')));
+    let effects = app.update(ok(
+        id,
+        Reply::Created {
+            version_id: "v1".into(),
+        },
+    ));
+    assert_eq!(app.state.secrets.selected_name(), Some("cache"));
+    assert_eq!(app.state.secrets.filter, "");
+    assert!(flash(&app).contains("filter hid it"), "{}", flash(&app));
+    // The reload that follows keeps it selected.
+    let (id, _) = the_call(&effects);
+    app.update(ok(
+        id,
+        Reply::Secrets(vec![
+            row("api-key", 1),
+            row("cache", 0),
+            row("db-url", 1),
+            row("zeta", 1),
+        ]),
+    ));
+    assert_eq!(app.state.secrets.selected_name(), Some("cache"));
+}
+
+#[test]
+fn deleting_a_secret_someone_already_deleted_closes_the_dialog_and_reloads() {
+    let mut app = in_team_a(vec![row("a", 1), row("b", 1)]);
+    app.update(key('d'));
+    let (id, _) = the_call(&app.update(key('y')));
+    let effects = app.update(fail(
+        id,
+        ErrorKind::NotFound,
+        "Secret 'a' does not exist in namespace 'team-a'.",
+    ));
+    assert!(app.state.dialog.is_none(), "{:?}", app.state.dialog);
+    assert!(flash(&app).contains("already deleted"), "{}", flash(&app));
+    assert!(app.state.secrets.rows.iter().all(|r| r.name != "a"));
+    let (_, call) = the_call(&effects);
+    assert_eq!(
+        call,
+        Call::ListSecrets {
+            namespace: "team-a".into()
+        }
+    );
+}
+
+#[test]
 fn a_multi_line_paste_into_the_name_is_refused_out_loud() {
     let mut app = in_team_a(vec![row("a", 1)]);
     app.update(key('n'));
