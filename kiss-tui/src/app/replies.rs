@@ -289,8 +289,9 @@ impl App {
             Purpose::Details(name) if e.kind == ErrorKind::NotFound => {
                 self.state.secrets.details.remove(&name);
                 self.error(format!(
-                    "'{name}' no longer exists. Press r to reload the list."
+                    "'{name}' no longer exists (deleted meanwhile?); the list is reloaded."
                 ));
+                return vec![self.list_call()];
             }
             Purpose::Details(name) => {
                 self.details_not_loaded(Some(name), &msg, e.kind);
@@ -364,6 +365,10 @@ impl App {
                     }
                 } else {
                     self.error(msg);
+                }
+                // The list shows what changed meanwhile (or that it is gone).
+                if conflict || e.kind == ErrorKind::NotFound {
+                    effects.push(self.list_call());
                 }
                 return effects;
             }

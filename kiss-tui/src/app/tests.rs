@@ -104,6 +104,29 @@ fn the_call(effects: &[Effect]) -> (RequestId, Call) {
     calls.into_iter().next().unwrap()
 }
 
+/// The read of their version after a conflict on save, which comes with a
+/// reload of the list (it shows the change too).
+fn the_conflict_check(effects: &[Effect]) -> (RequestId, Call) {
+    let calls: Vec<_> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Call { id, call } => Some((*id, call.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(calls.len(), 2, "a read and a reload in {effects:?}");
+    assert!(
+        calls
+            .iter()
+            .any(|(_, c)| matches!(c, Call::ListSecrets { .. })),
+        "the list is reloaded: {effects:?}"
+    );
+    calls
+        .into_iter()
+        .find(|(_, c)| matches!(c, Call::GetSecret { .. }))
+        .unwrap()
+}
+
 /// The one connect among the effects: its id and the token it sends.
 fn the_connect(effects: &[Effect]) -> (RequestId, String) {
     let connects: Vec<_> = effects
@@ -719,6 +742,22 @@ fn a_secret_created_under_a_filter_that_hides_it_is_shown_and_selected() {
 }
 
 #[test]
+fn a_secret_found_gone_reloads_the_list() {
+    let mut app = in_team_a(vec![row("a", 1), row("b", 1)]);
+    app.update(key('j'));
+    let (id, _) = the_call(&app.update(Action::DetailsDue { name: "b".into() }));
+    let (_, call) =
+        the_call(&app.update(fail(id, ErrorKind::NotFound, "Secret 'b' does not exist.")));
+    assert_eq!(
+        call,
+        Call::ListSecrets {
+            namespace: "team-a".into()
+        }
+    );
+    assert!(flash(&app).contains("reloaded"), "{}", flash(&app));
+}
+
+#[test]
 fn deleting_a_secret_someone_already_deleted_closes_the_dialog_and_reloads() {
     let mut app = in_team_a(vec![row("a", 1), row("b", 1)]);
     app.update(key('d'));
@@ -966,7 +1005,7 @@ fn conflict_on_save(app: &mut App, theirs: &str) {
     open_editor_on(app, "base", "v1");
     type_str(app, " mine");
     let (id, _) = the_call(&confirmed_save(app));
-    let (check, call) = the_call(&app.update(fail(
+    let (check, call) = the_conflict_check(&app.update(fail(
         id,
         ErrorKind::Conflict,
         "The secret changed since version v1.",
@@ -1103,7 +1142,7 @@ fn a_conflict_whose_version_cannot_be_read_keeps_the_text_and_retries_on_save() 
     open_editor_on(&mut app, "base", "v1");
     type_str(&mut app, " mine");
     let (id, _) = the_call(&confirmed_save(&mut app));
-    let (check, _) = the_call(&app.update(fail(id, ErrorKind::Conflict, "changed")));
+    let (check, _) = the_conflict_check(&app.update(fail(id, ErrorKind::Conflict, "changed")));
     // Nothing to take or overwrite before their version is read.
     stays(&app.update(key('o')));
     stays(&app.update(key('t')));
