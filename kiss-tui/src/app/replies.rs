@@ -57,6 +57,16 @@ impl App {
                         return vec![self.list_call()];
                     }
                     let who = self.state.identifier().unwrap_or("this token").to_owned();
+                    // Leaving the namespace would drop the editor: stay on
+                    // the picker, with the way back, until a token fits.
+                    if self.state.unsaved_text() {
+                        self.state.screen = Screen::Tokens;
+                        self.state.tokens.back_to = Some(Screen::Secrets);
+                        self.error(format!(
+                            "'{who}' may not use '{ns}'. Your unsaved text is kept: pick a token that grants '{ns}'."
+                        ));
+                        return Vec::new();
+                    }
                     self.leave_namespace();
                     self.error(format!("'{who}' may not use '{ns}'; pick a namespace."));
                     return Vec::new();

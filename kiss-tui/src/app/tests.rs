@@ -1294,6 +1294,40 @@ fn escape_on_the_picker_from_a_refused_token_keeps_the_editor_text() {
 }
 
 #[test]
+fn a_token_without_the_namespace_keeps_the_editor_until_one_fits() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    open_editor_on(&mut app, "base", "v1");
+    type_str(&mut app, " edited");
+    let (id, _) = the_call(&confirmed_save(&mut app));
+    app.update(fail(
+        id,
+        ErrorKind::Unauthenticated,
+        "The server refused the token: token expired.",
+    ));
+    app.update(key('t'));
+    app.update(scan(vec![token("bob", 3600), token("ann", 3600)]));
+    // bob's token does not grant team-a.
+    let (id, _) = the_connect(&app.update(code(KeyCode::Enter)));
+    let (id, _) = the_call(&app.update(ok(id, Reply::Connected)));
+    no_call(&app.update(ok(id, Reply::WhoAmI(identity(&["team-b"], false)))));
+    assert_eq!(app.state.screen, Screen::Tokens);
+    assert!(
+        flash(&app).contains("unsaved text is kept"),
+        "{}",
+        flash(&app)
+    );
+    assert_eq!(editor(&app).value_text(), "base edited");
+    // Then ann's, which does.
+    app.update(code(KeyCode::Down));
+    let (id, _) = the_connect(&app.update(code(KeyCode::Enter)));
+    let (id, _) = the_call(&app.update(ok(id, Reply::Connected)));
+    app.update(ok(id, Reply::WhoAmI(identity(&["team-a"], false))));
+    assert_eq!(app.state.screen, Screen::Secrets);
+    assert_eq!(editor(&app).value_text(), "base edited");
+    assert_eq!(app.state.key_context(), keymap::KeyContext::EditorUpdate);
+}
+
+#[test]
 fn a_new_token_without_the_namespace_goes_to_the_picker() {
     let mut app = in_team_a(vec![row("a", 1)]);
     app.update(key('T'));
