@@ -156,6 +156,16 @@ pub fn bind(area: Rect) -> Rect {
     centered(area, 72, 18)
 }
 
+/// The help overlay.
+pub fn help(body: Rect) -> Rect {
+    centered(body, 66, 40)
+}
+
+/// Lines of the help shown at once (opening it clears the message line).
+pub fn help_rows(size: (u16, u16)) -> u16 {
+    help(bands(screen(size)).body).height.saturating_sub(2)
+}
+
 /// Rows of the bindings list in the bindings dialog.
 pub fn bind_list_rows(size: (u16, u16)) -> usize {
     let d = bind(bands(screen(size)).body);

@@ -21,7 +21,7 @@ mod delete;
 mod deleted;
 mod editor;
 mod filter;
-mod help;
+pub mod help;
 pub mod history;
 mod namespaces;
 mod pending;
@@ -192,6 +192,9 @@ impl App {
             Command::Global(GlobalCmd::Quit) => self.quit(),
             Command::Quit(c) => self.on_quit_confirm(c),
             Command::Global(GlobalCmd::Help) => {
+                // The message line goes, so the help's height is known
+                // here and scrolling stops at its last line.
+                self.state.flash = None;
                 self.state.help = Some(0);
                 Vec::new()
             }

@@ -853,6 +853,50 @@ fn escape_asks_before_discarding_typed_text() {
 }
 
 #[test]
+fn the_help_scrolls_with_the_keys_it_lists_and_stops_at_its_end() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    app.state.size = (100, 30);
+    app.update(key('?'));
+    let title = |app: &App| {
+        let screen = screen_text(app);
+        let at = screen.find("Keys · ").expect("the help's title");
+        screen[at..].split(" · ").nth(1).unwrap_or("").to_owned()
+    };
+    let first = title(&app);
+    let (_, of) = first.split_once('/').unwrap();
+    let last = format!("{of}/{of}");
+    assert_eq!(first, format!("1/{of}"));
+    // The last key of the last section ("Quit?") shows at the bottom.
+    for k in [key('G'), code(KeyCode::End)] {
+        app.update(key('g'));
+        app.update(k);
+        assert_eq!(title(&app), last);
+        assert!(screen_text(&app).contains("keep the text"));
+    }
+    // Past the end nothing moves, so one k is one line up.
+    for _ in 0..500 {
+        app.update(key('j'));
+    }
+    assert_eq!(title(&app), last);
+    app.update(key('k'));
+    let n: u16 = of.parse().unwrap();
+    assert_eq!(title(&app), format!("{}/{of}", n - 1));
+    app.update(code(KeyCode::Home));
+    assert_eq!(title(&app), format!("1/{of}"));
+    app.update(key(' '));
+    let paged: u16 = title(&app).split('/').next().unwrap().parse().unwrap();
+    assert!(paged > 10, "Space scrolls a page: {paged}");
+    app.update(ctrl('u'));
+    let half: u16 = title(&app).split('/').next().unwrap().parse().unwrap();
+    assert!(
+        half > 1 && half < paged,
+        "Ctrl-U scrolls half a page back: {half}"
+    );
+    app.update(ctrl('d'));
+    assert_eq!(title(&app), format!("{paged}/{of}"));
+}
+
+#[test]
 fn question_mark_is_text_in_the_editor_and_help_elsewhere() {
     let mut app = in_team_a(vec![row("a", 1)]);
     app.update(key('?'));

@@ -6,22 +6,14 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::{theme, widgets};
-use crate::app::keymap::{self, HELP_SECTIONS, KeyContext};
+use crate::app::help;
+use crate::app::keymap::{self, KeyContext};
 use crate::app::layout;
 
 /// Every line of the help, unscrolled; the keys of `here` first.
 pub fn lines(here: KeyContext) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
-    let mut sections: Vec<(&str, KeyContext)> = HELP_SECTIONS.to_vec();
-    // The variant that applies here replaces its section, so the help
-    // says what the keys do here.
-    if let Some(i) = sections
-        .iter()
-        .position(|(_, c)| *c == keymap::section_of(here))
-    {
-        let (title, _) = sections.remove(i);
-        sections.insert(0, (title, here));
-    }
+    let sections = help::sections(here);
     for (i, (title, ctx)) in sections.iter().enumerate() {
         if i > 0 {
             lines.push(Line::default());
@@ -44,7 +36,7 @@ pub fn lines(here: KeyContext) -> Vec<Line<'static>> {
 }
 
 pub fn draw(f: &mut Frame, body: Rect, scroll: u16, here: KeyContext) {
-    let area = layout::centered(body, 66, 40);
+    let area = layout::help(body);
     let all = lines(here);
     let inner_h = area.height.saturating_sub(2);
     let max_scroll = (all.len() as u16).saturating_sub(inner_h);
