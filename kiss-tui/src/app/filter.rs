@@ -107,11 +107,6 @@ impl App {
     }
 }
 
-/// Whether `name` shows under `filter` (see [`apply_filter`]).
-pub fn matches(filter: &str, name: &str) -> bool {
-    name.to_lowercase().contains(&filter.to_lowercase())
-}
-
 /// Recomputes which rows match the filter: case-insensitive, anywhere in
 /// the name.
 pub fn apply_filter(s: &mut Secrets) {

@@ -497,11 +497,6 @@ impl App {
     /// that would hide it; false if it had to.
     fn add_row(&mut self, name: &str) -> bool {
         let s = &mut self.state.secrets;
-        let shown = super::filter::matches(&s.filter, name);
-        if !shown {
-            s.filter.clear();
-            s.filtering = false;
-        }
         if !s.rows.iter().any(|r| r.name == name) {
             s.rows.push(SecretRow {
                 name: name.to_owned(),
@@ -511,8 +506,11 @@ impl App {
             super::secrets::sort_rows(s);
             super::filter::apply_filter(s);
         }
+        let shown = s.visible.iter().any(|&i| s.rows[i].name == name);
         if !shown {
-            super::filter::apply_filter(&mut self.state.secrets);
+            s.filter.clear();
+            s.filtering = false;
+            super::filter::apply_filter(s);
         }
         self.select_name(name);
         shown

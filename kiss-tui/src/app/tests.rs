@@ -1264,8 +1264,9 @@ fn a_failed_load_closes_the_editor_with_a_message() {
 
 // --------------------------------------------------------- expired token
 
-#[test]
-fn an_expired_token_offers_another_and_the_typed_text_survives() {
+/// 'a' open in the editor at "base edited", its save refused because the
+/// token expired.
+fn refused_while_editing() -> App {
     let mut app = in_team_a(vec![row("a", 1)]);
     open_editor_on(&mut app, "base", "v1");
     type_str(&mut app, " edited");
@@ -1275,6 +1276,12 @@ fn an_expired_token_offers_another_and_the_typed_text_survives() {
         ErrorKind::Unauthenticated,
         "The server refused the token: token expired.",
     ));
+    app
+}
+
+#[test]
+fn an_expired_token_offers_another_and_the_typed_text_survives() {
+    let mut app = refused_while_editing();
     assert!(app.state.auth_problem.as_ref().unwrap().contains("expired"));
     assert_eq!(editor(&app).value_text(), "base edited");
     assert!(!editor(&app).saving);
@@ -1303,15 +1310,7 @@ fn an_expired_token_offers_another_and_the_typed_text_survives() {
 
 #[test]
 fn escape_on_the_picker_from_a_refused_token_keeps_the_editor_text() {
-    let mut app = in_team_a(vec![row("a", 1)]);
-    open_editor_on(&mut app, "base", "v1");
-    type_str(&mut app, " edited");
-    let (id, _) = the_call(&confirmed_save(&mut app));
-    app.update(fail(
-        id,
-        ErrorKind::Unauthenticated,
-        "The server refused the token: token expired.",
-    ));
+    let mut app = refused_while_editing();
     let effects = app.update(key('t'));
     assert!(matches!(effects[..], [Effect::ScanTokens]));
     assert_eq!(app.state.screen, Screen::Tokens);
@@ -1339,15 +1338,7 @@ fn escape_on_the_picker_from_a_refused_token_keeps_the_editor_text() {
 
 #[test]
 fn a_token_without_the_namespace_keeps_the_editor_until_one_fits() {
-    let mut app = in_team_a(vec![row("a", 1)]);
-    open_editor_on(&mut app, "base", "v1");
-    type_str(&mut app, " edited");
-    let (id, _) = the_call(&confirmed_save(&mut app));
-    app.update(fail(
-        id,
-        ErrorKind::Unauthenticated,
-        "The server refused the token: token expired.",
-    ));
+    let mut app = refused_while_editing();
     app.update(key('t'));
     app.update(scan(vec![token("bob", 3600), token("ann", 3600)]));
     // bob's token does not grant team-a.
