@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond the Rust toolchain: moto's server
 # (Secrets Manager, IAM, STS, Cognito) in a virtualenv at .venv, tmux for the
-# end-to-end terminal tests, and openssl for the TLS test's certificates.
+# end-to-end terminal tests, util-linux's `script` for the bare-terminal test,
+# and openssl for the TLS test's certificates.
 # Safe to run again; it skips what is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,8 +13,9 @@ if [ ! -x .venv/bin/moto_server ]; then
 fi
 
 missing=()
-for tool in tmux openssl; do
-  command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+# tool:Debian package
+for pair in tmux:tmux openssl:openssl script:bsdutils; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then

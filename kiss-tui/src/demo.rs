@@ -8,7 +8,6 @@
 //! cycle and the app cannot grow demo-only paths.
 
 use std::net::{Ipv4Addr, SocketAddr};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
 use kiss_server::dev::{DevOptions, DevServer};
@@ -17,11 +16,17 @@ use crate::settings::Settings;
 
 /// Starts the demo server in a temporary directory, runs the app against it,
 /// then stops the server and removes the directory.
+///
+/// The directory holds a signing key and tokens the demo server accepts, so
+/// it is private to the user (0700) and removed on every way out: a return,
+/// an error, or a panic unwinding through here.
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let base = std::env::temp_dir().join(format!("kiss-demo-{}-{nanos}", std::process::id()));
+    let dir = tempfile::Builder::new()
+        .prefix("kiss-demo-")
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
+        .tempdir()
+        .context("could not create a temporary directory for the demo")?;
+    let base = dir.path();
     let server = DevServer::start(DevOptions {
         data_dir: base.join("data"),
         token_dir: base.join("tokens"),
@@ -33,7 +38,7 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let settings = demo_settings(settings, &server);
     let result = crate::tui::run(settings).await;
     server.shutdown().await;
-    let _ = std::fs::remove_dir_all(&base);
+    drop(dir);
     result
 }
 

@@ -51,12 +51,22 @@ async fn main() -> ExitCode {
             match result {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
-                    eprintln!("kiss-tui: {e:#}");
-                    ExitCode::from(1)
+                    report(&format!("{e:#}"));
+                    match e.downcast_ref::<tui::Stopped>() {
+                        Some(stopped) => ExitCode::from(stopped.exit_status()),
+                        None => ExitCode::from(1),
+                    }
                 }
             }
         }
     }
+}
+
+/// Says why the app ended, on stderr. Not `eprintln!`: it panics when stderr
+/// is gone, and the terminal having vanished is one reason the app ends.
+fn report(message: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "kiss-tui: {message}");
 }
 
 /// `-debug` for verbs: kiss-tui's own events on stderr.

@@ -29,6 +29,23 @@ pub use terminal::{install_panic_hook, restore_terminal};
 /// How often the clock ticks while a call is in flight (spinner frames).
 const BUSY_TICK: Duration = Duration::from_millis(100);
 
+/// The app was told to stop by a signal (SIGTERM; SIGHUP when its terminal
+/// closed) rather than quit by the user. The terminal is restored all the
+/// same; the exit status says which signal, as a shell would.
+#[derive(Debug, thiserror::Error)]
+#[error("stopped by {name}")]
+pub struct Stopped {
+    pub name: &'static str,
+    pub signal: u8,
+}
+
+impl Stopped {
+    /// The exit status a shell reports for a process ended by this signal.
+    pub fn exit_status(&self) -> u8 {
+        128 + self.signal
+    }
+}
+
 /// Runs the full-screen app until the user quits.
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let mut term = terminal::Terminal::enter()?;
@@ -74,7 +91,7 @@ async fn event_loop(term: &mut terminal::Terminal, settings: Settings) -> anyhow
     let mut stop = stop_signals()?;
     loop {
         let action = tokio::select! {
-            _ = stop.recv() => return Ok(()),
+            Some(stopped) = stop.recv() => return Err(stopped.into()),
             event = events.next() => match event {
                 Some(Ok(event)) => match to_action(event) {
                     Some(a) => a,
@@ -109,15 +126,30 @@ async fn event_loop(term: &mut terminal::Terminal, settings: Settings) -> anyhow
 }
 
 /// SIGTERM and SIGHUP, merged into one channel.
-fn stop_signals() -> std::io::Result<mpsc::Receiver<()>> {
+fn stop_signals() -> std::io::Result<mpsc::Receiver<Stopped>> {
     use tokio::signal::unix::{SignalKind, signal};
     let (tx, rx) = mpsc::channel(1);
-    for kind in [SignalKind::terminate(), SignalKind::hangup()] {
+    for (kind, stopped) in [
+        (
+            SignalKind::terminate(),
+            Stopped {
+                name: "SIGTERM",
+                signal: 15,
+            },
+        ),
+        (
+            SignalKind::hangup(),
+            Stopped {
+                name: "SIGHUP",
+                signal: 1,
+            },
+        ),
+    ] {
         let mut s = signal(kind)?;
         let tx = tx.clone();
         tokio::spawn(async move {
             if s.recv().await.is_some() {
-                let _ = tx.send(()).await;
+                let _ = tx.send(stopped).await;
             }
         });
     }

@@ -325,6 +325,61 @@ fn a_panic_gives_the_terminal_back() {
 }
 
 #[test]
+fn a_closed_terminal_ends_the_demo_and_removes_its_directory() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let Some(tmux) = Tmux::new(
+        "a_closed_terminal_ends_the_demo_and_removes_its_directory",
+        100,
+        30,
+    ) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let scratch = tmp.path().join("tmp");
+    std::fs::create_dir(&scratch).unwrap();
+    // The shell ignores SIGHUP so it outlives the session and records how
+    // kiss-tui ended; kiss-tui gets SIGHUP and a terminal that is gone, as
+    // when an SSH connection drops.
+    tmux.respawn(&format!(
+        "trap '' HUP; env -u KISS_CONFIG HOME={home} XDG_CONFIG_HOME={home}/.config TMPDIR={scratch} {bin} --demo",
+        home = shell_quote(tmp.path().to_str().unwrap()),
+        scratch = shell_quote(scratch.to_str().unwrap()),
+        bin = kiss_tui(),
+    ));
+    tmux.wait_for("demo@kiss.dev");
+    let demo_dirs = || -> Vec<PathBuf> {
+        std::fs::read_dir(&scratch)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("kiss-demo-")
+            })
+            .collect()
+    };
+    let dirs = demo_dirs();
+    assert_eq!(dirs.len(), 1, "one demo directory while it runs: {dirs:?}");
+    let mode = std::fs::metadata(&dirs[0]).unwrap().permissions().mode() & 0o777;
+    assert_eq!(
+        mode, 0o700,
+        "the signing key's directory is the user's alone"
+    );
+
+    tmux.run(&["kill-session", "-t", "main"]);
+    let status = tmux.wait_exit();
+    // 1: reading the terminal failed first; 129: SIGHUP came first. Never
+    // 101, a panic, which skipped the clean-up.
+    assert!(status == 1 || status == 129, "kiss-tui ended with {status}");
+    assert_eq!(
+        demo_dirs(),
+        Vec::<PathBuf>::new(),
+        "the demo directory is left behind"
+    );
+}
+
+#[test]
 fn the_demo_opens_on_sample_secrets() {
     let Some(tmux) = Tmux::new("the_demo_opens_on_sample_secrets", 100, 30) else {
         return;

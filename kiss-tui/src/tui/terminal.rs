@@ -1,6 +1,6 @@
 //! Owning the terminal: raw mode, the alternate screen and bracketed paste
-//! on the way in; all of it undone on the way out — on return, on error and
-//! on panic.
+//! on the way in; all of it undone on the way out — on return, on error, on
+//! panic, and when the terminal itself is gone.
 
 use std::io::{self, Stdout, Write};
 use std::sync::{Arc, Once};
@@ -10,55 +10,67 @@ use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
 use crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
-use ratatui::backend::CrosstermBackend;
+use ratatui::backend::{Backend as _, ClearType, CrosstermBackend};
 
 type Inner = ratatui::Terminal<CrosstermBackend<Stdout>>;
 
 /// The terminal in app mode; dropping it restores the user's terminal.
 pub struct Terminal {
-    inner: Inner,
+    /// Taken only by `drop`.
+    inner: Option<Inner>,
 }
 
 impl Terminal {
-    /// Switches the terminal to app mode.
+    /// Switches the terminal to app mode. Asks the terminal nothing: a
+    /// terminal that never answers a query (the cursor position, say) would
+    /// otherwise stall the start and fail it.
     pub fn enter() -> io::Result<Terminal> {
         install_panic_hook();
         enable_raw_mode()?;
-        let mut out = io::stdout();
-        if let Err(e) = crossterm::execute!(out, EnterAlternateScreen, EnableBracketedPaste) {
-            restore_terminal();
-            return Err(e);
-        }
-        let mut inner = match ratatui::Terminal::new(CrosstermBackend::new(io::stdout())) {
-            Ok(t) => t,
-            Err(e) => {
-                restore_terminal();
-                return Err(e);
-            }
-        };
-        inner.clear()?;
+        // From here on, every early return drops the guard, which restores.
+        let mut term = Terminal { inner: None };
+        crossterm::execute!(io::stdout(), EnterAlternateScreen, EnableBracketedPaste)?;
+        term.inner = Some(ratatui::Terminal::new(CrosstermBackend::new(io::stdout()))?);
+        let inner = term.inner();
+        // Not `Terminal::clear`: it reads the cursor position first.
+        inner.backend_mut().clear_region(ClearType::All)?;
         inner.hide_cursor()?;
-        Ok(Terminal { inner })
+        Ok(term)
     }
 
     /// The ratatui terminal, to draw on.
     pub fn inner(&mut self) -> &mut Inner {
-        &mut self.inner
+        self.inner
+            .as_mut()
+            .expect("the ratatui terminal is set in enter() and taken only in drop()")
     }
 
     /// Where escapes such as OSC 52 are written.
     pub fn writer(&mut self) -> &mut impl Write {
-        self.inner.backend_mut()
+        self.inner().backend_mut()
     }
 }
 
 impl Drop for Terminal {
     fn drop(&mut self) {
         restore_terminal();
+        if let Some(mut inner) = self.inner.take() {
+            // ratatui's own drop shows a hidden cursor and, if that fails,
+            // reports it with `eprintln!` — which panics when the terminal
+            // is gone (a closed tmux session, a dropped SSH connection). The
+            // cursor was shown above already; a terminal that cannot take it
+            // is simply forgotten.
+            if inner.show_cursor().is_ok() {
+                drop(inner);
+            } else {
+                std::mem::forget(inner);
+            }
+        }
     }
 }
 
-/// Puts the terminal back as the shell expects it. Safe to call more than once.
+/// Puts the terminal back as the shell expects it. Safe to call more than
+/// once, and when the terminal is gone.
 pub fn restore_terminal() {
     let _ = disable_raw_mode();
     let mut out = io::stdout();
