@@ -49,6 +49,7 @@ fn check(name: &str, build: impl Fn((u16, u16)) -> Driver) {
         let t = render(&d);
         let buf = t.backend().buffer();
         frame_is_intact(name, buf);
+        reads_on_any_theme(&format!("{name}_{}x{}", size.0, size.1), buf);
         insta::assert_snapshot!(format!("{name}_{}x{}", size.0, size.1), t.backend());
         if size == (100, 30)
             && SCREENSHOTS.contains(&name)
@@ -57,6 +58,40 @@ fn check(name: &str, build: impl Fn((u16, u16)) -> Driver) {
             let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets");
             std::fs::create_dir_all(&dir).unwrap();
             std::fs::write(dir.join(format!("tui-{name}.svg")), svg::render(buf)).unwrap();
+        }
+    }
+}
+
+/// Only colours every terminal theme sets to read on its own background:
+/// the terminal's own (Reset) and the six standard hues; black only as
+/// text on the cyan badge. No grey (ANSI 7 and 8: near-white on light
+/// themes, the background itself on Solarized Dark), no bright colours,
+/// no true colour.
+fn reads_on_any_theme(name: &str, buf: &Buffer) {
+    use ratatui::style::Color;
+    let hue = |c: Color| {
+        matches!(
+            c,
+            Color::Reset
+                | Color::Red
+                | Color::Green
+                | Color::Yellow
+                | Color::Blue
+                | Color::Magenta
+                | Color::Cyan
+        )
+    };
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            let c = &buf[(x, y)];
+            let badge = c.fg == Color::Black && c.bg == Color::Cyan;
+            assert!(
+                (hue(c.fg) || badge) && hue(c.bg),
+                "{name}: {:?} at {x},{y} is drawn {:?} on {:?}, which some themes cannot read",
+                c.symbol(),
+                c.fg,
+                c.bg
+            );
         }
     }
 }
@@ -581,7 +616,7 @@ mod svg {
                     (hex(cell.fg, FG), hex(cell.bg, BG))
                 };
                 if cell.modifier.contains(Modifier::DIM) {
-                    fg = "#414868".into();
+                    fg = "#787c99".into();
                 }
                 let bold = cell.modifier.contains(Modifier::BOLD);
                 // A run of cells with the same look.
@@ -670,4 +705,62 @@ fn the_selection_shows_without_colour() {
         !reversed_rows(&d).is_empty(),
         "the copy menu's selected item"
     );
+}
+
+fn footer_of(d: &Driver) -> String {
+    let t = render(d);
+    let buf = t.backend().buffer();
+    row_text(buf, buf.area.height - 1)
+}
+
+#[test]
+fn the_footer_fits_its_keys_and_says_when_there_are_more() {
+    // At 120 columns the keys used most fit, in fewer words; `?` says
+    // there are more (D, s/S, p).
+    let footer = footer_of(&secrets((120, 30)));
+    for hint in [
+        "? more",
+        "/ filter",
+        "n new",
+        "e edit",
+        "v reveal",
+        "y copy",
+        "d delete",
+        "b bind",
+        "h history",
+        "r reload",
+        "N namespace",
+        "T token",
+        "q quit",
+    ] {
+        assert!(
+            footer.contains(hint),
+            "{hint:?} missing at 120 columns: {footer:?}"
+        );
+    }
+    // With room for all, `?` is plain help.
+    let footer = footer_of(&secrets((160, 30)));
+    for hint in ["? help", "D deleted", "s/S sort", "p policy", "q quit"] {
+        assert!(
+            footer.contains(hint),
+            "{hint:?} missing at 160 columns: {footer:?}"
+        );
+    }
+    // Narrower, the least needed go first, `q` stays, and `?` says more.
+    for width in [100, 60, 40] {
+        let footer = footer_of(&secrets((width, 30)));
+        assert!(footer.contains("? more"), "at {width}: {footer:?}");
+        assert!(
+            footer.trim_end().ends_with("q quit"),
+            "at {width}: {footer:?}"
+        );
+        assert!(!footer.contains("p policy"), "at {width}: {footer:?}");
+    }
+    let footer = footer_of(&secrets((100, 30)));
+    for hint in ["e edit", "v reveal", "d delete", "r reload"] {
+        assert!(
+            footer.contains(hint),
+            "{hint:?} missing at 100 columns: {footer:?}"
+        );
+    }
 }

@@ -85,7 +85,7 @@ pub fn keys(focus: BindFocus) -> Vec<Binding<BindCmd>> {
         BindCmd::SwitchFocus,
     )
     .short("Tab");
-    let close = bind("Esc", "close", true, &[key(KeyCode::Esc)], BindCmd::Close);
+    let close = bind("Esc", "close", true, &[key(KeyCode::Esc)], BindCmd::Close).pinned();
     match focus {
         BindFocus::Input => vec![
             bind(

@@ -102,6 +102,8 @@ pub fn keys() -> Vec<Binding<CopyCmd>> {
             what: "move",
             footer: false,
             short: None,
+            brief: None,
+            pinned: false,
             keys: vec![
                 (ch('j'), CopyCmd::Move(Move::Down)),
                 (ch('k'), CopyCmd::Move(Move::Up)),
@@ -121,7 +123,8 @@ pub fn keys() -> Vec<Binding<CopyCmd>> {
             &[ch('q'), key(KeyCode::Esc)],
             CopyCmd::Close,
         )
-        .short("Esc"),
+        .short("Esc")
+        .pinned(),
     ]);
     rows
 }

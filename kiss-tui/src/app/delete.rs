@@ -109,7 +109,8 @@ pub fn keys() -> Vec<Binding<DeleteCmd>> {
             &[ch('n'), ch('N'), ch('q'), key(KeyCode::Esc)],
             DeleteCmd::Cancel,
         )
-        .short("n/Esc"),
+        .short("n/Esc")
+        .pinned(),
     ]
 }
 
@@ -137,7 +138,8 @@ pub fn for_good_keys() -> Vec<Binding<DeleteCmd>> {
             true,
             &[key(KeyCode::Esc)],
             DeleteCmd::Cancel,
-        ),
+        )
+        .pinned(),
     ]
     .into_iter()
     .chain(line::keys())

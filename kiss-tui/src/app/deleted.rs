@@ -70,7 +70,8 @@ pub fn keys() -> Vec<Binding<DeletedCmd>> {
             true,
             &[ch('q'), key(KeyCode::Esc)],
             D::Back,
-        ),
+        )
+        .pinned(),
     ]);
     rows
 }

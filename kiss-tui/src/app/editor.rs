@@ -201,6 +201,8 @@ pub fn keys(focus: Option<EditorFocus>) -> Vec<Binding<EditorCmd>> {
             what: "next field",
             footer: true,
             short: None,
+            brief: None,
+            pinned: false,
             keys: vec![
                 (key(KeyCode::Tab), E::NextField),
                 (key(KeyCode::BackTab), E::PrevField),
@@ -236,7 +238,7 @@ pub fn keys(focus: Option<EditorFocus>) -> Vec<Binding<EditorCmd>> {
             text("Ctrl-R", "redo", false),
         ]),
     }
-    rows.push(bind("Esc", "cancel", true, &[key(KeyCode::Esc)], E::Cancel));
+    rows.push(bind("Esc", "cancel", true, &[key(KeyCode::Esc)], E::Cancel).pinned());
     rows
 }
 

@@ -29,6 +29,8 @@ pub fn keys() -> Vec<Binding<HelpCmd>> {
             what: "scroll",
             footer: true,
             short: None,
+            brief: None,
+            pinned: false,
             keys: vec![
                 (key(KeyCode::Up), HelpCmd::Scroll(-1)),
                 (key(KeyCode::Down), HelpCmd::Scroll(1)),
@@ -41,6 +43,8 @@ pub fn keys() -> Vec<Binding<HelpCmd>> {
             what: "scroll a page",
             footer: false,
             short: None,
+            brief: None,
+            pinned: false,
             keys: vec![
                 (key(KeyCode::PageUp), HelpCmd::Halves(-2)),
                 (key(KeyCode::PageDown), HelpCmd::Halves(2)),
@@ -52,6 +56,8 @@ pub fn keys() -> Vec<Binding<HelpCmd>> {
             what: "scroll half a page",
             footer: false,
             short: None,
+            brief: None,
+            pinned: false,
             keys: vec![
                 (ctrl('u'), HelpCmd::Halves(-1)),
                 (ctrl('d'), HelpCmd::Halves(1)),
@@ -62,6 +68,8 @@ pub fn keys() -> Vec<Binding<HelpCmd>> {
             what: "top/bottom",
             footer: false,
             short: None,
+            brief: None,
+            pinned: false,
             keys: vec![
                 (ch('g'), HelpCmd::Top),
                 (key(KeyCode::Home), HelpCmd::Top),
@@ -76,7 +84,8 @@ pub fn keys() -> Vec<Binding<HelpCmd>> {
             &[ch('?'), key(KeyCode::F(1)), key(KeyCode::Esc), ch('q')],
             HelpCmd::Close,
         )
-        .short("?/Esc/q"),
+        .short("?/Esc/q")
+        .pinned(),
     ]
 }
 

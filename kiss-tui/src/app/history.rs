@@ -182,7 +182,8 @@ pub fn keys() -> Vec<Binding<HistoryCmd>> {
             true,
             &[ch('q'), key(KeyCode::Esc)],
             H::Back,
-        ),
+        )
+        .pinned(),
     ]);
     rows
 }
@@ -204,7 +205,8 @@ pub fn confirm_keys() -> Vec<Binding<ConfirmCmd>> {
             true,
             &[ch('n'), key(KeyCode::Esc)],
             ConfirmCmd::No,
-        ),
+        )
+        .pinned(),
     ]
 }
 

@@ -84,6 +84,10 @@ pub struct Binding<C> {
     pub footer: bool,
     /// A shorter label for the footer, naming some of the keys.
     pub short: Option<&'static str>,
+    /// Fewer words for the footer, where room is short.
+    pub brief: Option<&'static str>,
+    /// Whether the footer keeps the row however narrow it is (the way out).
+    pub pinned: bool,
     /// The keys and their commands; empty for a row that describes typed
     /// text, which the field takes itself.
     pub keys: Vec<(Key, C)>,
@@ -102,6 +106,8 @@ pub fn bind<C: Copy>(
         what,
         footer,
         short: None,
+        brief: None,
+        pinned: false,
         keys: keys.iter().map(|k| (*k, command)).collect(),
     }
 }
@@ -113,6 +119,8 @@ pub fn text<C>(label: &str, what: &'static str, footer: bool) -> Binding<C> {
         what,
         footer,
         short: None,
+        brief: None,
+        pinned: false,
         keys: Vec::new(),
     }
 }
@@ -124,6 +132,18 @@ impl<C> Binding<C> {
         self
     }
 
+    /// The row with fewer words in the footer.
+    pub fn brief(mut self, brief: &'static str) -> Binding<C> {
+        self.brief = Some(brief);
+        self
+    }
+
+    /// The row kept in the footer however narrow it is.
+    pub fn pinned(mut self) -> Binding<C> {
+        self.pinned = true;
+        self
+    }
+
     /// The same row sending another command type.
     pub fn map<D>(self, f: impl Fn(C) -> D) -> Binding<D> {
         Binding {
@@ -131,6 +151,8 @@ impl<C> Binding<C> {
             what: self.what,
             footer: self.footer,
             short: self.short,
+            brief: self.brief,
+            pinned: self.pinned,
             keys: self.keys.into_iter().map(|(k, c)| (k, f(c))).collect(),
         }
     }
@@ -286,6 +308,8 @@ fn global() -> Vec<Binding<GlobalCmd>> {
             what: "help (F1 while typing)",
             footer: true,
             short: None,
+            brief: None,
+            pinned: false,
             keys: vec![
                 (ch('?'), GlobalCmd::Help),
                 (key(KeyCode::F(1)), GlobalCmd::Help),
@@ -377,8 +401,12 @@ pub struct KeyHelp {
     pub short: String,
     /// What they do.
     pub what: &'static str,
+    /// What they do, in the footer's fewer words.
+    pub brief: &'static str,
     /// Whether the footer shows it.
     pub footer: bool,
+    /// Whether the footer keeps it however narrow it is.
+    pub pinned: bool,
 }
 
 /// The rows of a context, as the footer and the help overlay show them.
@@ -389,7 +417,9 @@ pub fn keys(ctx: KeyContext) -> Vec<KeyHelp> {
             short: b.short.map_or_else(|| b.label.clone(), str::to_owned),
             keys: b.label,
             what: b.what,
+            brief: b.brief.unwrap_or(b.what),
             footer: b.footer,
+            pinned: b.pinned,
         })
         .collect()
 }

@@ -102,7 +102,8 @@ pub fn keys() -> Vec<Binding<NamespacesCmd>> {
             true,
             &[key(KeyCode::Esc)],
             NamespacesCmd::Back,
-        ),
+        )
+        .pinned(),
     ]);
     rows.extend(line::keys());
     rows

@@ -40,6 +40,8 @@ pub fn moves<C: Copy>(vim: bool, footer: bool, wrap: fn(Move) -> C) -> Vec<Bindi
         what,
         footer,
         short: None,
+        brief: None,
+        pinned: false,
         keys: keys.iter().map(|(k, m)| (*k, wrap(*m))).collect(),
     };
     if !vim {

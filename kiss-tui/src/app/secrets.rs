@@ -147,6 +147,8 @@ pub enum SecretsCmd {
 pub fn keys() -> Vec<Binding<SecretsCmd>> {
     use SecretsCmd as S;
     let mut rows = moves(true, false, S::Move);
+    // In the order of the footer's priority: up to `T` fits at 120
+    // columns, `q` is always kept.
     rows.extend([
         bind("/", "filter", true, &[ch('/')], S::Filter),
         bind("n/c", "new", true, &[ch('n'), ch('c')], S::New).short("n"),
@@ -157,10 +159,10 @@ pub fn keys() -> Vec<Binding<SecretsCmd>> {
             &[ch('e'), ch('u'), key(KeyCode::Enter)],
             S::Edit,
         )
-        .short("e"),
-        bind("v", "reveal/hide value", true, &[ch('v')], S::Reveal),
+        .short("e")
+        .brief("edit"),
+        bind("v", "reveal/hide value", true, &[ch('v')], S::Reveal).brief("reveal"),
         bind("y", "copy…", true, &[ch('y')], S::Copy),
-        bind("b", "bindings", true, &[ch('b')], S::Bindings),
         bind(
             "d/Del",
             "delete",
@@ -169,37 +171,36 @@ pub fn keys() -> Vec<Binding<SecretsCmd>> {
             S::Delete,
         )
         .short("d"),
-        bind("D", "recently deleted", true, &[ch('D')], S::Deleted),
+        bind("b", "bindings", true, &[ch('b')], S::Bindings).brief("bind"),
         bind("h", "history", true, &[ch('h')], S::History),
-        bind(
-            "p",
-            "create read policy",
-            false,
-            &[ch('p')],
-            S::CreatePolicy,
-        ),
-        Binding {
-            label: "s/S".into(),
-            what: "sort by / reverse",
-            footer: false,
-            short: None,
-            keys: vec![(ch('s'), S::Sort), (ch('S'), S::Reverse)],
-        },
         bind(
             "r/F5",
             "reload",
-            false,
+            true,
             &[ch('r'), key(KeyCode::F(5))],
             S::Reload,
-        ),
+        )
+        .short("r"),
         bind(
             "N",
             "switch namespace",
-            false,
+            true,
             &[ch('N')],
             S::SwitchNamespace,
-        ),
-        bind("T", "switch token", false, &[ch('T')], S::SwitchToken),
+        )
+        .brief("namespace"),
+        bind("T", "switch token", true, &[ch('T')], S::SwitchToken).brief("token"),
+        bind("D", "recently deleted", true, &[ch('D')], S::Deleted).brief("deleted"),
+        Binding {
+            label: "s/S".into(),
+            what: "sort by / reverse",
+            footer: true,
+            short: None,
+            brief: Some("sort"),
+            pinned: false,
+            keys: vec![(ch('s'), S::Sort), (ch('S'), S::Reverse)],
+        },
+        bind("p", "create read policy", true, &[ch('p')], S::CreatePolicy).brief("policy"),
         bind(
             "Esc",
             "back to namespaces (first clears a kept filter)",
@@ -207,7 +208,7 @@ pub fn keys() -> Vec<Binding<SecretsCmd>> {
             &[key(KeyCode::Esc)],
             S::Escape,
         ),
-        bind("q", "quit", true, &[ch('q')], S::Quit),
+        bind("q", "quit", true, &[ch('q')], S::Quit).pinned(),
     ]);
     rows
 }

@@ -81,7 +81,7 @@ pub fn keys(back: bool) -> Vec<Binding<TokensCmd>> {
         ),
         bind("r", "rescan files", true, &[ch('r')], TokensCmd::Rescan),
         if back {
-            bind("Esc", "back", true, &[key(KeyCode::Esc)], TokensCmd::Leave)
+            bind("Esc", "back", true, &[key(KeyCode::Esc)], TokensCmd::Leave).pinned()
         } else {
             bind(
                 "q/Esc",
@@ -90,10 +90,11 @@ pub fn keys(back: bool) -> Vec<Binding<TokensCmd>> {
                 &[ch('q'), key(KeyCode::Esc)],
                 TokensCmd::Leave,
             )
+            .pinned()
         },
     ]);
     if back {
-        rows.push(bind("q", "quit", true, &[ch('q')], TokensCmd::Quit));
+        rows.push(bind("q", "quit", true, &[ch('q')], TokensCmd::Quit).pinned());
     }
     rows
 }

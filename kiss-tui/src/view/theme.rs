@@ -1,4 +1,13 @@
 //! Colours and styles, in one place so every screen looks the same.
+//!
+//! One palette reads on dark and light terminal themes alike because it
+//! names no grey, no bright colour and no true colour: secondary text is
+//! the terminal's own foreground dimmed, bars are reverse video, and the
+//! only hues are the six standard ones, which every theme (Solarized,
+//! light or dark, included) sets to read on its own background. ANSI 8
+//! ("dark grey") is Solarized Dark's background and ANSI 7 ("grey") nearly
+//! white; neither is used. Under NO_COLOR the modifiers remain, so focus,
+//! selection and bars still show.
 
 use ratatui::style::{Color, Modifier, Style};
 
@@ -7,7 +16,7 @@ pub const ACCENT: Color = Color::Cyan;
 
 /// Borders of unfocused boxes.
 pub fn border() -> Style {
-    Style::new().fg(Color::DarkGray)
+    Style::new().add_modifier(Modifier::DIM)
 }
 
 /// Borders of the focused box.
@@ -22,12 +31,13 @@ pub fn title() -> Style {
 
 /// Help text and other things of secondary importance.
 pub fn muted() -> Style {
-    Style::new().fg(Color::DarkGray)
+    Style::new().add_modifier(Modifier::DIM)
 }
 
-/// Labels in key-value lists.
+/// Labels in key-value lists: the terminal's own colour, set apart by
+/// their column.
 pub fn label() -> Style {
-    Style::new().fg(Color::Gray)
+    Style::new()
 }
 
 /// Key names in the footer and help.
@@ -59,7 +69,7 @@ pub fn selected_unfocused() -> Style {
 
 /// Table headers.
 pub fn header() -> Style {
-    Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD)
+    Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED)
 }
 
 /// Errors.
@@ -79,20 +89,21 @@ pub fn ok() -> Style {
 
 /// A revealed secret value: stands out, so nobody shares a screen by accident.
 pub fn value() -> Style {
-    Style::new().fg(Color::LightYellow)
+    Style::new().fg(Color::Magenta)
 }
 
-/// The status bar's background.
+/// The status bar: the terminal's own colours, reversed.
 pub fn status_bar() -> Style {
-    Style::new().bg(Color::Rgb(30, 34, 42)).fg(Color::Gray)
+    Style::new().add_modifier(Modifier::REVERSED)
 }
 
-/// The app name badge in the status bar.
+/// The app name badge in the status bar: the accent, not reversed.
 pub fn badge() -> Style {
     Style::new()
         .bg(ACCENT)
         .fg(Color::Black)
         .add_modifier(Modifier::BOLD)
+        .remove_modifier(Modifier::REVERSED)
 }
 
 /// Spinner frames.
