@@ -764,3 +764,55 @@ fn the_footer_fits_its_keys_and_says_when_there_are_more() {
         );
     }
 }
+
+/// The text of a screen, row by row.
+fn screen(d: &Driver) -> Vec<String> {
+    let t = render(d);
+    let buf = t.backend().buffer();
+    (0..buf.area.height).map(|y| row_text(buf, y)).collect()
+}
+
+#[test]
+fn long_names_end_in_an_ellipsis_and_the_dates_make_room_first() {
+    let long = format!("payments-{}", "x".repeat(54)); // 63 characters, the longest allowed
+    let mut rows = fixtures::sample_rows();
+    rows[0].name = long.clone();
+    check("secrets_long_name", |size| {
+        Driver::in_namespace(size, rows.clone())
+    });
+    let d = Driver::in_namespace((100, 30), rows.clone());
+    let lines = screen(&d);
+    let table = lines.join("\n");
+    // The table is half of 100 columns: CREATED goes, CHANGED stays, and
+    // the name is cut with "…", never silently.
+    assert!(!table.contains("CREATED"), "{table}");
+    assert!(table.contains("CHANGED"), "{table}");
+    let row = lines
+        .iter()
+        .find(|l| l.contains("payments-x"))
+        .expect("the long name's row");
+    assert!(row.contains("xxx…"), "{row}");
+    assert!(!row.contains(&long), "{row}");
+    // Short names keep both dates.
+    let d = Driver::in_namespace((100, 30), fixtures::sample_rows());
+    assert!(screen(&d).join("\n").contains("CREATED"));
+}
+
+#[test]
+fn lists_say_where_the_selection_is() {
+    let mut d = Driver::in_namespace((100, 30), fixtures::many_rows(1510));
+    assert!(screen(&d).join("\n").contains(" 1/1510 "));
+    for _ in 0..11 {
+        d.key(KeyCode::Down);
+    }
+    let lines = screen(&d);
+    assert!(lines.join("\n").contains(" 12/1510 "), "{lines:#?}");
+    // A list longer than its box has a scrollbar thumb on its right border.
+    assert!(
+        lines.iter().any(|l| l.chars().nth(49) == Some('┃')),
+        "{lines:#?}"
+    );
+    // A filter counts what it shows.
+    d.type_str("/").type_str("00012");
+    assert!(screen(&d).join("\n").contains(" 1/1 "), "{:#?}", screen(&d));
+}

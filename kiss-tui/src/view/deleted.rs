@@ -40,6 +40,12 @@ pub fn draw(f: &mut Frame, area: Rect, s: &State) {
     }
     let page = layout::table_rows(area);
     let (offset, rel) = d.nav.window(d.rows.len(), page);
+    let widths = [
+        Constraint::Fill(1),
+        Constraint::Length(10),
+        Constraint::Length(22),
+    ];
+    let name_w = widgets::column_widths(area, &widths, 2)[0];
     let rows: Vec<Row> = d
         .rows
         .iter()
@@ -48,7 +54,7 @@ pub fn draw(f: &mut Frame, area: Rect, s: &State) {
         .map(|r| {
             let restoring = s.is_pending(&Purpose::Restore(r.name.clone()));
             Row::new(vec![
-                Line::raw(r.name.clone()),
+                Line::raw(widgets::ellipsize(&r.name, name_w)),
                 Line::styled(
                     r.deleted.map(|t| format::ago(t, s.now)).unwrap_or_default(),
                     theme::label(),
@@ -69,18 +75,12 @@ pub fn draw(f: &mut Frame, area: Rect, s: &State) {
             ])
         })
         .collect();
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Fill(1),
-            Constraint::Length(10),
-            Constraint::Length(22),
-        ],
-    )
-    .header(Row::new(vec!["NAME", "DELETED", "GONE FOR GOOD"]).style(theme::header()))
-    .block(block)
-    .row_highlight_style(theme::selected())
-    .column_spacing(2);
+    let table = Table::new(rows, widths)
+        .header(Row::new(vec!["NAME", "DELETED", "GONE FOR GOOD"]).style(theme::header()))
+        .block(block)
+        .row_highlight_style(theme::selected())
+        .column_spacing(2);
     let mut ts = TableState::default().with_selected(Some(rel));
     f.render_stateful_widget(table, area, &mut ts);
+    widgets::list_position(f, area, offset + rel, d.rows.len(), page);
 }

@@ -56,6 +56,13 @@ fn draw_versions(f: &mut Frame, area: Rect, s: &State, h: &History) {
     }
     let page = layout::table_rows(area);
     let (offset, rel) = h.nav.window(h.rows.len(), page);
+    let widths = [
+        Constraint::Length(9),
+        Constraint::Fill(1),
+        Constraint::Length(9),
+        Constraint::Length(8),
+    ];
+    let by_w = widgets::column_widths(area, &widths, 1)[1];
     let rows: Vec<Row> = h
         .rows
         .iter()
@@ -77,27 +84,20 @@ fn draw_versions(f: &mut Frame, area: Rect, s: &State, h: &History) {
                     r.created.map(|t| format::ago(t, s.now)).unwrap_or_default(),
                     theme::label(),
                 ),
-                Line::raw(author(r)),
+                Line::raw(widgets::ellipsize(&author(r), by_w)),
                 Line::styled(labels, theme::key()),
                 Line::styled(format::short_version(&r.version_id), theme::muted()),
             ])
         })
         .collect();
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Length(9),
-            Constraint::Fill(1),
-            Constraint::Length(9),
-            Constraint::Length(8),
-        ],
-    )
-    .header(Row::new(vec!["WRITTEN", "BY", "LABELS", "VERSION"]).style(theme::header()))
-    .block(block)
-    .row_highlight_style(theme::selected())
-    .column_spacing(1);
+    let table = Table::new(rows, widths)
+        .header(Row::new(vec!["WRITTEN", "BY", "LABELS", "VERSION"]).style(theme::header()))
+        .block(block)
+        .row_highlight_style(theme::selected())
+        .column_spacing(1);
     let mut ts = TableState::default().with_selected(Some(rel));
     f.render_stateful_widget(table, area, &mut ts);
+    widgets::list_position(f, area, offset + rel, h.rows.len(), page);
 }
 
 fn draw_hint(f: &mut Frame, area: Rect) {

@@ -97,4 +97,5 @@ pub fn draw(f: &mut Frame, area: Rect, s: &State) {
         .highlight_style(theme::selected());
     let mut ls = ListState::default().with_selected(Some(rel));
     f.render_stateful_widget(list, list_area, &mut ls);
+    widgets::list_position(f, list_area, offset + rel, rows.len(), page);
 }

@@ -84,56 +84,82 @@ fn table(f: &mut Frame, area: Rect, s: &State) {
     } else {
         ""
     };
-    let header = Row::new(vec![
-        format!("NAME{name_arrow}"),
-        format!("CHANGED{}", arrow(SortKey::LastChanged)),
-        format!("CREATED{}", arrow(SortKey::Created)),
-    ])
-    .style(theme::header());
-
     // Only the rows on screen are built, so drawing costs the same with ten
     // secrets or ten thousand.
     let page = layout::table_rows(area);
     let (offset, rel) = sec.nav.window(sec.visible.len(), page);
-    let rows: Vec<Row> = sec.visible[offset..]
+    let on_screen = &sec.visible[offset..sec.visible.len().min(offset + page.max(1))];
+    // Names come first: the dates make room for them (CREATED goes first,
+    // then CHANGED), and a name that still does not fit ends in "…".
+    let longest = on_screen
         .iter()
-        .take(page.max(1))
+        .map(|&i| sec.rows[i].name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(NAME_ROOM);
+    let inner = usize::from(area.width.saturating_sub(2));
+    let dates = if inner >= longest + 2 * (DATE_W + 2) {
+        2
+    } else if inner >= longest + DATE_W + 2 {
+        1
+    } else {
+        0
+    };
+    let mut widths = vec![Constraint::Fill(1)];
+    widths.extend(std::iter::repeat_n(
+        Constraint::Length(DATE_W as u16),
+        dates,
+    ));
+    let name_w = widgets::column_widths(area, &widths, 2)[0];
+    let mut header = vec![format!("NAME{name_arrow}")];
+    if dates >= 1 {
+        header.push(format!("CHANGED{}", arrow(SortKey::LastChanged)));
+    }
+    if dates >= 2 {
+        header.push(format!("CREATED{}", arrow(SortKey::Created)));
+    }
+    let header = Row::new(header).style(theme::header());
+    let rows: Vec<Row> = on_screen
+        .iter()
         .map(|&i| {
             let r = &sec.rows[i];
-            Row::new(vec![
-                Line::raw(r.name.clone()),
-                Line::styled(
+            let mut cells = vec![Line::raw(widgets::ellipsize(&r.name, name_w))];
+            if dates >= 1 {
+                cells.push(Line::styled(
                     r.last_changed
                         .map(|t| format::ago(t, s.now))
                         .unwrap_or_default(),
                     theme::label(),
-                ),
-                Line::styled(
+                ));
+            }
+            if dates >= 2 {
+                cells.push(Line::styled(
                     r.created.map(format::date).unwrap_or_default(),
                     theme::muted(),
-                ),
-            ])
+                ));
+            }
+            Row::new(cells)
         })
         .collect();
-    let table = Table::new(
-        rows,
-        [
-            Constraint::Fill(1),
-            Constraint::Length(10),
-            Constraint::Length(10),
-        ],
-    )
-    .header(header)
-    .block(block)
-    .row_highlight_style(if focused {
-        theme::selected()
-    } else {
-        theme::selected_unfocused()
-    })
-    .column_spacing(2);
+    let table = Table::new(rows, widths)
+        .header(header)
+        .block(block)
+        .row_highlight_style(if focused {
+            theme::selected()
+        } else {
+            theme::selected_unfocused()
+        })
+        .column_spacing(2);
     let mut ts = TableState::default().with_selected(Some(rel));
     f.render_stateful_widget(table, area, &mut ts);
+    widgets::list_position(f, area, offset + rel, sec.visible.len(), page);
 }
+
+/// The width of a date column ("2026-02-05", "12mo ago").
+const DATE_W: usize = 10;
+
+/// Names longer than this do not push the dates out; they end in "…".
+const NAME_ROOM: usize = 32;
 
 fn details(f: &mut Frame, area: Rect, s: &State) {
     let sec = &s.secrets;

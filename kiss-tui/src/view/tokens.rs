@@ -46,6 +46,18 @@ pub fn draw(f: &mut Frame, area: Rect, s: &State) {
     } else {
         // Narrow terminals drop the file column; the box below names the file.
         let wide = list_area.width >= 80;
+        let mut widths = vec![
+            Constraint::Length(1),
+            Constraint::Fill(3),
+            Constraint::Fill(2),
+            Constraint::Length(18),
+        ];
+        if wide {
+            widths.push(Constraint::Fill(2));
+        }
+        let cols = widgets::column_widths(list_area, &widths, 2);
+        let fit =
+            |text: &str, col: usize| widgets::ellipsize(text, cols.get(col).copied().unwrap_or(0));
         let rows: Vec<Row> = t
             .tokens
             .iter()
@@ -66,12 +78,11 @@ pub fn draw(f: &mut Frame, area: Rect, s: &State) {
                         let expiry = format::expiry(info.expires_at, s.now);
                         vec![
                             Line::styled(mark, mark_style),
-                            Line::raw(
-                                info.identifier
-                                    .clone()
-                                    .unwrap_or_else(|| "(no identifier)".into()),
-                            ),
-                            Line::raw(info.groups.join(", ")),
+                            Line::raw(fit(
+                                info.identifier.as_deref().unwrap_or("(no identifier)"),
+                                1,
+                            )),
+                            Line::raw(fit(&info.groups.join(", "), 2)),
                             Line::styled(
                                 expiry,
                                 if expired {
@@ -90,23 +101,17 @@ pub fn draw(f: &mut Frame, area: Rect, s: &State) {
                     ],
                 };
                 if wide {
-                    cells.push(Line::styled(file, theme::muted()));
+                    cells.push(Line::styled(fit(&file, 4), theme::muted()));
                 }
                 Row::new(cells)
             })
             .collect();
         let page = layout::table_rows(list_area);
-        let (offset, rel) = t.nav.window(rows.len(), page);
+        let len = rows.len();
+        let (offset, rel) = t.nav.window(len, page);
         let visible: Vec<Row> = rows.into_iter().skip(offset).take(page.max(1)).collect();
-        let mut widths = vec![
-            Constraint::Length(1),
-            Constraint::Fill(3),
-            Constraint::Fill(2),
-            Constraint::Length(18),
-        ];
         let mut header = vec!["", "IDENTITY", "NAMESPACES", "EXPIRY"];
         if wide {
-            widths.push(Constraint::Fill(2));
             header.push("FILE");
         }
         let table = Table::new(visible, widths)
@@ -116,6 +121,7 @@ pub fn draw(f: &mut Frame, area: Rect, s: &State) {
             .column_spacing(2);
         let mut ts = TableState::default().with_selected(Some(rel));
         f.render_stateful_widget(table, list_area, &mut ts);
+        widgets::list_position(f, list_area, offset + rel, len, page);
     }
     info(f, info_area, s);
 }

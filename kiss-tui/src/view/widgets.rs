@@ -1,10 +1,12 @@
 //! Small drawing helpers shared by the screens.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Borders, Clear};
+use ratatui::widgets::{
+    Block, BorderType, Borders, Clear, Scrollbar, ScrollbarOrientation, ScrollbarState,
+};
 
 use super::theme;
 use crate::app::line::LineInput;
@@ -99,4 +101,69 @@ pub fn line_input(input: &LineInput, focused: bool, style: Style) -> Vec<Span<'s
         spans.push(Span::styled(after.to_owned(), style));
     }
     spans
+}
+
+/// `text` cut to `width` columns, its end replaced by "…" when cut, so a
+/// shortened name never passes for a whole one.
+pub fn ellipsize(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_owned();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let mut cut: String = text.chars().take(width - 1).collect();
+    cut.push('…');
+    cut
+}
+
+/// The widths a table gives its columns inside `area` (a bordered box),
+/// computed the way `Table` lays them out, so cells can be cut to fit.
+pub fn column_widths(area: Rect, widths: &[Constraint], spacing: u16) -> Vec<usize> {
+    let inner = Rect {
+        width: area.width.saturating_sub(2),
+        ..area
+    };
+    Layout::horizontal(widths.iter().copied())
+        .spacing(spacing)
+        .split(inner)
+        .iter()
+        .map(|r| usize::from(r.width))
+        .collect()
+}
+
+/// Where the selection is in a list drawn in the bordered box `area`:
+/// "12/1510" on the bottom border, and a scrollbar on the right border when
+/// the list is longer than the `page` of rows it shows.
+pub fn list_position(f: &mut Frame, area: Rect, selected: usize, len: usize, page: usize) {
+    if len == 0 || area.width < 12 || area.height < 3 {
+        return;
+    }
+    let pos = format!(" {}/{len} ", (selected + 1).min(len));
+    let w = pos.chars().count() as u16;
+    let at = Rect {
+        x: area.right().saturating_sub(w + 2),
+        y: area.bottom() - 1,
+        width: w,
+        height: 1,
+    };
+    f.render_widget(Span::styled(pos, theme::muted()), at);
+    if len > page {
+        let mut state = ScrollbarState::new(len)
+            .position(selected)
+            .viewport_content_length(page);
+        let bar = Scrollbar::new(ScrollbarOrientation::VerticalRight)
+            .begin_symbol(None)
+            .end_symbol(None)
+            .track_symbol(Some("│"))
+            .thumb_symbol("┃")
+            .thumb_style(theme::key())
+            .track_style(theme::border());
+        let inside = Rect {
+            y: area.y + 1,
+            height: area.height - 2,
+            ..area
+        };
+        f.render_stateful_widget(bar, inside, &mut state);
+    }
 }
