@@ -57,6 +57,17 @@ impl Clipboard {
             .map_err(|e| format!("the terminal could not be written to ({e})"))?;
         Ok(CopyVia::Osc52)
     }
+
+    /// Clears the system clipboard if it still holds `text`, so a copied
+    /// secret does not linger; whatever the user copied since is kept.
+    /// What went through OSC 52 cannot be read back, so it is left alone.
+    pub fn clear_if_holds(&mut self, text: &str) {
+        if let Some(native) = &mut self.native
+            && native.get_text().is_ok_and(|now| now == text)
+        {
+            let _ = native.clear();
+        }
+    }
 }
 
 #[cfg(test)]

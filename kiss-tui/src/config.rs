@@ -8,6 +8,8 @@
 //! ca_file = "~/certs/corp-ca.pem"
 //! token_dir = "~/.kube/cache/oidc-login"
 //! namespace = "team-a"
+//! reveal_seconds = 60           # the app hides a revealed value again (0: never)
+//! clear_clipboard_seconds = 30  # the app clears a copied value (0: never)
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -36,6 +38,10 @@ pub struct ConfigFile {
     pub namespace: Option<String>,
     /// Show the diff and ask before saving an edited value (default true).
     pub confirm_save: Option<bool>,
+    /// Seconds a revealed value stays shown in the app (default 60; 0: until hidden).
+    pub reveal_seconds: Option<u64>,
+    /// Seconds a copied value stays on the clipboard (default 30; 0: not cleared).
+    pub clear_clipboard_seconds: Option<u64>,
 }
 
 /// Why the config file could not be used.
@@ -50,7 +56,7 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     /// The file is not valid TOML or holds an unknown key.
-    #[error("the config file {} is not valid: {message}(the keys are server_addr, secure, ca_file, token_dir, namespace)", path.display())]
+    #[error("the config file {} is not valid: {message}(the keys are server_addr, secure, ca_file, token_dir, namespace, confirm_save, reveal_seconds, clear_clipboard_seconds)", path.display())]
     Parse {
         /// The file.
         path: PathBuf,
@@ -130,6 +136,20 @@ pub fn resolve(flags: &CommonFlags, file: &ConfigFile) -> Settings {
         timeout: flags.timeout.unwrap_or(defaults.timeout),
         debug: flags.debug.unwrap_or(false),
         confirm_save: file.confirm_save.unwrap_or(defaults.confirm_save),
+        reveal_for: seconds(file.reveal_seconds, defaults.reveal_for),
+        clear_clipboard_after: seconds(
+            file.clear_clipboard_seconds,
+            defaults.clear_clipboard_after,
+        ),
+    }
+}
+
+/// A number of seconds from the file, where 0 means "never".
+fn seconds(file: Option<u64>, default: Option<std::time::Duration>) -> Option<std::time::Duration> {
+    match file {
+        Some(0) => None,
+        Some(s) => Some(std::time::Duration::from_secs(s)),
+        None => default,
     }
 }
 
@@ -144,6 +164,23 @@ mod tests {
         assert!(none.confirm_save);
         let file = parse(Path::new("c.toml"), "confirm_save = false\n").unwrap();
         assert!(!resolve(&CommonFlags::default(), &file).confirm_save);
+    }
+
+    #[test]
+    fn reveal_and_clipboard_times_come_from_the_file_and_zero_means_never() {
+        let none = resolve(&CommonFlags::default(), &ConfigFile::default());
+        assert_eq!(none.reveal_for, Some(Duration::from_secs(60)));
+        assert_eq!(none.clear_clipboard_after, Some(Duration::from_secs(30)));
+        let file = parse(
+            Path::new("c.toml"),
+            "reveal_seconds = 15\nclear_clipboard_seconds = 0\n",
+        )
+        .unwrap();
+        let s = resolve(&CommonFlags::default(), &file);
+        assert_eq!(s.reveal_for, Some(Duration::from_secs(15)));
+        assert_eq!(s.clear_clipboard_after, None);
+        let err = parse(Path::new("c.toml"), "reveal_seconds = -1\n").unwrap_err();
+        assert!(err.to_string().contains("reveal_seconds"), "{err}");
     }
 
     #[test]

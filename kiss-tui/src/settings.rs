@@ -26,6 +26,12 @@ pub struct Settings {
     pub debug: bool,
     /// The app shows the diff and asks before saving an edited value.
     pub confirm_save: bool,
+    /// How long the app shows a revealed value before hiding it again;
+    /// None keeps it until hidden (default 60 s).
+    pub reveal_for: Option<Duration>,
+    /// How long a copied value stays on the system clipboard before the
+    /// app clears it; None leaves it there (default 30 s).
+    pub clear_clipboard_after: Option<Duration>,
 }
 
 impl Default for Settings {
@@ -40,6 +46,8 @@ impl Default for Settings {
             timeout: Duration::from_secs(10),
             debug: false,
             confirm_save: true,
+            reveal_for: Some(Duration::from_secs(60)),
+            clear_clipboard_after: Some(Duration::from_secs(30)),
         }
     }
 }

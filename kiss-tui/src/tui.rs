@@ -62,6 +62,8 @@ async fn event_loop(term: &mut terminal::Terminal, settings: Settings) -> anyhow
         now: SystemTime::now(),
         size: (size.width, size.height),
         confirm_save: settings.confirm_save,
+        reveal_for: settings.reveal_for,
+        clear_clipboard_after: settings.clear_clipboard_after,
     });
     let (tx, mut rx) = mpsc::unbounded_channel();
     let mut runner = Runner {
@@ -212,6 +214,7 @@ impl Runner {
                 let outcome = self.clipboard.copy(text.expose(), term.writer());
                 let _ = self.tx.send(Action::Copied { what, outcome });
             }
+            Effect::ClearClipboard { text } => self.clipboard.clear_if_holds(text.expose()),
             Effect::After { delay, action } => {
                 let tx = self.tx.clone();
                 tokio::spawn(async move {

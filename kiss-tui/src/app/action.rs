@@ -450,6 +450,12 @@ pub enum Effect {
         /// The text.
         text: Sensitive,
     },
+    /// Clear the system clipboard if it still holds `text` (something
+    /// copied since is left alone).
+    ClearClipboard {
+        /// The value that was copied.
+        text: Sensitive,
+    },
     /// Send `action` after `delay`.
     After {
         /// How long to wait.

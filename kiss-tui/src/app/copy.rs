@@ -158,7 +158,9 @@ impl App {
             if let Some((n, v)) = &self.state.secrets.revealed
                 && *n == name
             {
-                return vec![copy_effect(&name, item, v.clone())];
+                let v = v.clone();
+                self.copying_value(&v);
+                return vec![copy_effect(&name, item, v)];
             }
         } else if let Some(d) = self.state.secrets.details.get(&name) {
             let text = self.copy_text(item, d);
@@ -178,6 +180,9 @@ impl App {
     /// Finishes a copy once the details (and value) arrived.
     pub(super) fn copy_loaded(&mut self, item: CopyItem, d: &Details) -> Vec<Effect> {
         let text = self.copy_text(item, d);
+        if item == CopyItem::Value {
+            self.copying_value(&text);
+        }
         vec![copy_effect(&d.name, item, text)]
     }
 

@@ -184,6 +184,8 @@ impl Driver {
             now: now(),
             size,
             confirm_save: true,
+            reveal_for: Some(Duration::from_secs(60)),
+            clear_clipboard_after: Some(Duration::from_secs(30)),
         });
         let mut d = Driver {
             app,

@@ -7,6 +7,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use crossterm::event::KeyCode;
 
@@ -49,6 +50,8 @@ pub struct History {
     pub pane: HistoryPane,
     /// Whether values are shown (else masked).
     pub revealed: bool,
+    /// When shown values hide again by themselves.
+    pub revealed_until: Option<SystemTime>,
     /// Waiting for `y` to roll back to this version.
     pub confirm: Option<String>,
     /// A rollback is on its way.
@@ -294,8 +297,10 @@ impl App {
                 Vec::new()
             }
             H::Reveal => {
+                let until = self.reveal_deadline();
                 let h = &mut self.state.history;
                 h.revealed = !h.revealed;
+                h.revealed_until = until;
                 if !h.revealed {
                     return Vec::new();
                 }
@@ -352,6 +357,7 @@ impl App {
             }
             ConfirmCmd::Reveal => {
                 self.state.history.revealed = !self.state.history.revealed;
+                self.state.history.revealed_until = self.reveal_deadline();
                 Vec::new()
             }
             ConfirmCmd::Yes => {

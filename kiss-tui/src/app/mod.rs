@@ -20,6 +20,7 @@ mod copy;
 mod delete;
 mod deleted;
 mod editor;
+mod exposure;
 mod filter;
 pub mod help;
 pub mod history;
@@ -65,6 +66,10 @@ pub struct AppConfig {
     pub size: (u16, u16),
     /// Show the diff and ask before saving an edited value.
     pub confirm_save: bool,
+    /// How long a revealed value stays shown; None: until hidden.
+    pub reveal_for: Option<Duration>,
+    /// How long a copied value stays on the clipboard; None: not cleared.
+    pub clear_clipboard_after: Option<Duration>,
 }
 
 /// The app: its state and the logic that changes it.
@@ -102,6 +107,10 @@ impl App {
             pending: Default::default(),
             next_id: 1,
             confirm_save: config.confirm_save,
+            reveal_for: config.reveal_for,
+            clear_clipboard_after: config.clear_clipboard_after,
+            copying_value: None,
+            clipboard: None,
         };
         (App { state }, vec![Effect::ScanTokens])
     }
@@ -129,7 +138,7 @@ impl App {
                 {
                     self.state.flash = None;
                 }
-                Vec::new()
+                self.expire(now)
             }
             Action::TokensScanned(scan) => self.on_scan(scan),
             Action::Reply { id, result } => match self.state.pending.remove(&id) {
@@ -139,15 +148,7 @@ impl App {
                 Some(Pending { purpose }) => self.on_reply(purpose, result),
             },
             Action::Copied { what, outcome } => {
-                match outcome {
-                    Ok(action::CopyVia::Native) => {
-                        self.info(format!("Copied {what} to the clipboard."))
-                    }
-                    Ok(action::CopyVia::Osc52) => self.info(format!(
-                        "Copied {what} through the terminal (OSC 52); no system clipboard was found."
-                    )),
-                    Err(e) => self.error(format!("Could not copy {what}: {e}")),
-                }
+                self.on_copied(&what, outcome);
                 Vec::new()
             }
             Action::DetailsDue { name } => self.on_details_due(name),

@@ -43,7 +43,7 @@ impl App {
     /// Quits, or asks first when text would be lost. Asked already, it quits.
     pub(super) fn quit(&mut self) -> Vec<Effect> {
         if self.state.quit_confirm || !self.state.unsaved_text() {
-            return vec![Effect::Quit];
+            return self.leave();
         }
         self.state.quit_confirm = true;
         Vec::new()
@@ -51,7 +51,7 @@ impl App {
 
     pub(super) fn on_quit_confirm(&mut self, cmd: QuitCmd) -> Vec<Effect> {
         match cmd {
-            QuitCmd::Yes => vec![Effect::Quit],
+            QuitCmd::Yes => self.leave(),
             QuitCmd::No => {
                 self.state.quit_confirm = false;
                 Vec::new()

@@ -91,6 +91,7 @@ impl App {
                 self.cache_details(*d);
                 if self.state.secrets.selected_name() == Some(name.as_str()) {
                     self.state.secrets.revealed = Some((name, value));
+                    self.state.secrets.revealed_until = self.reveal_deadline();
                 }
                 Vec::new()
             }

@@ -1,6 +1,7 @@
 //! The secrets table: moving, filtering, sorting, details and revealing.
 
 use std::collections::HashMap;
+use std::time::SystemTime;
 
 use crossterm::event::KeyCode;
 
@@ -74,6 +75,8 @@ pub struct Secrets {
     pub details_error: Option<(String, String)>,
     /// The value shown for the selected secret.
     pub revealed: Option<(String, Sensitive)>,
+    /// When the shown value hides again by itself.
+    pub revealed_until: Option<SystemTime>,
 }
 
 impl Secrets {

@@ -6,9 +6,9 @@
 //! and re-exported here, so the views find all of it in one place.
 
 use std::collections::BTreeMap;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
-use super::action::RequestId;
+use super::action::{RequestId, Sensitive};
 
 pub use super::bind::{BindDialog, BindFocus};
 pub use super::conflict::Conflict;
@@ -68,6 +68,23 @@ pub struct State {
     pub next_id: u64,
     /// Show the diff and ask before saving an edited value.
     pub confirm_save: bool,
+    /// How long a revealed value stays shown; None: until hidden.
+    pub reveal_for: Option<Duration>,
+    /// How long a copied value stays on the clipboard; None: not cleared.
+    pub clear_clipboard_after: Option<Duration>,
+    /// A secret value on its way to the clipboard.
+    pub copying_value: Option<Sensitive>,
+    /// A secret value on the clipboard, cleared at `until`.
+    pub clipboard: Option<ClipboardHold>,
+}
+
+/// A copied secret value the app will clear from the clipboard.
+#[derive(Debug, Clone)]
+pub struct ClipboardHold {
+    /// What was copied: cleared only if the clipboard still holds it.
+    pub text: Sensitive,
+    /// When.
+    pub until: SystemTime,
 }
 
 /// The screens, from the first to the last of the flow.

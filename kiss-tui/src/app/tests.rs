@@ -24,6 +24,8 @@ fn new_app(namespace: Option<&str>) -> App {
         now: now(),
         size: (100, 30),
         confirm_save: true,
+        reveal_for: Some(Duration::from_secs(60)),
+        clear_clipboard_after: Some(Duration::from_secs(30)),
     });
     assert!(matches!(effects[..], [Effect::ScanTokens]));
     app
@@ -2160,4 +2162,115 @@ fn a_resize_keeps_the_selection_visible() {
     app.update(Action::Resize(60, 20));
     let n = app.state.secrets.nav;
     assert!(n.offset <= 99 && 99 < n.offset + 20);
+}
+
+/// Reveals `a`'s value, "hunter2", as the server sends it.
+fn revealed_a(app: &mut App) {
+    let (id, _) = the_call(&app.update(key('v')));
+    let mut d = details("a", "v1", false, &[]);
+    d.value = Some(Sensitive("hunter2".into()));
+    app.update(ok(id, Reply::Details(Box::new(d))));
+    assert!(app.state.secrets.is_revealed("a"));
+}
+
+#[test]
+fn a_revealed_value_hides_again_after_its_time_and_says_when() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    revealed_a(&mut app);
+    assert!(
+        screen_text(&app).contains("hides in 1m 00s"),
+        "{}",
+        screen_text(&app)
+    );
+    stays(&app.update(Action::Tick(now() + Duration::from_secs(59))));
+    assert!(app.state.secrets.is_revealed("a"));
+    assert!(screen_text(&app).contains("hides in 1s"));
+    app.update(Action::Tick(now() + Duration::from_secs(60)));
+    assert_eq!(app.state.secrets.revealed, None);
+    assert!(!screen_text(&app).contains("hunter2"));
+
+    // reveal_seconds = 0: shown until hidden.
+    let mut app = in_team_a(vec![row("a", 1)]);
+    app.state.reveal_for = None;
+    revealed_a(&mut app);
+    app.update(Action::Tick(now() + Duration::from_secs(3600)));
+    assert!(app.state.secrets.is_revealed("a"));
+    assert!(!screen_text(&app).contains("hides in"));
+}
+
+#[test]
+fn history_values_hide_again_after_their_time() {
+    let mut app = in_history();
+    app.update(key('v'));
+    assert!(app.state.history.revealed);
+    assert!(screen_text(&app).contains("values shown, hides in 1m 00s"));
+    app.update(Action::Tick(now() + Duration::from_secs(60)));
+    assert!(!app.state.history.revealed);
+}
+
+#[test]
+fn a_copied_value_is_cleared_from_the_clipboard_after_its_time_and_on_quit() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    revealed_a(&mut app);
+    app.update(key('y'));
+    let effects = app.update(key('v'));
+    let [Effect::Copy { what, text }] = &effects[..] else {
+        panic!("{effects:?}")
+    };
+    assert_eq!(text.expose(), "hunter2");
+    app.update(Action::Copied {
+        what: what.clone(),
+        outcome: Ok(CopyVia::Native),
+    });
+    assert!(
+        flash(&app).contains("it is cleared in 30s"),
+        "{}",
+        flash(&app)
+    );
+    assert!(screen_text(&app).contains("clipboard cleared in 30s"));
+    stays(&app.update(Action::Tick(now() + Duration::from_secs(29))));
+    match &app.update(Action::Tick(now() + Duration::from_secs(30)))[..] {
+        [Effect::ClearClipboard { text }] => assert_eq!(text.expose(), "hunter2"),
+        other => panic!("{other:?}"),
+    }
+    // Once.
+    stays(&app.update(Action::Tick(now() + Duration::from_secs(31))));
+    assert!(!screen_text(&app).contains("clipboard cleared in"));
+
+    // Quitting with a value on the clipboard clears it first.
+    app.update(key('y'));
+    app.update(key('v'));
+    app.update(Action::Copied {
+        what: "the value of 'a'".into(),
+        outcome: Ok(CopyVia::Native),
+    });
+    match &app.update(key('q'))[..] {
+        [Effect::ClearClipboard { text }, Effect::Quit] => assert_eq!(text.expose(), "hunter2"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn only_values_on_the_system_clipboard_are_cleared() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    // The AWS name is no secret: it stays.
+    app.update(key('y'));
+    app.update(key('a'));
+    app.update(Action::Copied {
+        what: "the AWS name of 'a'".into(),
+        outcome: Ok(CopyVia::Native),
+    });
+    assert!(app.state.clipboard.is_none());
+    assert!(!flash(&app).contains("cleared"));
+    // Through OSC 52 nothing can be read back or cleared: the message says so.
+    revealed_a(&mut app);
+    app.update(key('y'));
+    app.update(key('v'));
+    app.update(Action::Copied {
+        what: "the value of 'a'".into(),
+        outcome: Ok(CopyVia::Osc52),
+    });
+    assert!(app.state.clipboard.is_none());
+    assert!(flash(&app).contains("clear it yourself"), "{}", flash(&app));
+    assert!(matches!(&app.update(key('q'))[..], [Effect::Quit]));
 }

@@ -38,7 +38,15 @@ fn author(r: &VersionRow) -> String {
 }
 
 fn draw_versions(f: &mut Frame, area: Rect, s: &State, h: &History) {
-    let block = widgets::block(format!(" History of {} ({}) ", h.name, h.rows.len()), true);
+    let mut block = widgets::block(format!(" History of {} ({}) ", h.name, h.rows.len()), true);
+    if h.revealed
+        && let Some(when) = widgets::hides_in(h.revealed_until, s.now)
+    {
+        block = block.title_bottom(Line::styled(
+            format!(" values shown, {when} "),
+            theme::warn(),
+        ));
+    }
     if h.rows.is_empty() {
         let msg = match (&h.load_error, h.loaded) {
             (Some(e), _) => Line::styled(format!("{e} Press r to try again."), theme::error()),

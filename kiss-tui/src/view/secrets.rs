@@ -177,7 +177,11 @@ fn details(f: &mut Frame, area: Rect, s: &State) {
     // The value comes first, so that it shows even in a short pane.
     let value_lines = |out: &mut Vec<Line<'static>>| match &sec.revealed {
         Some((n, v)) if *n == name => {
-            out.extend(field("Value", "shown below (v hides)", theme::warn()));
+            let status = match widgets::hides_in(sec.revealed_until, s.now) {
+                Some(when) => format!("shown below; {when} (v)"),
+                None => "shown below (v hides)".to_owned(),
+            };
+            out.extend(field("Value", &status, theme::warn()));
             if v.expose().is_empty() {
                 out.push(Line::styled("(empty)", theme::muted()));
             }

@@ -13,13 +13,18 @@ use crate::app::state::{Level, State};
 /// Server, namespace, identity, token expiry; the spinner on the right.
 pub fn status_bar(f: &mut Frame, area: Rect, s: &State) {
     f.render_widget(Paragraph::new("").style(theme::status_bar()), area);
-    let right = match s.busy_label() {
-        Some(label) => Line::from(vec![
+    let right = match (s.busy_label(), &s.clipboard) {
+        (Some(label), _) => Line::from(vec![
             Span::raw(" "),
             Span::styled(widgets::spinner(s.spinner), theme::key()),
             Span::raw(format!(" {label}… ")),
         ]),
-        None => Line::default(),
+        // A copied value is on the clipboard: say until when.
+        (None, Some(hold)) => Line::raw(format!(
+            " clipboard cleared in {} ",
+            format::duration_short(hold.until.duration_since(s.now).unwrap_or_default())
+        )),
+        (None, None) => Line::default(),
     };
     let right_w = (right.width() as u16).min(area.width / 2);
     let [left_area, right_area] =

@@ -50,6 +50,18 @@ pub fn key_hints(pairs: &[(&str, &str)]) -> Line<'static> {
     Line::from(spans)
 }
 
+/// "hides in 42s": how long a shown value has left, if it hides by itself.
+pub fn hides_in(
+    until: Option<std::time::SystemTime>,
+    now: std::time::SystemTime,
+) -> Option<String> {
+    let left = until?.duration_since(now).unwrap_or_default();
+    Some(format!(
+        "hides in {}",
+        crate::app::format::duration_short(left)
+    ))
+}
+
 /// The spinner frame for a tick count.
 pub fn spinner(tick: usize) -> &'static str {
     theme::SPINNER[tick % theme::SPINNER.len()]
