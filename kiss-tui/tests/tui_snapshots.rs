@@ -22,6 +22,7 @@ const SCREENSHOTS: &[&str] = &[
     "namespaces",
     "secrets",
     "secrets_revealed",
+    "value_view",
     "create",
     "update_conflict",
     "update_save_confirm",
@@ -251,6 +252,25 @@ fn secrets_value_revealed() {
         det.value = Some(Sensitive(
             "-----BEGIN CERTIFICATE-----\nMIIBdemoCERT\n-----END CERTIFICATE-----".into(),
         ));
+        d.ok(is_get, Reply::Details(Box::new(det)));
+        d
+    });
+}
+
+#[test]
+fn value_view() {
+    // x: the value read at once, full-screen, with line numbers; a long
+    // line wraps under its number and an escape shows as ^[.
+    check("value_view", |size| {
+        let mut d = secrets(size);
+        d.type_str("x");
+        let mut det = fixtures::details("team-a", "api-key", true, &["payments"]);
+        let mut value = String::from("# rendered by the deploy job\ncolour=\u{1b}[31mred\n");
+        value.push_str(&format!("key={}\n", "k".repeat(150)));
+        for i in 4..=60 {
+            value.push_str(&format!("SETTING_{i}=value-{i}\n"));
+        }
+        det.value = Some(Sensitive(value));
         d.ok(is_get, Reply::Details(Box::new(det)));
         d
     });

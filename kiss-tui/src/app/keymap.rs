@@ -14,7 +14,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::state::{BindFocus, Dialog, EditorFocus, EditorMode, Screen, State};
 use super::{
     bind, conflict, copy, delete, deleted, editor, filter, help, history, namespaces, quit,
-    secrets, tokens,
+    secrets, tokens, value_view,
 };
 
 /// A key as the tables name it: a code, and whether Ctrl is held. Shift is
@@ -214,6 +214,8 @@ pub enum KeyContext {
     Rollback,
     /// The copy menu.
     Copy,
+    /// The read-only value view.
+    Value,
     /// The help overlay.
     Help,
     /// The "token refused" message.
@@ -246,6 +248,7 @@ pub const ALL_CONTEXTS: &[KeyContext] = &[
     KeyContext::History,
     KeyContext::Rollback,
     KeyContext::Copy,
+    KeyContext::Value,
     KeyContext::Help,
     KeyContext::AuthProblem,
     KeyContext::Quit,
@@ -288,6 +291,8 @@ pub enum Command {
     Rollback(history::ConfirmCmd),
     /// The copy menu.
     Copy(copy::CopyCmd),
+    /// The value view.
+    View(value_view::ValueCmd),
     /// "Quit?".
     Quit(quit::QuitCmd),
 }
@@ -349,6 +354,7 @@ pub fn table(ctx: KeyContext) -> Vec<Binding<Command>> {
         KeyContext::History => all(history::keys(), Command::History),
         KeyContext::Rollback => all(history::confirm_keys(), Command::Rollback),
         KeyContext::Copy => all(copy::keys(), Command::Copy),
+        KeyContext::Value => all(value_view::keys(), Command::View),
         KeyContext::Quit => all(quit::keys(), Command::Quit),
     }
 }
@@ -463,6 +469,7 @@ pub const HELP_SECTIONS: &[(&str, KeyContext)] = &[
     ("Bindings (b): the list", KeyContext::BindList),
     ("Unbind? (x in the list)", KeyContext::Unbind),
     ("Copy menu (y)", KeyContext::Copy),
+    ("Value view (Enter, x)", KeyContext::Value),
     ("Recently deleted (D)", KeyContext::Deleted),
     ("History (h)", KeyContext::History),
     ("Roll back? (R in the history)", KeyContext::Rollback),
@@ -592,6 +599,7 @@ impl State {
                 Some(Dialog::Bind(b)) if b.focus == BindFocus::Input => KeyContext::BindInput,
                 Some(Dialog::Bind(_)) => KeyContext::BindList,
                 Some(Dialog::Copy(_)) => KeyContext::Copy,
+                Some(Dialog::View(_)) => KeyContext::Value,
                 None if self.secrets.filtering => KeyContext::Filter,
                 None => KeyContext::Secrets,
             },

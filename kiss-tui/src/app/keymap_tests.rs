@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 use crossterm::event::KeyCode;
 
-use super::action::{Action, Call, DeletedRow, Effect, ErrorKind, Reply};
+use super::action::{Action, Call, DeletedRow, Effect, ErrorKind, Reply, Sensitive};
 use super::fixtures::{self, Driver};
 use super::keymap::{self, ALL_CONTEXTS, Command, Key, KeyContext, ch, ctrl, key};
 use super::state::Dialog;
@@ -187,6 +187,31 @@ fn reach(ctx: KeyContext) -> Driver {
             if ctx == KeyContext::Rollback {
                 d.type_str("R").answer_versions();
             }
+            d
+        }
+        KeyContext::Value => {
+            // A long value, revealed and scrolled part-way, so that every
+            // scroll key has somewhere to go.
+            let mut d = on_secrets();
+            let name = d.app.state.secrets.selected_name().unwrap().to_owned();
+            d.type_str("x");
+            let mut details = fixtures::details("team-a", &name, false, &[]);
+            details.value = Some(Sensitive(
+                (1..=200).map(|i| format!("line {i}\n")).collect(),
+            ));
+            d.ok(
+                |c| {
+                    matches!(
+                        c,
+                        Call::GetSecret {
+                            include_value: true,
+                            ..
+                        }
+                    )
+                },
+                Reply::Details(Box::new(details)),
+            );
+            d.type_str("G").key(KeyCode::Up).key(KeyCode::Up);
             d
         }
         KeyContext::Copy => {

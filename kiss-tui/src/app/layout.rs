@@ -161,6 +161,17 @@ pub fn help(body: Rect) -> Rect {
     centered(body, 66, 40)
 }
 
+/// The inside of the value view: the body within its border.
+pub fn value_view(size: (u16, u16)) -> Rect {
+    let body = bands(screen(size)).body;
+    Rect {
+        x: body.x + 1,
+        y: body.y + 1,
+        width: body.width.saturating_sub(2),
+        height: body.height.saturating_sub(2),
+    }
+}
+
 /// Lines of the help shown at once (opening it clears the message line).
 pub fn help_rows(size: (u16, u16)) -> u16 {
     help(bands(screen(size)).body).height.saturating_sub(2)

@@ -30,6 +30,7 @@ mod quit;
 mod replies;
 mod secrets;
 mod tokens;
+pub mod value_view;
 
 #[cfg(test)]
 mod keymap_tests;
@@ -221,6 +222,7 @@ impl App {
             Command::History(c) => self.on_history(c),
             Command::Rollback(c) => self.on_rollback_confirm(c),
             Command::Copy(c) => self.on_copy(c),
+            Command::View(c) => self.on_value_view(c),
         }
     }
 

@@ -144,6 +144,10 @@ pub enum SecretsCmd {
     CreatePolicy,
     /// Open the selected secret's history.
     History,
+    /// Open the read-only value view.
+    View,
+    /// Open the value view with the value read.
+    ViewRevealed,
 }
 
 /// The secrets table's keys.
@@ -155,15 +159,23 @@ pub fn keys() -> Vec<Binding<SecretsCmd>> {
     rows.extend([
         bind("/", "filter", true, &[ch('/')], S::Filter),
         bind("n/c", "new", true, &[ch('n'), ch('c')], S::New).short("n"),
+        bind("e/u", "edit value", true, &[ch('e'), ch('u')], S::Edit)
+            .short("e")
+            .brief("edit"),
         bind(
-            "e/u/Enter",
-            "edit value",
-            true,
-            &[ch('e'), ch('u'), key(KeyCode::Enter)],
-            S::Edit,
-        )
-        .short("e")
-        .brief("edit"),
+            "Enter",
+            "view value (read-only; x: revealed)",
+            false,
+            &[key(KeyCode::Enter)],
+            S::View,
+        ),
+        bind(
+            "x",
+            "view value, revealed",
+            false,
+            &[ch('x')],
+            S::ViewRevealed,
+        ),
         bind("v", "reveal/hide value", true, &[ch('v')], S::Reveal).brief("reveal"),
         bind("y", "copy…", true, &[ch('y')], S::Copy),
         bind(
@@ -271,7 +283,9 @@ impl App {
             | S::Delete
             | S::Bindings
             | S::CreatePolicy
-            | S::History => match selected {
+            | S::History
+            | S::View
+            | S::ViewRevealed => match selected {
                 Some(name) => self.on_selected(cmd, name),
                 None => {
                     self.error("No secret is selected. Press n to create one.");
@@ -281,25 +295,30 @@ impl App {
         }
     }
 
-    fn on_selected(&mut self, cmd: SecretsCmd, name: String) -> Vec<Effect> {
+    /// Reveals `name`'s value (reading it: an audited read) or hides it.
+    pub(super) fn toggle_reveal(&mut self, name: String) -> Vec<Effect> {
+        if self.state.secrets.is_revealed(&name) {
+            self.state.secrets.revealed = None;
+            return Vec::new();
+        }
+        let namespace = self.ns();
+        vec![self.call(
+            Purpose::Reveal(name.clone()),
+            Call::GetSecret {
+                namespace,
+                name,
+                include_value: true,
+            },
+        )]
+    }
+
+    pub(super) fn on_selected(&mut self, cmd: SecretsCmd, name: String) -> Vec<Effect> {
         match cmd {
             SecretsCmd::Edit => self.open_update(name),
             SecretsCmd::History => self.open_history(name),
-            SecretsCmd::Reveal => {
-                if self.state.secrets.is_revealed(&name) {
-                    self.state.secrets.revealed = None;
-                    return Vec::new();
-                }
-                let namespace = self.ns();
-                vec![self.call(
-                    Purpose::Reveal(name.clone()),
-                    Call::GetSecret {
-                        namespace,
-                        name,
-                        include_value: true,
-                    },
-                )]
-            }
+            SecretsCmd::Reveal => self.toggle_reveal(name),
+            SecretsCmd::View => self.open_view(name, false),
+            SecretsCmd::ViewRevealed => self.open_view(name, true),
             SecretsCmd::Copy => {
                 self.state.dialog = Some(Dialog::Copy(CopyMenu {
                     name,

@@ -21,6 +21,7 @@ pub use super::namespaces::{NamespacePicker, NamespaceRow};
 pub use super::pending::{Pending, Purpose};
 pub use super::secrets::{Secrets, SortKey};
 pub use super::tokens::{Session, TokenPicker};
+pub use super::value_view::ValueView;
 
 /// The whole app state.
 #[derive(Debug)]
@@ -113,6 +114,8 @@ pub enum Dialog {
     Bind(BindDialog),
     /// Choose what to copy.
     Copy(CopyMenu),
+    /// Read a value, full-screen.
+    View(ValueView),
 }
 
 /// How serious a message is.

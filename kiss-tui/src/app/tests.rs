@@ -2274,3 +2274,80 @@ fn only_values_on_the_system_clipboard_are_cleared() {
     assert!(flash(&app).contains("clear it yourself"), "{}", flash(&app));
     assert!(matches!(&app.update(key('q'))[..], [Effect::Quit]));
 }
+
+#[test]
+fn enter_views_a_value_read_only_and_masked_until_asked() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    // Enter reads nothing and shows nothing in clear.
+    stays(&app.update(code(KeyCode::Enter)));
+    assert!(matches!(app.state.dialog, Some(Dialog::View(_))));
+    assert_eq!(app.state.key_context(), keymap::KeyContext::Value);
+    assert!(screen_text(&app).contains("The value is hidden. v reveals it"));
+    // v reads it; control characters are shown, never sent to the terminal.
+    let (id, call) = the_call(&app.update(key('v')));
+    assert!(matches!(
+        call,
+        Call::GetSecret {
+            include_value: true,
+            ..
+        }
+    ));
+    let mut d = details("a", "v1", false, &[]);
+    let value: String = std::iter::once("colour=\u{1b}[31mred\tend\n".to_owned())
+        .chain((2..=100).map(|i| format!("line {i}\n")))
+        .collect();
+    d.value = Some(Sensitive(value));
+    app.update(ok(id, Reply::Details(Box::new(d))));
+    let screen = screen_text(&app);
+    assert!(screen.contains("1 │ colour=^[[31mred^Iend"), "{screen}");
+    assert!(!screen.contains('\u{1b}'));
+    assert!(screen.contains("line 1/100"), "{screen}");
+    // It scrolls to its end and no further.
+    app.update(key('G'));
+    let screen = screen_text(&app);
+    assert!(screen.contains("100 │ line 100"), "{screen}");
+    let Some(Dialog::View(v)) = &app.state.dialog else {
+        panic!()
+    };
+    let end = v.scroll;
+    app.update(code(KeyCode::Down));
+    let Some(Dialog::View(v)) = &app.state.dialog else {
+        panic!()
+    };
+    assert_eq!(v.scroll, end);
+    // Back: the pane shows the first lines and says how many more.
+    app.update(code(KeyCode::Esc));
+    assert!(app.state.dialog.is_none());
+    let screen = screen_text(&app);
+    assert!(
+        screen.contains("more lines: Enter views it all"),
+        "{screen}"
+    );
+    assert!(screen.contains("colour=^[[31mred"), "{screen}");
+    // e from the view opens the editor.
+    app.update(code(KeyCode::Enter));
+    let (_, call) = the_call(&app.update(key('e')));
+    assert!(matches!(
+        call,
+        Call::GetSecret {
+            include_value: true,
+            ..
+        }
+    ));
+    assert!(matches!(app.state.dialog, Some(Dialog::Editor(_))));
+}
+
+#[test]
+fn x_views_the_value_at_once() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    let (_, call) = the_call(&app.update(key('x')));
+    assert!(matches!(
+        call,
+        Call::GetSecret {
+            include_value: true,
+            ..
+        }
+    ));
+    assert!(matches!(app.state.dialog, Some(Dialog::View(_))));
+    assert!(screen_text(&app).contains("Reading the value"));
+}

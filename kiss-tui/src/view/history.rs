@@ -12,6 +12,7 @@ use crate::app::action::VersionRow;
 use crate::app::format;
 use crate::app::layout;
 use crate::app::state::{History, HistoryPane, Purpose, State};
+use crate::app::value_view;
 use crate::diff::{self, Diff, Kind};
 
 pub fn draw(f: &mut Frame, body: Rect, s: &State) {
@@ -154,9 +155,9 @@ fn draw_version(f: &mut Frame, area: Rect, s: &State, h: &History) {
         (true, Some(v)) => {
             lines.push(Line::styled("value", theme::label()));
             lines.extend(
-                v.expose()
-                    .lines()
-                    .map(|l| Line::styled(l.to_owned(), theme::value())),
+                value_view::lines(v.expose())
+                    .into_iter()
+                    .map(|l| Line::styled(l, theme::value())),
             );
         }
         (true, None) if loading => lines.push(Line::from(vec![
@@ -198,7 +199,7 @@ pub(super) fn diff_lines(d: &Diff, show: bool) -> Vec<Line<'static>> {
                     } else {
                         base
                     };
-                    spans.push(Span::styled(text.clone(), style));
+                    spans.push(Span::styled(value_view::visible(text), style));
                 }
             } else {
                 spans.push(Span::styled(diff::MASK, base));

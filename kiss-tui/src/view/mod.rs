@@ -16,6 +16,7 @@ mod secrets;
 mod status;
 pub mod theme;
 mod tokens;
+mod value;
 mod widgets;
 
 use ratatui::Frame;
@@ -46,6 +47,7 @@ pub fn draw(f: &mut Frame, state: &State) {
                 Some(Dialog::Delete(d)) => delete::draw(f, bands.body, state, d),
                 Some(Dialog::Bind(b)) => bind::draw(f, bands.body, state, b),
                 Some(Dialog::Copy(m)) => copy::draw(f, bands.body, m),
+                Some(Dialog::View(v)) => value::draw(f, bands.body, state, v),
                 None => {}
             }
         }

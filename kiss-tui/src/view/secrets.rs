@@ -10,6 +10,7 @@ use super::{theme, widgets};
 use crate::app::format;
 use crate::app::layout;
 use crate::app::state::{Purpose, SortKey, State};
+use crate::app::value_view;
 
 pub fn draw(f: &mut Frame, area: Rect, s: &State) {
     let (table_area, details_area) = layout::secrets(area);
@@ -185,10 +186,42 @@ fn details(f: &mut Frame, area: Rect, s: &State) {
             if v.expose().is_empty() {
                 out.push(Line::styled("(empty)", theme::muted()));
             }
-            for l in v.expose().split('\n') {
-                for piece in widgets::hard_wrap(l, usize::from(inner_w)) {
-                    out.push(Line::styled(piece, theme::value()));
+            // The first lines only, so the other fields stay in view; the
+            // value view (Enter) shows it all.
+            let room = usize::from(area.height.saturating_sub(2) / 2).max(3);
+            let lines = value_view::lines(v.expose());
+            let pieces: Vec<String> = lines
+                .iter()
+                .flat_map(|l| widgets::hard_wrap(l, usize::from(inner_w)))
+                .collect();
+            let fits = pieces.len() <= room;
+            let keep = if fits { room } else { room - 1 };
+            out.extend(
+                pieces
+                    .iter()
+                    .take(keep)
+                    .map(|p| Line::styled(p.clone(), theme::value())),
+            );
+            if !fits {
+                // Lines shown whole; a line cut part-way counts as more.
+                let mut used = 0;
+                let mut whole = 0;
+                for l in &lines {
+                    let n = widgets::hard_wrap(l, usize::from(inner_w)).len();
+                    if used + n > keep {
+                        break;
+                    }
+                    used += n;
+                    whole += 1;
                 }
+                let more = lines.len() - whole;
+                out.push(Line::styled(
+                    format!(
+                        "… {more} more line{}: Enter views it all",
+                        if more == 1 { "" } else { "s" }
+                    ),
+                    theme::muted(),
+                ));
             }
         }
         _ => {
