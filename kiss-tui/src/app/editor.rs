@@ -2,7 +2,7 @@
 //! value editor, and the read-policy checkbox. Typed text is never thrown
 //! away without asking, and never by an error.
 
-use crossterm::event::{KeyCode, KeyEvent};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use kiss_proto::names::validate_secret_name;
 use ratatui_textarea::{CursorMove, TextArea};
 
@@ -68,6 +68,8 @@ pub struct Editor {
     pub save_diff: Option<SaveConfirm>,
     /// Someone else saved a version after the editor opened.
     pub conflict: Option<Conflict>,
+    /// Ctrl-V was pressed: the next key is typed as it is (Tab as a tab).
+    pub literal_next: bool,
 }
 
 /// "Save these changes?": the diff a save makes, scrolled as the user reads.
@@ -152,6 +154,7 @@ fn new_editor(mode: EditorMode) -> Editor {
         original: String::new(),
         save_diff: None,
         conflict: None,
+        literal_next: false,
     };
     restyle(&mut ed);
     ed
@@ -188,6 +191,8 @@ pub enum EditorCmd {
     Undo,
     /// Tick or untick the read-policy checkbox.
     Toggle,
+    /// Type the next key as it is (Ctrl-V Tab types a tab).
+    Literal,
 }
 
 /// The form's keys where the focus is; `None` for the update form, whose
@@ -234,9 +239,23 @@ pub fn keys(focus: Option<EditorFocus>) -> Vec<Binding<EditorCmd>> {
         Some(EditorFocus::Value) | None => rows.extend([
             text("Enter", "new line", true),
             bind("Ctrl-Z", "undo", false, &[ctrl('z')], E::Undo),
-            text("Ctrl-U", "undo", false),
             text("Ctrl-R", "redo", false),
+            bind(
+                "Ctrl-V",
+                "type the next key as it is (Ctrl-V Tab: a tab)",
+                false,
+                &[ctrl('v')],
+                E::Literal,
+            ),
         ]),
+    }
+    if focus != Some(EditorFocus::Policy) {
+        // The keys every text field shares (see line.rs).
+        rows.extend([
+            text("Ctrl-U/Ctrl-K", "delete to line start/end", false),
+            text("Ctrl-W", "delete a word", false),
+            text("Ctrl-A/Ctrl-E", "to line start/end", false),
+        ]);
     }
     rows.push(bind("Esc", "cancel", true, &[key(KeyCode::Esc)], E::Cancel).pinned());
     rows
@@ -368,6 +387,14 @@ impl App {
         }
         match cmd {
             EditorCmd::Save | EditorCmd::Cancel => {}
+            // After Ctrl-V, Tab is a character of the value.
+            EditorCmd::NextField | EditorCmd::PrevField
+                if ed.literal_next && ed.focus == EditorFocus::Value =>
+            {
+                ed.literal_next = false;
+                ed.value.insert_char('\t');
+            }
+            EditorCmd::Literal => ed.literal_next = ed.focus == EditorFocus::Value,
             EditorCmd::NextField => {
                 ed.focus = match ed.focus {
                     EditorFocus::Name => EditorFocus::Value,
@@ -392,12 +419,43 @@ impl App {
     }
 
     /// Keys no table holds go to the focused text area: characters, and
-    /// its own editing keys (Enter, Ctrl-U undo, Ctrl-K, ...).
+    /// the editing keys every text field shares (see line.rs), mapped onto
+    /// the text area's operations; the rest are the text area's own.
     pub(super) fn editor_text(&mut self, event: KeyEvent) {
         let Some(ed) = self.editor() else { return };
+        if ed.loading || ed.saving {
+            return;
+        }
+        if std::mem::take(&mut ed.literal_next) && ed.focus == EditorFocus::Value {
+            match event.code {
+                KeyCode::Tab => ed.value.insert_char('\t'),
+                KeyCode::Char(c) => ed.value.insert_char(c),
+                KeyCode::Enter => ed.value.insert_newline(),
+                _ => {}
+            }
+            restyle(ed);
+            return;
+        }
         // A tab in a secret value is far more often a field switch gone
-        // wrong (the update form has one field) than meant.
-        if ed.loading || ed.saving || matches!(event.code, KeyCode::Tab | KeyCode::BackTab) {
+        // wrong (the update form has one field) than meant: Ctrl-V Tab
+        // types one.
+        if matches!(event.code, KeyCode::Tab | KeyCode::BackTab) {
+            return;
+        }
+        let ctrl = event.modifiers.contains(KeyModifiers::CONTROL);
+        let area = match ed.focus {
+            EditorFocus::Name => &mut ed.name,
+            EditorFocus::Value => &mut ed.value,
+            EditorFocus::Policy => return,
+        };
+        // Ctrl-U deletes to the line's start, as in the one-line fields and
+        // readline, not the text area's own undo (Ctrl-Z undoes).
+        if ctrl && event.code == KeyCode::Char('u') {
+            area.delete_line_by_head();
+            if ed.focus == EditorFocus::Name {
+                revalidate_name(ed);
+            }
+            restyle(ed);
             return;
         }
         match ed.focus {

@@ -433,3 +433,23 @@ fn ctrl_c_quits_from_every_context() {
     d.app.update(Action::Key(ch('v').event()));
     assert!(d.app.state.dialog.is_none());
 }
+
+#[test]
+fn the_footer_says_what_enter_does_in_every_text_field() {
+    for ctx in [
+        KeyContext::Namespaces,
+        KeyContext::Filter,
+        KeyContext::EditorName,
+        KeyContext::Editor,
+        KeyContext::EditorUpdate,
+        KeyContext::BindInput,
+        KeyContext::DeleteForGood,
+    ] {
+        assert!(
+            keymap::keys(ctx)
+                .iter()
+                .any(|k| k.footer && k.short.split('/').any(|s| s.contains("Enter"))),
+            "{ctx:?}: the footer does not say what Enter does"
+        );
+    }
+}

@@ -2351,3 +2351,58 @@ fn x_views_the_value_at_once() {
     assert!(matches!(app.state.dialog, Some(Dialog::View(_))));
     assert!(screen_text(&app).contains("Reading the value"));
 }
+
+#[test]
+fn the_editor_takes_the_line_keys_of_every_text_field() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    open_editor_on(&mut app, "", "v1");
+    type_str(&mut app, "user=app token");
+    // Ctrl-W deletes a word, Ctrl-U to the line's start (not undo).
+    app.update(ctrl('w'));
+    assert_eq!(editor(&app).value_text(), "user=app ");
+    app.update(ctrl('a'));
+    type_str(&mut app, "# ");
+    app.update(ctrl('e'));
+    type_str(&mut app, "x");
+    assert_eq!(editor(&app).value_text(), "# user=app x");
+    app.update(ctrl('u'));
+    assert_eq!(editor(&app).value_text(), "");
+    // Ctrl-Z undoes, as in the one-line fields.
+    app.update(ctrl('z'));
+    assert_eq!(editor(&app).value_text(), "# user=app x");
+    // The same keys in the create form's name.
+    app.update(code(KeyCode::Esc));
+    app.update(key('y'));
+    app.update(key('n'));
+    type_str(&mut app, "db-pass");
+    app.update(ctrl('u'));
+    assert_eq!(editor(&app).name.lines().join(""), "");
+    assert!(app.state.key_context() == keymap::KeyContext::EditorName);
+}
+
+#[test]
+fn ctrl_v_tab_types_a_tab_and_tab_alone_does_not() {
+    // The update form: Tab is no key of its own, and types nothing.
+    let mut app = in_team_a(vec![row("a", 1)]);
+    open_editor_on(&mut app, "", "v1");
+    type_str(&mut app, "a");
+    app.update(code(KeyCode::Tab));
+    assert_eq!(editor(&app).value_text(), "a");
+    app.update(ctrl('v'));
+    app.update(code(KeyCode::Tab));
+    type_str(&mut app, "b");
+    assert_eq!(editor(&app).value_text(), "a\tb");
+    // The create form: Tab moves on from the value, Ctrl-V Tab types one.
+    let mut app = in_team_a(vec![row("a", 1)]);
+    app.update(key('n'));
+    type_str(&mut app, "tsv");
+    app.update(code(KeyCode::Tab));
+    type_str(&mut app, "c1");
+    app.update(ctrl('v'));
+    app.update(code(KeyCode::Tab));
+    type_str(&mut app, "c2");
+    assert_eq!(editor(&app).value_text(), "c1\tc2");
+    assert_eq!(editor(&app).focus, EditorFocus::Value);
+    app.update(code(KeyCode::Tab));
+    assert_eq!(editor(&app).focus, EditorFocus::Policy);
+}
