@@ -404,6 +404,55 @@ fn delete_confirmation() {
     });
 }
 
+/// The dialog's text, its border and inner margins stripped, in one line.
+fn dialog_text(d: &Driver) -> String {
+    screen(d)
+        .iter()
+        .map(|l| {
+            l.trim_matches(|c: char| c == '│' || c.is_whitespace())
+                .to_owned()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn dialogs_grow_to_fit_a_long_error_and_keep_their_key_hints() {
+    let unreachable = "transport error: tcp connect error: Connection refused (os error 111) while \
+                       connecting to kiss.example.com:443 through the corporate proxy";
+    let delete_failed = |size| {
+        let mut d = secrets(size);
+        d.type_str("d").type_str("y");
+        d.fail(
+            |c| matches!(c, Call::DeleteSecret { .. }),
+            ErrorKind::Unreachable,
+            unreachable,
+        );
+        d
+    };
+    check("delete_failed", delete_failed);
+    let bind_failed = |size| {
+        let mut d = secrets(size);
+        d.type_str("b").type_str("payments-worker");
+        d.key(KeyCode::Enter);
+        d.fail(
+            |c| matches!(c, Call::Bind { .. }),
+            ErrorKind::Unreachable,
+            unreachable,
+        );
+        d
+    };
+    check("bind_failed", bind_failed);
+    for size in SIZES {
+        let text = dialog_text(&delete_failed(size));
+        assert!(text.contains("corporate proxy"), "{size:?}: {text}");
+        assert!(text.contains("n/Esc cancel"), "{size:?}: {text}");
+        let text = dialog_text(&bind_failed(size));
+        assert!(text.contains("corporate proxy"), "{size:?}: {text}");
+        assert!(text.contains("Esc close"), "{size:?}: {text}");
+    }
+}
+
 #[test]
 fn delete_confirmation_where_deletes_are_final() {
     check("delete_for_good", |size| {

@@ -11,7 +11,19 @@ use crate::app::layout;
 use crate::app::state::{BindDialog, BindFocus, Purpose, State};
 
 pub fn draw(f: &mut Frame, body: Rect, s: &State, b: &BindDialog) {
-    let area = layout::bind(body);
+    // The message under the list (an error, "Unbind?") is read whole, and
+    // the key hints stay below it: the dialog grows for a long message.
+    let msg = bottom_message(s, b);
+    let hints = widgets::key_hints(&[
+        ("Enter", "bind"),
+        ("Tab", "list"),
+        ("x", "unbind"),
+        ("Esc", "close"),
+    ]);
+    let base = layout::bind(body);
+    let msg_h = widgets::wrapped_height(std::slice::from_ref(&msg), base.width.saturating_sub(2))
+        .clamp(1, 6);
+    let area = layout::centered(body, base.width, base.height + msg_h.saturating_sub(1));
     let inner = widgets::dialog(
         f,
         area,
@@ -25,11 +37,12 @@ pub fn draw(f: &mut Frame, body: Rect, s: &State, b: &BindDialog) {
         }
         None => 1,
     };
-    let [input_area, input_msg, list_area, msg_area] = Layout::vertical([
+    let [input_area, input_msg, list_area, msg_area, hints_area] = Layout::vertical([
         Constraint::Length(3),
         Constraint::Length(input_msg_h),
         Constraint::Min(2),
-        Constraint::Length(2),
+        Constraint::Length(msg_h),
+        Constraint::Length(1),
     ])
     .areas(inner);
 
@@ -47,7 +60,7 @@ pub fn draw(f: &mut Frame, body: Rect, s: &State, b: &BindDialog) {
         input_area,
     );
     let details = s.secrets.details.get(&b.name);
-    let msg = match (&b.input_error, details) {
+    let input_line = match (&b.input_error, details) {
         (Some(e), _) => Line::styled(format!("✗ {e}"), theme::error()),
         (None, Some(d)) if !d.has_read_policy => Line::styled(
             "No read policy yet: it is created before the first binding.",
@@ -55,7 +68,10 @@ pub fn draw(f: &mut Frame, body: Rect, s: &State, b: &BindDialog) {
         ),
         _ => Line::default(),
     };
-    f.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }), input_msg);
+    f.render_widget(
+        Paragraph::new(input_line).wrap(Wrap { trim: true }),
+        input_msg,
+    );
 
     let list_focused = b.focus == BindFocus::List;
     match details {
@@ -108,7 +124,14 @@ pub fn draw(f: &mut Frame, body: Rect, s: &State, b: &BindDialog) {
         }
     }
 
-    let msg = if let Some(sa) = &b.confirm_unbind {
+    f.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }), msg_area);
+    f.render_widget(Paragraph::new(hints), hints_area);
+}
+
+/// What the dialog says under the list: "Unbind?", work in progress, or
+/// the last error.
+fn bottom_message(s: &State, b: &BindDialog) -> Line<'static> {
+    if let Some(sa) = &b.confirm_unbind {
         Line::from(vec![
             Span::styled(format!("Unbind '{sa}'? "), theme::warn()),
             Span::styled("y", theme::key()),
@@ -124,12 +147,6 @@ pub fn draw(f: &mut Frame, body: Rect, s: &State, b: &BindDialog) {
     } else if let Some(e) = &b.error {
         Line::styled(e.clone(), theme::error())
     } else {
-        widgets::key_hints(&[
-            ("Enter", "bind"),
-            ("Tab", "list"),
-            ("x", "unbind"),
-            ("Esc", "close"),
-        ])
-    };
-    f.render_widget(Paragraph::new(msg).wrap(Wrap { trim: true }), msg_area);
+        Line::default()
+    }
 }

@@ -1,7 +1,7 @@
 //! The delete confirmation.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
@@ -11,9 +11,6 @@ use crate::app::layout;
 use crate::app::state::{DeleteDialog, Recovery, State};
 
 pub fn draw(f: &mut Frame, body: Rect, s: &State, d: &DeleteDialog) {
-    let height = if d.for_good() { 12 } else { 10 };
-    let area = layout::centered(body, 64, height);
-    let inner = widgets::dialog(f, area, " Delete secret ", Style::new().fg(Color::Red));
     let ns = s.namespace.clone().unwrap_or_default();
     let details = s.secrets.details.get(&d.name);
     let bound = details
@@ -72,7 +69,7 @@ pub fn draw(f: &mut Frame, body: Rect, s: &State, d: &DeleteDialog) {
     } else if let Some(e) = &d.error {
         lines.push(Line::styled(e.clone(), theme::error()));
     }
-    lines.push(if d.for_good() {
+    let hints = if d.for_good() {
         widgets::key_hints(&[
             ("Enter", "delete for good"),
             ("Tab", "toggle policy"),
@@ -84,6 +81,15 @@ pub fn draw(f: &mut Frame, body: Rect, s: &State, d: &DeleteDialog) {
             ("Space", "toggle policy"),
             ("n/Esc", "cancel"),
         ])
-    });
-    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), inner);
+    };
+    // As tall as the text needs (a long error included); the key hints on
+    // the last row, always.
+    let width = 64.min(body.width);
+    let text_h = widgets::wrapped_height(&lines, width.saturating_sub(2));
+    let area = layout::centered(body, width, text_h + 3);
+    let inner = widgets::dialog(f, area, " Delete secret ", Style::new().fg(Color::Red));
+    let [text_area, hints_area] =
+        Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(inner);
+    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), text_area);
+    f.render_widget(Paragraph::new(hints), hints_area);
 }

@@ -179,3 +179,31 @@ pub fn list_position(f: &mut Frame, area: Rect, selected: usize, len: usize, pag
         f.render_stateful_widget(bar, inside, &mut state);
     }
 }
+
+/// How many rows `lines` take when word-wrapped into `width` columns, as a
+/// `Paragraph` with `Wrap { trim: true }` lays them out; dialogs use it to
+/// grow to fit their text instead of cutting its end.
+pub fn wrapped_height(lines: &[Line<'_>], width: u16) -> u16 {
+    let width = usize::from(width.max(1));
+    let mut rows = 0usize;
+    for line in lines {
+        let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+        let mut used = 0usize;
+        let mut line_rows = 1usize;
+        for word in text.split_whitespace() {
+            let w = word.chars().count();
+            if used > 0 && used + 1 + w <= width {
+                used += 1 + w;
+                continue;
+            }
+            if used > 0 {
+                line_rows += 1;
+            }
+            // A word longer than the line is cut across rows.
+            line_rows += w.saturating_sub(1) / width;
+            used = (w - 1) % width + 1;
+        }
+        rows += line_rows;
+    }
+    u16::try_from(rows).unwrap_or(u16::MAX)
+}
