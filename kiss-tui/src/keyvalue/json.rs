@@ -82,10 +82,22 @@ fn json_error(e: &serde_json::Error) -> KeyValueError {
     // serde_json's message ends with " at line L column C"; the position is
     // given by the variant instead.
     let text = e.to_string();
-    let message = match text.rfind(" at line ") {
+    let mut message = match text.rfind(" at line ") {
         Some(cut) => text[..cut].to_owned(),
         None => text,
     };
+    // "invalid type: string \"hunter2\", expected ..." would quote a value.
+    if message.starts_with("invalid type: ") {
+        let found = match e.classify() {
+            serde_json::error::Category::Data => message
+                .strip_prefix("invalid type: ")
+                .and_then(|m| m.split([' ', ',']).next())
+                .unwrap_or("value")
+                .to_owned(),
+            _ => "value".to_owned(),
+        };
+        message = format!("found a JSON {found}, expected an object ({{\"key\": \"value\", ...}})");
+    }
     KeyValueError::Json {
         message,
         line: e.line().max(1),
@@ -187,6 +199,15 @@ mod tests {
             assert!(e.to_string().contains("line 1, column"), "{bad}: {e}");
         }
         let e = KeyValues::from_json("[1]").unwrap_err().to_string();
-        assert!(e.contains("expected a JSON object"), "{e}");
+        assert!(
+            e.contains("found a JSON sequence, expected an object"),
+            "{e}"
+        );
+        // A value that is a JSON string or number is never quoted back.
+        for text in ["\"hunter2\"", "123456789", "-0.5", "true"] {
+            let e = KeyValues::from_json(text).unwrap_err().to_string();
+            assert!(!e.contains(text.trim_matches('"')), "{text}: {e}");
+            assert!(e.contains("expected an object"), "{text}: {e}");
+        }
     }
 }

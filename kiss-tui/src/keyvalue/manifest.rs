@@ -176,6 +176,10 @@ fn plain(message: &str) -> String {
             .unwrap_or(rest);
         return format!("the key '{key}' is given twice; each key may appear once");
     }
+    if message.starts_with("invalid type") || message.starts_with("invalid value") {
+        // serde's wording quotes the value found, which may be a secret.
+        return "a field holds the wrong kind of value (a manifest maps fields to values, data and stringData map keys to strings)".into();
+    }
     if message.starts_with("cannot deserialize null into string") {
         return "a value is empty (null); write \"\" for an empty value".into();
     }
@@ -363,6 +367,13 @@ mod tests {
             "line 4, column 3: not a readable manifest: the key 'a' is given twice; each key may appear once"
         );
         assert!(!e.contains("s3cret"), "{e}");
+        for text in [
+            "hunter2-plain-value\n",
+            "kind: Secret\nstringData: hunter2\n",
+        ] {
+            let e = KeyValues::from_k8s_secret(text).unwrap_err().to_string();
+            assert!(!e.contains("hunter2"), "{e}");
+        }
         let e = KeyValues::from_k8s_secret("kind: Secret\nstringData: [\n")
             .unwrap_err()
             .to_string();
