@@ -1,5 +1,6 @@
 //! The scripting verbs: the Go `kiss` client's commands (ping, list, create,
 //! create-from, update, delete, bind) and the new ones (get, unbind, restore,
+//! set-key, unset-key, import, export,
 //! create-policy, delete-policy, whoami, completions), run once without the
 //! full-screen app.
 //!
