@@ -15,6 +15,7 @@ pub mod config;
 pub mod demo;
 pub mod diff;
 pub mod duration;
+pub mod keyvalue;
 pub mod manifests;
 pub mod options;
 pub mod settings;

@@ -29,6 +29,10 @@ const VALUE_FLAGS: &[&str] = &[
     "from",
     "to",
     "expected-version",
+    "key",
+    "file",
+    "format",
+    "namespace-of-secret",
 ];
 
 /// Boolean flags. Go's flag package only takes their value after `=`, so
@@ -43,6 +47,7 @@ const BOOL_FLAGS: &[&str] = &[
     "policy",
     "unbind",
     "show-values",
+    "split",
 ];
 
 /// The help heading of the flags every verb accepts.
@@ -158,6 +163,48 @@ pub enum Verb {
     Diff(DiffArgs),
     /// Make an earlier version's value current again, as a new version.
     Rollback(RollbackArgs),
+    /// Set one key of a secret that holds a JSON object, keeping the other keys.
+    #[command(
+        long_about = "Set one key of a secret whose value is a JSON object ({\"user\": \"app\", \"password\": \"...\"}), \
+            keeping every other key, its place and its exact text. A new key goes last; the new value is stored as a JSON string.\n\n\
+            The secret is read and written back with its version: if someone changes it in between, kiss-tui reads it again \
+            and retries once; a second conflict writes nothing and exits with status 3. A value that is not a JSON object \
+            is refused (replace it whole with `update`).",
+        after_help = "Examples:\n  kiss-tui set-key -namespace team-a -name db -key password -value 's3cret'\n  \
+            printf %s \"$PASSWORD\" | kiss-tui set-key -namespace team-a -name db -key password"
+    )]
+    SetKey(SetKeyArgs),
+    /// Remove one key from a secret that holds a JSON object, keeping the other keys.
+    #[command(
+        long_about = "Remove one key from a secret whose value is a JSON object, keeping every other key as it was. \
+            A key that is not there is an error and nothing is written. Conflicting changes are handled as by set-key \
+            (one retry, then exit status 3)."
+    )]
+    UnsetKey(KeyArgs),
+    /// Create secrets from a .env file, a JSON object or a Kubernetes Secret manifest.
+    #[command(
+        long_about = "Create a secret holding a JSON object from a file: a .env file (KEY=VALUE lines, quotes and comments \
+            as dotenv reads them), a JSON object, or a Kubernetes Secret manifest such as `kubectl get secret NAME -o yaml` \
+            prints (data is base64-decoded, stringData taken as it is; stringData wins for a key in both).\n\n\
+            With -split, one plain secret per key instead, named NAME-KEY with the key lowercased and '_' and '.' turned \
+            into '-'. Every name is checked before anything is written. Secrets that already exist are skipped and \
+            reported (their values are not compared or changed), so after a refusal the same command can be run again: \
+            it stops at the first refusal and says what it had created.",
+        after_help = "Examples:\n  kiss-tui import -namespace team-a -name app -file .env\n  \
+            kubectl get secret app -n team-a -o yaml > app.yaml && kiss-tui import -namespace team-a -name app -file app.yaml\n  \
+            kiss-tui import -namespace team-a -name app -file .env -split"
+    )]
+    Import(ImportArgs),
+    /// Print a secret's keys as a .env file, a JSON object or a Kubernetes Secret manifest.
+    #[command(
+        long_about = "Print the keys of a secret whose value is a JSON object as a .env file (-format env), a JSON object \
+            (-format json, one key per line) or a Kubernetes Secret manifest (-format k8s-secret: apiVersion v1, type \
+            Opaque, the keys base64-encoded under data, in -namespace-of-secret or else the -namespace). \
+            This reads the value: the server records it as a read in its audit log.",
+        after_help = "Examples:\n  kiss-tui export -namespace team-a -name app -format env > .env\n  \
+            kiss-tui export -namespace team-a -name app -format k8s-secret | kubectl apply -f -"
+    )]
+    Export(ExportArgs),
     /// Show who the server says your token belongs to and the namespaces it grants.
     Whoami(OutputArgs),
     /// Print a shell completion script: bash, zsh or fish.
@@ -183,6 +230,10 @@ impl Verb {
             Verb::History(_) => "history",
             Verb::Diff(_) => "diff",
             Verb::Rollback(_) => "rollback",
+            Verb::SetKey(_) => "set-key",
+            Verb::UnsetKey(_) => "unset-key",
+            Verb::Import(_) => "import",
+            Verb::Export(_) => "export",
             Verb::Whoami(_) => "whoami",
             Verb::Completions(_) => "completions",
         }
@@ -240,9 +291,93 @@ pub struct GetArgs {
     /// An earlier version instead of the current one (ids from `history`).
     #[arg(long, value_name = "VERSION_ID")]
     pub version: Option<String>,
+    /// One key of a secret holding a JSON object: with -show-value, print that key's value alone (exactly, no newline added); without it, the details as plain `get` prints them (the value is not read).
+    #[arg(long, value_name = "KEY")]
+    pub key: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Output::Text, value_name = "FORMAT")]
     pub output: Output,
+}
+
+/// `set-key`.
+#[derive(Debug, Clone, Args)]
+pub struct SetKeyArgs {
+    /// The secret's name.
+    #[arg(long, required = true, value_name = "NAME")]
+    pub name: String,
+    /// The key to set (added last if the object does not have it).
+    #[arg(long, required = true, value_name = "KEY")]
+    pub key: String,
+    /// The key's new value [default: read from stdin: all of it when piped, typed until Ctrl-D on a terminal; newlines kept].
+    #[arg(long, value_name = "VALUE")]
+    pub value: Option<String>,
+}
+
+/// `unset-key`.
+#[derive(Debug, Clone, Args)]
+pub struct KeyArgs {
+    /// The secret's name.
+    #[arg(long, required = true, value_name = "NAME")]
+    pub name: String,
+    /// The key to remove.
+    #[arg(long, required = true, value_name = "KEY")]
+    pub key: String,
+}
+
+/// What a file given to `import` holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub enum ImportFormat {
+    /// Decide from the contents: a JSON object, a manifest (kind: Secret), else a .env file.
+    #[default]
+    Auto,
+    /// KEY=VALUE lines.
+    Env,
+    /// One JSON object.
+    Json,
+    /// A Kubernetes Secret manifest, YAML or JSON.
+    K8sSecret,
+}
+
+/// `import`.
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// The secret to create (with -split, the prefix of the secrets' names).
+    #[arg(long, required = true, value_name = "NAME")]
+    pub name: String,
+    /// The file to read: .env, JSON object, or Kubernetes Secret manifest (YAML or JSON).
+    #[arg(long, required = true, value_name = "PATH")]
+    pub file: PathBuf,
+    /// What the file holds.
+    #[arg(long, value_enum, default_value_t = ImportFormat::Auto, value_name = "FORMAT")]
+    pub format: ImportFormat,
+    /// One plain secret per key, named NAME-KEY (key lowercased, '_' and '.' as '-'), instead of one JSON secret.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_go_bool, value_name = "BOOL", default_value = "false", hide_default_value = true, hide_possible_values = true)]
+    pub split: bool,
+}
+
+/// What `export` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// KEY=VALUE lines, quoted where needed, that dotenv reads back exactly.
+    Env,
+    /// The JSON object, one key per line.
+    Json,
+    /// A Kubernetes Secret manifest (YAML), keys base64-encoded under data.
+    K8sSecret,
+}
+
+/// `export`.
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    /// The secret's name.
+    #[arg(long, required = true, value_name = "NAME")]
+    pub name: String,
+    /// What to print.
+    #[arg(long, required = true, value_enum, value_name = "FORMAT")]
+    pub format: ExportFormat,
+    /// With -format k8s-secret: the manifest's metadata.namespace [default: the -namespace].
+    #[arg(long, value_name = "NAMESPACE")]
+    pub namespace_of_secret: Option<String>,
 }
 
 /// `history`.
@@ -594,6 +729,28 @@ mod tests {
             &["create-policy", "-name", "a"],
             &["delete-policy", "-name", "a", "-unbind"],
             &["whoami", "-output=json"],
+            &["get", "-name", "a", "-key", "K", "-show-value"],
+            &["set-key", "-name", "a", "-key", "K", "-value", "-v-"],
+            &["unset-key", "-name", "a", "-key", "K"],
+            &["import", "-name", "a", "-file", "x.env", "-split"],
+            &[
+                "import",
+                "-name",
+                "a",
+                "-file",
+                "x",
+                "-format",
+                "k8s-secret",
+            ],
+            &["export", "-name", "a", "-format", "env"],
+            &[
+                "export",
+                "-name",
+                "a",
+                "-format=k8s-secret",
+                "-namespace-of-secret",
+                "b",
+            ],
             &["completions", "zsh"],
         ] {
             assert!(parse(args).is_ok(), "{args:?}");

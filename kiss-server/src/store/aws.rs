@@ -25,6 +25,7 @@ mod per_caller;
 mod policy;
 mod secrets;
 mod source_identity;
+mod write_locks;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -46,6 +47,7 @@ use super::{
 use crate::config::Config;
 use errors::AwsFailure;
 use source_identity::{Clients, SourceIdentity};
+use write_locks::WriteLocks;
 
 /// How many secrets one ListSecrets page holds; AWS allows at most 100.
 const MAX_PAGE: i32 = 100;
@@ -66,6 +68,8 @@ pub struct AwsStore {
     partition: String,
     recovery_days: u32,
     page_size: i32,
+    /// Serialises each secret's version check and write ([`write_locks`]).
+    writes: Arc<WriteLocks>,
 }
 
 impl AwsStore {
@@ -137,6 +141,7 @@ impl AwsStore {
             partition,
             recovery_days: config.deletion_recovery_days,
             page_size: MAX_PAGE,
+            writes: Arc::default(),
         })
     }
 
@@ -311,10 +316,12 @@ impl SecretStore for AwsStore {
     }
 
     /// The expected-version check is made on DescribeSecret just before the
-    /// write: Secrets Manager has no conditional PutSecretValue, so two
-    /// updates based on the same version within the same few milliseconds
-    /// can still both land. What the check prevents is the common case, an
-    /// update based on a value someone else has since replaced.
+    /// write: Secrets Manager has no conditional PutSecretValue. Within this
+    /// server the check and the write run under the secret's write lock
+    /// ([`write_locks`]), so two updates based on the same version cannot
+    /// both land; through two replicas within the same few milliseconds they
+    /// still can. What the check prevents is an update based on a value
+    /// someone else has since replaced.
     async fn update_as(
         &self,
         secret: &SecretRef,
@@ -323,6 +330,7 @@ impl SecretStore for AwsStore {
         author: Option<&str>,
     ) -> StoreResult<String> {
         naming::check_value(value)?;
+        let _writing = self.writes.lock(secret).await;
         let described = self.describe(secret).await?.owned_live(secret)?;
         rules::check_version(
             secret,
@@ -339,6 +347,7 @@ impl SecretStore for AwsStore {
         expected_version: Option<&str>,
         author: Option<&str>,
     ) -> StoreResult<String> {
+        let _writing = self.writes.lock(secret).await;
         let described = self.describe(secret).await?.owned_live(secret)?;
         rules::check_version(
             secret,

@@ -14,13 +14,18 @@ const MAX_VALUE_BYTES: u64 = 1024 * 1024;
 /// The `-value` flag if given, else all of stdin. On a terminal the user is
 /// told how to finish typing.
 pub fn value_or_stdin(value: Option<String>, secret: &str) -> Result<String, CliError> {
+    value_or_stdin_for(value, &format!("secret '{secret}'"))
+}
+
+/// [`value_or_stdin`] for `what` ("secret 'db'", "key 'password' of secret 'db'").
+pub fn value_or_stdin_for(value: Option<String>, what: &str) -> Result<String, CliError> {
     if let Some(value) = value {
         return Ok(value);
     }
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
         eprintln!(
-            "Type the value of secret '{secret}'. Newlines are kept; finish with Ctrl-D on an empty line (Ctrl-C cancels)."
+            "Type the value of {what}. Newlines are kept; finish with Ctrl-D on an empty line (Ctrl-C cancels)."
         );
     }
     let bytes = read_capped(stdin.lock())

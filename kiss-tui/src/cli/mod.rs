@@ -1,13 +1,18 @@
 //! The scripting verbs: the Go `kiss` client's commands (ping, list, create,
 //! create-from, update, delete, bind) and the new ones (get, unbind, restore,
+//! set-key, unset-key, import, export,
 //! create-policy, delete-policy, whoami, completions), run once without the
 //! full-screen app.
 //!
 //! Results go to stdout; messages and errors to stderr. Exit status: 0 on
-//! success, 1 on a failure, 2 on a usage error.
+//! success, 1 on a failure, 2 on a usage error, 3 when a key change met a
+//! concurrent change twice.
 
 mod advice;
+mod export;
+mod import;
 mod input;
+mod keys;
 mod output;
 mod token;
 mod verbs;
@@ -27,6 +32,10 @@ pub enum CliError {
     /// The call or a local step failed: exit status 1.
     #[error("{0}")]
     Failed(String),
+    /// A read-modify-write (`set-key`, `unset-key`) was refused twice
+    /// because the secret kept changing; nothing was written: exit status 3.
+    #[error("{0}")]
+    Conflict(String),
 }
 
 impl From<ClientError> for CliError {
@@ -41,6 +50,7 @@ impl CliError {
         match self {
             CliError::Usage(_) => ExitCode::from(2),
             CliError::Failed(_) => ExitCode::from(1),
+            CliError::Conflict(_) => ExitCode::from(3),
         }
     }
 }
@@ -85,6 +95,12 @@ async fn run_verb(verb: Verb, flags: &CommonFlags, settings: Settings) -> Result
         }),
         verb => verb,
     };
+    // An import's file is read and checked, every name with it, before a
+    // token is chosen or anything written.
+    let import = match &verb {
+        Verb::Import(a) => Some(import::plan(a)?),
+        _ => None,
+    };
 
     let chosen = token::choose(&settings, flags.interactive.unwrap_or(false))?;
     tracing::debug!(
@@ -96,5 +112,8 @@ async fn run_verb(verb: Verb, flags: &CommonFlags, settings: Settings) -> Result
         "connecting"
     );
     let client = Client::connect(&settings, chosen.token).await?;
+    if let Some(plan) = import {
+        return import::run(&client, &namespace, plan).await;
+    }
     verbs::run(&client, &namespace, verb).await
 }

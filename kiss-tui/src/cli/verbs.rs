@@ -8,7 +8,7 @@ use tonic::Code;
 
 use super::advice::{Target, advise};
 use super::output::{self, rfc3339};
-use super::{CliError, input};
+use super::{CliError, export, input, keys};
 use crate::client::{Client, ClientError};
 use crate::options::{DiffArgs, Options, Output, Verb};
 use crate::workflows::{self, delete::PolicyOutcome, delete::PolicyRemoval, delete::Step};
@@ -25,11 +25,39 @@ pub fn validate_names(verb: &Verb) -> Result<(), CliError> {
         }
         None => Ok(()),
     };
+    let key = |key: &str| {
+        if key.is_empty() {
+            Err(CliError::Usage(
+                "--key is empty; give the name of a key of the JSON object, e.g. -key password"
+                    .into(),
+            ))
+        } else {
+            Ok(())
+        }
+    };
     match verb {
         Verb::Ping | Verb::List(_) | Verb::Whoami(_) | Verb::Completions(_) => Ok(()),
         Verb::Get(a) => {
             secret(&a.name)?;
-            version("version", a.version.as_ref())
+            version("version", a.version.as_ref())?;
+            a.key.as_deref().map_or(Ok(()), key)
+        }
+        Verb::SetKey(a) => {
+            secret(&a.name)?;
+            key(&a.key)
+        }
+        Verb::UnsetKey(a) => {
+            secret(&a.name)?;
+            key(&a.key)
+        }
+        Verb::Import(a) => secret(&a.name),
+        Verb::Export(a) => {
+            secret(&a.name)?;
+            match &a.namespace_of_secret {
+                Some(ns) => names::validate_namespace(ns)
+                    .map_err(|e| CliError::Usage(format!("--namespace-of-secret: {e}"))),
+                None => Ok(()),
+            }
         }
         Verb::History(a) => secret(&a.name),
         Verb::Diff(a) => {
@@ -67,7 +95,7 @@ pub fn completions(shell: clap_complete::Shell) -> Result<(), CliError> {
     write_stdout(&out)
 }
 
-fn write_stdout(bytes: &[u8]) -> Result<(), CliError> {
+pub(super) fn write_stdout(bytes: &[u8]) -> Result<(), CliError> {
     let mut stdout = std::io::stdout().lock();
     stdout
         .write_all(bytes)
@@ -75,11 +103,11 @@ fn write_stdout(bytes: &[u8]) -> Result<(), CliError> {
         .map_err(|e| CliError::Failed(format!("cannot write to stdout: {e}")))
 }
 
-fn say(line: &str) -> Result<(), CliError> {
+pub(super) fn say(line: &str) -> Result<(), CliError> {
     write_stdout(format!("{line}\n").as_bytes())
 }
 
-fn print_json(value: &serde_json::Value) -> Result<(), CliError> {
+pub(super) fn print_json(value: &serde_json::Value) -> Result<(), CliError> {
     let mut text = serde_json::to_string_pretty(value)
         .map_err(|e| CliError::Failed(format!("cannot encode JSON: {e}")))?;
     text.push('\n');
@@ -147,6 +175,17 @@ pub async fn run(client: &Client, ns: &str, verb: Verb) -> Result<(), CliError> 
                 a.name, a.version, resp.version_id
             ))
         }
+        Verb::Get(a) if a.key.is_some() => {
+            let key = a.key.clone().unwrap_or_default();
+            keys::get(client, ns, &a, &key).await
+        }
+        Verb::SetKey(a) => keys::set(client, ns, a).await,
+        Verb::UnsetKey(a) => keys::unset(client, ns, a).await,
+        Verb::Export(a) => export::run(client, ns, &a).await,
+        // Planned before the connection and run by `super::run_verb`.
+        Verb::Import(_) => Err(CliError::Failed(
+            "import is run from its plan; this is a bug in kiss-tui".into(),
+        )),
         Verb::Get(a) => {
             let resp = client
                 .get_version(ns, &a.name, a.version.as_deref(), a.show_value)
@@ -356,6 +395,10 @@ fn secret_of(verb: &Verb) -> Option<String> {
     match verb {
         Verb::Ping | Verb::List(_) | Verb::Whoami(_) | Verb::Completions(_) => None,
         Verb::Get(a) => Some(a.name.clone()),
+        Verb::SetKey(a) => Some(a.name.clone()),
+        Verb::UnsetKey(a) => Some(a.name.clone()),
+        Verb::Import(a) => Some(a.name.clone()),
+        Verb::Export(a) => Some(a.name.clone()),
         Verb::History(a) => Some(a.name.clone()),
         Verb::Diff(a) => Some(a.name.clone()),
         Verb::Rollback(a) => Some(a.name.clone()),
