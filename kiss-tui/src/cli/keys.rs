@@ -155,7 +155,11 @@ async fn edit(
 /// For kiss-tui's own tests only, which need two writers to interleave
 /// exactly: with `KISS_TUI_TEST_HOLD_AFTER_READ=DIR`, after its Nth read
 /// the change creates `DIR/read-N` and waits (at most 30 s) for `DIR/go-N`.
+/// Debug builds only: the released binary has no such hook.
 async fn hold_after_read(read: u32) {
+    if !cfg!(debug_assertions) {
+        return;
+    }
     let Some(dir) = std::env::var_os("KISS_TUI_TEST_HOLD_AFTER_READ") else {
         return;
     };
