@@ -9,6 +9,7 @@
 
 pub mod calls;
 mod convert;
+mod external;
 mod terminal;
 
 use std::time::{Duration, SystemTime};
@@ -118,6 +119,15 @@ async fn event_loop(term: &mut terminal::Terminal, settings: Settings) -> anyhow
         // The one way out: the app asks for it, like for everything else.
         let quit = effects.iter().any(|e| matches!(e, Effect::Quit));
         for e in effects {
+            if let Effect::EditExternally { text } = e {
+                // The editor reads the keyboard: the event stream must not
+                // be reading it too, so it goes for the while.
+                drop(events);
+                let result = external::edit(term, &text).await;
+                events = EventStream::new();
+                let _ = runner.tx.send(Action::EditedExternally { result });
+                continue;
+            }
             runner.run(e, term).await;
         }
         if quit {
@@ -222,7 +232,8 @@ impl Runner {
                     let _ = tx.send(*action);
                 });
             }
-            Effect::Quit => {}
+            // Run by the event loop, which owns the event stream.
+            Effect::EditExternally { .. } | Effect::Quit => {}
         }
     }
 }

@@ -324,6 +324,99 @@ fn a_panic_gives_the_terminal_back() {
     assert!(!screen.contains("Pick a token"), "{screen}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_external_editor_changes_a_value_saved_with_the_version_check() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let Some(tmux) = Tmux::new("an_external_editor_changes_a_value", 100, 30) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let dev = DevServer::start(DevOptions {
+        data_dir: tmp.path().join("data"),
+        token_dir: tmp.path().join("tokens"),
+        addr: "127.0.0.1:0".parse().unwrap(),
+        seed_samples: true,
+    })
+    .await
+    .expect("the dev server starts");
+    let settings = Settings {
+        server_addr: dev.addr.to_string(),
+        secure: false,
+        ..Settings::default()
+    };
+    let check = Client::connect(&settings, dev.mint_token(DEMO_USER, &["team-a"], 3600))
+        .await
+        .unwrap();
+    // The "editor": records the file it was given and what the file held,
+    // then writes the new value, with the final newline editors add.
+    let log = tmp.path().join("editor.log");
+    let editor = tmp.path().join("editor.sh");
+    std::fs::write(
+        &editor,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$1\" > {log}\nstat -c %a \"$1\" >> {log}\nprintf 'postgres://app:rotated@db/app\\n' > \"$1\"\n",
+            log = shell_quote(log.to_str().unwrap())
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    tmux.respawn(&format!(
+        "env -u KISS_CONFIG -u VISUAL HOME={home} XDG_CONFIG_HOME={home}/.config EDITOR={editor} {bin} --server-addr {addr} --secure=false --token-dir {tokens} --namespace team-a",
+        home = shell_quote(home.to_str().unwrap()),
+        editor = shell_quote(editor.to_str().unwrap()),
+        bin = kiss_tui(),
+        addr = dev.addr,
+        tokens = shell_quote(dev.token_dir.to_str().unwrap()),
+    ));
+    tmux.wait_for("demo@kiss.dev");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Secrets in team-a");
+    tmux.keys(&["/"]);
+    tmux.type_text("database-url");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("k8s-secret-team-a-database-url");
+    let before = check.get("team-a", "database-url", true).await.unwrap();
+    let before = before.secret.unwrap();
+
+    tmux.keys(&["E"]);
+    tmux.wait_for("Edited in your editor");
+    tmux.wait_for("rotated@db");
+    assert_eq!(
+        tmux.display("#{alternate_on}"),
+        "1",
+        "the app has the screen back"
+    );
+    // Nothing is saved until Ctrl-S and the diff are confirmed.
+    let unsaved = check.get("team-a", "database-url", true).await.unwrap();
+    assert_eq!(unsaved.secret.unwrap().value, before.value);
+    tmux.keys(&["C-s"]);
+    tmux.wait_for("Save these changes?");
+    tmux.keys(&["y"]);
+    tmux.wait_for("Saved the new value of 'database-url'");
+    let after = check.get("team-a", "database-url", true).await.unwrap();
+    let after = after.secret.unwrap();
+    assert_eq!(
+        after.value.as_deref(),
+        Some("postgres://app:rotated@db/app")
+    );
+    assert_ne!(after.version_id, before.version_id);
+
+    // The value sat in a file only the user could read, gone afterwards.
+    let logged = std::fs::read_to_string(&log).unwrap();
+    let mut lines = logged.lines();
+    let file = lines.next().unwrap();
+    assert_eq!(lines.next(), Some("600"), "{logged}");
+    assert!(
+        !std::path::Path::new(file).exists(),
+        "{file} is left behind"
+    );
+    tmux.keys(&["q"]);
+    assert_eq!(tmux.wait_exit(), 0);
+    dev.shutdown().await;
+}
+
 #[test]
 fn a_closed_terminal_ends_the_demo_and_removes_its_directory() {
     use std::os::unix::fs::PermissionsExt as _;

@@ -74,6 +74,11 @@ pub enum Action {
         /// The secret that was selected when the delay started.
         name: String,
     },
+    /// The user's editor exited ([`Effect::EditExternally`]).
+    EditedExternally {
+        /// The text it left, or why there is none.
+        result: Result<Sensitive, String>,
+    },
 }
 
 /// Which way copied text reached the clipboard.
@@ -448,6 +453,12 @@ pub enum Effect {
         /// What it is, for the message.
         what: String,
         /// The text.
+        text: Sensitive,
+    },
+    /// Suspend the screen, let the user edit `text` in their editor, and
+    /// send [`Action::EditedExternally`].
+    EditExternally {
+        /// The text to start from.
         text: Sensitive,
     },
     /// Clear the system clipboard if it still holds `text` (something

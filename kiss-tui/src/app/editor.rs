@@ -70,6 +70,8 @@ pub struct Editor {
     pub conflict: Option<Conflict>,
     /// Ctrl-V was pressed: the next key is typed as it is (Tab as a tab).
     pub literal_next: bool,
+    /// The user's editor opens once the value has loaded (`E`).
+    pub external_pending: bool,
 }
 
 /// "Save these changes?": the diff a save makes, scrolled as the user reads.
@@ -155,6 +157,7 @@ fn new_editor(mode: EditorMode) -> Editor {
         save_diff: None,
         conflict: None,
         literal_next: false,
+        external_pending: false,
     };
     restyle(&mut ed);
     ed
@@ -193,6 +196,8 @@ pub enum EditorCmd {
     Toggle,
     /// Type the next key as it is (Ctrl-V Tab types a tab).
     Literal,
+    /// Edit the value in `$VISUAL`/`$EDITOR`.
+    External,
 }
 
 /// The form's keys where the focus is; `None` for the update form, whose
@@ -246,6 +251,13 @@ pub fn keys(focus: Option<EditorFocus>) -> Vec<Binding<EditorCmd>> {
                 false,
                 &[ctrl('v')],
                 E::Literal,
+            ),
+            bind(
+                "Ctrl-O",
+                "edit in $VISUAL/$EDITOR",
+                false,
+                &[ctrl('o')],
+                E::External,
             ),
         ]),
     }
@@ -395,6 +407,7 @@ impl App {
                 ed.value.insert_char('\t');
             }
             EditorCmd::Literal => ed.literal_next = ed.focus == EditorFocus::Value,
+            EditorCmd::External => return self.edit_externally(),
             EditorCmd::NextField => {
                 ed.focus = match ed.focus {
                     EditorFocus::Name => EditorFocus::Value,

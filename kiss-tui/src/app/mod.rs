@@ -21,6 +21,7 @@ mod delete;
 mod deleted;
 mod editor;
 mod exposure;
+mod external;
 mod filter;
 pub mod help;
 pub mod history;
@@ -153,6 +154,10 @@ impl App {
                 Vec::new()
             }
             Action::DetailsDue { name } => self.on_details_due(name),
+            Action::EditedExternally { result } => {
+                self.on_edited_externally(result);
+                Vec::new()
+            }
         }
     }
 

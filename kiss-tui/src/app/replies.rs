@@ -119,6 +119,9 @@ impl App {
                     ed.original = value.0;
                     ed.loading = false;
                     super::editor::restyle(ed);
+                    if ed.external_pending {
+                        return self.edit_externally();
+                    }
                 }
                 Vec::new()
             }

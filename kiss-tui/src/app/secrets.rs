@@ -146,6 +146,8 @@ pub enum SecretsCmd {
     History,
     /// Open the read-only value view.
     View,
+    /// Edit the value in the user's editor.
+    EditExternally,
     /// Open the value view with the value read.
     ViewRevealed,
 }
@@ -162,6 +164,13 @@ pub fn keys() -> Vec<Binding<SecretsCmd>> {
         bind("e/u", "edit value", true, &[ch('e'), ch('u')], S::Edit)
             .short("e")
             .brief("edit"),
+        bind(
+            "E",
+            "edit value in $VISUAL/$EDITOR",
+            false,
+            &[ch('E')],
+            S::EditExternally,
+        ),
         bind(
             "Enter",
             "view value (read-only; x: revealed)",
@@ -285,7 +294,8 @@ impl App {
             | S::CreatePolicy
             | S::History
             | S::View
-            | S::ViewRevealed => match selected {
+            | S::ViewRevealed
+            | S::EditExternally => match selected {
                 Some(name) => self.on_selected(cmd, name),
                 None => {
                     self.error("No secret is selected. Press n to create one.");
@@ -315,6 +325,13 @@ impl App {
     pub(super) fn on_selected(&mut self, cmd: SecretsCmd, name: String) -> Vec<Effect> {
         match cmd {
             SecretsCmd::Edit => self.open_update(name),
+            SecretsCmd::EditExternally => {
+                let effects = self.open_update(name);
+                if let Some(ed) = self.editor() {
+                    ed.external_pending = true;
+                }
+                effects
+            }
             SecretsCmd::History => self.open_history(name),
             SecretsCmd::Reveal => self.toggle_reveal(name),
             SecretsCmd::View => self.open_view(name, false),

@@ -2406,3 +2406,65 @@ fn ctrl_v_tab_types_a_tab_and_tab_alone_does_not() {
     app.update(code(KeyCode::Tab));
     assert_eq!(editor(&app).focus, EditorFocus::Policy);
 }
+
+fn the_external_edit(effects: &[Effect]) -> String {
+    match effects {
+        [Effect::EditExternally { text }] => text.expose().to_owned(),
+        other => panic!("expected the editor to be run: {other:?}"),
+    }
+}
+
+#[test]
+fn capital_e_edits_the_value_in_the_users_editor_and_saves_with_the_version_check() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    let (id, call) = the_call(&app.update(key('E')));
+    assert!(matches!(
+        call,
+        Call::GetSecret {
+            include_value: true,
+            ..
+        }
+    ));
+    let mut d = details("a", "v7", false, &[]);
+    d.value = Some(Sensitive("user=app\npassword=old".into()));
+    // Once the value is here, the editor runs on it.
+    let text = the_external_edit(&app.update(ok(id, Reply::Details(Box::new(d)))));
+    assert_eq!(text, "user=app\npassword=old");
+    // The editor's final newline is not taken as a change of the value.
+    app.update(Action::EditedExternally {
+        result: Ok(Sensitive("user=app\npassword=new\n".into())),
+    });
+    assert_eq!(editor(&app).value_text(), "user=app\npassword=new");
+    assert!(flash(&app).contains("Ctrl-S saves it"), "{}", flash(&app));
+    // Nothing is written until the form's own save, with its version check.
+    let (_, call) = the_call(&confirmed_save(&mut app));
+    assert_eq!(
+        call,
+        Call::UpdateSecret {
+            namespace: "team-a".into(),
+            name: "a".into(),
+            value: Sensitive("user=app\npassword=new".into()),
+            expected_version_id: "v7".into(),
+        }
+    );
+}
+
+#[test]
+fn ctrl_o_sends_the_forms_text_to_the_editor_and_a_failed_editor_keeps_it() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    open_editor_on(&mut app, "old", "v1");
+    type_str(&mut app, " typed");
+    assert_eq!(the_external_edit(&app.update(ctrl('o'))), "old typed");
+    app.update(Action::EditedExternally {
+        result: Err(
+            "The editor 'vim' exited with exit status: 1: nothing was taken from it.".into(),
+        ),
+    });
+    assert_eq!(editor(&app).value_text(), "old typed");
+    assert!(flash(&app).contains("Your text in the form is unchanged"));
+    app.update(ctrl('o'));
+    app.update(Action::EditedExternally {
+        result: Ok(Sensitive("old typed\n".into())),
+    });
+    assert!(flash(&app).contains("Nothing changed"));
+}

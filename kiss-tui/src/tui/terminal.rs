@@ -45,6 +45,25 @@ impl Terminal {
             .expect("the ratatui terminal is set in enter() and taken only in drop()")
     }
 
+    /// Hands the terminal back to the shell's state for another program
+    /// (the user's editor); [`Terminal::resume`] takes it again.
+    pub fn suspend(&mut self) {
+        restore_terminal();
+    }
+
+    /// Takes the terminal back after [`Terminal::suspend`] and makes the
+    /// next frame draw every cell, as the other program drew over them.
+    pub fn resume(&mut self) -> io::Result<()> {
+        enable_raw_mode()?;
+        crossterm::execute!(io::stdout(), EnterAlternateScreen, EnableBracketedPaste)?;
+        let inner = self.inner();
+        let size = inner.size()?;
+        // Clears without asking the cursor position, and forgets the last
+        // frame (see `enter`).
+        inner.resize(ratatui::layout::Rect::new(0, 0, size.width, size.height))?;
+        inner.hide_cursor()
+    }
+
     /// Where escapes such as OSC 52 are written.
     pub fn writer(&mut self) -> &mut impl Write {
         self.inner().backend_mut()
