@@ -1,10 +1,12 @@
-//! The `?` help overlay: what it lists, scrolling it and closing it.
+//! The `?` help overlay: what it lists, searching it (`/`), scrolling it
+//! and closing it.
 
-use crossterm::event::KeyCode;
+use crossterm::event::{KeyCode, KeyEvent};
 
 use super::App;
-use super::keymap::{self, Binding, HELP_SECTIONS, KeyContext, bind, ch, ctrl, key};
+use super::keymap::{self, Binding, HELP_SECTIONS, KeyContext, bind, ch, ctrl, key, text};
 use super::layout;
+use super::line;
 
 /// What a key does over the help.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,6 +21,88 @@ pub enum HelpCmd {
     Top,
     /// To the last page.
     Bottom,
+    /// Start typing a search.
+    Search,
+}
+
+/// What a key does while a help search is typed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HelpSearchCmd {
+    /// Stop typing; the search stays.
+    Keep,
+    /// Clear the search.
+    Clear,
+}
+
+/// The keys while typing a help search.
+pub fn search_keys() -> Vec<Binding<HelpSearchCmd>> {
+    let mut rows = vec![
+        text("type", "search keys and what they do", true),
+        bind(
+            "Enter",
+            "keep the search",
+            true,
+            &[key(KeyCode::Enter)],
+            HelpSearchCmd::Keep,
+        ),
+        bind(
+            "Esc",
+            "clear the search",
+            true,
+            &[key(KeyCode::Esc)],
+            HelpSearchCmd::Clear,
+        )
+        .pinned(),
+    ];
+    rows.extend(line::keys());
+    rows
+}
+
+/// One line of the help as it is drawn.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HelpLine {
+    /// Between sections.
+    Blank,
+    /// A section's title; `here` marks the keys of where the user is.
+    Title { title: &'static str, here: bool },
+    /// One row of keys.
+    Key { keys: String, what: &'static str },
+}
+
+/// The help's lines: every section, the one of `here` first; with a
+/// `query`, only the rows whose keys or words hold it (case-insensitive),
+/// under their section's title, and every row of a section whose title
+/// holds it.
+pub fn help_lines(here: KeyContext, query: &str) -> Vec<HelpLine> {
+    let query = query.trim().to_lowercase();
+    let mut lines = Vec::new();
+    for (i, (title, ctx)) in sections(here).into_iter().enumerate() {
+        let title_hit = title.to_lowercase().contains(&query);
+        let rows: Vec<HelpLine> = keymap::keys(ctx)
+            .into_iter()
+            .filter(|k| {
+                title_hit
+                    || k.keys.to_lowercase().contains(&query)
+                    || k.what.to_lowercase().contains(&query)
+            })
+            .map(|k| HelpLine::Key {
+                keys: k.keys,
+                what: k.what,
+            })
+            .collect();
+        if rows.is_empty() {
+            continue;
+        }
+        if !lines.is_empty() {
+            lines.push(HelpLine::Blank);
+        }
+        lines.push(HelpLine::Title {
+            title,
+            here: i == 0 && ctx == here && here != KeyContext::Global,
+        });
+        lines.extend(rows);
+    }
+    lines
 }
 
 /// The help overlay's keys.
@@ -77,6 +161,7 @@ pub fn keys() -> Vec<Binding<HelpCmd>> {
                 (key(KeyCode::End), HelpCmd::Bottom),
             ],
         },
+        bind("/", "search the keys", true, &[ch('/')], HelpCmd::Search).brief("search"),
         bind(
             "?/F1/Esc/q",
             "close help",
@@ -103,28 +188,28 @@ pub fn sections(here: KeyContext) -> Vec<(&'static str, KeyContext)> {
     sections
 }
 
-/// How many lines the help has: per section a title and its keys, with a
-/// blank line between sections.
-pub fn line_count(here: KeyContext) -> usize {
-    let sections = sections(here);
-    let keys: usize = sections
-        .iter()
-        .map(|(_, ctx)| 1 + keymap::keys(*ctx).len())
-        .sum();
-    keys + sections.len().saturating_sub(1)
-}
-
 impl App {
     pub(super) fn on_help(&mut self, cmd: HelpCmd) {
         let Some(scroll) = self.state.help else {
             return;
         };
         let rows = layout::help_rows(self.state.size);
-        let total = u16::try_from(line_count(self.state.context_below_help())).unwrap_or(u16::MAX);
+        let total = u16::try_from(
+            help_lines(self.state.context_below_help(), &self.state.help_query).len(),
+        )
+        .unwrap_or(u16::MAX);
         let last = total.saturating_sub(rows);
         let half = (rows / 2).max(1);
         self.state.help = match cmd {
-            HelpCmd::Close => None,
+            HelpCmd::Close => {
+                self.state.help_query = Default::default();
+                self.state.help_searching = false;
+                None
+            }
+            HelpCmd::Search => {
+                self.state.help_searching = true;
+                Some(scroll)
+            }
             HelpCmd::Scroll(by) => Some(scroll.saturating_add_signed(i16::from(by))),
             HelpCmd::Halves(n) => {
                 Some(scroll.saturating_add_signed(i16::from(n).saturating_mul(half as i16)))
@@ -133,5 +218,22 @@ impl App {
             HelpCmd::Bottom => Some(last),
         }
         .map(|s| s.min(last));
+    }
+}
+
+impl App {
+    pub(super) fn on_help_search(&mut self, cmd: HelpSearchCmd) {
+        self.state.help_searching = false;
+        if cmd == HelpSearchCmd::Clear {
+            self.state.help_query = Default::default();
+        }
+        self.state.help = Some(0);
+    }
+
+    /// A key typed into the help search: the list narrows as it is typed.
+    pub(super) fn help_text(&mut self, event: KeyEvent) {
+        if self.state.help_query.input(event) {
+            self.state.help = Some(0);
+        }
     }
 }

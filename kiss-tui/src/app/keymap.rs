@@ -218,6 +218,8 @@ pub enum KeyContext {
     Value,
     /// The help overlay.
     Help,
+    /// Typing a search in the help overlay.
+    HelpSearch,
     /// The "token refused" message.
     AuthProblem,
     /// "Quit?": quitting would lose unsaved text.
@@ -250,6 +252,7 @@ pub const ALL_CONTEXTS: &[KeyContext] = &[
     KeyContext::Copy,
     KeyContext::Value,
     KeyContext::Help,
+    KeyContext::HelpSearch,
     KeyContext::AuthProblem,
     KeyContext::Quit,
 ];
@@ -261,6 +264,8 @@ pub enum Command {
     Global(GlobalCmd),
     /// The help overlay.
     Help(help::HelpCmd),
+    /// Typing a help search.
+    HelpSearch(help::HelpSearchCmd),
     /// The token-refused message.
     Auth(tokens::AuthCmd),
     /// The token picker.
@@ -332,6 +337,7 @@ pub fn table(ctx: KeyContext) -> Vec<Binding<Command>> {
     match ctx {
         KeyContext::Global => all(global(), Command::Global),
         KeyContext::Help => all(help::keys(), Command::Help),
+        KeyContext::HelpSearch => all(help::search_keys(), Command::HelpSearch),
         KeyContext::AuthProblem => all(tokens::auth_keys(), Command::Auth),
         KeyContext::Tokens => all(tokens::keys(false), Command::Tokens),
         KeyContext::TokensBack => all(tokens::keys(true), Command::Tokens),
@@ -370,6 +376,7 @@ pub fn takes_text(ctx: KeyContext) -> bool {
             | KeyContext::EditorUpdate
             | KeyContext::BindInput
             | KeyContext::DeleteForGood
+            | KeyContext::HelpSearch
     )
 }
 
@@ -380,7 +387,7 @@ pub fn takes_text(ctx: KeyContext) -> bool {
 pub fn effective(ctx: KeyContext, typing: bool) -> Vec<Binding<Command>> {
     let mut rows = table(KeyContext::Global);
     match ctx {
-        KeyContext::Help | KeyContext::AuthProblem => {
+        KeyContext::Help | KeyContext::HelpSearch | KeyContext::AuthProblem => {
             rows.retain(|b| {
                 b.keys
                     .iter()
@@ -474,6 +481,7 @@ pub const HELP_SECTIONS: &[(&str, KeyContext)] = &[
     ("History (h)", KeyContext::History),
     ("Roll back? (R in the history)", KeyContext::Rollback),
     ("Help (?)", KeyContext::Help),
+    ("Help search (/ in the help)", KeyContext::HelpSearch),
     ("Token refused", KeyContext::AuthProblem),
     ("Quit? (unsaved text)", KeyContext::Quit),
 ];
@@ -561,7 +569,11 @@ impl State {
     /// The keys that apply where the focus is.
     pub fn key_context(&self) -> KeyContext {
         if self.help.is_some() {
-            return KeyContext::Help;
+            return if self.help_searching {
+                KeyContext::HelpSearch
+            } else {
+                KeyContext::Help
+            };
         }
         self.context_below_help()
     }

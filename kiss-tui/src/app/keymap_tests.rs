@@ -224,6 +224,11 @@ fn reach(ctx: KeyContext) -> Driver {
             d.type_str("?").key(KeyCode::Down);
             d
         }
+        KeyContext::HelpSearch => {
+            let mut d = on_secrets();
+            d.type_str("?").type_str("/").type_str("del");
+            d
+        }
         KeyContext::AuthProblem => {
             let mut d = on_secrets();
             d.type_str("r");

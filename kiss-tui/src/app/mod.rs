@@ -103,6 +103,8 @@ impl App {
             history: Default::default(),
             dialog: None,
             help: None,
+            help_query: Default::default(),
+            help_searching: false,
             auth_problem: None,
             quit_confirm: false,
             flash: None,
@@ -209,6 +211,10 @@ impl App {
                 self.on_help(c);
                 Vec::new()
             }
+            Command::HelpSearch(c) => {
+                self.on_help_search(c);
+                Vec::new()
+            }
             Command::Auth(c) => self.on_auth(c),
             Command::Tokens(c) => self.on_tokens(c),
             Command::Namespaces(c) => self.on_namespaces(c),
@@ -241,6 +247,7 @@ impl App {
             }
             KeyContext::BindInput => self.bind_text(event),
             KeyContext::DeleteForGood => self.delete_text(event),
+            KeyContext::HelpSearch => self.help_text(event),
             _ => {}
         }
         Vec::new()

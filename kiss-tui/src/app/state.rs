@@ -17,6 +17,7 @@ pub use super::delete::{DeleteDialog, Recovery};
 pub use super::deleted::Deleted;
 pub use super::editor::{Editor, EditorFocus, EditorMode, SaveConfirm};
 pub use super::history::{History, HistoryPane};
+use super::line::LineInput;
 pub use super::namespaces::{NamespacePicker, NamespaceRow};
 pub use super::pending::{Pending, Purpose};
 pub use super::secrets::{Secrets, SortKey};
@@ -56,6 +57,10 @@ pub struct State {
     pub dialog: Option<Dialog>,
     /// The help overlay, with its scroll position.
     pub help: Option<u16>,
+    /// What the help is narrowed to (`/` in the help).
+    pub help_query: LineInput,
+    /// The help search is being typed.
+    pub help_searching: bool,
     /// The server refused the token: this message, with an offer to pick
     /// another one.
     pub auth_problem: Option<String>,
@@ -142,6 +147,9 @@ impl State {
     /// Whether keys are being typed as text, so `?` is a character and F1
     /// is the help key.
     pub fn is_typing(&self) -> bool {
+        if self.help.is_some() {
+            return self.help_searching;
+        }
         match self.screen {
             Screen::Secrets => match &self.dialog {
                 Some(Dialog::Editor(_)) => true,

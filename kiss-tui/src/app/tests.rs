@@ -2468,3 +2468,45 @@ fn ctrl_o_sends_the_forms_text_to_the_editor_and_a_failed_editor_keeps_it() {
     });
     assert!(flash(&app).contains("Nothing changed"));
 }
+
+#[test]
+fn slash_in_the_help_narrows_it_to_what_matches() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    app.update(key('?'));
+    let full = super::help::help_lines(app.state.context_below_help(), "").len();
+    app.update(key('/'));
+    assert_eq!(app.state.key_context(), keymap::KeyContext::HelpSearch);
+    // `?` and `q` are typed text here, not help and quit.
+    type_str(&mut app, "undo");
+    let lines = super::help::help_lines(app.state.context_below_help(), &app.state.help_query);
+    assert!(lines.len() < full, "{lines:?}");
+    let keys: Vec<_> = lines
+        .iter()
+        .filter_map(|l| match l {
+            super::help::HelpLine::Key { what, .. } => Some(*what),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        !keys.is_empty() && keys.iter().all(|w| w.contains("undo")),
+        "{keys:?}"
+    );
+    let screen = screen_text(&app);
+    assert!(screen.contains("/undo"), "{screen}");
+    assert!(screen.contains("Ctrl-Z"), "{screen}");
+    assert!(!screen.contains("reveal/hide value"), "{screen}");
+    // Enter keeps the search and gives the keys back to the help.
+    app.update(code(KeyCode::Enter));
+    assert_eq!(app.state.key_context(), keymap::KeyContext::Help);
+    assert!(screen_text(&app).contains("/undo"));
+    // A search that matches nothing says so.
+    app.update(key('/'));
+    type_str(&mut app, "zzz");
+    assert!(screen_text(&app).contains("No key matches 'undozzz'"));
+    // Esc clears the search, a second Esc closes the help.
+    app.update(code(KeyCode::Esc));
+    assert!(app.state.help_query.is_empty());
+    assert_eq!(app.state.key_context(), keymap::KeyContext::Help);
+    app.update(code(KeyCode::Esc));
+    assert_eq!(app.state.help, None);
+}

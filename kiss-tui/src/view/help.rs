@@ -1,4 +1,4 @@
-//! The `?` help overlay: every key of every screen.
+//! The `?` help overlay: every key of every screen, narrowed by `/`.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -6,46 +6,79 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::{theme, widgets};
-use crate::app::help;
-use crate::app::keymap::{self, KeyContext};
+use crate::app::help::{self, HelpLine};
+use crate::app::keymap::KeyContext;
 use crate::app::layout;
+use crate::app::state::State;
 
-/// Every line of the help, unscrolled; the keys of `here` first.
-pub fn lines(here: KeyContext) -> Vec<Line<'static>> {
-    let mut lines = Vec::new();
-    let sections = help::sections(here);
-    for (i, (title, ctx)) in sections.iter().enumerate() {
-        if i > 0 {
-            lines.push(Line::default());
-        }
-        let title = if i == 0 && *ctx == here && here != KeyContext::Global {
-            format!("{title} (here)")
-        } else {
-            (*title).to_owned()
-        };
-        lines.push(Line::styled(title, theme::header()));
-        for k in keymap::keys(*ctx) {
-            lines.push(Line::from(vec![
+/// Every line of the help, unscrolled; the keys of `here` first, narrowed
+/// to what matches `query`.
+pub fn lines(here: KeyContext, query: &str) -> Vec<Line<'static>> {
+    help::help_lines(here, query)
+        .into_iter()
+        .map(|l| match l {
+            HelpLine::Blank => Line::default(),
+            HelpLine::Title { title, here } => Line::styled(
+                if here {
+                    format!("{title} (here)")
+                } else {
+                    title.to_owned()
+                },
+                theme::header(),
+            ),
+            HelpLine::Key { keys, what } => Line::from(vec![
                 // A long key list still keeps a space before its words.
-                Span::styled(format!("  {:<15} ", k.keys), theme::key()),
-                Span::raw(k.what),
-            ]));
-        }
-    }
-    lines
+                Span::styled(format!("  {keys:<15} "), theme::key()),
+                Span::raw(what),
+            ]),
+        })
+        .collect()
 }
 
-pub fn draw(f: &mut Frame, body: Rect, scroll: u16, here: KeyContext) {
+pub fn draw(f: &mut Frame, body: Rect, s: &State, scroll: u16) {
     let area = layout::help(body);
-    let all = lines(here);
-    let inner_h = area.height.saturating_sub(2);
+    let here = s.context_below_help();
+    let query: &str = &s.help_query;
+    let mut all = lines(here, query);
+    let searching = s.help_searching || !query.is_empty();
+    if all.is_empty() {
+        all.push(Line::styled(
+            format!("No key matches '{query}'. Esc clears the search."),
+            theme::muted(),
+        ));
+    }
+    // The search line sits on top and does not scroll.
+    let inner_h = area.height.saturating_sub(2 + u16::from(searching));
     let max_scroll = (all.len() as u16).saturating_sub(inner_h);
     let scroll = scroll.min(max_scroll);
-    let more = if max_scroll > 0 {
-        format!(" Keys · {}/{} · j/k scroll ", scroll + 1, max_scroll + 1)
+    let title = if max_scroll > 0 {
+        format!(
+            " Keys · {}/{} · j/k scroll · / search ",
+            scroll + 1,
+            max_scroll + 1
+        )
     } else {
-        " Keys ".to_owned()
+        " Keys · / search ".to_owned()
     };
-    let inner = widgets::dialog(f, area, more, theme::border_focus());
-    f.render_widget(Paragraph::new(all).scroll((scroll, 0)), inner);
+    let inner = widgets::dialog(f, area, title, theme::border_focus());
+    let list = if searching {
+        let mut line = vec![Span::styled("/", theme::key())];
+        line.extend(widgets::line_input(
+            &s.help_query,
+            s.help_searching,
+            theme::value(),
+        ));
+        f.render_widget(
+            Paragraph::new(Line::from(line)),
+            Rect { height: 1, ..inner },
+        );
+        Rect {
+            y: inner.y + 1,
+            height: inner.height.saturating_sub(1),
+            ..inner
+        }
+    } else {
+        inner
+    };
+    f.render_widget(Paragraph::new(all).scroll((scroll, 0)), list);
 }

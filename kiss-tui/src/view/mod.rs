@@ -64,7 +64,7 @@ pub fn draw(f: &mut Frame, state: &State) {
     }
     if let Some(scroll) = state.help {
         dim(f, bands.body);
-        help::draw(f, bands.body, scroll, state.context_below_help());
+        help::draw(f, bands.body, state, scroll);
     }
     status::message_line(f, bands.message, state);
     status::footer(f, bands.footer, state);
