@@ -10,6 +10,7 @@
 //! namespace = "team-a"
 //! reveal_seconds = 60           # the app hides a revealed value again (0: never)
 //! clear_clipboard_seconds = 30  # the app clears a copied value (0: never)
+//! mouse = true                  # the app takes the wheel and clicks
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -42,6 +43,8 @@ pub struct ConfigFile {
     pub reveal_seconds: Option<u64>,
     /// Seconds a copied value stays on the clipboard (default 30; 0: not cleared).
     pub clear_clipboard_seconds: Option<u64>,
+    /// The app takes the mouse (default true).
+    pub mouse: Option<bool>,
 }
 
 /// Why the config file could not be used.
@@ -56,7 +59,7 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     /// The file is not valid TOML or holds an unknown key.
-    #[error("the config file {} is not valid: {message}(the keys are server_addr, secure, ca_file, token_dir, namespace, confirm_save, reveal_seconds, clear_clipboard_seconds)", path.display())]
+    #[error("the config file {} is not valid: {message}(the keys are server_addr, secure, ca_file, token_dir, namespace, confirm_save, reveal_seconds, clear_clipboard_seconds, mouse)", path.display())]
     Parse {
         /// The file.
         path: PathBuf,
@@ -141,6 +144,7 @@ pub fn resolve(flags: &CommonFlags, file: &ConfigFile) -> Settings {
             file.clear_clipboard_seconds,
             defaults.clear_clipboard_after,
         ),
+        mouse: file.mouse.unwrap_or(defaults.mouse),
     }
 }
 

@@ -32,6 +32,9 @@ pub struct Settings {
     /// How long a copied value stays on the system clipboard before the
     /// app clears it; None leaves it there (default 30 s).
     pub clear_clipboard_after: Option<Duration>,
+    /// The app takes the mouse (wheel, clicks); off leaves the terminal's
+    /// own text selection alone (default on).
+    pub mouse: bool,
 }
 
 impl Default for Settings {
@@ -48,6 +51,7 @@ impl Default for Settings {
             confirm_save: true,
             reveal_for: Some(Duration::from_secs(60)),
             clear_clipboard_after: Some(Duration::from_secs(30)),
+            mouse: true,
         }
     }
 }

@@ -49,7 +49,7 @@ impl Stopped {
 
 /// Runs the full-screen app until the user quits.
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
-    let mut term = terminal::Terminal::enter()?;
+    let mut term = terminal::Terminal::enter(settings.mouse)?;
     let result = event_loop(&mut term, settings).await;
     drop(term);
     result
@@ -174,6 +174,19 @@ fn to_action(event: Event) -> Option<Action> {
         Event::Key(key) if key.kind != KeyEventKind::Release => Some(Action::Key(key)),
         Event::Paste(text) => Some(Action::Paste(text)),
         Event::Resize(w, h) => Some(Action::Resize(w, h)),
+        Event::Mouse(m) => {
+            use crate::app::mouse::MouseInput;
+            use crossterm::event::{MouseButton, MouseEventKind};
+            match m.kind {
+                MouseEventKind::ScrollUp => Some(Action::Mouse(MouseInput::WheelUp)),
+                MouseEventKind::ScrollDown => Some(Action::Mouse(MouseInput::WheelDown)),
+                MouseEventKind::Down(MouseButton::Left) => Some(Action::Mouse(MouseInput::Click {
+                    column: m.column,
+                    row: m.row,
+                })),
+                _ => None,
+            }
+        }
         _ => None,
     }
 }

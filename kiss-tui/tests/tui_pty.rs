@@ -117,10 +117,13 @@ fn a_terminal_that_answers_nothing_gets_the_app_and_gets_itself_back() {
         "the app asked the terminal for the cursor position: {text}"
     );
     let entered = position(bytes, b"\x1b[?1049h").expect("entered the alternate screen");
+    // The app takes the mouse (wheel and clicks) while it runs.
+    assert!(position(bytes, b"\x1b[?1000h").is_some(), "{text}");
     for (what, undo) in [
         ("left the alternate screen", &b"\x1b[?1049l"[..]),
         ("turned bracketed paste off", b"\x1b[?2004l"),
         ("showed the cursor", b"\x1b[?25h"),
+        ("turned mouse reporting off", b"\x1b[?1000l"),
     ] {
         let at = position(bytes, undo).unwrap_or_else(|| panic!("never {what}: {text}"));
         assert!(at > entered, "{what} only before entering it: {text}");

@@ -74,6 +74,8 @@ pub enum Action {
         /// The secret that was selected when the delay started.
         name: String,
     },
+    /// The mouse: the wheel, or a click.
+    Mouse(super::mouse::MouseInput),
     /// The user's editor exited ([`Effect::EditExternally`]).
     EditedExternally {
         /// The text it left, or why there is none.

@@ -422,6 +422,85 @@ pub struct KeyHelp {
     pub pinned: bool,
 }
 
+/// One hint of the footer, where it is drawn and the key a click sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FooterHint {
+    /// The keys as shown.
+    pub keys: String,
+    /// What they do, in the footer's words.
+    pub what: &'static str,
+    /// The first column it takes and the column after it.
+    pub columns: (u16, u16),
+    /// The key a click on it sends, if one does (typed-text rows have none).
+    pub key: Option<Key>,
+}
+
+/// The footer's hints at `width` columns. The help key comes first so a
+/// narrow footer still says how to see every key, and says "more" when
+/// some are left out; pinned rows (the way out) are kept before the
+/// others; the rest go in table order, which is their priority, while
+/// they fit. Drawn after one leading space, two spaces between hints.
+pub fn footer(s: &State, width: u16) -> Vec<FooterHint> {
+    const SEP: usize = 2;
+    let ctx = s.key_context();
+    // Where `?` is typed text, F1 is the help key; the token-refused
+    // message sits over the form but takes no text.
+    let f1 = s.is_typing() && ctx != KeyContext::AuthProblem;
+    let rows: Vec<Binding<Command>> = table(ctx).into_iter().filter(|b| b.footer).collect();
+    let label = |b: &Binding<Command>| b.short.map_or_else(|| b.label.clone(), str::to_owned);
+    let words = |b: &Binding<Command>| b.brief.unwrap_or(b.what);
+    let cost = |k: &str, w: &str| k.chars().count() + 1 + w.chars().count() + SEP;
+    let room = usize::from(width).saturating_sub(1) + SEP;
+    let help = (ctx != KeyContext::Help && ctx != KeyContext::HelpSearch).then_some(if f1 {
+        ("F1", key(KeyCode::F(1)))
+    } else {
+        ("?", ch('?'))
+    });
+    // "help" and "more" are as wide, so the first pick does not change.
+    let mut used = help.map_or(0, |(k, _)| cost(k, "help"));
+    let mut keep = vec![false; rows.len()];
+    for pinned in [true, false] {
+        for (i, b) in rows.iter().enumerate() {
+            let c = cost(&label(b), words(b));
+            if b.pinned == pinned && used + c <= room {
+                used += c;
+                keep[i] = true;
+            }
+        }
+    }
+    let dropped = keep.iter().any(|k| !k);
+    let mut shown: Vec<(String, &'static str, Option<Key>)> = Vec::new();
+    if let Some((k, key)) = help {
+        shown.push((
+            k.to_owned(),
+            if dropped { "more" } else { "help" },
+            Some(key),
+        ));
+    }
+    shown.extend(
+        rows.iter()
+            .zip(&keep)
+            .filter(|(_, k)| **k)
+            .map(|(b, _)| (label(b), words(b), b.keys.first().map(|(k, _)| *k))),
+    );
+    let mut x = 1u16;
+    shown
+        .into_iter()
+        .map(|(keys, what, key)| {
+            let w =
+                u16::try_from(keys.chars().count() + 1 + what.chars().count()).unwrap_or(u16::MAX);
+            let hint = FooterHint {
+                keys,
+                what,
+                columns: (x, x.saturating_add(w)),
+                key,
+            };
+            x = x.saturating_add(w).saturating_add(SEP as u16);
+            hint
+        })
+        .collect()
+}
+
 /// The rows of a context, as the footer and the help overlay show them.
 pub fn keys(ctx: KeyContext) -> Vec<KeyHelp> {
     table(ctx)

@@ -25,6 +25,7 @@ mod external;
 mod filter;
 pub mod help;
 pub mod history;
+pub mod mouse;
 mod namespaces;
 mod pending;
 mod quit;
@@ -123,6 +124,7 @@ impl App {
     pub fn update(&mut self, action: Action) -> Vec<Effect> {
         match action {
             Action::Key(key) => self.on_key(key),
+            Action::Mouse(input) => self.on_mouse(input),
             Action::Paste(text) => {
                 self.on_paste(&normalize_paste(&text));
                 Vec::new()

@@ -2510,3 +2510,68 @@ fn slash_in_the_help_narrows_it_to_what_matches() {
     app.update(code(KeyCode::Esc));
     assert_eq!(app.state.help, None);
 }
+
+fn click(column: u16, row: u16) -> Action {
+    Action::Mouse(super::mouse::MouseInput::Click { column, row })
+}
+
+#[test]
+fn the_mouse_selects_scrolls_opens_and_presses_footer_keys() {
+    use super::mouse::MouseInput;
+    let mut app = in_team_a(vec![row("a", 1), row("b", 1), row("c", 1)]);
+    // The first data row of the table is the screen's fourth (status bar,
+    // border, header); the table is the left half at 100 columns.
+    assert_eq!(app.state.secrets.selected_name(), Some("a"));
+    app.update(click(10, 5));
+    assert_eq!(app.state.secrets.selected_name(), Some("c"));
+    app.update(click(10, 4));
+    assert_eq!(app.state.secrets.selected_name(), Some("b"));
+    // Below the last row, on the border, or in the details: nothing.
+    for (x, y) in [(10, 6), (0, 3), (70, 3)] {
+        stays(&app.update(click(x, y)));
+        assert_eq!(app.state.secrets.selected_name(), Some("b"));
+    }
+    // The wheel moves the selection like the arrows.
+    app.update(Action::Mouse(MouseInput::WheelDown));
+    assert_eq!(app.state.secrets.selected_name(), Some("c"));
+    app.update(Action::Mouse(MouseInput::WheelUp));
+    assert_eq!(app.state.secrets.selected_name(), Some("b"));
+    // A click on the selected row opens it, as Enter does: the value view.
+    app.update(click(10, 4));
+    assert!(matches!(app.state.dialog, Some(Dialog::View(_))));
+    app.update(code(KeyCode::Esc));
+    // A click on a footer hint presses its key.
+    let footer_y = app.state.size.1 - 1;
+    let hint = keymap::footer(&app.state, app.state.size.0)
+        .into_iter()
+        .find(|h| h.keys == "n")
+        .expect("n in the footer");
+    app.update(click(hint.columns.0 + 1, footer_y));
+    assert!(matches!(app.state.dialog, Some(Dialog::Editor(_))));
+}
+
+#[test]
+fn a_click_never_restores_a_deleted_secret() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    let (id, _) = the_call(&app.update(key('D')));
+    app.update(ok(
+        id,
+        Reply::DeletedSecrets(vec![
+            DeletedRow {
+                name: "old".into(),
+                deleted: Some(now()),
+                deletion_date: None,
+            },
+            DeletedRow {
+                name: "older".into(),
+                deleted: Some(now()),
+                deletion_date: None,
+            },
+        ]),
+    ));
+    assert_eq!(app.state.screen, Screen::Deleted);
+    app.update(click(10, 4));
+    assert_eq!(app.state.deleted.nav.selected, 1);
+    // A second click selects, it does not press Enter (restore).
+    no_call(&app.update(click(10, 4)));
+}

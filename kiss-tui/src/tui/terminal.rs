@@ -6,7 +6,9 @@ use std::io::{self, Stdout, Write};
 use std::sync::{Arc, Once};
 
 use crossterm::cursor::Show;
-use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
+use crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+};
 use crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
@@ -18,18 +20,23 @@ type Inner = ratatui::Terminal<CrosstermBackend<Stdout>>;
 pub struct Terminal {
     /// Taken only by `drop`.
     inner: Option<Inner>,
+    /// Whether the app takes the mouse.
+    mouse: bool,
 }
 
 impl Terminal {
     /// Switches the terminal to app mode. Asks the terminal nothing: a
     /// terminal that never answers a query (the cursor position, say) would
     /// otherwise stall the start and fail it.
-    pub fn enter() -> io::Result<Terminal> {
+    pub fn enter(mouse: bool) -> io::Result<Terminal> {
         install_panic_hook();
         enable_raw_mode()?;
         // From here on, every early return drops the guard, which restores.
-        let mut term = Terminal { inner: None };
+        let mut term = Terminal { inner: None, mouse };
         crossterm::execute!(io::stdout(), EnterAlternateScreen, EnableBracketedPaste)?;
+        if mouse {
+            crossterm::execute!(io::stdout(), EnableMouseCapture)?;
+        }
         term.inner = Some(ratatui::Terminal::new(CrosstermBackend::new(io::stdout()))?);
         let inner = term.inner();
         // Not `Terminal::clear`: it reads the cursor position first.
@@ -56,6 +63,9 @@ impl Terminal {
     pub fn resume(&mut self) -> io::Result<()> {
         enable_raw_mode()?;
         crossterm::execute!(io::stdout(), EnterAlternateScreen, EnableBracketedPaste)?;
+        if self.mouse {
+            crossterm::execute!(io::stdout(), EnableMouseCapture)?;
+        }
         let inner = self.inner();
         let size = inner.size()?;
         // Clears without asking the cursor position, and forgets the last
@@ -93,7 +103,13 @@ impl Drop for Terminal {
 pub fn restore_terminal() {
     let _ = disable_raw_mode();
     let mut out = io::stdout();
-    let _ = crossterm::execute!(out, DisableBracketedPaste, LeaveAlternateScreen, Show);
+    let _ = crossterm::execute!(
+        out,
+        DisableMouseCapture,
+        DisableBracketedPaste,
+        LeaveAlternateScreen,
+        Show
+    );
     let _ = out.flush();
 }
 

@@ -7,7 +7,7 @@ use ratatui::widgets::{Paragraph, Wrap};
 
 use super::{theme, widgets};
 use crate::app::format;
-use crate::app::keymap::{self, KeyContext};
+use crate::app::keymap;
 use crate::app::state::{Level, State};
 
 /// Server, namespace, identity, token expiry; the spinner on the right.
@@ -122,59 +122,13 @@ pub fn message_height(s: &State, width: u16) -> u16 {
     needed.clamp(1, 5) as u16
 }
 
-/// The keys that work here.
+/// The keys that work here, as many as fit (see [`keymap::footer`]).
 pub fn footer(f: &mut Frame, area: Rect, s: &State) {
-    let ctx = s.key_context();
-    // Where `?` is typed text, F1 is the help key; the token-refused
-    // message sits over the form but takes no text.
-    let f1 = s.is_typing() && ctx != KeyContext::AuthProblem;
-    let rows: Vec<(String, &'static str, bool)> = keymap::keys(ctx)
-        .into_iter()
-        .filter(|k| k.footer)
-        .map(|k| (k.short, k.brief, k.pinned))
-        .collect();
-    let help = (ctx != KeyContext::Help).then_some(if f1 { "F1" } else { "?" });
-    let shown = fit_footer(help, &rows, usize::from(area.width).saturating_sub(1));
-    let mut line = widgets::key_hints(&shown);
+    let hints = keymap::footer(s, area.width);
+    let pairs: Vec<(&str, &str)> = hints.iter().map(|h| (h.keys.as_str(), h.what)).collect();
+    let mut line = widgets::key_hints(&pairs);
     line.spans.insert(0, Span::raw(" "));
     f.render_widget(Paragraph::new(line), area);
-}
-
-/// The hints that fit in `width` columns, whole, in the table's order. The
-/// help key comes first so a narrow footer still says how to see every
-/// key, and says "more" when some are left out; pinned rows (the way out)
-/// are kept before the others; the rest go in table order, which is their
-/// priority, until the room is used up.
-fn fit_footer<'a>(
-    help: Option<&'a str>,
-    rows: &'a [(String, &'static str, bool)],
-    width: usize,
-) -> Vec<(&'a str, &'a str)> {
-    const SEP: usize = 2;
-    let cost = |k: &str, w: &str| k.chars().count() + 1 + w.chars().count() + SEP;
-    // "help" and "more" are as wide, so the first pick does not change.
-    let mut used = help.map_or(0, |k| cost(k, "help"));
-    let mut keep = vec![false; rows.len()];
-    for pinned in [true, false] {
-        for (i, (k, w, p)) in rows.iter().enumerate() {
-            if *p == pinned && used + cost(k, w) <= width + SEP {
-                used += cost(k, w);
-                keep[i] = true;
-            }
-        }
-    }
-    let dropped = keep.iter().any(|k| !k);
-    let mut shown = Vec::new();
-    if let Some(k) = help {
-        shown.push((k, if dropped { "more" } else { "help" }));
-    }
-    shown.extend(
-        rows.iter()
-            .zip(&keep)
-            .filter(|(_, k)| **k)
-            .map(|((k, w, _), _)| (k.as_str(), *w)),
-    );
-    shown
 }
 
 /// Drawn instead of everything when the terminal is too small to be useful.
