@@ -11,6 +11,7 @@
 //! reveal_seconds = 60           # the app hides a revealed value again (0: never)
 //! clear_clipboard_seconds = 30  # the app clears a copied value (0: never)
 //! mouse = true                  # the app takes the wheel and clicks
+//! refresh_seconds = 30          # the app reloads the list (default 0: only on r)
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -45,6 +46,8 @@ pub struct ConfigFile {
     pub clear_clipboard_seconds: Option<u64>,
     /// The app takes the mouse (default true).
     pub mouse: Option<bool>,
+    /// Seconds between the app's reloads of the list (default 0: only on `r`).
+    pub refresh_seconds: Option<u64>,
 }
 
 /// Why the config file could not be used.
@@ -59,7 +62,7 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     /// The file is not valid TOML or holds an unknown key.
-    #[error("the config file {} is not valid: {message}(the keys are server_addr, secure, ca_file, token_dir, namespace, confirm_save, reveal_seconds, clear_clipboard_seconds, mouse)", path.display())]
+    #[error("the config file {} is not valid: {message}(the keys are server_addr, secure, ca_file, token_dir, namespace, confirm_save, reveal_seconds, clear_clipboard_seconds, mouse, refresh_seconds)", path.display())]
     Parse {
         /// The file.
         path: PathBuf,
@@ -145,6 +148,7 @@ pub fn resolve(flags: &CommonFlags, file: &ConfigFile) -> Settings {
             defaults.clear_clipboard_after,
         ),
         mouse: file.mouse.unwrap_or(defaults.mouse),
+        refresh: seconds(file.refresh_seconds, defaults.refresh),
     }
 }
 

@@ -26,7 +26,10 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let settings = config::resolve(&opts.common, &file);
+    let mut settings = config::resolve(&opts.common, &file);
+    if opts.refresh.is_some() {
+        settings.refresh = opts.refresh.filter(|d| !d.is_zero());
+    }
     match opts.verb {
         Some(verb) => {
             if opts.demo {

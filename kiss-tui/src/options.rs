@@ -17,6 +17,7 @@ const VALUE_FLAGS: &[&str] = &[
     "namespace",
     "server-addr",
     "timeout",
+    "refresh",
     "token-path",
     "token-dir",
     "config",
@@ -80,6 +81,10 @@ pub struct Options {
     /// Open the app against a built-in demo server with sample secrets (no AWS, no login).
     #[arg(long, help_heading = "App options (without a verb)", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_go_bool, value_name = "BOOL", default_value = "false", hide_default_value = true, hide_possible_values = true)]
     pub demo: bool,
+
+    /// Reload the secrets list by itself this often (Go syntax: 30s, 2m); off unless given [config: refresh_seconds].
+    #[arg(long, help_heading = "App options (without a verb)", value_parser = parse_go_duration, value_name = "DURATION")]
+    pub refresh: Option<Duration>,
 
     /// The verb to run; none opens the app.
     #[command(subcommand)]

@@ -35,6 +35,9 @@ pub struct Settings {
     /// The app takes the mouse (wheel, clicks); off leaves the terminal's
     /// own text selection alone (default on).
     pub mouse: bool,
+    /// How often the app reloads the secrets list by itself; None: only
+    /// on `r` (default).
+    pub refresh: Option<Duration>,
 }
 
 impl Default for Settings {
@@ -52,6 +55,7 @@ impl Default for Settings {
             reveal_for: Some(Duration::from_secs(60)),
             clear_clipboard_after: Some(Duration::from_secs(30)),
             mouse: true,
+            refresh: None,
         }
     }
 }

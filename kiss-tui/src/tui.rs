@@ -65,6 +65,7 @@ async fn event_loop(term: &mut terminal::Terminal, settings: Settings) -> anyhow
         confirm_save: settings.confirm_save,
         reveal_for: settings.reveal_for,
         clear_clipboard_after: settings.clear_clipboard_after,
+        refresh: settings.refresh,
     });
     let (tx, mut rx) = mpsc::unbounded_channel();
     let mut runner = Runner {

@@ -186,6 +186,7 @@ impl Driver {
             confirm_save: true,
             reveal_for: Some(Duration::from_secs(60)),
             clear_clipboard_after: Some(Duration::from_secs(30)),
+            refresh: None,
         });
         let mut d = Driver {
             app,

@@ -29,6 +29,7 @@ pub mod mouse;
 mod namespaces;
 mod pending;
 mod quit;
+mod refresh;
 mod replies;
 mod secrets;
 mod tokens;
@@ -73,6 +74,8 @@ pub struct AppConfig {
     pub reveal_for: Option<Duration>,
     /// How long a copied value stays on the clipboard; None: not cleared.
     pub clear_clipboard_after: Option<Duration>,
+    /// How often the secrets list reloads by itself; None: only on `r`.
+    pub refresh: Option<Duration>,
 }
 
 /// The app: its state and the logic that changes it.
@@ -116,6 +119,8 @@ impl App {
             clear_clipboard_after: config.clear_clipboard_after,
             copying_value: None,
             clipboard: None,
+            refresh: config.refresh,
+            tokens_scanned_at: None,
         };
         (App { state }, vec![Effect::ScanTokens])
     }
@@ -144,9 +149,15 @@ impl App {
                 {
                     self.state.flash = None;
                 }
-                self.expire(now)
+                let mut effects = self.expire(now);
+                effects.extend(self.refresh_due(now));
+                effects
             }
-            Action::TokensScanned(scan) => self.on_scan(scan),
+            Action::TokensScanned(scan) => {
+                let mut effects = self.take_up_rewritten_token(&scan);
+                effects.extend(self.on_scan(scan));
+                effects
+            }
             Action::Reply { id, result } => match self.state.pending.remove(&id) {
                 // Nothing waits for it any more: a newer call replaced it, or
                 // the user moved on to another token or namespace.

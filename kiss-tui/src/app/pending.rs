@@ -10,6 +10,8 @@ pub enum Purpose {
     Connect,
     /// Asking who the token belongs to.
     WhoAmI,
+    /// Connecting with the token kubelogin rewrote in its file.
+    Reconnect,
     /// Listing the namespace's secrets.
     List,
     /// Loading details for the details pane.
@@ -66,6 +68,7 @@ impl Purpose {
         match self {
             Purpose::Connect => "connecting".into(),
             Purpose::WhoAmI => "asking who you are".into(),
+            Purpose::Reconnect => "taking up the refreshed token".into(),
             Purpose::List => "loading secrets".into(),
             Purpose::Details(n) => format!("loading '{n}'"),
             Purpose::Reveal(n) => format!("reading the value of '{n}'"),
@@ -101,7 +104,10 @@ impl Purpose {
     /// Whether the call belongs to the session as a whole rather than to
     /// one namespace.
     pub fn is_session(&self) -> bool {
-        matches!(self, Purpose::Connect | Purpose::WhoAmI)
+        matches!(
+            self,
+            Purpose::Connect | Purpose::WhoAmI | Purpose::Reconnect
+        )
     }
 }
 

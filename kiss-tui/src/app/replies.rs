@@ -31,6 +31,18 @@ impl App {
         }
         match (purpose, reply) {
             (Purpose::Connect, Reply::Connected) => vec![self.call(Purpose::WhoAmI, Call::WhoAmI)],
+            (Purpose::Reconnect, Reply::Connected) => {
+                let when = self
+                    .state
+                    .session
+                    .as_ref()
+                    .map(|s| format::expiry(s.expires_at, self.state.now))
+                    .unwrap_or_default();
+                self.info(format!(
+                    "Took up the token kubelogin refreshed in its file; it {when}."
+                ));
+                Vec::new()
+            }
             (Purpose::WhoAmI, Reply::WhoAmI(identity)) => {
                 let Some(session) = &mut self.state.session else {
                     return Vec::new();
@@ -285,7 +297,7 @@ impl App {
             return self.on_history_reply(purpose, Err(e));
         }
         match purpose {
-            Purpose::Connect | Purpose::WhoAmI => {
+            Purpose::Connect | Purpose::WhoAmI | Purpose::Reconnect => {
                 if refused {
                     let hint = self.state.tokens.refresh_hint.clone();
                     self.error(format!("{msg} {}", format::sentence(&hint)));

@@ -77,6 +77,8 @@ pub struct Secrets {
     pub revealed: Option<(String, Sensitive)>,
     /// When the shown value hides again by itself.
     pub revealed_until: Option<SystemTime>,
+    /// When the list last arrived.
+    pub listed_at: Option<SystemTime>,
 }
 
 impl Secrets {
@@ -466,8 +468,10 @@ impl App {
     /// Replaces the listed secrets, keeping sort, filter and selection.
     pub(super) fn set_rows(&mut self, rows: Vec<SecretRow>) -> Vec<Effect> {
         let before = self.state.secrets.selected_name().map(str::to_owned);
+        let now = self.state.now;
         let s = &mut self.state.secrets;
         s.rows = rows;
+        s.listed_at = Some(now);
         s.loaded = true;
         s.load_error = None;
         // Details of secrets that are gone are of no use.

@@ -82,6 +82,10 @@ pub struct State {
     pub copying_value: Option<Sensitive>,
     /// A secret value on the clipboard, cleared at `until`.
     pub clipboard: Option<ClipboardHold>,
+    /// How often the secrets list reloads by itself; None: only on `r`.
+    pub refresh: Option<Duration>,
+    /// When the token files were last read.
+    pub tokens_scanned_at: Option<SystemTime>,
 }
 
 /// A copied secret value the app will clear from the clipboard.

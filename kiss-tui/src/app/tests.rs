@@ -26,6 +26,7 @@ fn new_app(namespace: Option<&str>) -> App {
         confirm_save: true,
         reveal_for: Some(Duration::from_secs(60)),
         clear_clipboard_after: Some(Duration::from_secs(30)),
+        refresh: None,
     });
     assert!(matches!(effects[..], [Effect::ScanTokens]));
     app
@@ -2574,4 +2575,98 @@ fn a_click_never_restores_a_deleted_secret() {
     assert_eq!(app.state.deleted.nav.selected, 1);
     // A second click selects, it does not press Enter (restore).
     no_call(&app.update(click(10, 4)));
+}
+
+#[test]
+fn the_list_reloads_by_itself_when_asked_to_and_says_how_fresh_it_is() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    // Off by default: time passing reloads nothing.
+    assert!(
+        !app.update(Action::Tick(now() + Duration::from_secs(600)))
+            .iter()
+            .any(|e| matches!(
+                e,
+                Effect::Call {
+                    call: Call::ListSecrets { .. },
+                    ..
+                }
+            ))
+    );
+    let mut app = in_team_a(vec![row("a", 1)]);
+    app.state.refresh = Some(Duration::from_secs(30));
+    let lists = |effects: &[Effect]| {
+        effects
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e,
+                    Effect::Call {
+                        call: Call::ListSecrets { .. },
+                        ..
+                    }
+                )
+            })
+            .count()
+    };
+    assert_eq!(
+        lists(&app.update(Action::Tick(now() + Duration::from_secs(29)))),
+        0
+    );
+    assert!(
+        screen_text(&app).contains("refreshed 29s ago"),
+        "{}",
+        screen_text(&app)
+    );
+    let effects = app.update(Action::Tick(now() + Duration::from_secs(30)));
+    assert_eq!(lists(&effects), 1);
+    // One at a time: a reload in flight is not asked for again.
+    assert_eq!(
+        lists(&app.update(Action::Tick(now() + Duration::from_secs(61)))),
+        0
+    );
+    let (id, _) = the_call(
+        &effects
+            .into_iter()
+            .filter(|e| matches!(e, Effect::Call { .. }))
+            .collect::<Vec<_>>(),
+    );
+    app.update(ok(id, Reply::Secrets(vec![row("a", 1), row("b", 1)])));
+    assert_eq!(app.state.secrets.rows.len(), 2);
+    assert!(screen_text(&app).contains("refreshed 0s ago"));
+}
+
+#[test]
+fn a_token_kubelogin_rewrote_in_its_file_is_taken_up_quietly() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    // The files are read again every 15 s during a session.
+    let effects = app.update(Action::Tick(now() + Duration::from_secs(15)));
+    assert!(
+        effects.iter().any(|e| matches!(e, Effect::ScanTokens)),
+        "{effects:?}"
+    );
+    // Unchanged file: nothing happens.
+    stays(&app.update(scan(vec![token("ann", 3600)])));
+    // Someone else's newer token in another file: nothing either.
+    stays(&app.update(scan(vec![token("ann", 3600), token("bob", 7200)])));
+    // The same file now holds a newer token of the same user.
+    let mut rewritten = token("ann", 7200);
+    if let TokenStatus::Usable(info) = &mut rewritten.status {
+        info.token = "jwt-of-ann-refreshed".into();
+    }
+    let (id, token) = the_connect(&app.update(scan(vec![rewritten])));
+    assert_eq!(token, "jwt-of-ann-refreshed");
+    stays(&app.update(ok(id, Reply::Connected)));
+    assert!(
+        flash(&app).contains("Took up the token kubelogin refreshed"),
+        "{}",
+        flash(&app)
+    );
+    // The user stays where they were.
+    assert_eq!(app.state.screen, Screen::Secrets);
+    // Its expiry counts from the new token (the clock is 15 s on).
+    assert!(
+        screen_text(&app).contains("expires in 1h 59m"),
+        "{}",
+        screen_text(&app)
+    );
 }

@@ -24,7 +24,16 @@ pub fn status_bar(f: &mut Frame, area: Rect, s: &State) {
             " clipboard cleared in {} ",
             format::duration_short(hold.until.duration_since(s.now).unwrap_or_default())
         )),
-        (None, None) => Line::default(),
+        // Auto-refresh is on: how fresh the list is.
+        (None, None) => match (s.refresh, s.secrets.listed_at) {
+            (Some(_), Some(at)) if s.screen == crate::app::state::Screen::Secrets => {
+                Line::raw(format!(
+                    " refreshed {} ago ",
+                    format::duration_coarse(s.now.duration_since(at).unwrap_or_default())
+                ))
+            }
+            _ => Line::default(),
+        },
     };
     let right_w = (right.width() as u16).min(area.width / 2);
     let [left_area, right_area] =
