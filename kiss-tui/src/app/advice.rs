@@ -16,6 +16,16 @@ pub fn advised(purpose: &Purpose, e: &CallError) -> String {
     }
 }
 
+/// The key that helps after a load failed: `r` only where trying again
+/// can work; a refused namespace or token needs another one.
+pub fn next_step(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::PermissionDenied => "Press N to pick another namespace.",
+        ErrorKind::Unauthenticated => "Press T to pick another token.",
+        _ => "Press r to try again.",
+    }
+}
+
 /// Whether the refusal says there is no read policy: by reason, or by code
 /// from a server that sends no reason.
 pub fn no_policy(e: &CallError) -> bool {

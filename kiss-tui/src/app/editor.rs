@@ -471,9 +471,10 @@ impl App {
             restyle(ed);
             return;
         }
-        match ed.focus {
+        let changed = match ed.focus {
             EditorFocus::Name => {
-                if ed.name.input(event) {
+                let changed = ed.name.input(event);
+                if changed {
                     // A name is one line; the text area would take Ctrl-M.
                     if ed.name.lines().len() > 1 {
                         let joined = ed.name.lines().join("");
@@ -481,11 +482,14 @@ impl App {
                     }
                     revalidate_name(ed);
                 }
+                changed
             }
-            EditorFocus::Value => {
-                ed.value.input(event);
-            }
-            EditorFocus::Policy => {}
+            EditorFocus::Value => ed.value.input(event),
+            EditorFocus::Policy => false,
+        };
+        // A save's error is about the text as it was: changing it moves on.
+        if changed {
+            ed.error = None;
         }
         restyle(ed);
     }

@@ -430,12 +430,13 @@ impl App {
             }
             (Purpose::Versions(name), Err(e)) => {
                 let msg = e.message.clone();
+                let next = super::advice::next_step(e.kind);
                 if same(&name, &self.state.history) {
-                    self.state.history.load_error = Some(msg.clone());
+                    self.state.history.load_error = Some(format!("{msg} {next}"));
                 }
                 if e.kind != ErrorKind::Unauthenticated {
                     self.error(format!(
-                        "Could not list the versions of '{name}': {msg} Press r to try again."
+                        "Could not list the versions of '{name}': {msg} {next}"
                     ));
                 }
                 Vec::new()

@@ -309,7 +309,7 @@ impl App {
                 self.details_not_loaded(None, &msg, e.kind);
                 self.state.secrets.load_error = Some(msg.clone());
                 if !refused {
-                    self.error(format!("{msg} Press r to try again."));
+                    self.error(format!("{msg} {}", advice::next_step(e.kind)));
                 }
             }
             Purpose::Details(name) if e.kind == ErrorKind::NotFound => {
@@ -443,7 +443,7 @@ impl App {
             Purpose::ListDeleted => {
                 self.state.deleted.load_error = Some(msg.clone());
                 if !refused {
-                    self.error(format!("{msg} Press r to try again."));
+                    self.error(format!("{msg} {}", advice::next_step(e.kind)));
                 }
             }
             Purpose::Restore(name) => {
@@ -469,11 +469,7 @@ impl App {
     /// are not coming, unless they are already known, with the key that
     /// helps: `r` does not where the namespace or the token is refused.
     fn details_not_loaded(&mut self, name: Option<String>, why: &str, kind: ErrorKind) {
-        let next = match kind {
-            ErrorKind::PermissionDenied => "Press N to pick another namespace.",
-            ErrorKind::Unauthenticated => "Press T to pick another token.",
-            _ => "Press r to try again.",
-        };
+        let next = advice::next_step(kind);
         let s = &mut self.state.secrets;
         let Some(name) = name.or_else(|| s.selected_name().map(str::to_owned)) else {
             return;

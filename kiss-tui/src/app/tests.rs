@@ -1811,9 +1811,10 @@ fn a_history_that_cannot_be_listed_says_why_and_r_retries() {
         ErrorKind::Unreachable,
         "The server is not reachable.",
     ));
+    // The screen's own message names the key that helps.
     assert_eq!(
         app.state.history.load_error.as_deref(),
-        Some("The server is not reachable.")
+        Some("The server is not reachable. Press r to try again.")
     );
     assert!(
         flash(&app).contains("Press r to try again"),
@@ -2669,4 +2670,43 @@ fn a_token_kubelogin_rewrote_in_its_file_is_taken_up_quietly() {
         "{}",
         screen_text(&app)
     );
+}
+
+#[test]
+fn r_is_offered_only_where_trying_again_can_help() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    let (id, _) = the_call(&app.update(key('r')));
+    app.update(fail(
+        id,
+        ErrorKind::PermissionDenied,
+        "You may not list team-a.",
+    ));
+    assert!(
+        flash(&app).contains("Press N to pick another namespace"),
+        "{}",
+        flash(&app)
+    );
+    assert!(!flash(&app).contains("Press r"), "{}", flash(&app));
+    let (id, _) = the_call(&app.update(key('r')));
+    app.update(fail(id, ErrorKind::Unreachable, "The server is down."));
+    assert!(
+        flash(&app).contains("Press r to try again"),
+        "{}",
+        flash(&app)
+    );
+}
+
+#[test]
+fn a_save_error_goes_once_the_text_changes() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    open_editor_on(&mut app, "old", "v1");
+    type_str(&mut app, "!");
+    let (id, _) = the_call(&confirmed_save(&mut app));
+    app.update(fail(id, ErrorKind::Invalid, "The value is too large."));
+    assert!(editor(&app).error.is_some());
+    // Moving the cursor is no fix; typing is.
+    app.update(code(KeyCode::Left));
+    assert!(editor(&app).error.is_some());
+    app.update(code(KeyCode::Backspace));
+    assert!(editor(&app).error.is_none());
 }

@@ -50,7 +50,7 @@ fn draw_versions(f: &mut Frame, area: Rect, s: &State, h: &History) {
     }
     if h.rows.is_empty() {
         let msg = match (&h.load_error, h.loaded) {
-            (Some(e), _) => Line::styled(format!("{e} Press r to try again."), theme::error()),
+            (Some(e), _) => Line::styled(e.clone(), theme::error()),
             (None, false) => Line::from(vec![
                 Span::styled(widgets::spinner(s.spinner), theme::key()),
                 Span::raw(" Loading the versions…"),
