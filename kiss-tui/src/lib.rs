@@ -18,6 +18,7 @@ pub mod duration;
 pub mod keyvalue;
 pub mod manifests;
 pub mod options;
+pub mod recent;
 pub mod settings;
 pub mod tokens;
 pub mod tui;

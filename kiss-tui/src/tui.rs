@@ -66,6 +66,9 @@ async fn event_loop(term: &mut terminal::Terminal, settings: Settings) -> anyhow
         reveal_for: settings.reveal_for,
         clear_clipboard_after: settings.clear_clipboard_after,
         refresh: settings.refresh,
+        recent_namespaces: crate::recent::default_path()
+            .map(|p| crate::recent::load(&p, &settings.server_addr))
+            .unwrap_or_default(),
     });
     let (tx, mut rx) = mpsc::unbounded_channel();
     let mut runner = Runner {
@@ -239,6 +242,16 @@ impl Runner {
                 let _ = self.tx.send(Action::Copied { what, outcome });
             }
             Effect::ClearClipboard { text } => self.clipboard.clear_if_holds(text.expose()),
+            Effect::RememberNamespaces { namespaces } => {
+                if let Some(path) = crate::recent::default_path() {
+                    let server = self.settings.server_addr.clone();
+                    // A convenience: a state directory that cannot be
+                    // written costs the completion, nothing else.
+                    tokio::task::spawn_blocking(move || {
+                        let _ = crate::recent::save(&path, &server, &namespaces);
+                    });
+                }
+            }
             Effect::After { delay, action } => {
                 let tx = self.tx.clone();
                 tokio::spawn(async move {

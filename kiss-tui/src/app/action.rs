@@ -463,6 +463,12 @@ pub enum Effect {
         /// The text to start from.
         text: Sensitive,
     },
+    /// Keep these as the namespaces used last on this server (the state
+    /// directory's recent-namespaces file).
+    RememberNamespaces {
+        /// The most recent first.
+        namespaces: Vec<String>,
+    },
     /// Clear the system clipboard if it still holds `text` (something
     /// copied since is left alone).
     ClearClipboard {

@@ -187,6 +187,7 @@ impl Driver {
             reveal_for: Some(Duration::from_secs(60)),
             clear_clipboard_after: Some(Duration::from_secs(30)),
             refresh: None,
+            recent_namespaces: Vec::new(),
         });
         let mut d = Driver {
             app,

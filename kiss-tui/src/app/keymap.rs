@@ -13,8 +13,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::state::{BindFocus, Dialog, EditorFocus, EditorMode, Screen, State};
 use super::{
-    bind, conflict, copy, delete, deleted, editor, filter, help, history, namespaces, quit,
-    secrets, tokens, value_view,
+    bind, command, conflict, copy, delete, deleted, editor, filter, help, history, namespaces,
+    quit, secrets, tokens, value_view,
 };
 
 /// A key as the tables name it: a code, and whether Ctrl is held. Shift is
@@ -220,6 +220,8 @@ pub enum KeyContext {
     Help,
     /// Typing a search in the help overlay.
     HelpSearch,
+    /// The `:` command line.
+    Command,
     /// The "token refused" message.
     AuthProblem,
     /// "Quit?": quitting would lose unsaved text.
@@ -253,6 +255,7 @@ pub const ALL_CONTEXTS: &[KeyContext] = &[
     KeyContext::Value,
     KeyContext::Help,
     KeyContext::HelpSearch,
+    KeyContext::Command,
     KeyContext::AuthProblem,
     KeyContext::Quit,
 ];
@@ -266,6 +269,8 @@ pub enum Command {
     Help(help::HelpCmd),
     /// Typing a help search.
     HelpSearch(help::HelpSearchCmd),
+    /// The `:` command line.
+    CommandLine(command::CommandCmd),
     /// The token-refused message.
     Auth(tokens::AuthCmd),
     /// The token picker.
@@ -309,6 +314,8 @@ pub enum GlobalCmd {
     Help,
     /// Leave the app.
     Quit,
+    /// Open the `:` command line.
+    Command,
 }
 
 fn global() -> Vec<Binding<GlobalCmd>> {
@@ -326,6 +333,13 @@ fn global() -> Vec<Binding<GlobalCmd>> {
             ],
         },
         bind("Ctrl-C", "quit", false, &[ctrl('c')], GlobalCmd::Quit),
+        bind(
+            ":",
+            "command line: :ns NAME, :token, :deleted, :help, :q",
+            false,
+            &[ch(':')],
+            GlobalCmd::Command,
+        ),
     ]
 }
 
@@ -338,6 +352,7 @@ pub fn table(ctx: KeyContext) -> Vec<Binding<Command>> {
         KeyContext::Global => all(global(), Command::Global),
         KeyContext::Help => all(help::keys(), Command::Help),
         KeyContext::HelpSearch => all(help::search_keys(), Command::HelpSearch),
+        KeyContext::Command => all(command::keys(), Command::CommandLine),
         KeyContext::AuthProblem => all(tokens::auth_keys(), Command::Auth),
         KeyContext::Tokens => all(tokens::keys(false), Command::Tokens),
         KeyContext::TokensBack => all(tokens::keys(true), Command::Tokens),
@@ -377,6 +392,7 @@ pub fn takes_text(ctx: KeyContext) -> bool {
             | KeyContext::BindInput
             | KeyContext::DeleteForGood
             | KeyContext::HelpSearch
+            | KeyContext::Command
     )
 }
 
@@ -387,7 +403,10 @@ pub fn takes_text(ctx: KeyContext) -> bool {
 pub fn effective(ctx: KeyContext, typing: bool) -> Vec<Binding<Command>> {
     let mut rows = table(KeyContext::Global);
     match ctx {
-        KeyContext::Help | KeyContext::HelpSearch | KeyContext::AuthProblem => {
+        KeyContext::Help
+        | KeyContext::HelpSearch
+        | KeyContext::AuthProblem
+        | KeyContext::Command => {
             rows.retain(|b| {
                 b.keys
                     .iter()
@@ -561,6 +580,7 @@ pub const HELP_SECTIONS: &[(&str, KeyContext)] = &[
     ("Roll back? (R in the history)", KeyContext::Rollback),
     ("Help (?)", KeyContext::Help),
     ("Help search (/ in the help)", KeyContext::HelpSearch),
+    ("Command line (:)", KeyContext::Command),
     ("Token refused", KeyContext::AuthProblem),
     ("Quit? (unsaved text)", KeyContext::Quit),
 ];
@@ -647,6 +667,9 @@ pub fn parse_label(label: &str) -> Result<Vec<Key>, String> {
 impl State {
     /// The keys that apply where the focus is.
     pub fn key_context(&self) -> KeyContext {
+        if self.command.is_some() {
+            return KeyContext::Command;
+        }
         if self.help.is_some() {
             return if self.help_searching {
                 KeyContext::HelpSearch

@@ -224,6 +224,11 @@ fn reach(ctx: KeyContext) -> Driver {
             d.type_str("?").key(KeyCode::Down);
             d
         }
+        KeyContext::Command => {
+            let mut d = on_secrets();
+            d.type_str(":").type_str("ns team-");
+            d
+        }
         KeyContext::HelpSearch => {
             let mut d = on_secrets();
             d.type_str("?").type_str("/").type_str("del");

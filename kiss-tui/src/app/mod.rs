@@ -15,6 +15,7 @@ pub mod fixtures;
 
 mod advice;
 mod bind;
+pub mod command;
 mod conflict;
 mod copy;
 mod delete;
@@ -76,6 +77,8 @@ pub struct AppConfig {
     pub clear_clipboard_after: Option<Duration>,
     /// How often the secrets list reloads by itself; None: only on `r`.
     pub refresh: Option<Duration>,
+    /// The namespaces used last on this server, the most recent first.
+    pub recent_namespaces: Vec<String>,
 }
 
 /// The app: its state and the logic that changes it.
@@ -121,6 +124,8 @@ impl App {
             clipboard: None,
             refresh: config.refresh,
             tokens_scanned_at: None,
+            command: None,
+            recent_namespaces: config.recent_namespaces,
         };
         (App { state }, vec![Effect::ScanTokens])
     }
@@ -224,6 +229,11 @@ impl App {
                 self.on_help(c);
                 Vec::new()
             }
+            Command::Global(GlobalCmd::Command) => {
+                self.open_command();
+                Vec::new()
+            }
+            Command::CommandLine(c) => self.on_command(c),
             Command::HelpSearch(c) => {
                 self.on_help_search(c);
                 Vec::new()
@@ -261,6 +271,7 @@ impl App {
             KeyContext::BindInput => self.bind_text(event),
             KeyContext::DeleteForGood => self.delete_text(event),
             KeyContext::HelpSearch => self.help_text(event),
+            KeyContext::Command => self.command_text(event),
             _ => {}
         }
         Vec::new()

@@ -481,12 +481,21 @@ impl App {
         sort_rows(s);
         apply_filter(s);
         self.reselect(before);
-        match self.state.secrets.selected_name().map(str::to_owned) {
+        let mut effects = match self.state.secrets.selected_name().map(str::to_owned) {
             Some(name) if !self.state.secrets.details.contains_key(&name) => {
                 vec![self.details_call(name)]
             }
             _ => Vec::new(),
+        };
+        // A namespace that listed is one to offer first next time (`:ns`).
+        let ns = self.ns();
+        if self.state.recent_namespaces.first() != Some(&ns) {
+            crate::recent::used(&mut self.state.recent_namespaces, &ns);
+            effects.push(Effect::RememberNamespaces {
+                namespaces: self.state.recent_namespaces.clone(),
+            });
         }
+        effects
     }
 
     /// Selects a secret by name, if it is visible.

@@ -11,6 +11,7 @@ use std::time::{Duration, SystemTime};
 use super::action::{RequestId, Sensitive};
 
 pub use super::bind::{BindDialog, BindFocus};
+pub use super::command::CommandLine;
 pub use super::conflict::Conflict;
 pub use super::copy::{CopyItem, CopyMenu};
 pub use super::delete::{DeleteDialog, Recovery};
@@ -86,6 +87,10 @@ pub struct State {
     pub refresh: Option<Duration>,
     /// When the token files were last read.
     pub tokens_scanned_at: Option<SystemTime>,
+    /// The `:` command line, while open.
+    pub command: Option<CommandLine>,
+    /// The namespaces used last on this server, the most recent first.
+    pub recent_namespaces: Vec<String>,
 }
 
 /// A copied secret value the app will clear from the clipboard.
@@ -151,6 +156,9 @@ impl State {
     /// Whether keys are being typed as text, so `?` is a character and F1
     /// is the help key.
     pub fn is_typing(&self) -> bool {
+        if self.command.is_some() {
+            return true;
+        }
         if self.help.is_some() {
             return self.help_searching;
         }

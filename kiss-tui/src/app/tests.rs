@@ -27,6 +27,7 @@ fn new_app(namespace: Option<&str>) -> App {
         reveal_for: Some(Duration::from_secs(60)),
         clear_clipboard_after: Some(Duration::from_secs(30)),
         refresh: None,
+        recent_namespaces: Vec::new(),
     });
     assert!(matches!(effects[..], [Effect::ScanTokens]));
     app
@@ -2709,4 +2710,74 @@ fn a_save_error_goes_once_the_text_changes() {
     assert!(editor(&app).error.is_some());
     app.update(code(KeyCode::Backspace));
     assert!(editor(&app).error.is_none());
+}
+
+#[test]
+fn colon_jumps_to_a_namespace_with_completion_and_remembers_it() {
+    let (mut app, effects) = connected(Some("team-a"), &["team-a", "team-b", "prod"], false);
+    let (id, _) = the_call(&effects);
+    // A namespace that lists is remembered for next time.
+    let effects = app.update(ok(id, Reply::Secrets(vec![row("a", 1)])));
+    assert!(effects.iter().any(|e| matches!(
+        e,
+        Effect::RememberNamespaces { namespaces } if namespaces == &["team-a".to_owned()]
+    )));
+    app.state.recent_namespaces = vec!["team-b".into(), "team-a".into()];
+    app.update(key(':'));
+    assert_eq!(app.state.key_context(), keymap::KeyContext::Command);
+    // Tab completes the command, then the namespace: recent ones first.
+    type_str(&mut app, "n");
+    app.update(code(KeyCode::Tab));
+    assert_eq!(app.state.command.as_ref().unwrap().input.to_string(), "ns ");
+    type_str(&mut app, "te");
+    app.update(code(KeyCode::Tab));
+    let c = app.state.command.as_ref().unwrap();
+    assert_eq!(c.input.to_string(), "ns team-");
+    assert_eq!(c.choices, ["team-b", "team-a"]);
+    assert!(screen_text(&app).contains(":ns team-"));
+    type_str(&mut app, "b");
+    let (_, call) = the_call(&app.update(code(KeyCode::Enter)));
+    assert_eq!(
+        call,
+        Call::ListSecrets {
+            namespace: "team-b".into()
+        }
+    );
+    assert_eq!(app.state.namespace.as_deref(), Some("team-b"));
+    assert!(app.state.command.is_none());
+    // `q` is typed text on the command line; :q quits.
+    app.update(key(':'));
+    type_str(&mut app, "q");
+    assert!(app.state.command.is_some());
+    assert!(matches!(
+        &app.update(code(KeyCode::Enter))[..],
+        [Effect::Quit]
+    ));
+}
+
+#[test]
+fn colon_commands_say_what_they_take() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    app.update(key(':'));
+    type_str(&mut app, "frobnicate");
+    app.update(code(KeyCode::Enter));
+    assert!(
+        flash(&app).contains("Unknown command ':frobnicate'"),
+        "{}",
+        flash(&app)
+    );
+    assert!(flash(&app).contains(":ns NAME"));
+    app.update(key(':'));
+    type_str(&mut app, "ns Team_A");
+    no_call(&app.update(code(KeyCode::Enter)));
+    assert_eq!(app.state.namespace.as_deref(), Some("team-a"));
+    assert_eq!(app.state.flash.as_ref().unwrap().level, Level::Error);
+    // :token opens the token picker, Esc on the command line closes it.
+    app.update(key(':'));
+    app.update(code(KeyCode::Esc));
+    assert!(app.state.command.is_none());
+    app.update(key(':'));
+    type_str(&mut app, "token");
+    app.update(code(KeyCode::Enter));
+    assert_eq!(app.state.screen, Screen::Tokens);
 }

@@ -2,6 +2,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
@@ -90,8 +91,21 @@ pub fn status_bar(f: &mut Frame, area: Rect, s: &State) {
     f.render_widget(Paragraph::new(right).style(theme::status_bar()), right_area);
 }
 
-/// The last message, or a hint when there is none.
+/// The last message, or a hint when there is none; the `:` command line
+/// while it is open.
 pub fn message_line(f: &mut Frame, area: Rect, s: &State) {
+    if let Some(c) = &s.command {
+        let mut spans = vec![Span::styled(":", theme::key())];
+        spans.extend(widgets::line_input(&c.input, true, Style::new()));
+        if !c.choices.is_empty() {
+            spans.push(Span::styled(
+                format!("   {}", c.choices.join("  ")),
+                theme::muted(),
+            ));
+        }
+        f.render_widget(Paragraph::new(Line::from(spans)), area);
+        return;
+    }
     let line = match &s.flash {
         Some(flash) => match flash.level {
             Level::Info => Line::from(vec![
