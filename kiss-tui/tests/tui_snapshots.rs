@@ -51,6 +51,7 @@ fn check(name: &str, build: impl Fn((u16, u16)) -> Driver) {
         let buf = t.backend().buffer();
         frame_is_intact(name, buf);
         reads_on_any_theme(&format!("{name}_{}x{}", size.0, size.1), buf);
+        usable_without_colour(&format!("{name}_{}x{}", size.0, size.1), buf);
         insta::assert_snapshot!(format!("{name}_{}x{}", size.0, size.1), t.backend());
         if size == (100, 30)
             && SCREENSHOTS.contains(&name)
@@ -58,7 +59,18 @@ fn check(name: &str, build: impl Fn((u16, u16)) -> Driver) {
         {
             let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets");
             std::fs::create_dir_all(&dir).unwrap();
-            std::fs::write(dir.join(format!("tui-{name}.svg")), svg::render(buf)).unwrap();
+            std::fs::write(dir.join(format!("tui-{name}.svg")), svg::render(buf, &svg::DARK))
+                .unwrap();
+            // The main screens also as a light theme and NO_COLOR show them.
+            if ["secrets", "secrets_revealed", "delete"].contains(&name) {
+                for (suffix, theme) in [("light", &svg::LIGHT), ("no_color", &svg::NO_COLOR)] {
+                    std::fs::write(
+                        dir.join(format!("tui-{name}-{suffix}.svg")),
+                        svg::render(buf, theme),
+                    )
+                    .unwrap();
+                }
+            }
         }
     }
 }
@@ -94,6 +106,31 @@ fn reads_on_any_theme(name: &str, buf: &Buffer) {
                 c.bg
             );
         }
+    }
+}
+
+/// What must still show under NO_COLOR, which drops every colour but
+/// keeps bold, dim and reverse video: the status bar stands apart from the
+/// screen (reverse video, not a background colour), and the focused box
+/// from the dim unfocused ones.
+fn usable_without_colour(name: &str, buf: &Buffer) {
+    use ratatui::style::Modifier;
+    let bar = (6..buf.area.width)
+        .map(|x| &buf[(x, 0)])
+        .all(|c| c.modifier.contains(Modifier::REVERSED));
+    assert!(bar, "{name}: the status bar is not reverse video");
+    let corners: Vec<_> = (0..buf.area.height)
+        .flat_map(|y| (0..buf.area.width).map(move |x| (x, y)))
+        .map(|p| &buf[p])
+        .filter(|c| c.symbol() == "╭")
+        .collect();
+    // Unfocused boxes (and what is under a dialog) are dim; the box with
+    // the focus is not, so it can be found without its cyan.
+    if !corners.is_empty() {
+        assert!(
+            corners.iter().any(|c| !c.modifier.contains(Modifier::DIM)),
+            "{name}: without colour, no box shows the focus"
+        );
     }
 }
 
@@ -622,38 +659,70 @@ fn tiny_terminal_does_not_panic() {
     }
 }
 
-/// Buffer to SVG, for the README's screenshots.
+/// Buffer to SVG, for the README's screenshots, as a terminal with a given
+/// colour theme would show it: a dark theme, Solarized Light, and a
+/// terminal under NO_COLOR (no colours at all, modifiers kept).
 mod svg {
     use ratatui::buffer::Buffer;
     use ratatui::style::{Color, Modifier};
 
     const CW: f32 = 9.03;
     const CH: f32 = 17.5;
-    const BG: &str = "#1a1b26";
-    const FG: &str = "#c0caf5";
 
-    fn hex(c: Color, default: &str) -> String {
-        match c {
-            Color::Reset => default.to_owned(),
-            Color::Black => "#15161e".into(),
-            Color::Red => "#f7768e".into(),
-            Color::Green => "#9ece6a".into(),
-            Color::Yellow => "#e0af68".into(),
-            Color::Blue => "#7aa2f7".into(),
-            Color::Magenta => "#bb9af7".into(),
-            Color::Cyan => "#7dcfff".into(),
-            Color::Gray => "#a9b1d6".into(),
-            Color::DarkGray => "#565f89".into(),
-            Color::LightRed => "#ff9e9e".into(),
-            Color::LightGreen => "#b9f27c".into(),
-            Color::LightYellow => "#ffdd99".into(),
-            Color::LightBlue => "#9fc0ff".into(),
-            Color::LightMagenta => "#d7b8ff".into(),
-            Color::LightCyan => "#b4f9f8".into(),
-            Color::White => "#ffffff".into(),
-            Color::Rgb(r, g, b) => format!("#{r:02x}{g:02x}{b:02x}"),
-            Color::Indexed(_) => default.to_owned(),
-        }
+    /// A terminal's colours: background, foreground, dimmed text, and the
+    /// ANSI colours 0–7 (None: NO_COLOR, every colour is the default).
+    pub struct Theme {
+        pub bg: &'static str,
+        pub fg: &'static str,
+        pub dim: &'static str,
+        pub ansi: Option<[&'static str; 8]>,
+    }
+
+    /// Tokyo Night, the screenshots' usual dark theme.
+    pub const DARK: Theme = Theme {
+        bg: "#1a1b26",
+        fg: "#c0caf5",
+        dim: "#787c99",
+        ansi: Some([
+            "#15161e", "#f7768e", "#9ece6a", "#e0af68", "#7aa2f7", "#bb9af7", "#7dcfff", "#a9b1d6",
+        ]),
+    };
+
+    /// Solarized Light: a light background where ANSI 7 is near-white.
+    pub const LIGHT: Theme = Theme {
+        bg: "#fdf6e3",
+        fg: "#657b83",
+        dim: "#93a1a1",
+        ansi: Some([
+            "#073642", "#dc322f", "#859900", "#b58900", "#268bd2", "#d33682", "#2aa198", "#eee8d5",
+        ]),
+    };
+
+    /// NO_COLOR on a dark terminal: the default colours only.
+    pub const NO_COLOR: Theme = Theme {
+        bg: "#1a1b26",
+        fg: "#c0caf5",
+        dim: "#787c99",
+        ansi: None,
+    };
+
+    fn hex(t: &Theme, c: Color, default: &str) -> String {
+        let Some(ansi) = t.ansi else {
+            return default.to_owned();
+        };
+        let i = match c {
+            Color::Black => 0,
+            Color::Red | Color::LightRed => 1,
+            Color::Green | Color::LightGreen => 2,
+            Color::Yellow | Color::LightYellow => 3,
+            Color::Blue | Color::LightBlue => 4,
+            Color::Magenta | Color::LightMagenta => 5,
+            Color::Cyan | Color::LightCyan => 6,
+            Color::Gray | Color::White => 7,
+            Color::Rgb(r, g, b) => return format!("#{r:02x}{g:02x}{b:02x}"),
+            _ => return default.to_owned(),
+        };
+        ansi[i].to_owned()
     }
 
     fn esc(s: &str) -> String {
@@ -662,17 +731,18 @@ mod svg {
             .replace('>', "&gt;")
     }
 
-    pub fn render(buf: &Buffer) -> String {
+    pub fn render(buf: &Buffer, t: &Theme) -> String {
         let (w, h) = (buf.area.width, buf.area.height);
         let mut out = format!(
             r#"<svg xmlns="http://www.w3.org/2000/svg" width="{}" height="{}" viewBox="0 0 {} {}">
-<rect width="100%" height="100%" rx="6" fill="{BG}"/>
+<rect width="100%" height="100%" rx="6" fill="{}"/>
 <g font-family="'JetBrains Mono','DejaVu Sans Mono',Menlo,Consolas,monospace" font-size="15">
 "#,
             w as f32 * CW + 16.0,
             h as f32 * CH + 16.0,
             w as f32 * CW + 16.0,
             h as f32 * CH + 16.0,
+            t.bg,
         );
         for y in 0..h {
             let mut x = 0;
@@ -680,12 +750,12 @@ mod svg {
                 let cell = &buf[(x, y)];
                 let reversed = cell.modifier.contains(Modifier::REVERSED);
                 let (mut fg, bg) = if reversed {
-                    (hex(cell.bg, BG), hex(cell.fg, FG))
+                    (hex(t, cell.bg, t.bg), hex(t, cell.fg, t.fg))
                 } else {
-                    (hex(cell.fg, FG), hex(cell.bg, BG))
+                    (hex(t, cell.fg, t.fg), hex(t, cell.bg, t.bg))
                 };
-                if cell.modifier.contains(Modifier::DIM) {
-                    fg = "#787c99".into();
+                if cell.modifier.contains(Modifier::DIM) && !reversed {
+                    fg = t.dim.into();
                 }
                 let bold = cell.modifier.contains(Modifier::BOLD);
                 // A run of cells with the same look.
@@ -702,7 +772,7 @@ mod svg {
                 }
                 let px = 8.0 + start as f32 * CW;
                 let py = 8.0 + y as f32 * CH;
-                if bg != BG {
+                if bg != t.bg {
                     out.push_str(&format!(
                         r#"<rect x="{px:.1}" y="{py:.1}" width="{:.1}" height="{CH}" fill="{bg}"/>"#,
                         (x - start) as f32 * CW
