@@ -76,3 +76,142 @@ spec:
 "#
     )
 }
+
+/// `text` as a YAML double-quoted scalar.
+fn quoted(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_owned())
+}
+
+/// The keys of a JSON secret a Kubernetes Secret can hold, and the others
+/// (letters, digits, `-`, `_`, `.` only), which a manifest lists in a
+/// comment rather than produce a Secret the API server refuses.
+fn split_keys<'a>(keys: &[&'a str]) -> (Vec<&'a str>, Vec<&'a str>) {
+    keys.iter()
+        .copied()
+        .partition(|k| crate::keyvalue::is_secret_key(k))
+}
+
+fn skipped_comment(skipped: &[&str], indent: &str) -> String {
+    if skipped.is_empty() {
+        return String::new();
+    }
+    let list: Vec<String> = skipped.iter().map(|k| quoted(k)).collect();
+    format!(
+        "{indent}# Not listed: {} (a Kubernetes Secret key holds only letters, digits, -, _ and .).\n",
+        list.join(", ")
+    )
+}
+
+/// An `ExternalSecret` reading each key of a JSON secret into the same key
+/// of the Kubernetes Secret (`remoteRef.property`), for a consumer that
+/// wants the keys one by one, or only some of them.
+pub fn external_secret_keys(namespace: &str, name: &str, aws_name: &str, keys: &[&str]) -> String {
+    let (listed, skipped) = split_keys(keys);
+    let mut data = String::new();
+    for k in &listed {
+        data.push_str(&format!(
+            "    - secretKey: {key}\n      remoteRef:\n        key: {aws}\n        property: {key}\n",
+            key = quoted(k),
+            aws = quoted(aws_name),
+        ));
+    }
+    format!(
+        r#"apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata:
+  name: {name}
+  namespace: {namespace}
+spec:
+  refreshInterval: 1h
+  secretStoreRef:
+    # EDIT: the (Cluster)SecretStore that reads AWS Secrets Manager.
+    kind: ClusterSecretStore
+    name: REPLACE-WITH-YOUR-SECRET-STORE
+  target:
+    name: {name}
+    creationPolicy: Owner
+  data:
+{skipped}{data}"#,
+        skipped = skipped_comment(&skipped, "    "),
+    )
+}
+
+/// An `ExternalSecret` reading every key of a JSON secret into the
+/// Kubernetes Secret at once (`dataFrom.extract`): keys added later follow.
+pub fn external_secret_extract(namespace: &str, name: &str, aws_name: &str) -> String {
+    format!(
+        r#"apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata:
+  name: {name}
+  namespace: {namespace}
+spec:
+  refreshInterval: 1h
+  secretStoreRef:
+    # EDIT: the (Cluster)SecretStore that reads AWS Secrets Manager.
+    kind: ClusterSecretStore
+    name: REPLACE-WITH-YOUR-SECRET-STORE
+  target:
+    name: {name}
+    creationPolicy: Owner
+  # Every key of the JSON secret becomes a key of the Kubernetes Secret.
+  dataFrom:
+    - extract:
+        key: {aws}
+"#,
+        aws = quoted(aws_name),
+    )
+}
+
+/// A JMESPath expression selecting the top-level `key`: bare where it is
+/// an identifier, else quoted, as JMESPath (and so the CSI provider)
+/// requires for keys such as `db-password`.
+pub fn jmes_path(key: &str) -> String {
+    let bare = key
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if bare { key.to_owned() } else { quoted(key) }
+}
+
+/// A `SecretProviderClass` mounting each key of a JSON secret as its own
+/// file (`jmesPath`), next to the whole secret.
+pub fn secret_provider_class_keys(
+    namespace: &str,
+    name: &str,
+    aws_name: &str,
+    keys: &[&str],
+) -> String {
+    let (listed, skipped) = split_keys(keys);
+    let mut paths = String::new();
+    for k in &listed {
+        // The objects block is YAML inside a YAML string: the path is one
+        // more YAML scalar, single-quoted so JMESPath's quotes survive.
+        paths.push_str(&format!(
+            "          - path: '{}'\n            objectAlias: {}\n",
+            jmes_path(k).replace('\'', "''"),
+            quoted(k)
+        ));
+    }
+    format!(
+        r#"apiVersion: secrets-store.csi.x-k8s.io/v1
+kind: SecretProviderClass
+metadata:
+  name: {name}
+  namespace: {namespace}
+spec:
+  provider: aws
+  parameters:
+    # region: eu-west-1      # if the secret is not in the cluster's region
+    # The pod's ServiceAccount must be bound to this secret (kiss bind).
+    objects: |
+      - objectName: {aws}
+        objectType: "secretsmanager"
+        objectAlias: "{name}"
+        jmesPath:
+{skipped}{paths}"#,
+        aws = quoted(aws_name),
+        skipped = skipped_comment(&skipped, "          "),
+    )
+}

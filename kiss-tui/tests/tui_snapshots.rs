@@ -59,8 +59,11 @@ fn check(name: &str, build: impl Fn((u16, u16)) -> Driver) {
         {
             let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../assets");
             std::fs::create_dir_all(&dir).unwrap();
-            std::fs::write(dir.join(format!("tui-{name}.svg")), svg::render(buf, &svg::DARK))
-                .unwrap();
+            std::fs::write(
+                dir.join(format!("tui-{name}.svg")),
+                svg::render(buf, &svg::DARK),
+            )
+            .unwrap();
             // The main screens also as a light theme and NO_COLOR show them.
             if ["secrets", "secrets_revealed", "delete"].contains(&name) {
                 for (suffix, theme) in [("light", &svg::LIGHT), ("no_color", &svg::NO_COLOR)] {
