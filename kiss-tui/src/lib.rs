@@ -16,6 +16,7 @@ pub mod demo;
 pub mod diff;
 pub mod duration;
 pub mod keyvalue;
+pub mod kubeconfig;
 pub mod manifests;
 pub mod options;
 pub mod settings;
