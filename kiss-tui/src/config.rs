@@ -121,6 +121,18 @@ pub fn default_path() -> Option<PathBuf> {
     base.map(|b| b.join("kiss").join("config.toml"))
 }
 
+/// The config file that [`load`] reads: `flag`, else `$KISS_CONFIG`, else
+/// the default path (for messages that say where to add something).
+pub fn path(flag: Option<&Path>) -> Option<PathBuf> {
+    flag.map(Path::to_path_buf)
+        .or_else(|| {
+            std::env::var_os(CONFIG_ENV)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        })
+        .or_else(default_path)
+}
+
 /// Loads the config file: `flag` if given, else `$KISS_CONFIG`, else the
 /// default path. A missing default file is an empty config; a missing file
 /// that was named explicitly is an error.

@@ -19,6 +19,7 @@ pub mod keyvalue;
 pub mod kubeconfig;
 pub mod manifests;
 pub mod options;
+pub mod search;
 pub mod settings;
 pub mod tokens;
 pub mod tui;
