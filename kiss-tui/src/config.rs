@@ -12,8 +12,18 @@
 //! clear_clipboard_seconds = 30  # the app clears a copied value (0: never)
 //! mouse = true                  # the app takes the wheel and clicks
 //! refresh_seconds = 30          # the app reloads the list (default 0: only on r)
+//!
+//! # Which kiss server serves a kubeconfig context (see crate::kubeconfig::servers)
+//! [contexts.prod]
+//! server_addr = "kiss.prod.example.com:443"
+//! namespace = "team-a"
+//!
+//! # ... or every context whose token comes from this issuer
+//! [issuers."https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc"]
+//! server_addr = "kiss.example.com:443"
 //! ```
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -48,6 +58,39 @@ pub struct ConfigFile {
     pub mouse: Option<bool>,
     /// Seconds between the app's reloads of the list (default 0: only on `r`).
     pub refresh_seconds: Option<u64>,
+    /// `[contexts.NAME]`: the kiss server of a kubeconfig context.
+    #[serde(default)]
+    pub contexts: BTreeMap<String, ContextEntry>,
+    /// `[issuers."URL"]`: the kiss server of tokens from an issuer (`iss`).
+    #[serde(default)]
+    pub issuers: BTreeMap<String, IssuerEntry>,
+}
+
+/// `[contexts.NAME]`: which kiss server serves a kubeconfig context.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContextEntry {
+    /// `host:port` of the context's kiss-server.
+    pub server_addr: Option<String>,
+    /// Use TLS (default true).
+    pub secure: Option<bool>,
+    /// A PEM CA bundle to trust instead of the system's roots (`~/` allowed).
+    pub ca_file: Option<PathBuf>,
+    /// The namespace used in this context when none is given (before the
+    /// kubeconfig context's own namespace).
+    pub namespace: Option<String>,
+}
+
+/// `[issuers."URL"]`: which kiss server accepts tokens from an issuer.
+#[derive(Debug, Default, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssuerEntry {
+    /// `host:port` of the kiss-server.
+    pub server_addr: Option<String>,
+    /// Use TLS (default true).
+    pub secure: Option<bool>,
+    /// A PEM CA bundle to trust instead of the system's roots (`~/` allowed).
+    pub ca_file: Option<PathBuf>,
 }
 
 /// Why the config file could not be used.
@@ -62,7 +105,7 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     /// The file is not valid TOML or holds an unknown key.
-    #[error("the config file {} is not valid: {message}(the keys are server_addr, secure, ca_file, token_dir, namespace, confirm_save, reveal_seconds, clear_clipboard_seconds, mouse, refresh_seconds)", path.display())]
+    #[error("the config file {} is not valid: {message}(the keys are server_addr, secure, ca_file, token_dir, namespace, confirm_save, reveal_seconds, clear_clipboard_seconds, mouse, refresh_seconds, and the tables [contexts.NAME] with server_addr, secure, ca_file, namespace and [issuers.\"URL\"] with server_addr, secure, ca_file)", path.display())]
     Parse {
         /// The file.
         path: PathBuf,
@@ -82,6 +125,18 @@ pub fn default_path() -> Option<PathBuf> {
         dirs::config_dir()
     };
     base.map(|b| b.join("kiss").join("config.toml"))
+}
+
+/// The config file that [`load`] reads: `flag`, else `$KISS_CONFIG`, else
+/// the default path (for messages that say where to add something).
+pub fn path(flag: Option<&Path>) -> Option<PathBuf> {
+    flag.map(Path::to_path_buf)
+        .or_else(|| {
+            std::env::var_os(CONFIG_ENV)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        })
+        .or_else(default_path)
 }
 
 /// Loads the config file: `flag` if given, else `$KISS_CONFIG`, else the
@@ -114,6 +169,12 @@ pub fn parse(path: &Path, text: &str) -> Result<ConfigFile, ConfigError> {
     })?;
     file.ca_file = file.ca_file.map(expand_home);
     file.token_dir = file.token_dir.map(expand_home);
+    for entry in file.contexts.values_mut() {
+        entry.ca_file = entry.ca_file.take().map(expand_home);
+    }
+    for entry in file.issuers.values_mut() {
+        entry.ca_file = entry.ca_file.take().map(expand_home);
+    }
     Ok(file)
 }
 
@@ -238,6 +299,48 @@ mod tests {
             parse(Path::new("c.toml"), "").unwrap(),
             ConfigFile::default()
         );
+    }
+
+    #[test]
+    fn contexts_and_issuers_have_tables_of_their_own() {
+        let file = parse(
+            Path::new("c.toml"),
+            r#"
+server_addr = "default:443"
+[contexts.prod]
+server_addr = "kiss.prod:443"
+namespace = "team-a"
+ca_file = "~/prod-ca.pem"
+[contexts."arn:aws:eks:eu-west-1:1:cluster/dev"]
+secure = false
+[issuers."https://idp.example"]
+server_addr = "kiss.idp:443"
+"#,
+        )
+        .unwrap();
+        let prod = &file.contexts["prod"];
+        assert_eq!(prod.server_addr.as_deref(), Some("kiss.prod:443"));
+        assert_eq!(prod.namespace.as_deref(), Some("team-a"));
+        if let Some(home) = dirs::home_dir() {
+            assert_eq!(prod.ca_file, Some(home.join("prod-ca.pem")));
+        }
+        assert_eq!(
+            file.contexts["arn:aws:eks:eu-west-1:1:cluster/dev"].secure,
+            Some(false)
+        );
+        assert_eq!(
+            file.issuers["https://idp.example"].server_addr.as_deref(),
+            Some("kiss.idp:443")
+        );
+        for bad in [
+            "[contexts.prod]\nserver = \"x\"",
+            "[issuers.\"https://i\"]\nnamespace = \"x\"",
+        ] {
+            let err = parse(Path::new("c.toml"), bad).unwrap_err().to_string();
+            assert!(err.contains("[contexts.NAME]"), "{err}");
+        }
+        let err = parse(Path::new("c.toml"), "contexts = 1").unwrap_err();
+        assert!(err.to_string().contains("contexts"), "{err}");
     }
 
     #[test]

@@ -42,9 +42,15 @@ async fn main() -> ExitCode {
             if settings.debug {
                 init_debug_log();
             }
-            cli::run(verb, &opts.common, settings).await
+            cli::run(verb, &opts.common, &file, settings).await
         }
         None => {
+            if opts.common.context.is_some() {
+                eprintln!(
+                    "kiss-tui: --context is for verbs (e.g. kiss-tui --context NAME list); the app does not take it yet"
+                );
+                return ExitCode::from(2);
+            }
             // The app owns the terminal, so nothing is logged to stderr here.
             let result = if opts.demo {
                 demo::run(settings).await

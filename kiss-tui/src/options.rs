@@ -34,6 +34,7 @@ const VALUE_FLAGS: &[&str] = &[
     "file",
     "format",
     "namespace-of-secret",
+    "context",
 ];
 
 /// Boolean flags. Go's flag package only takes their value after `=`, so
@@ -49,6 +50,7 @@ const BOOL_FLAGS: &[&str] = &[
     "unbind",
     "show-values",
     "split",
+    "all-namespaces",
 ];
 
 /// The help heading of the flags every verb accepts.
@@ -67,8 +69,11 @@ const COMMON: &str = "Common options (before or after the verb)";
     after_help = "Examples:\n  kiss-tui --demo                                  try the app against a built-in demo server\n  \
         kiss-tui -namespace team-a list\n  \
         printf 'line1\\nline2\\n' | kiss-tui create -namespace team-a -name db-password\n  \
-        kiss-tui get -namespace team-a -name db-password -show-value\n\n\
-        Settings are read from ~/.config/kiss/config.toml (or $KISS_CONFIG); flags override it."
+        kiss-tui get -namespace team-a -name db-password -show-value\n  \
+        kiss-tui -context prod list                      the kiss server, namespace and token of kubeconfig context prod\n  \
+        kiss-tui -context prod list -all-namespaces      every secret of every namespace your token grants\n\n\
+        Settings are read from ~/.config/kiss/config.toml (or $KISS_CONFIG); flags override it. \
+        A context's kiss server is set there: [contexts.prod] server_addr = \"kiss.prod.example.com:443\"."
 )]
 pub struct Options {
     /// Flags shared by the app and every verb.
@@ -133,6 +138,10 @@ pub struct CommonFlags {
     /// The config file [default: $KISS_CONFIG, else ~/.config/kiss/config.toml].
     #[arg(long, global = true, help_heading = COMMON, value_name = "FILE")]
     pub config: Option<PathBuf>,
+
+    /// Verbs: act in this kubeconfig context: its kiss server and namespace from [contexts.NAME] in the config file, its token from the context user's exec plugin (kubectl oidc-login get-token ...). Without it, verbs use the token directory as the Go client did.
+    #[arg(long, global = true, help_heading = COMMON, value_name = "NAME")]
+    pub context: Option<String>,
 }
 
 /// The scripting verbs.
@@ -247,6 +256,7 @@ impl Verb {
     /// Whether the verb acts on a namespace (and so needs `-namespace`).
     pub fn needs_namespace(&self) -> bool {
         !matches!(self, Verb::Whoami(_) | Verb::Completions(_))
+            && !matches!(self, Verb::List(a) if a.all_namespaces)
     }
 
     /// Whether the verb talks to the server.
@@ -279,6 +289,9 @@ pub struct ListArgs {
     /// List the secrets scheduled for deletion (restorable) instead.
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_go_bool, value_name = "BOOL", default_value = "false", hide_default_value = true, hide_possible_values = true)]
     pub deleted: bool,
+    /// List the secrets of every namespace the token grants (as whoami shows them), a few namespaces at a time: one "NAMESPACE<tab>NAME<tab>LAST CHANGED" line per secret. A namespace that refuses is reported on stderr, the others are still listed, and the exit status is 1.
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = parse_go_bool, value_name = "BOOL", default_value = "false", hide_default_value = true, hide_possible_values = true, conflicts_with = "deleted")]
+    pub all_namespaces: bool,
     /// Output format: text (one name per line) or json (names with dates).
     #[arg(long, value_enum, default_value_t = Output::Text, value_name = "FORMAT")]
     pub output: Output,
@@ -703,6 +716,25 @@ mod tests {
     }
 
     #[test]
+    fn context_and_all_namespaces_take_go_spellings() {
+        let o = parse(&["-context", "prod", "list", "-all-namespaces"]).unwrap();
+        assert_eq!(o.common.context.as_deref(), Some("prod"));
+        let Some(Verb::List(l)) = &o.verb else {
+            panic!("not list")
+        };
+        assert!(l.all_namespaces && !l.deleted);
+        assert!(!o.verb.as_ref().is_some_and(Verb::needs_namespace));
+        let o = parse(&["list", "-context=arn:aws:eks:x:1:cluster/a"]).unwrap();
+        assert_eq!(
+            o.common.context.as_deref(),
+            Some("arn:aws:eks:x:1:cluster/a")
+        );
+        assert!(parse(&["list", "-all-namespaces", "-deleted"]).is_err());
+        let split = split_bool_value(&normalize(["kiss-tui", "list", "-all-namespaces", "true"]));
+        assert!(split.is_some_and(|m| m.contains("-all-namespaces=true")));
+    }
+
+    #[test]
     fn timeouts_in_go_syntax() {
         let o = parse(&["-timeout", "1m30s", "ping"]).unwrap();
         assert_eq!(o.common.timeout, Some(Duration::from_secs(90)));
@@ -726,6 +758,14 @@ mod tests {
         for args in [
             &["ping"][..],
             &["list", "-deleted", "-output", "json"],
+            &[
+                "list",
+                "-all-namespaces",
+                "-output",
+                "json",
+                "-context",
+                "prod",
+            ],
             &["get", "-name", "a", "-show-value"],
             &["create-from", "-name", "a", "-value", "/tmp/x"],
             &["update", "-name", "a"],

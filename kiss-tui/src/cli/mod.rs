@@ -5,21 +5,29 @@
 //! full-screen app.
 //!
 //! Results go to stdout; messages and errors to stderr. Exit status: 0 on
-//! success, 1 on a failure, 2 on a usage error, 3 when a key change met a
-//! concurrent change twice.
+//! success, 1 on a failure (for `list -all-namespaces`: any namespace
+//! failed, the others still listed), 2 on a usage error, 3 when a key
+//! change met a concurrent change twice.
+//!
+//! `-context NAME` takes the server, namespace and token from a kubeconfig
+//! context ([`crate::kubeconfig`]); without it the token comes from the
+//! token directory, as the Go client's did.
 
 mod advice;
+mod context;
 mod export;
 mod import;
 mod input;
 mod keys;
 mod output;
+mod search;
 mod token;
 mod verbs;
 
 use std::process::ExitCode;
 
 use crate::client::{Client, ClientError};
+use crate::config::ConfigFile;
 use crate::options::{CommonFlags, CreateArgs, Verb};
 use crate::settings::Settings;
 
@@ -56,9 +64,15 @@ impl CliError {
 }
 
 /// Runs one verb and returns the process exit status. Errors are printed
-/// on stderr.
-pub async fn run(verb: Verb, flags: &CommonFlags, settings: Settings) -> ExitCode {
-    match run_verb(verb, flags, settings).await {
+/// on stderr. `file` is the config file `settings` were resolved from
+/// (its `[contexts]` serve `-context`).
+pub async fn run(
+    verb: Verb,
+    flags: &CommonFlags,
+    file: &ConfigFile,
+    settings: Settings,
+) -> ExitCode {
+    match run_verb(verb, flags, file, settings).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("kiss-tui: {e}");
@@ -67,10 +81,33 @@ pub async fn run(verb: Verb, flags: &CommonFlags, settings: Settings) -> ExitCod
     }
 }
 
-async fn run_verb(verb: Verb, flags: &CommonFlags, settings: Settings) -> Result<(), CliError> {
+async fn run_verb(
+    verb: Verb,
+    flags: &CommonFlags,
+    file: &ConfigFile,
+    settings: Settings,
+) -> Result<(), CliError> {
     if let Verb::Completions(args) = &verb {
         return verbs::completions(args.shell);
     }
+    if matches!(&verb, Verb::List(a) if a.all_namespaces) && flags.namespace.is_some() {
+        return Err(CliError::Usage(
+            "give either --namespace or --all-namespaces, not both".into(),
+        ));
+    }
+    // -context decides the server, the namespace and the token; without it
+    // nothing changes from the Go client (the token directory, -token-path,
+    // -interactive).
+    let (settings, chosen) = match &flags.context {
+        Some(name) => {
+            // Names are checked before a plugin runs.
+            verbs::validate_names(&verb)?;
+            let config_path = crate::config::path(flags.config.as_deref());
+            let (s, c) = context::prepare(name, flags, file, config_path.as_deref())?;
+            (s, Some(c))
+        }
+        None => (settings, None),
+    };
     let namespace = if verb.needs_namespace() {
         let ns = settings.namespace.clone().ok_or_else(|| {
             CliError::Usage(
@@ -102,7 +139,10 @@ async fn run_verb(verb: Verb, flags: &CommonFlags, settings: Settings) -> Result
         _ => None,
     };
 
-    let chosen = token::choose(&settings, flags.interactive.unwrap_or(false))?;
+    let chosen = match chosen {
+        Some(c) => c,
+        None => token::choose(&settings, flags.interactive.unwrap_or(false))?,
+    };
     tracing::debug!(
         server = %settings.server_addr,
         secure = settings.secure,
@@ -114,6 +154,11 @@ async fn run_verb(verb: Verb, flags: &CommonFlags, settings: Settings) -> Result
     let client = Client::connect(&settings, chosen.token).await?;
     if let Some(plan) = import {
         return import::run(&client, &namespace, plan).await;
+    }
+    if let Verb::List(a) = &verb
+        && a.all_namespaces
+    {
+        return search::run(&client, a.output).await;
     }
     verbs::run(&client, &namespace, verb).await
 }
