@@ -23,17 +23,34 @@ pub enum CopyItem {
     ExternalSecretLegacy,
     /// A Secrets Store CSI SecretProviderClass.
     SecretProviderClass,
+    /// An ExternalSecret with one entry per key of a JSON secret.
+    ExternalSecretKeys,
+    /// An ExternalSecret taking every key of a JSON secret (`dataFrom`).
+    ExternalSecretExtract,
+    /// A SecretProviderClass with one file per key (`jmesPath`).
+    SecretProviderClassKeys,
 }
 
 impl CopyItem {
     /// Every item, in menu order, with its key.
-    pub const MENU: [(char, CopyItem); 5] = [
+    pub const MENU: [(char, CopyItem); 8] = [
         ('v', CopyItem::Value),
         ('a', CopyItem::AwsName),
         ('e', CopyItem::ExternalSecret),
+        ('p', CopyItem::ExternalSecretKeys),
+        ('x', CopyItem::ExternalSecretExtract),
         ('l', CopyItem::ExternalSecretLegacy),
         ('c', CopyItem::SecretProviderClass),
+        ('f', CopyItem::SecretProviderClassKeys),
     ];
+
+    /// Whether making it needs the value (the keys of a JSON secret).
+    pub fn needs_value(self) -> bool {
+        matches!(
+            self,
+            CopyItem::Value | CopyItem::ExternalSecretKeys | CopyItem::SecretProviderClassKeys
+        )
+    }
 
     /// What the key tables call it, a few words.
     pub fn short(self) -> &'static str {
@@ -43,6 +60,9 @@ impl CopyItem {
             CopyItem::ExternalSecret => "ExternalSecret (external-secrets.io)",
             CopyItem::ExternalSecretLegacy => "ExternalSecret (legacy kubernetes-client.io)",
             CopyItem::SecretProviderClass => "SecretProviderClass (CSI)",
+            CopyItem::ExternalSecretKeys => "ExternalSecret, one entry per JSON key",
+            CopyItem::ExternalSecretExtract => "ExternalSecret, every JSON key (dataFrom)",
+            CopyItem::SecretProviderClassKeys => "SecretProviderClass, one file per JSON key",
         }
     }
 
@@ -54,6 +74,9 @@ impl CopyItem {
             CopyItem::ExternalSecret => "ExternalSecret (external-secrets.io/v1)",
             CopyItem::ExternalSecretLegacy => "ExternalSecret (kubernetes-client.io/v1, legacy)",
             CopyItem::SecretProviderClass => "SecretProviderClass (Secrets Store CSI, AWS)",
+            CopyItem::ExternalSecretKeys => "ExternalSecret, one entry per key (property)",
+            CopyItem::ExternalSecretExtract => "ExternalSecret, every key (dataFrom.extract)",
+            CopyItem::SecretProviderClassKeys => "SecretProviderClass, a file per key (jmesPath)",
         }
     }
 }
@@ -163,8 +186,16 @@ impl App {
                 return vec![copy_effect(&name, item, v)];
             }
         } else if let Some(d) = self.state.secrets.details.get(&name) {
-            let text = self.copy_text(item, d);
-            return vec![copy_effect(&name, item, text)];
+            // The keys come from the value, if it is shown already.
+            let mut d = d.clone();
+            if let Some((n, v)) = &self.state.secrets.revealed
+                && *n == name
+            {
+                d.value = Some(v.clone());
+            }
+            if !item.needs_value() || d.value.is_some() {
+                return self.copy_made(item, &d);
+            }
         }
         let namespace = self.ns();
         vec![self.call(
@@ -172,23 +203,57 @@ impl App {
             Call::GetSecret {
                 namespace,
                 name,
-                include_value: item == CopyItem::Value,
+                include_value: item.needs_value(),
             },
         )]
     }
 
     /// Finishes a copy once the details (and value) arrived.
     pub(super) fn copy_loaded(&mut self, item: CopyItem, d: &Details) -> Vec<Effect> {
-        let text = self.copy_text(item, d);
-        if item == CopyItem::Value {
-            self.copying_value(&text);
-        }
-        vec![copy_effect(&d.name, item, text)]
+        self.copy_made(item, d)
     }
 
-    fn copy_text(&self, item: CopyItem, d: &Details) -> Sensitive {
+    fn copy_made(&mut self, item: CopyItem, d: &Details) -> Vec<Effect> {
+        match self.copy_text(item, d) {
+            Ok(text) => {
+                if item == CopyItem::Value {
+                    self.copying_value(&text);
+                }
+                vec![copy_effect(&d.name, item, text)]
+            }
+            Err(why) => {
+                self.error(why);
+                Vec::new()
+            }
+        }
+    }
+
+    fn copy_text(&self, item: CopyItem, d: &Details) -> Result<Sensitive, String> {
         let ns = self.ns();
-        Sensitive(match item {
+        let keys = || -> Result<Vec<String>, String> {
+            let value = d.value.as_ref().map(|v| v.expose()).unwrap_or_default();
+            let object = crate::keyvalue::KeyValues::from_json(value).map_err(|_| {
+                format!(
+                    "'{}' is not a JSON object, so it has no keys: copy the ExternalSecret (e) or the SecretProviderClass (c) instead.",
+                    d.name
+                )
+            })?;
+            Ok(object.keys().map(str::to_owned).collect())
+        };
+        Ok(Sensitive(match item {
+            CopyItem::ExternalSecretKeys => {
+                let keys = keys()?;
+                let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+                manifests::external_secret_keys(&ns, &d.name, &d.aws_name, &keys)
+            }
+            CopyItem::ExternalSecretExtract => {
+                manifests::external_secret_extract(&ns, &d.name, &d.aws_name)
+            }
+            CopyItem::SecretProviderClassKeys => {
+                let keys = keys()?;
+                let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+                manifests::secret_provider_class_keys(&ns, &d.name, &d.aws_name, &keys)
+            }
             CopyItem::Value => d.value.as_ref().map(|v| v.0.clone()).unwrap_or_default(),
             CopyItem::AwsName => d.aws_name.clone(),
             CopyItem::ExternalSecret => manifests::external_secret(&ns, &d.name, &d.aws_name),
@@ -198,7 +263,7 @@ impl App {
             CopyItem::SecretProviderClass => {
                 manifests::secret_provider_class(&ns, &d.name, &d.aws_name)
             }
-        })
+        }))
     }
 }
 

@@ -2781,3 +2781,82 @@ fn colon_commands_say_what_they_take() {
     app.update(code(KeyCode::Enter));
     assert_eq!(app.state.screen, Screen::Tokens);
 }
+
+#[test]
+fn the_copy_menu_makes_manifests_per_key_of_a_json_secret() {
+    let mut app = in_team_a(vec![row("db", 1)]);
+    // The keys come from the value: reading it is asked for.
+    app.update(key('y'));
+    let (id, call) = the_call(&app.update(key('p')));
+    assert!(matches!(
+        call,
+        Call::GetSecret {
+            include_value: true,
+            ..
+        }
+    ));
+    let mut d = details("db", "v1", false, &[]);
+    d.value = Some(Sensitive(
+        r#"{"username": "app", "db-password": "hunter2", "port": 5432}"#.into(),
+    ));
+    let effects = app.update(ok(id, Reply::Details(Box::new(d))));
+    let [Effect::Copy { text, what }] = &effects[..] else {
+        panic!("{effects:?}")
+    };
+    assert!(what.contains("one entry per key"), "{what}");
+    for k in ["username", "db-password", "port"] {
+        assert!(
+            text.expose().contains(&format!("property: \"{k}\"")),
+            "{}",
+            text.expose()
+        );
+    }
+    assert!(
+        !text.expose().contains("hunter2"),
+        "a manifest never holds a value"
+    );
+    // Shown already, the value is not read again: the SecretProviderClass.
+    revealed_a_json(&mut app);
+    app.update(key('y'));
+    let effects = app.update(key('f'));
+    let [Effect::Copy { text, .. }] = &effects[..] else {
+        panic!("{effects:?}")
+    };
+    assert!(
+        text.expose().contains(r#"path: '"db-password"'"#),
+        "{}",
+        text.expose()
+    );
+    // dataFrom.extract needs no keys, so no value.
+    app.update(key('y'));
+    let effects = app.update(key('x'));
+    assert!(matches!(&effects[..], [Effect::Copy { .. }]), "{effects:?}");
+}
+
+/// Reveals db's JSON value.
+fn revealed_a_json(app: &mut App) {
+    let (id, _) = the_call(&app.update(key('v')));
+    let mut d = details("db", "v1", false, &[]);
+    d.value = Some(Sensitive(
+        r#"{"username":"app","db-password":"hunter2"}"#.into(),
+    ));
+    app.update(ok(id, Reply::Details(Box::new(d))));
+}
+
+#[test]
+fn per_key_manifests_of_a_value_that_is_no_json_object_say_what_to_copy_instead() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    revealed_a(&mut app);
+    app.update(key('y'));
+    assert!(no_copy(&app.update(key('p'))));
+    assert!(
+        flash(&app).contains("is not a JSON object"),
+        "{}",
+        flash(&app)
+    );
+    assert!(flash(&app).contains("ExternalSecret (e)"));
+}
+
+fn no_copy(effects: &[Effect]) -> bool {
+    !effects.iter().any(|e| matches!(e, Effect::Copy { .. }))
+}
