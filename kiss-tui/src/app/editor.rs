@@ -72,6 +72,9 @@ pub struct Editor {
     pub literal_next: bool,
     /// The user's editor opens once the value has loaded (`E`).
     pub external_pending: bool,
+    /// A value that was a JSON object and no longer parses, which the
+    /// user was told about: Ctrl-S again on this text saves it.
+    pub json_warned: Option<String>,
 }
 
 /// "Save these changes?": the diff a save makes, scrolled as the user reads.
@@ -158,6 +161,7 @@ fn new_editor(mode: EditorMode) -> Editor {
         conflict: None,
         literal_next: false,
         external_pending: false,
+        json_warned: None,
     };
     restyle(&mut ed);
     ed
@@ -589,6 +593,18 @@ impl App {
         };
         if theirs.is_none() {
             ed.conflict = None;
+        }
+        // A JSON object that no longer parses breaks every consumer that
+        // reads its keys: say where, and save only when asked again.
+        if crate::keyvalue::KeyValues::from_json(&ed.original).is_ok()
+            && ed.json_warned.as_deref() != Some(text.as_str())
+            && let Err(e) = crate::keyvalue::KeyValues::from_json(&text)
+        {
+            ed.error = Some(format!(
+                "'{name}' was a JSON object and no longer is one: {e}. Consumers that read its keys would break. Fix it, or press Ctrl-S again to save it as it is."
+            ));
+            ed.json_warned = Some(text);
+            return Vec::new();
         }
         let (against, over_theirs) = match theirs {
             Some((theirs, version)) if theirs == text => {

@@ -2860,3 +2860,36 @@ fn per_key_manifests_of_a_value_that_is_no_json_object_say_what_to_copy_instead(
 fn no_copy(effects: &[Effect]) -> bool {
     !effects.iter().any(|e| matches!(e, Effect::Copy { .. }))
 }
+
+#[test]
+fn saving_a_json_object_that_no_longer_parses_asks_first_and_names_the_place() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    open_editor_on(
+        &mut app,
+        "{\n  \"user\": \"app\",\n  \"pass\": \"x\"\n}",
+        "v1",
+    );
+    // Delete the comma at the end of line 2.
+    app.update(code(KeyCode::Up));
+    app.update(code(KeyCode::Up));
+    app.update(code(KeyCode::End));
+    app.update(code(KeyCode::Backspace));
+    no_call(&app.update(ctrl('s')));
+    let error = editor(&app).error.clone().expect("it asks first");
+    assert!(
+        error.contains("was a JSON object and no longer is one"),
+        "{error}"
+    );
+    assert!(error.contains("line 3, column"), "{error}");
+    assert!(editor(&app).save_diff.is_none());
+    // Ctrl-S again on the same text goes on to the usual save.
+    let (_, call) = the_call(&confirmed_save(&mut app));
+    assert!(matches!(call, Call::UpdateSecret { .. }));
+    // Text that is still JSON is saved without the question.
+    let mut app = in_team_a(vec![row("a", 1)]);
+    open_editor_on(&mut app, "{\"user\": \"app\"}", "v1");
+    app.update(code(KeyCode::Left));
+    type_str(&mut app, ", \"port\": 5432");
+    let (_, call) = the_call(&confirmed_save(&mut app));
+    assert!(matches!(call, Call::UpdateSecret { .. }));
+}
