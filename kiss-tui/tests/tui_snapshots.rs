@@ -23,6 +23,7 @@ const SCREENSHOTS: &[&str] = &[
     "secrets",
     "secrets_revealed",
     "value_view",
+    "json_keys",
     "create",
     "update_conflict",
     "update_save_confirm",
@@ -314,6 +315,27 @@ fn value_view() {
         d.ok(is_get, Reply::Details(Box::new(det)));
         d
     });
+}
+
+#[test]
+fn json_keys() {
+    // A JSON object key by key: masked, one shown; then editing one.
+    let build = |size, editing: bool| {
+        let mut d = secrets(size);
+        d.type_str("x");
+        let mut det = fixtures::details("team-a", "api-key", true, &["payments"]);
+        det.value = Some(Sensitive(
+            r#"{"username": "app", "db-password": "hunter2", "port": 5432, "tls.crt": "-----BEGIN CERTIFICATE-----"}"#.into(),
+        ));
+        d.ok(is_get, Reply::Details(Box::new(det)));
+        d.key(KeyCode::Down).type_str("v");
+        if editing {
+            d.type_str("e");
+        }
+        d
+    };
+    check("json_keys", |size| build(size, false));
+    check("json_key_edit", |size| build(size, true));
 }
 
 #[test]

@@ -13,8 +13,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::state::{BindFocus, Dialog, EditorFocus, EditorMode, Screen, State};
 use super::{
-    bind, command, conflict, copy, delete, deleted, editor, filter, help, history, namespaces,
-    quit, secrets, tokens, value_view,
+    bind, command, conflict, copy, delete, deleted, editor, filter, help, history, key_table,
+    namespaces, quit, secrets, tokens, value_view,
 };
 
 /// A key as the tables name it: a code, and whether Ctrl is held. Shift is
@@ -216,6 +216,12 @@ pub enum KeyContext {
     Copy,
     /// The read-only value view.
     Value,
+    /// The value view of a JSON object, key by key.
+    ValueKeys,
+    /// Editing or adding one key of a JSON object.
+    KeyEdit,
+    /// "Remove the key?" over the key table.
+    KeyRemove,
     /// The help overlay.
     Help,
     /// Typing a search in the help overlay.
@@ -253,6 +259,9 @@ pub const ALL_CONTEXTS: &[KeyContext] = &[
     KeyContext::Rollback,
     KeyContext::Copy,
     KeyContext::Value,
+    KeyContext::ValueKeys,
+    KeyContext::KeyEdit,
+    KeyContext::KeyRemove,
     KeyContext::Help,
     KeyContext::HelpSearch,
     KeyContext::Command,
@@ -303,6 +312,12 @@ pub enum Command {
     Copy(copy::CopyCmd),
     /// The value view.
     View(value_view::ValueCmd),
+    /// The key table.
+    KeyTable(key_table::KeyTableCmd),
+    /// Editing a key.
+    KeyEdit(key_table::KeyEditCmd),
+    /// "Remove the key?".
+    KeyRemove(key_table::KeyRemoveCmd),
     /// "Quit?".
     Quit(quit::QuitCmd),
 }
@@ -376,6 +391,9 @@ pub fn table(ctx: KeyContext) -> Vec<Binding<Command>> {
         KeyContext::Rollback => all(history::confirm_keys(), Command::Rollback),
         KeyContext::Copy => all(copy::keys(), Command::Copy),
         KeyContext::Value => all(value_view::keys(), Command::View),
+        KeyContext::ValueKeys => all(key_table::keys(), Command::KeyTable),
+        KeyContext::KeyEdit => all(key_table::edit_keys(), Command::KeyEdit),
+        KeyContext::KeyRemove => all(key_table::remove_keys(), Command::KeyRemove),
         KeyContext::Quit => all(quit::keys(), Command::Quit),
     }
 }
@@ -393,6 +411,7 @@ pub fn takes_text(ctx: KeyContext) -> bool {
             | KeyContext::DeleteForGood
             | KeyContext::HelpSearch
             | KeyContext::Command
+            | KeyContext::KeyEdit
     )
 }
 
@@ -575,6 +594,18 @@ pub const HELP_SECTIONS: &[(&str, KeyContext)] = &[
     ("Unbind? (x in the list)", KeyContext::Unbind),
     ("Copy menu (y)", KeyContext::Copy),
     ("Value view (Enter, x)", KeyContext::Value),
+    (
+        "Value view: a JSON object key by key (t)",
+        KeyContext::ValueKeys,
+    ),
+    (
+        "Editing a key (e or a in the key table)",
+        KeyContext::KeyEdit,
+    ),
+    (
+        "Remove the key? (d in the key table)",
+        KeyContext::KeyRemove,
+    ),
     ("Recently deleted (D)", KeyContext::Deleted),
     ("History (h)", KeyContext::History),
     ("Roll back? (R in the history)", KeyContext::Rollback),
@@ -713,6 +744,11 @@ impl State {
                 Some(Dialog::Bind(b)) if b.focus == BindFocus::Input => KeyContext::BindInput,
                 Some(Dialog::Bind(_)) => KeyContext::BindList,
                 Some(Dialog::Copy(_)) => KeyContext::Copy,
+                Some(Dialog::View(v)) if v.keys.edit.is_some() => KeyContext::KeyEdit,
+                Some(Dialog::View(v)) if v.keys.confirm_remove.is_some() => KeyContext::KeyRemove,
+                Some(Dialog::View(v)) if !v.keys.raw && self.view_is_object(v) => {
+                    KeyContext::ValueKeys
+                }
                 Some(Dialog::View(_)) => KeyContext::Value,
                 None if self.secrets.filtering => KeyContext::Filter,
                 None => KeyContext::Secrets,

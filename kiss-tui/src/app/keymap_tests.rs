@@ -214,6 +214,35 @@ fn reach(ctx: KeyContext) -> Driver {
             d.type_str("G").key(KeyCode::Up).key(KeyCode::Up);
             d
         }
+        KeyContext::ValueKeys | KeyContext::KeyEdit | KeyContext::KeyRemove => {
+            // A JSON object of three keys, the middle one selected.
+            let mut d = on_secrets();
+            let name = d.app.state.secrets.selected_name().unwrap().to_owned();
+            d.type_str("x");
+            let mut details = fixtures::details("team-a", &name, false, &[]);
+            details.value = Some(Sensitive(
+                r#"{"user": "app", "pass": "x", "port": 5432}"#.into(),
+            ));
+            d.ok(
+                |c| {
+                    matches!(
+                        c,
+                        Call::GetSecret {
+                            include_value: true,
+                            ..
+                        }
+                    )
+                },
+                Reply::Details(Box::new(details)),
+            );
+            d.key(KeyCode::Down);
+            match ctx {
+                KeyContext::KeyEdit => d.type_str("e"),
+                KeyContext::KeyRemove => d.type_str("d"),
+                _ => &mut d,
+            };
+            d
+        }
         KeyContext::Copy => {
             let mut d = on_secrets();
             d.type_str("y").key(KeyCode::Down);

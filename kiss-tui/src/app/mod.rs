@@ -26,6 +26,7 @@ mod external;
 mod filter;
 pub mod help;
 pub mod history;
+pub mod key_table;
 pub mod mouse;
 mod namespaces;
 mod pending;
@@ -257,6 +258,9 @@ impl App {
             Command::Rollback(c) => self.on_rollback_confirm(c),
             Command::Copy(c) => self.on_copy(c),
             Command::View(c) => self.on_value_view(c),
+            Command::KeyTable(c) => self.on_key_table(c),
+            Command::KeyEdit(c) => self.on_key_edit(c),
+            Command::KeyRemove(c) => self.on_key_remove(c),
         }
     }
 
@@ -272,6 +276,7 @@ impl App {
             KeyContext::DeleteForGood => self.delete_text(event),
             KeyContext::HelpSearch => self.help_text(event),
             KeyContext::Command => self.command_text(event),
+            KeyContext::KeyEdit => self.key_edit_text(event),
             _ => {}
         }
         Vec::new()

@@ -12,6 +12,16 @@ pub enum Purpose {
     WhoAmI,
     /// Connecting with the token kubelogin rewrote in its file.
     Reconnect,
+    /// Saving a change to one key of a JSON secret: the secret, what the
+    /// change is (for the message), and the JSON sent, shown once saved.
+    KeyUpdate {
+        /// The secret.
+        name: String,
+        /// "the new value of key 'pass'".
+        what: String,
+        /// The whole new value.
+        value: super::action::Sensitive,
+    },
     /// Listing the namespace's secrets.
     List,
     /// Loading details for the details pane.
@@ -76,7 +86,7 @@ impl Purpose {
             Purpose::EditLoad(n) => format!("reading the value of '{n}'"),
             Purpose::Create { name, .. } => format!("creating '{name}'"),
             Purpose::CreatePolicy { name, .. } => format!("creating the read policy of '{name}'"),
-            Purpose::Update(n) => format!("saving '{n}'"),
+            Purpose::Update(n) | Purpose::KeyUpdate { name: n, .. } => format!("saving '{n}'"),
             Purpose::ConflictCheck(n) => format!("checking '{n}'"),
             Purpose::DeletePolicy(n) => format!("deleting the read policy of '{n}'"),
             Purpose::Delete(n) => format!("deleting '{n}'"),

@@ -182,6 +182,9 @@ impl App {
                     }
                 }
             }
+            (Purpose::KeyUpdate { name, what, value }, Reply::Updated { version_id }) => {
+                self.key_update_saved(&name, &what, value, &version_id)
+            }
             (Purpose::Update(name), Reply::Updated { version_id }) => {
                 self.state.dialog = None;
                 let short: String = version_id.chars().take(8).collect();
@@ -360,6 +363,10 @@ impl App {
                 } else {
                     self.error(msg);
                 }
+            }
+            Purpose::KeyUpdate { name, .. } => {
+                let conflict = e.kind == ErrorKind::Conflict || e.is(reasons::VERSION_CONFLICT);
+                return self.key_update_failed(name, conflict, &msg);
             }
             Purpose::Update(name) => {
                 let conflict = e.kind == ErrorKind::Conflict || e.is(reasons::VERSION_CONFLICT);

@@ -159,6 +159,11 @@ impl State {
         if self.command.is_some() {
             return true;
         }
+        if let Some(Dialog::View(v)) = &self.dialog
+            && self.help.is_none()
+        {
+            return v.keys.edit.is_some();
+        }
         if self.help.is_some() {
             return self.help_searching;
         }
@@ -172,6 +177,13 @@ impl State {
             },
             _ => false,
         }
+    }
+
+    /// Whether the value view's secret has a shown value that is a JSON
+    /// object, which the view lists key by key.
+    pub fn view_is_object(&self, view: &ValueView) -> bool {
+        matches!(&self.secrets.revealed, Some((n, v)) if *n == view.name
+            && crate::keyvalue::KeyValues::from_json(v.expose()).is_ok())
     }
 
     /// The label of the most recent call in flight, for the spinner.

@@ -2893,3 +2893,178 @@ fn saving_a_json_object_that_no_longer_parses_asks_first_and_names_the_place() {
     let (_, call) = the_call(&confirmed_save(&mut app));
     assert!(matches!(call, Call::UpdateSecret { .. }));
 }
+
+/// The value view of `db`, whose value is a JSON object, read.
+fn viewing_json(value: &str, version: &str) -> App {
+    let mut app = in_team_a(vec![row("db", 1)]);
+    let (id, _) = the_call(&app.update(key('x')));
+    let mut d = details("db", version, false, &[]);
+    d.value = Some(Sensitive(value.into()));
+    app.update(ok(id, Reply::Details(Box::new(d))));
+    assert_eq!(app.state.key_context(), keymap::KeyContext::ValueKeys);
+    app
+}
+
+fn sent_value(effects: &[Effect]) -> (RequestId, String, String) {
+    match the_call(effects) {
+        (
+            id,
+            Call::UpdateSecret {
+                value,
+                expected_version_id,
+                ..
+            },
+        ) => (id, value.expose().to_owned(), expected_version_id),
+        other => panic!("expected an update: {other:?}"),
+    }
+}
+
+#[test]
+fn a_json_secret_shows_its_keys_with_values_masked_one_shown_at_a_time() {
+    let mut app = viewing_json(r#"{"user": "app", "pass": "hunter2", "port": 5432}"#, "v1");
+    let screen = screen_text(&app);
+    for k in ["user", "pass", "port"] {
+        assert!(screen.contains(k), "{screen}");
+    }
+    assert!(
+        !screen.contains("hunter2") && !screen.contains("5432"),
+        "{screen}"
+    );
+    // v shows the selected key only.
+    app.update(code(KeyCode::Down));
+    app.update(key('v'));
+    let screen = screen_text(&app);
+    assert!(screen.contains("hunter2"), "{screen}");
+    assert!(!screen.contains("5432"), "{screen}");
+    // y copies that key's value, cleared from the clipboard like any value.
+    match &app.update(key('y'))[..] {
+        [Effect::Copy { text, what }] => {
+            assert_eq!(text.expose(), "hunter2");
+            assert!(what.contains("key 'pass'"), "{what}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // t shows the text; t there goes back to the keys.
+    app.update(key('t'));
+    assert_eq!(app.state.key_context(), keymap::KeyContext::Value);
+    assert!(screen_text(&app).contains("\"port\": 5432"));
+    app.update(key('t'));
+    assert_eq!(app.state.key_context(), keymap::KeyContext::ValueKeys);
+}
+
+#[test]
+fn changing_one_key_sends_the_whole_json_changed_only_there_under_the_version_check() {
+    let original = "{\n  \"user\": \"app\",\n  \"pass\": \"old\",\n  \"port\": 5432\n}\n";
+    let mut app = viewing_json(original, "v7");
+    app.update(code(KeyCode::Down));
+    app.update(key('e'));
+    assert_eq!(app.state.key_context(), keymap::KeyContext::KeyEdit);
+    // Typed text: `q`, `v`, `?` are characters here.
+    app.update(ctrl('u'));
+    type_str(&mut app, "new?q");
+    let (id, sent, version) = sent_value(&app.update(code(KeyCode::Enter)));
+    assert_eq!(version, "v7");
+    assert_eq!(
+        sent, "{\n  \"user\": \"app\",\n  \"pass\": \"new?q\",\n  \"port\": 5432\n}\n",
+        "only the one key changed, layout kept"
+    );
+    app.update(ok(
+        id,
+        Reply::Updated {
+            version_id: "v8".into(),
+        },
+    ));
+    assert!(
+        flash(&app).contains("Saved the new value of key 'pass' in 'db'"),
+        "{}",
+        flash(&app)
+    );
+    assert_eq!(app.state.key_context(), keymap::KeyContext::ValueKeys);
+    // The next change is based on the new version; a number stays a number.
+    app.update(code(KeyCode::Down));
+    app.update(key('e'));
+    app.update(ctrl('u'));
+    type_str(&mut app, "5433");
+    let (_, sent, version) = sent_value(&app.update(code(KeyCode::Enter)));
+    assert_eq!(version, "v8");
+    assert!(sent.contains("\"port\": 5433"), "{sent}");
+}
+
+#[test]
+fn adding_renaming_and_removing_keys_each_make_one_update() {
+    let mut app = viewing_json(r#"{"user":"app","pass":"x"}"#, "v1");
+    // Add.
+    app.update(key('a'));
+    type_str(&mut app, "host");
+    app.update(code(KeyCode::Tab));
+    type_str(&mut app, "db.internal");
+    let (id, sent, _) = sent_value(&app.update(code(KeyCode::Enter)));
+    assert_eq!(sent, r#"{"user":"app","pass":"x","host":"db.internal"}"#);
+    app.update(ok(
+        id,
+        Reply::Updated {
+            version_id: "v2".into(),
+        },
+    ));
+    // A key that exists is not added twice.
+    app.update(key('a'));
+    type_str(&mut app, "user");
+    no_call(&app.update(code(KeyCode::Enter)));
+    assert!(screen_text(&app).contains("there is already a key 'user'"));
+    app.update(code(KeyCode::Esc));
+    // Rename: the name field of the edit.
+    app.update(key('e'));
+    app.update(code(KeyCode::Tab));
+    app.update(ctrl('u'));
+    type_str(&mut app, "username");
+    let (id, sent, version) = sent_value(&app.update(code(KeyCode::Enter)));
+    assert_eq!(version, "v2");
+    assert_eq!(
+        sent,
+        r#"{"username":"app","pass":"x","host":"db.internal"}"#
+    );
+    app.update(ok(
+        id,
+        Reply::Updated {
+            version_id: "v3".into(),
+        },
+    ));
+    // Remove asks first.
+    app.update(code(KeyCode::Down));
+    no_call(&app.update(key('d')));
+    assert!(screen_text(&app).contains("Remove key 'pass' from db?"));
+    let (_, sent, version) = sent_value(&app.update(key('y')));
+    assert_eq!(version, "v3");
+    assert_eq!(sent, r#"{"username":"app","host":"db.internal"}"#);
+}
+
+#[test]
+fn a_key_change_that_meets_a_newer_version_reads_it_again_and_keeps_the_typed_change() {
+    let mut app = viewing_json(r#"{"user":"app","pass":"old"}"#, "v1");
+    app.update(code(KeyCode::Down));
+    app.update(key('e'));
+    app.update(ctrl('u'));
+    type_str(&mut app, "mine");
+    let (id, _, _) = sent_value(&app.update(code(KeyCode::Enter)));
+    // Someone added a key meanwhile: the save is refused as stale.
+    let effects = app.update(fail(id, ErrorKind::Conflict, "The secret changed."));
+    let (id, call) = the_call(&effects);
+    assert!(matches!(
+        call,
+        Call::GetSecret {
+            include_value: true,
+            ..
+        }
+    ));
+    assert!(screen_text(&app).contains("was changed meanwhile"));
+    let mut d = details("db", "v2", false, &[]);
+    d.value = Some(Sensitive(
+        r#"{"user":"app","pass":"old","extra":"theirs"}"#.into(),
+    ));
+    app.update(ok(id, Reply::Details(Box::new(d))));
+    // The typed value is still there; Enter applies it to their version.
+    assert_eq!(app.state.key_context(), keymap::KeyContext::KeyEdit);
+    let (_, sent, version) = sent_value(&app.update(code(KeyCode::Enter)));
+    assert_eq!(version, "v2");
+    assert_eq!(sent, r#"{"user":"app","pass":"mine","extra":"theirs"}"#);
+}

@@ -6,6 +6,7 @@
 
 use crossterm::event::KeyCode;
 
+use super::key_table::KeyTable;
 use super::keymap::{Binding, bind, ch, ctrl, key};
 use super::secrets::SecretsCmd;
 use super::state::Dialog;
@@ -18,6 +19,8 @@ pub struct ValueView {
     pub name: String,
     /// The first line on screen.
     pub scroll: usize,
+    /// A JSON object's keys, one by one.
+    pub keys: KeyTable,
 }
 
 /// What a key does in the value view.
@@ -37,6 +40,8 @@ pub enum ValueCmd {
     Edit,
     /// Open the copy menu.
     Copy,
+    /// Show a JSON object's keys one by one.
+    Keys,
     /// Back to the secrets.
     Close,
 }
@@ -98,6 +103,14 @@ pub fn keys() -> Vec<Binding<ValueCmd>> {
         },
         bind("e", "edit value", true, &[ch('e')], V::Edit).brief("edit"),
         bind("y", "copy…", true, &[ch('y')], V::Copy),
+        bind(
+            "t",
+            "show a JSON object key by key",
+            true,
+            &[ch('t')],
+            V::Keys,
+        )
+        .brief("keys"),
         bind(
             "q/Esc/Enter",
             "back to the secrets",
@@ -171,6 +184,7 @@ impl App {
         self.state.dialog = Some(Dialog::View(ValueView {
             name: name.clone(),
             scroll: 0,
+            keys: KeyTable::default(),
         }));
         if reveal && !self.state.secrets.is_revealed(&name) {
             return self.toggle_reveal(name);
@@ -208,6 +222,23 @@ impl App {
             }
             ValueCmd::Close => {
                 self.state.dialog = None;
+                return Vec::new();
+            }
+            ValueCmd::Keys => {
+                let is_object = self.view_object().is_some();
+                if let Some(Dialog::View(view)) = &mut self.state.dialog {
+                    if is_object {
+                        view.keys.raw = false;
+                    } else {
+                        let read = self.state.secrets.is_revealed(&view.name);
+                        self.error(if read {
+                            format!("'{name}' is not a JSON object: it has no keys.")
+                        } else {
+                            "The value is not read yet: v reads it, then t shows a JSON object's keys."
+                                .to_owned()
+                        });
+                    }
+                }
                 return Vec::new();
             }
         };
