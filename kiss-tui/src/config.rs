@@ -210,6 +210,7 @@ pub fn resolve(flags: &CommonFlags, file: &ConfigFile) -> Settings {
         ),
         mouse: file.mouse.unwrap_or(defaults.mouse),
         refresh: seconds(file.refresh_seconds, defaults.refresh),
+        remember_namespaces: defaults.remember_namespaces,
     }
 }
 

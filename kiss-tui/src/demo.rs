@@ -51,6 +51,7 @@ pub fn demo_settings(settings: Settings, server: &DevServer) -> Settings {
         ca_file: None,
         token_path: None,
         token_dir: Some(server.token_dir.clone()),
+        remember_namespaces: false,
         ..settings
     }
 }

@@ -38,6 +38,9 @@ pub struct Settings {
     /// How often the app reloads the secrets list by itself; None: only
     /// on `r` (default).
     pub refresh: Option<Duration>,
+    /// Keep the namespaces used last in the state directory (`:ns`
+    /// completion); off for `--demo`, whose server lives one run.
+    pub remember_namespaces: bool,
 }
 
 impl Default for Settings {
@@ -56,6 +59,7 @@ impl Default for Settings {
             clear_clipboard_after: Some(Duration::from_secs(30)),
             mouse: true,
             refresh: None,
+            remember_namespaces: true,
         }
     }
 }

@@ -67,6 +67,7 @@ async fn event_loop(term: &mut terminal::Terminal, settings: Settings) -> anyhow
         clear_clipboard_after: settings.clear_clipboard_after,
         refresh: settings.refresh,
         recent_namespaces: crate::recent::default_path()
+            .filter(|_| settings.remember_namespaces)
             .map(|p| crate::recent::load(&p, &settings.server_addr))
             .unwrap_or_default(),
     });
@@ -96,16 +97,16 @@ async fn event_loop(term: &mut terminal::Terminal, settings: Settings) -> anyhow
     let mut last_second = 0;
     // Being told to stop (kill, a closed terminal) still restores the terminal.
     let mut stop = stop_signals()?;
-    loop {
+    let outcome = loop {
         let action = tokio::select! {
-            Some(stopped) = stop.recv() => return Err(stopped.into()),
+            Some(stopped) = stop.recv() => break Err(stopped.into()),
             event = events.next() => match event {
                 Some(Ok(event)) => match to_action(event) {
                     Some(a) => a,
                     None => continue,
                 },
-                Some(Err(e)) => return Err(anyhow::anyhow!("cannot read the terminal: {e}")),
-                None => return Ok(()),
+                Some(Err(e)) => break Err(anyhow::anyhow!("cannot read the terminal: {e}")),
+                None => break Err(anyhow::anyhow!("the terminal closed its input")),
             },
             Some(action) = rx.recv() => action,
             _ = clock.tick() => {
@@ -130,15 +131,27 @@ async fn event_loop(term: &mut terminal::Terminal, settings: Settings) -> anyhow
                 let result = external::edit(term, &text).await;
                 events = EventStream::new();
                 let _ = runner.tx.send(Action::EditedExternally { result });
+                // The terminal may have been resized while the editor ran.
+                if let Ok(size) = term.inner().size() {
+                    let _ = runner.tx.send(Action::Resize(size.width, size.height));
+                }
                 continue;
             }
             runner.run(e, term).await;
         }
         if quit {
-            return Ok(());
+            break Ok(());
         }
-        term.inner().draw(|f| view::draw(f, &app.state))?;
+        if let Err(e) = term.inner().draw(|f| view::draw(f, &app.state)) {
+            break Err(e.into());
+        }
+    };
+    // However the app ends, a copied value does not outlive it (quitting
+    // has cleared it already; a signal or a lost terminal has not).
+    if let Some(hold) = &app.state.clipboard {
+        runner.clipboard.clear_if_holds(hold.text.expose());
     }
+    outcome
 }
 
 /// SIGTERM and SIGHUP, merged into one channel.
@@ -243,7 +256,9 @@ impl Runner {
             }
             Effect::ClearClipboard { text } => self.clipboard.clear_if_holds(text.expose()),
             Effect::RememberNamespaces { namespaces } => {
-                if let Some(path) = crate::recent::default_path() {
+                if let Some(path) =
+                    crate::recent::default_path().filter(|_| self.settings.remember_namespaces)
+                {
                     let server = self.settings.server_addr.clone();
                     // A convenience: a state directory that cannot be
                     // written costs the completion, nothing else.

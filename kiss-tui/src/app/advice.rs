@@ -26,6 +26,15 @@ pub fn next_step(kind: ErrorKind) -> &'static str {
     }
 }
 
+/// [`next_step`] from the history, where N and T are a screen away.
+pub fn next_step_in_history(kind: ErrorKind) -> &'static str {
+    match kind {
+        ErrorKind::PermissionDenied => "Press q, then N to pick another namespace.",
+        ErrorKind::Unauthenticated => "Press q, then T to pick another token.",
+        _ => "Press r to try again.",
+    }
+}
+
 /// Whether the refusal says there is no read policy: by reason, or by code
 /// from a server that sends no reason.
 pub fn no_policy(e: &CallError) -> bool {

@@ -192,6 +192,12 @@ impl App {
                 self.state.help = Some(0);
                 Vec::new()
             }
+            "ns" | "namespace" if self.state.unsaved_text() => {
+                self.error(
+                    "The form holds unsaved text: save it (Ctrl-S) or discard it (Esc) before you change namespace.",
+                );
+                Vec::new()
+            }
             "ns" | "namespace" if arg.is_empty() => {
                 if self.state.session.is_none() {
                     self.error("Pick a token first: namespaces come from it.");

@@ -382,7 +382,16 @@ impl App {
         let Some(ed) = self.editor() else {
             return Vec::new();
         };
+        // Ctrl-V holds for the next key only, whatever it does.
+        if !matches!(
+            cmd,
+            EditorCmd::Literal | EditorCmd::NextField | EditorCmd::PrevField
+        ) {
+            ed.literal_next = false;
+        }
         match cmd {
+            // Asked while the value loads, the editor opens once it is here.
+            EditorCmd::External => return self.edit_externally(),
             EditorCmd::Save => return self.save(),
             EditorCmd::Cancel => {
                 if ed.saving {
@@ -411,7 +420,7 @@ impl App {
                 ed.value.insert_char('\t');
             }
             EditorCmd::Literal => ed.literal_next = ed.focus == EditorFocus::Value,
-            EditorCmd::External => return self.edit_externally(),
+            EditorCmd::External => {}
             EditorCmd::NextField => {
                 ed.focus = match ed.focus {
                     EditorFocus::Name => EditorFocus::Value,
@@ -443,13 +452,15 @@ impl App {
         if ed.loading || ed.saving {
             return;
         }
-        if std::mem::take(&mut ed.literal_next) && ed.focus == EditorFocus::Value {
+        let ctrl_key = event.modifiers.contains(KeyModifiers::CONTROL);
+        if std::mem::take(&mut ed.literal_next) && ed.focus == EditorFocus::Value && !ctrl_key {
             match event.code {
                 KeyCode::Tab => ed.value.insert_char('\t'),
                 KeyCode::Char(c) => ed.value.insert_char(c),
                 KeyCode::Enter => ed.value.insert_newline(),
                 _ => {}
             }
+            ed.error = None;
             restyle(ed);
             return;
         }
@@ -468,7 +479,9 @@ impl App {
         // Ctrl-U deletes to the line's start, as in the one-line fields and
         // readline, not the text area's own undo (Ctrl-Z undoes).
         if ctrl && event.code == KeyCode::Char('u') {
-            area.delete_line_by_head();
+            if area.delete_line_by_head() {
+                ed.error = None;
+            }
             if ed.focus == EditorFocus::Name {
                 revalidate_name(ed);
             }
@@ -551,10 +564,12 @@ impl App {
                     return;
                 }
                 ed.name.insert_str(trimmed);
+                ed.error = None;
                 revalidate_name(ed);
             }
             EditorFocus::Value => {
                 ed.value.insert_str(text);
+                ed.error = None;
             }
             EditorFocus::Policy => {}
         }

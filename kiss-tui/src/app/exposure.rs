@@ -12,7 +12,10 @@ use super::{App, format};
 impl App {
     /// When a value revealed now hides again, if it does.
     pub(super) fn reveal_deadline(&self) -> Option<SystemTime> {
-        self.state.reveal_for.map(|d| self.state.now + d)
+        // A time past the clock's end (a huge setting) is "never".
+        self.state
+            .reveal_for
+            .and_then(|d| self.state.now.checked_add(d))
     }
 
     /// A secret value is about to be copied: once it is on the system
@@ -25,12 +28,13 @@ impl App {
     pub(super) fn on_copied(&mut self, what: &str, outcome: Result<CopyVia, String>) {
         let value = self.state.copying_value.take();
         match (outcome, value) {
-            (Ok(CopyVia::Native), Some(text)) => match self.state.clear_clipboard_after {
-                Some(after) => {
-                    self.state.clipboard = Some(ClipboardHold {
-                        text,
-                        until: self.state.now + after,
-                    });
+            (Ok(CopyVia::Native), Some(text)) => match self
+                .state
+                .clear_clipboard_after
+                .and_then(|after| self.state.now.checked_add(after).map(|t| (after, t)))
+            {
+                Some((after, until)) => {
+                    self.state.clipboard = Some(ClipboardHold { text, until });
                     self.info(format!(
                         "Copied {what} to the clipboard; it is cleared in {}.",
                         format::duration_short(after)

@@ -11,8 +11,14 @@ use super::editor::{restyle, text_area_with};
 use super::state::{EditorFocus, EditorMode};
 
 /// What the editor left, as the value to save: an editor adds a final
-/// newline to every file it writes, which the value did not have.
+/// newline to every file it writes, which the value did not have, and one
+/// set to DOS line ends writes `\r\n` where the value had `\n`.
 pub fn settle(original: &str, edited: String) -> String {
+    let edited = if original.contains('\r') {
+        edited
+    } else {
+        edited.replace("\r\n", "\n")
+    };
     match edited.strip_suffix('\n') {
         Some(trimmed) if !original.ends_with('\n') => trimmed.to_owned(),
         _ => edited,
@@ -51,6 +57,7 @@ impl App {
                     return;
                 }
                 ed.value = text_area_with(&text);
+                ed.error = None;
                 ed.focus = EditorFocus::Value;
                 restyle(ed);
                 let what = match ed.mode {
@@ -77,5 +84,7 @@ mod tests {
         assert_eq!(settle("a\n", "b\n".into()), "b\n");
         assert_eq!(settle("a", "b\n\n".into()), "b\n");
         assert_eq!(settle("a", "b".into()), "b");
+        assert_eq!(settle("a\nb", "a\r\nc\r\n".into()), "a\nc");
+        assert_eq!(settle("a\r\nb", "a\r\nc".into()), "a\r\nc");
     }
 }

@@ -193,7 +193,9 @@ impl App {
         let Some(scroll) = self.state.help else {
             return;
         };
-        let rows = layout::help_rows(self.state.size);
+        // The search line sits above the list while there is a search.
+        let searching = self.state.help_searching || !self.state.help_query.is_empty();
+        let rows = layout::help_rows(self.state.size).saturating_sub(u16::from(searching));
         let total = u16::try_from(
             help_lines(self.state.context_below_help(), &self.state.help_query).len(),
         )

@@ -430,7 +430,7 @@ impl App {
             }
             (Purpose::Versions(name), Err(e)) => {
                 let msg = e.message.clone();
-                let next = super::advice::next_step(e.kind);
+                let next = super::advice::next_step_in_history(e.kind);
                 if same(&name, &self.state.history) {
                     self.state.history.load_error = Some(format!("{msg} {next}"));
                 }

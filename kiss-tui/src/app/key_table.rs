@@ -226,7 +226,7 @@ impl App {
             return Vec::new();
         };
         let keys: Vec<String> = object.keys().map(str::to_owned).collect();
-        let page = super::layout::value_view(self.state.size)
+        let page = super::layout::value_view(&self.state)
             .height
             .saturating_sub(1);
         let Some(table) = self.key_table() else {

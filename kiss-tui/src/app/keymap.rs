@@ -489,7 +489,13 @@ pub fn footer(s: &State, width: u16) -> Vec<FooterHint> {
     let words = |b: &Binding<Command>| b.brief.unwrap_or(b.what);
     let cost = |k: &str, w: &str| k.chars().count() + 1 + w.chars().count() + SEP;
     let room = usize::from(width).saturating_sub(1) + SEP;
-    let help = (ctx != KeyContext::Help && ctx != KeyContext::HelpSearch).then_some(if f1 {
+    // Over the help, the command line and the token-refused message the
+    // help key does nothing, so it is not offered there.
+    let help_works = !matches!(
+        ctx,
+        KeyContext::Help | KeyContext::HelpSearch | KeyContext::Command | KeyContext::AuthProblem
+    );
+    let help = help_works.then_some(if f1 {
         ("F1", key(KeyCode::F(1)))
     } else {
         ("?", ch('?'))

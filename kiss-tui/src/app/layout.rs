@@ -4,6 +4,8 @@
 
 use ratatui::layout::{Constraint, Layout, Rect};
 
+use super::state::State;
+
 /// The four horizontal bands of every screen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Bands {
@@ -161,9 +163,25 @@ pub fn help(body: Rect) -> Rect {
     centered(body, 66, 40)
 }
 
+/// Lines the message needs to be read whole (at most 5).
+pub fn message_height(s: &State, width: u16) -> u16 {
+    let Some(flash) = &s.flash else { return 1 };
+    let w = usize::from(width.max(1));
+    // Word wrapping wastes the ends of lines: allow a tenth more.
+    let needed = ((flash.text.chars().count() + 2) * 11 / 10).div_ceil(w);
+    needed.clamp(1, 5) as u16
+}
+
+/// The bands as they are drawn now: the message takes the lines it needs,
+/// so update's pages and clicks match what is on screen.
+pub fn bands_of(s: &State) -> Bands {
+    let area = screen(s.size);
+    bands_with_message(area, message_height(s, area.width))
+}
+
 /// The inside of the value view: the body within its border.
-pub fn value_view(size: (u16, u16)) -> Rect {
-    let body = bands(screen(size)).body;
+pub fn value_view(s: &State) -> Rect {
+    let body = bands_of(s).body;
     Rect {
         x: body.x + 1,
         y: body.y + 1,

@@ -289,6 +289,35 @@ impl App {
             return;
         }
         let first_line = text.lines().next().unwrap_or("").trim();
+        // Over the screen, the command line and the help search take it;
+        // the help and the token-refused message take none.
+        if let Some(c) = &mut self.state.command {
+            c.input.insert_str(first_line);
+            c.choices.clear();
+            return;
+        }
+        if self.state.help.is_some() {
+            if self.state.help_searching {
+                self.state.help_query.insert_str(first_line);
+                self.state.help = Some(0);
+            }
+            return;
+        }
+        if self.state.auth_problem.is_some() {
+            return;
+        }
+        if let Some(Dialog::View(v)) = &mut self.state.dialog {
+            if let Some(edit) = v.keys.edit.as_mut() {
+                let field = if edit.on_value {
+                    &mut edit.value
+                } else {
+                    &mut edit.key
+                };
+                field.insert_str(first_line);
+                edit.error = None;
+            }
+            return;
+        }
         match self.state.screen {
             Screen::Namespaces => {
                 self.state.namespaces.filter.insert_str(first_line);
@@ -361,7 +390,7 @@ impl App {
 
     /// Page sizes of the lists for the current terminal size.
     fn page(&self) -> usize {
-        let body = layout::bands(layout::screen(self.state.size)).body;
+        let body = layout::bands_of(&self.state).body;
         match self.state.screen {
             Screen::Tokens => layout::table_rows(layout::tokens(body).0),
             Screen::Namespaces => layout::list_rows(layout::namespaces(body).1),

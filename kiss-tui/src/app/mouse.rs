@@ -42,10 +42,16 @@ struct ClickableList {
 }
 
 fn list_under(s: &State) -> Option<ClickableList> {
-    if s.dialog.is_some() || s.help.is_some() || s.auth_problem.is_some() || s.quit_confirm {
+    if s.dialog.is_some()
+        || s.help.is_some()
+        || s.auth_problem.is_some()
+        || s.quit_confirm
+        || s.command.is_some()
+        || s.history.confirm.is_some()
+    {
         return None;
     }
-    let body = layout::bands(layout::screen(s.size)).body;
+    let body = layout::bands_of(s).body;
     // (area, rows above the first data row: border, and a header for tables)
     let (area, top, len, nav, enter) = match s.screen {
         Screen::Tokens => (
@@ -112,7 +118,7 @@ impl App {
     }
 
     fn on_click(&mut self, column: u16, row: u16) -> Vec<Effect> {
-        let bands = layout::bands(layout::screen(self.state.size));
+        let bands = layout::bands_of(&self.state);
         if row == bands.footer.y {
             let hint = keymap::footer(&self.state, bands.footer.width)
                 .into_iter()
@@ -142,15 +148,27 @@ impl App {
                 Vec::new()
             };
         }
-        let (code, steps) = if index > list.selected {
-            (KeyCode::Down, index - list.selected)
+        // Put the cursor next to the row and press one arrow, so what a
+        // move does (load details, read a shown version's value) runs once
+        // for the row clicked, not for every row on the way.
+        let (code, next_to) = if index > list.selected {
+            (KeyCode::Down, index - 1)
         } else {
-            (KeyCode::Up, list.selected - index)
+            (KeyCode::Up, index + 1)
         };
-        let mut effects = Vec::new();
-        for _ in 0..steps {
-            effects.extend(self.on_key(press(code)));
+        if let Some(nav) = self.nav_of_screen() {
+            nav.selected = next_to;
         }
-        effects
+        self.on_key(press(code))
+    }
+
+    fn nav_of_screen(&mut self) -> Option<&mut super::nav::ListNav> {
+        Some(match self.state.screen {
+            Screen::Tokens => &mut self.state.tokens.nav,
+            Screen::Namespaces => &mut self.state.namespaces.nav,
+            Screen::Secrets => &mut self.state.secrets.nav,
+            Screen::History => &mut self.state.history.nav,
+            Screen::Deleted => &mut self.state.deleted.nav,
+        })
     }
 }

@@ -23,14 +23,23 @@ impl App {
         let due = |since: Option<SystemTime>, every: Duration| {
             since.is_some_and(|t| now.duration_since(t).unwrap_or_default() >= every)
         };
+        // A failed list stops the reloads until one succeeds (r): a refused
+        // token or namespace is not asked again every tick.
         if let Some(every) = self.state.refresh
             && self.state.screen == Screen::Secrets
             && !self.state.is_pending(&Purpose::List)
+            && self.state.secrets.load_error.is_none()
+            && self.state.auth_problem.is_none()
             && due(self.state.secrets.listed_at, every)
         {
             effects.push(self.list_call());
         }
-        if self.state.session.is_some() && due(self.state.tokens_scanned_at, TOKEN_RESCAN) {
+        // Not on the token picker: a scan there would move the cursor back
+        // to the token in use while the user picks another.
+        if self.state.session.is_some()
+            && self.state.screen != Screen::Tokens
+            && due(self.state.tokens_scanned_at, TOKEN_RESCAN)
+        {
             self.state.tokens_scanned_at = Some(now);
             effects.push(Effect::ScanTokens);
         }

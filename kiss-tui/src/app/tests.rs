@@ -3068,3 +3068,102 @@ fn a_key_change_that_meets_a_newer_version_reads_it_again_and_keeps_the_typed_ch
     assert_eq!(version, "v2");
     assert_eq!(sent, r#"{"user":"app","pass":"mine","extra":"theirs"}"#);
 }
+
+#[test]
+fn a_failed_reload_stops_the_automatic_ones_until_r_succeeds() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    app.state.refresh = Some(Duration::from_secs(30));
+    let lists = |effects: &[Effect]| {
+        effects
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e,
+                    Effect::Call {
+                        call: Call::ListSecrets { .. },
+                        ..
+                    }
+                )
+            })
+            .count()
+    };
+    let effects = app.update(Action::Tick(now() + Duration::from_secs(30)));
+    let (id, _) = the_call(
+        &effects
+            .into_iter()
+            .filter(|e| matches!(e, Effect::Call { .. }))
+            .collect::<Vec<_>>(),
+    );
+    app.update(fail(
+        id,
+        ErrorKind::PermissionDenied,
+        "You may not list team-a.",
+    ));
+    for s in [31, 32, 90, 600] {
+        assert_eq!(
+            lists(&app.update(Action::Tick(now() + Duration::from_secs(s)))),
+            0
+        );
+    }
+    let (id, _) = the_call(&app.update(key('r')));
+    app.update(ok(id, Reply::Secrets(vec![row("a", 1)])));
+    assert_eq!(
+        lists(&app.update(Action::Tick(now() + Duration::from_secs(631)))),
+        1
+    );
+}
+
+#[test]
+fn a_click_far_down_the_history_reads_one_value_not_every_row_on_the_way() {
+    let mut app = in_history();
+    app.update(key('v'));
+    let reads = |effects: &[Effect]| {
+        effects
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e,
+                    Effect::Call {
+                        call: Call::GetVersion { .. },
+                        ..
+                    }
+                )
+            })
+            .count()
+    };
+    // The history table starts at the fourth row; its third version is on
+    // the sixth.
+    let effects = app.update(click(10, 5));
+    assert_eq!(app.state.history.nav.selected, 2);
+    assert!(reads(&effects) <= 1, "{effects:?}");
+}
+
+#[test]
+fn colon_ns_does_not_throw_away_unsaved_text() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    open_editor_on(&mut app, "old", "v1");
+    type_str(&mut app, " typed");
+    // In the form `:` is text; the command line opens where it is not (the
+    // token picker the form waits over), here set open directly.
+    app.state.command = Some(Default::default());
+    type_str(&mut app, "ns team-b");
+    no_call(&app.update(code(KeyCode::Enter)));
+    assert!(flash(&app).contains("unsaved text"), "{}", flash(&app));
+    assert_eq!(editor(&app).value_text(), "old typed");
+}
+
+#[test]
+fn a_huge_reveal_time_means_never_not_a_crash() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    app.state.reveal_for = Some(Duration::from_secs(u64::MAX));
+    app.state.clear_clipboard_after = Some(Duration::from_secs(u64::MAX));
+    revealed_a(&mut app);
+    assert!(app.state.secrets.revealed_until.is_none());
+    app.update(key('y'));
+    app.update(key('v'));
+    app.update(Action::Copied {
+        what: "the value of 'a'".into(),
+        outcome: Ok(CopyVia::Native),
+    });
+    assert!(app.state.clipboard.is_none());
+}

@@ -197,7 +197,7 @@ impl App {
             return Vec::new();
         };
         let name = view.name.clone();
-        let inside = layout::value_view(self.state.size);
+        let inside = layout::value_view(&self.state);
         let total = match &self.state.secrets.revealed {
             Some((n, v)) if *n == name => display_rows(v.expose(), usize::from(inside.width)).len(),
             _ => 0,

@@ -21,10 +21,16 @@ pub fn editor_command() -> String {
 /// Lets the user edit `text` in their editor; the text it left, or a
 /// sentence saying why there is none.
 pub async fn edit(term: &mut Terminal, text: &Sensitive) -> Result<Sensitive, String> {
+    // The user's runtime directory is memory-backed and theirs alone where
+    // there is one; the system's temporary directory otherwise.
+    let base = std::env::var_os("XDG_RUNTIME_DIR")
+        .map(std::path::PathBuf::from)
+        .filter(|d| d.is_dir())
+        .unwrap_or_else(std::env::temp_dir);
     let dir = tempfile::Builder::new()
         .prefix("kiss-edit-")
         .permissions(std::fs::Permissions::from_mode(0o700))
-        .tempdir()
+        .tempdir_in(base)
         .map_err(|e| format!("Could not create a private temporary file for the editor ({e})."))?;
     let path = dir.path().join("value");
     std::fs::OpenOptions::new()
@@ -35,6 +41,12 @@ pub async fn edit(term: &mut Terminal, text: &Sensitive) -> Result<Sensitive, St
         .and_then(|mut f| f.write_all(text.expose().as_bytes()))
         .map_err(|e| format!("Could not write the value for the editor ({e})."))?;
     let editor = editor_command();
+    // Ctrl-C and Ctrl-\ in the editor's cooked terminal reach this process
+    // too: as git does, ignore them while the editor runs, so they cannot
+    // end kiss-tui with the value still in the file. The editor gets them
+    // as usual (exec resets caught signals).
+    use tokio::signal::unix::{SignalKind, signal};
+    let _held = (signal(SignalKind::interrupt()), signal(SignalKind::quit()));
     term.suspend();
     // The command is a shell word list, as for git: "code --wait" works.
     let run = {

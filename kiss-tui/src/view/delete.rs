@@ -86,7 +86,7 @@ pub fn draw(f: &mut Frame, body: Rect, s: &State, d: &DeleteDialog) {
     // the last row, always.
     let width = 64.min(body.width);
     let text_h = widgets::wrapped_height(&lines, width.saturating_sub(2));
-    let area = layout::centered(body, width, text_h + 3);
+    let area = layout::centered(body, width, text_h.saturating_add(3));
     let inner = widgets::dialog(f, area, " Delete secret ", Style::new().fg(Color::Red));
     let [text_area, hints_area] =
         Layout::vertical([Constraint::Min(0), Constraint::Length(1)]).areas(inner);

@@ -32,7 +32,7 @@ pub fn draw(f: &mut Frame, state: &State) {
         status::too_small(f, area, state.quit_confirm);
         return;
     }
-    let bands = layout::bands_with_message(area, status::message_height(state, area.width));
+    let bands = layout::bands_with_message(area, layout::message_height(state, area.width));
     status::status_bar(f, bands.status, state);
     match state.screen {
         Screen::Tokens => tokens::draw(f, bands.body, state),

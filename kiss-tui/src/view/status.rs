@@ -136,15 +136,6 @@ pub fn message_line(f: &mut Frame, area: Rect, s: &State) {
     f.render_widget(Paragraph::new(line).wrap(Wrap { trim: false }), area);
 }
 
-/// Lines the message needs to be read whole (at most 5).
-pub fn message_height(s: &State, width: u16) -> u16 {
-    let Some(flash) = &s.flash else { return 1 };
-    let w = usize::from(width.max(1));
-    // Word wrapping wastes the ends of lines: allow a tenth more.
-    let needed = ((flash.text.chars().count() + 2) * 11 / 10).div_ceil(w);
-    needed.clamp(1, 5) as u16
-}
-
 /// The keys that work here, as many as fit (see [`keymap::footer`]).
 pub fn footer(f: &mut Frame, area: Rect, s: &State) {
     let hints = keymap::footer(s, area.width);
