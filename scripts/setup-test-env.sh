@@ -12,6 +12,12 @@ if [ ! -x .venv/bin/moto_server ]; then
   .venv/bin/pip install --quiet --disable-pip-version-check 'moto[server]==5.2.5' 'joserfc>=1.0'
 fi
 
+# The CRD schemas the copy menu's manifests are checked against (node from
+# the machine's toolchain; npm reaches the registry).
+if command -v npm >/dev/null 2>&1 && [ ! -d scripts/manifest-schemas/node_modules/@kubernetes-models/external-secrets ]; then
+  (cd scripts/manifest-schemas && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
 missing=()
 # tool:Debian package
 for pair in tmux:tmux openssl:openssl script:bsdutils; do

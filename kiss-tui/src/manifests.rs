@@ -4,7 +4,10 @@
 //!
 //! Each manifest names the secret after the kiss secret, in its namespace.
 //! Whatever the user must still decide (which secret store) is a
-//! placeholder in capitals, with a comment, so it cannot be missed.
+//! placeholder (`replace-with-your-secret-store`) under an `EDIT:`
+//! comment, so it cannot be missed; it is a valid name, so the manifest
+//! passes the CRD's schema and a store that does not exist shows in the
+//! ExternalSecret's status rather than as a refused apply.
 
 /// An `ExternalSecret` for the external-secrets operator
 /// (`external-secrets.io/v1`, as current releases serve it), reading the AWS secret into a Kubernetes
@@ -21,7 +24,7 @@ spec:
   secretStoreRef:
     # EDIT: the (Cluster)SecretStore that reads AWS Secrets Manager.
     kind: ClusterSecretStore
-    name: REPLACE-WITH-YOUR-SECRET-STORE
+    name: replace-with-your-secret-store
   target:
     name: {name}
     creationPolicy: Owner
@@ -126,7 +129,7 @@ spec:
   secretStoreRef:
     # EDIT: the (Cluster)SecretStore that reads AWS Secrets Manager.
     kind: ClusterSecretStore
-    name: REPLACE-WITH-YOUR-SECRET-STORE
+    name: replace-with-your-secret-store
   target:
     name: {name}
     creationPolicy: Owner
@@ -150,7 +153,7 @@ spec:
   secretStoreRef:
     # EDIT: the (Cluster)SecretStore that reads AWS Secrets Manager.
     kind: ClusterSecretStore
-    name: REPLACE-WITH-YOUR-SECRET-STORE
+    name: replace-with-your-secret-store
   target:
     name: {name}
     creationPolicy: Owner
