@@ -417,6 +417,76 @@ async fn an_external_editor_changes_a_value_saved_with_the_version_check() {
     dev.shutdown().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_key_of_a_json_secret_changes_and_nothing_else() {
+    let Some(tmux) = Tmux::new("one_key_of_a_json_secret_changes", 100, 30) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let dev = DevServer::start(DevOptions {
+        data_dir: tmp.path().join("data"),
+        token_dir: tmp.path().join("tokens"),
+        addr: "127.0.0.1:0".parse().unwrap(),
+        seed_samples: false,
+    })
+    .await
+    .expect("the dev server starts");
+    let settings = Settings {
+        server_addr: dev.addr.to_string(),
+        secure: false,
+        ..Settings::default()
+    };
+    let check = Client::connect(&settings, dev.mint_token(DEMO_USER, &["team-a"], 3600))
+        .await
+        .unwrap();
+    // As the AWS console writes it: one line, keys in its order.
+    let original = r#"{"username":"app","password":"old-pass","port":5432,"host":"db.internal"}"#;
+    check.create("team-a", "db", original).await.unwrap();
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    tmux.respawn(&format!(
+        "env -u KISS_CONFIG HOME={home} XDG_CONFIG_HOME={home}/.config {bin} --server-addr {addr} --secure=false --token-dir {tokens} --namespace team-a",
+        home = shell_quote(home.to_str().unwrap()),
+        bin = kiss_tui(),
+        addr = dev.addr,
+        tokens = shell_quote(dev.token_dir.to_str().unwrap()),
+    ));
+    tmux.wait_for("demo@kiss.dev");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Secrets in team-a");
+    tmux.wait_for("k8s-secret-team-a-db");
+    // x: the value read, shown key by key with values masked.
+    tmux.keys(&["x"]);
+    let screen = tmux.wait_for("db · 4 keys");
+    assert!(
+        screen.contains("password") && !screen.contains("old-pass"),
+        "{screen}"
+    );
+    tmux.keys(&["Down", "v"]);
+    tmux.wait_for("old-pass");
+    tmux.keys(&["e"]);
+    tmux.wait_for("Edit key 'password'");
+    tmux.keys(&["C-u"]);
+    tmux.type_text("new-pass");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Saved the new value of key 'password' in 'db'");
+    let stored = check
+        .get("team-a", "db", true)
+        .await
+        .unwrap()
+        .secret
+        .unwrap();
+    assert_eq!(
+        stored.value.as_deref(),
+        Some(r#"{"username":"app","password":"new-pass","port":5432,"host":"db.internal"}"#),
+        "only the one key changed: order, layout and the number kept"
+    );
+    tmux.keys(&["Escape"]);
+    tmux.keys(&["q"]);
+    assert_eq!(tmux.wait_exit(), 0);
+    dev.shutdown().await;
+}
+
 #[test]
 fn a_closed_terminal_ends_the_demo_and_removes_its_directory() {
     use std::os::unix::fs::PermissionsExt as _;

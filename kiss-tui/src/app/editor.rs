@@ -75,6 +75,9 @@ pub struct Editor {
     /// A value that was a JSON object and no longer parses, which the
     /// user was told about: Ctrl-S again on this text saves it.
     pub json_warned: Option<String>,
+    /// Create: the value is typed as `KEY=value` lines and saved as a JSON
+    /// object (Ctrl-T), else as the text it is.
+    pub key_value: bool,
 }
 
 /// "Save these changes?": the diff a save makes, scrolled as the user reads.
@@ -162,6 +165,7 @@ fn new_editor(mode: EditorMode) -> Editor {
         literal_next: false,
         external_pending: false,
         json_warned: None,
+        key_value: false,
     };
     restyle(&mut ed);
     ed
@@ -202,6 +206,8 @@ pub enum EditorCmd {
     Literal,
     /// Edit the value in `$VISUAL`/`$EDITOR`.
     External,
+    /// Create: switch between a text value and `KEY=value` lines.
+    Kind,
 }
 
 /// The form's keys where the focus is; `None` for the update form, whose
@@ -264,6 +270,18 @@ pub fn keys(focus: Option<EditorFocus>) -> Vec<Binding<EditorCmd>> {
                 E::External,
             ),
         ]),
+    }
+    if focus.is_some() {
+        rows.push(
+            bind(
+                "Ctrl-T",
+                "value as text / as KEY=value lines saved as a JSON object",
+                true,
+                &[ctrl('t')],
+                E::Kind,
+            )
+            .brief("text/keys"),
+        );
     }
     if focus != Some(EditorFocus::Policy) {
         // The keys every text field shares (see line.rs).
@@ -421,6 +439,7 @@ impl App {
             }
             EditorCmd::Literal => ed.literal_next = ed.focus == EditorFocus::Value,
             EditorCmd::External => {}
+            EditorCmd::Kind => ed.key_value = !ed.key_value,
             EditorCmd::NextField => {
                 ed.focus = match ed.focus {
                     EditorFocus::Name => EditorFocus::Value,
@@ -660,7 +679,28 @@ impl App {
         let Some(ed) = self.editor() else {
             return Vec::new();
         };
-        let value = Sensitive(ed.value_text());
+        let mut value = Sensitive(ed.value_text());
+        // Key/value: the lines become one JSON object, or say where not.
+        if ed.mode == EditorMode::Create && ed.key_value {
+            match crate::keyvalue::KeyValues::from_dotenv(value.expose()) {
+                Ok(object) if !object.is_empty() => value = Sensitive(object.to_json()),
+                Ok(_) => {
+                    ed.error = Some(
+                        "Not saved: no KEY=value line yet. Type one per line, or Ctrl-T to save the text as it is."
+                            .into(),
+                    );
+                    ed.focus = EditorFocus::Value;
+                    return Vec::new();
+                }
+                Err(e) => {
+                    ed.error = Some(format!(
+                        "Not saved: {e}. Fix the line, or Ctrl-T to save the text as it is."
+                    ));
+                    ed.focus = EditorFocus::Value;
+                    return Vec::new();
+                }
+            }
+        }
         match ed.mode.clone() {
             EditorMode::Create => {
                 let name = ed.name_text();

@@ -3167,3 +3167,43 @@ fn a_huge_reveal_time_means_never_not_a_crash() {
     });
     assert!(app.state.clipboard.is_none());
 }
+
+#[test]
+fn create_offers_key_value_lines_saved_as_a_json_object() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    app.update(key('n'));
+    type_str(&mut app, "db");
+    app.update(code(KeyCode::Tab));
+    app.update(ctrl('t'));
+    assert!(
+        screen_text(&app).contains("KEY=value"),
+        "{}",
+        screen_text(&app)
+    );
+    type_str(&mut app, "username=app");
+    app.update(code(KeyCode::Enter));
+    type_str(&mut app, "password=\"s3 cr=t\"");
+    let effects = app.update(ctrl('s'));
+    let (_, call) = the_call(&effects);
+    assert_eq!(
+        call,
+        Call::CreateSecret {
+            namespace: "team-a".into(),
+            name: "db".into(),
+            value: Sensitive("{\n  \"username\": \"app\",\n  \"password\": \"s3 cr=t\"\n}".into()),
+        }
+    );
+    // A line that is no KEY=value says where, and nothing is sent.
+    let mut app = in_team_a(vec![row("a", 1)]);
+    app.update(key('n'));
+    type_str(&mut app, "db");
+    app.update(code(KeyCode::Tab));
+    app.update(ctrl('t'));
+    type_str(&mut app, "username=app");
+    app.update(code(KeyCode::Enter));
+    type_str(&mut app, "oops");
+    no_call(&app.update(ctrl('s')));
+    let error = editor(&app).error.clone().unwrap();
+    assert!(error.contains("line 2"), "{error}");
+    assert_eq!(editor(&app).value_text(), "username=app\noops");
+}

@@ -86,10 +86,17 @@ pub fn draw(f: &mut Frame, body: Rect, s: &State, ed: &Editor) {
 
     let focused = ed.focus == EditorFocus::Value;
     let lines = ed.value.lines().len();
-    let value_title = format!(
-        " Value · {lines} line{} ",
-        if lines == 1 { "" } else { "s" }
-    );
+    let value_title = if ed.key_value {
+        format!(
+            " Value · KEY=value, {lines} line{} → a JSON object (Ctrl-T: text) ",
+            if lines == 1 { "" } else { "s" }
+        )
+    } else {
+        format!(
+            " Value · {lines} line{} ",
+            if lines == 1 { "" } else { "s" }
+        )
+    };
     let block = widgets::block(value_title, focused);
     let value_inner = block.inner(value_area);
     f.render_widget(block, value_area);
