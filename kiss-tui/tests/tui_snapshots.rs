@@ -339,6 +339,26 @@ fn json_keys() {
 }
 
 #[test]
+fn search_every_namespace() {
+    // F: the listings come in; one namespace refuses; the name narrows.
+    check("search", |size| {
+        let mut d = secrets(size);
+        d.type_str("F");
+        d.ok(
+            |c| matches!(c, Call::ListSecrets { namespace } if namespace == "team-a"),
+            Reply::Secrets(fixtures::sample_rows()),
+        );
+        d.fail(
+            |c| matches!(c, Call::ListSecrets { namespace } if namespace == "team-b"),
+            ErrorKind::PermissionDenied,
+            "You may not list the secrets of team-b.",
+        );
+        d.type_str("pass");
+        d
+    });
+}
+
+#[test]
 fn many_secrets_scrolled() {
     check("secrets_many", |size| {
         let mut d = Driver::in_namespace(size, fixtures::many_rows(10_000));

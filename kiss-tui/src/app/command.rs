@@ -8,11 +8,11 @@ use crossterm::event::{KeyCode, KeyEvent};
 
 use super::keymap::{Binding, bind, key, text};
 use super::line::{self, LineInput};
-use super::state::Screen;
+use super::state::{Dialog, Screen};
 use super::{App, Effect};
 
 /// The commands, as completed and listed in errors.
-pub const COMMANDS: &[&str] = &["ns", "token", "deleted", "help", "q"];
+pub const COMMANDS: &[&str] = &["ns", "token", "search", "deleted", "help", "q"];
 
 /// The command line while it is open.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -37,7 +37,11 @@ pub enum CommandCmd {
 /// The command line's keys.
 pub fn keys() -> Vec<Binding<CommandCmd>> {
     let mut rows = vec![
-        text("type", "ns NAME, token, deleted, help, q", true),
+        text(
+            "type",
+            "ns NAME, token, search NAME, deleted, help, q",
+            true,
+        ),
         bind(
             "Enter",
             "run",
@@ -187,6 +191,21 @@ impl App {
                 self.quit()
             }
             "token" | "tokens" | "t" => self.open_token_picker(),
+            "search" | "find" if self.state.unsaved_text() => {
+                self.error(
+                    "The form holds unsaved text: save it (Ctrl-S) or discard it (Esc) first.",
+                );
+                Vec::new()
+            }
+            "search" | "find" => {
+                let effects = self.open_search();
+                if !arg.is_empty()
+                    && let Some(Dialog::Search(d)) = &mut self.state.dialog
+                {
+                    d.query.set(arg);
+                }
+                effects
+            }
             "help" | "h" => {
                 self.state.flash = None;
                 self.state.help = Some(0);
@@ -229,7 +248,7 @@ impl App {
             }
             other => {
                 self.error(format!(
-                    "Unknown command ':{other}'. The commands are :ns NAME, :token, :deleted, :help and :q."
+                    "Unknown command ':{other}'. The commands are :ns NAME, :token, :search NAME, :deleted, :help and :q."
                 ));
                 Vec::new()
             }

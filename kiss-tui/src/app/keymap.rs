@@ -14,7 +14,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::state::{BindFocus, Dialog, EditorFocus, EditorMode, Screen, State};
 use super::{
     bind, command, conflict, copy, delete, deleted, editor, filter, help, history, key_table,
-    namespaces, quit, secrets, tokens, value_view,
+    namespaces, quit, search, secrets, tokens, value_view,
 };
 
 /// A key as the tables name it: a code, and whether Ctrl is held. Shift is
@@ -222,6 +222,8 @@ pub enum KeyContext {
     KeyEdit,
     /// "Remove the key?" over the key table.
     KeyRemove,
+    /// Searching every namespace.
+    Search,
     /// The help overlay.
     Help,
     /// Typing a search in the help overlay.
@@ -262,6 +264,7 @@ pub const ALL_CONTEXTS: &[KeyContext] = &[
     KeyContext::ValueKeys,
     KeyContext::KeyEdit,
     KeyContext::KeyRemove,
+    KeyContext::Search,
     KeyContext::Help,
     KeyContext::HelpSearch,
     KeyContext::Command,
@@ -318,6 +321,8 @@ pub enum Command {
     KeyEdit(key_table::KeyEditCmd),
     /// "Remove the key?".
     KeyRemove(key_table::KeyRemoveCmd),
+    /// The search across namespaces.
+    Search(search::SearchCmd),
     /// "Quit?".
     Quit(quit::QuitCmd),
 }
@@ -394,6 +399,7 @@ pub fn table(ctx: KeyContext) -> Vec<Binding<Command>> {
         KeyContext::ValueKeys => all(key_table::keys(), Command::KeyTable),
         KeyContext::KeyEdit => all(key_table::edit_keys(), Command::KeyEdit),
         KeyContext::KeyRemove => all(key_table::remove_keys(), Command::KeyRemove),
+        KeyContext::Search => all(search::keys(), Command::Search),
         KeyContext::Quit => all(quit::keys(), Command::Quit),
     }
 }
@@ -412,6 +418,7 @@ pub fn takes_text(ctx: KeyContext) -> bool {
             | KeyContext::HelpSearch
             | KeyContext::Command
             | KeyContext::KeyEdit
+            | KeyContext::Search
     )
 }
 
@@ -612,6 +619,7 @@ pub const HELP_SECTIONS: &[(&str, KeyContext)] = &[
         "Remove the key? (d in the key table)",
         KeyContext::KeyRemove,
     ),
+    ("Find in every namespace (F, :search)", KeyContext::Search),
     ("Recently deleted (D)", KeyContext::Deleted),
     ("History (h)", KeyContext::History),
     ("Roll back? (R in the history)", KeyContext::Rollback),
@@ -756,6 +764,7 @@ impl State {
                     KeyContext::ValueKeys
                 }
                 Some(Dialog::View(_)) => KeyContext::Value,
+                Some(Dialog::Search(_)) => KeyContext::Search,
                 None if self.secrets.filtering => KeyContext::Filter,
                 None => KeyContext::Secrets,
             },

@@ -243,6 +243,20 @@ fn reach(ctx: KeyContext) -> Driver {
             };
             d
         }
+        KeyContext::Search => {
+            // Results from two namespaces, one in the middle selected, so
+            // every move and Enter act.
+            let mut d = on_secrets();
+            d.type_str("F");
+            for _ in 0..2 {
+                d.ok(
+                    |c| matches!(c, Call::ListSecrets { .. }),
+                    Reply::Secrets(fixtures::sample_rows()),
+                );
+            }
+            d.key(KeyCode::Down).key(KeyCode::Down);
+            d
+        }
         KeyContext::Copy => {
             let mut d = on_secrets();
             d.type_str("y").key(KeyCode::Down);

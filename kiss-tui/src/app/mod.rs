@@ -33,6 +33,7 @@ mod pending;
 mod quit;
 mod refresh;
 mod replies;
+pub mod search;
 mod secrets;
 mod tokens;
 pub mod value_view;
@@ -259,6 +260,7 @@ impl App {
             Command::Copy(c) => self.on_copy(c),
             Command::View(c) => self.on_value_view(c),
             Command::KeyTable(c) => self.on_key_table(c),
+            Command::Search(c) => self.on_search(c),
             Command::KeyEdit(c) => self.on_key_edit(c),
             Command::KeyRemove(c) => self.on_key_remove(c),
         }
@@ -277,6 +279,7 @@ impl App {
             KeyContext::HelpSearch => self.help_text(event),
             KeyContext::Command => self.command_text(event),
             KeyContext::KeyEdit => self.key_edit_text(event),
+            KeyContext::Search => self.search_text(event),
             _ => {}
         }
         Vec::new()

@@ -12,6 +12,8 @@ pub enum Purpose {
     WhoAmI,
     /// Connecting with the token kubelogin rewrote in its file.
     Reconnect,
+    /// Listing one namespace for the search across namespaces.
+    SearchList(String),
     /// Saving a change to one key of a JSON secret: the secret, what the
     /// change is (for the message), and the JSON sent, shown once saved.
     KeyUpdate {
@@ -79,6 +81,7 @@ impl Purpose {
             Purpose::Connect => "connecting".into(),
             Purpose::WhoAmI => "asking who you are".into(),
             Purpose::Reconnect => "taking up the refreshed token".into(),
+            Purpose::SearchList(ns) => format!("searching {ns}"),
             Purpose::List => "loading secrets".into(),
             Purpose::Details(n) => format!("loading '{n}'"),
             Purpose::Reveal(n) => format!("reading the value of '{n}'"),

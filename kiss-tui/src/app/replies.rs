@@ -93,6 +93,7 @@ impl App {
                 Vec::new()
             }
             (Purpose::List, Reply::Secrets(rows)) => self.set_rows(rows),
+            (Purpose::SearchList(ns), Reply::Secrets(rows)) => self.search_listed(ns, Ok(rows)),
             (Purpose::Details(name), Reply::Details(d)) => {
                 self.cache_details(*d);
                 self.fit_bind_list(&name);
@@ -300,6 +301,7 @@ impl App {
             return self.on_history_reply(purpose, Err(e));
         }
         match purpose {
+            Purpose::SearchList(ns) => return self.search_listed(ns, Err(msg)),
             Purpose::Connect | Purpose::WhoAmI | Purpose::Reconnect => {
                 if refused {
                     let hint = self.state.tokens.refresh_hint.clone();

@@ -79,6 +79,8 @@ pub struct Secrets {
     pub revealed_until: Option<SystemTime>,
     /// When the list last arrived.
     pub listed_at: Option<SystemTime>,
+    /// A secret to select once the list arrives (opened from the search).
+    pub want_selected: Option<String>,
 }
 
 impl Secrets {
@@ -150,6 +152,8 @@ pub enum SecretsCmd {
     View,
     /// Edit the value in the user's editor.
     EditExternally,
+    /// Search every granted namespace.
+    Search,
     /// Open the value view with the value read.
     ViewRevealed,
 }
@@ -217,6 +221,14 @@ pub fn keys() -> Vec<Binding<SecretsCmd>> {
         .brief("namespace"),
         bind("T", "switch token", true, &[ch('T')], S::SwitchToken).brief("token"),
         bind("D", "recently deleted", true, &[ch('D')], S::Deleted).brief("deleted"),
+        bind(
+            "F",
+            "find a secret in every namespace",
+            true,
+            &[ch('F')],
+            S::Search,
+        )
+        .brief("find"),
         Binding {
             label: "s/S".into(),
             what: "sort by / reverse",
@@ -254,6 +266,7 @@ impl App {
                 self.refilter()
             }
             S::Quit => self.quit(),
+            S::Search => self.open_search(),
             S::Escape | S::SwitchNamespace => {
                 self.leave_namespace();
                 Vec::new()
@@ -467,7 +480,12 @@ impl App {
 
     /// Replaces the listed secrets, keeping sort, filter and selection.
     pub(super) fn set_rows(&mut self, rows: Vec<SecretRow>) -> Vec<Effect> {
-        let before = self.state.secrets.selected_name().map(str::to_owned);
+        let before = self
+            .state
+            .secrets
+            .want_selected
+            .take()
+            .or_else(|| self.state.secrets.selected_name().map(str::to_owned));
         let now = self.state.now;
         let s = &mut self.state.secrets;
         s.rows = rows;

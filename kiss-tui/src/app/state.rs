@@ -130,6 +130,8 @@ pub enum Dialog {
     Copy(CopyMenu),
     /// Read a value, full-screen.
     View(ValueView),
+    /// Search every granted namespace.
+    Search(super::search::SearchDialog),
 }
 
 /// How serious a message is.
@@ -172,6 +174,7 @@ impl State {
                 Some(Dialog::Editor(_)) => true,
                 Some(Dialog::Bind(b)) => b.focus == BindFocus::Input,
                 Some(Dialog::Delete(d)) => d.for_good(),
+                Some(Dialog::Search(_)) => true,
                 Some(_) => false,
                 None => self.secrets.filtering,
             },

@@ -3207,3 +3207,118 @@ fn create_offers_key_value_lines_saved_as_a_json_object() {
     assert!(error.contains("line 2"), "{error}");
     assert_eq!(editor(&app).value_text(), "username=app\noops");
 }
+
+#[test]
+fn find_searches_every_namespace_eight_at_a_time_and_notes_a_refusal() {
+    let granted: Vec<String> = (1..=20).map(|i| format!("ns-{i:02}")).collect();
+    let granted_refs: Vec<&str> = granted.iter().map(String::as_str).collect();
+    let (mut app, effects) = connected(Some("ns-01"), &granted_refs, false);
+    let (id, _) = the_call(&effects);
+    app.update(ok(id, Reply::Secrets(vec![row("local", 1)])));
+    let listed = |effects: &[Effect]| -> Vec<(RequestId, String)> {
+        effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Call {
+                    id,
+                    call: Call::ListSecrets { namespace },
+                } => Some((*id, namespace.clone())),
+                _ => None,
+            })
+            .collect()
+    };
+    let mut waiting = listed(&app.update(key('F')));
+    assert_eq!(waiting.len(), 8, "a bound on the calls in flight");
+    assert_eq!(app.state.key_context(), keymap::KeyContext::Search);
+    let mut answered = 0;
+    while let Some((id, ns)) = (!waiting.is_empty()).then(|| waiting.remove(0)) {
+        let effects = if ns == "ns-07" {
+            app.update(fail(
+                id,
+                ErrorKind::PermissionDenied,
+                "You may not list ns-07.",
+            ))
+        } else {
+            app.update(ok(
+                id,
+                Reply::Secrets(vec![
+                    row(&format!("{ns}-db-password"), 1),
+                    row("api-key", 1),
+                ]),
+            ))
+        };
+        answered += 1;
+        let more = listed(&effects);
+        assert!(more.len() <= 1, "one finished, at most one more starts");
+        waiting.extend(more);
+        // Results show as they arrive.
+        if answered == 3 {
+            assert!(
+                screen_text(&app).contains("3/20 namespaces listed"),
+                "{}",
+                screen_text(&app)
+            );
+        }
+    }
+    assert_eq!(answered, 20);
+    let screen = screen_text(&app);
+    assert!(screen.contains("1 refused"), "{screen}");
+    assert!(
+        screen.contains("ns-07: You may not list ns-07."),
+        "{screen}"
+    );
+    // Typing narrows what was found; `q` and `?` are text here.
+    type_str(&mut app, "12-db");
+    let Some(Dialog::Search(d)) = &app.state.dialog else {
+        panic!()
+    };
+    let names: Vec<_> = d
+        .matching()
+        .iter()
+        .map(|h| (h.namespace.clone(), h.name.clone()))
+        .collect();
+    assert_eq!(
+        names,
+        [("ns-12".to_owned(), "ns-12-db-password".to_owned())]
+    );
+    // Enter opens it in its namespace, selected once the list arrives.
+    let (id, call) = the_call(&app.update(code(KeyCode::Enter)));
+    assert_eq!(
+        call,
+        Call::ListSecrets {
+            namespace: "ns-12".into()
+        }
+    );
+    app.update(ok(
+        id,
+        Reply::Secrets(vec![row("a", 1), row("ns-12-db-password", 1), row("z", 1)]),
+    ));
+    assert_eq!(app.state.namespace.as_deref(), Some("ns-12"));
+    assert_eq!(app.state.secrets.selected_name(), Some("ns-12-db-password"));
+}
+
+#[test]
+fn colon_search_opens_the_search_with_the_name_typed() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    app.update(key(':'));
+    type_str(&mut app, "search db-pass");
+    let effects = app.update(code(KeyCode::Enter));
+    assert_eq!(
+        effects
+            .iter()
+            .filter(|e| matches!(
+                e,
+                Effect::Call {
+                    call: Call::ListSecrets { .. },
+                    ..
+                }
+            ))
+            .count(),
+        2,
+        "team-a and team-b"
+    );
+    let Some(Dialog::Search(d)) = &app.state.dialog else {
+        panic!("{:?}", app.state.dialog)
+    };
+    assert_eq!(&*d.query, "db-pass");
+}

@@ -12,6 +12,7 @@ mod help;
 mod history;
 mod namespaces;
 mod quit;
+mod search;
 mod secrets;
 mod status;
 pub mod theme;
@@ -48,6 +49,7 @@ pub fn draw(f: &mut Frame, state: &State) {
                 Some(Dialog::Bind(b)) => bind::draw(f, bands.body, state, b),
                 Some(Dialog::Copy(m)) => copy::draw(f, bands.body, m),
                 Some(Dialog::View(v)) => value::draw(f, bands.body, state, v),
+                Some(Dialog::Search(d)) => search::draw(f, bands.body, state, d),
                 None => {}
             }
         }
