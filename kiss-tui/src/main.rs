@@ -45,17 +45,35 @@ async fn main() -> ExitCode {
             cli::run(verb, &opts.common, &file, settings).await
         }
         None => {
-            if opts.common.context.is_some() {
-                eprintln!(
-                    "kiss-tui: --context is for verbs (e.g. kiss-tui --context NAME list); the app does not take it yet"
-                );
-                return ExitCode::from(2);
-            }
+            // A context's token comes from its exec plugin, run before the
+            // app takes the screen so a login on the terminal works.
+            let start = match &opts.common.context {
+                Some(name) if !opts.demo => match cli::app_context(name, &opts.common, &file) {
+                    Ok((context_settings, token)) => {
+                        settings = tui::Settings {
+                            server_addr: context_settings.server_addr,
+                            secure: context_settings.secure,
+                            ca_file: context_settings.ca_file,
+                            namespace: context_settings.namespace,
+                            ..settings
+                        };
+                        Some(tui::ContextStart {
+                            context: name.clone(),
+                            token,
+                        })
+                    }
+                    Err(e) => {
+                        report(&e);
+                        return ExitCode::from(1);
+                    }
+                },
+                _ => None,
+            };
             // The app owns the terminal, so nothing is logged to stderr here.
             let result = if opts.demo {
                 demo::run(settings).await
             } else {
-                tui::run(settings).await
+                tui::run_in(settings, start).await
             };
             match result {
                 Ok(()) => ExitCode::SUCCESS,

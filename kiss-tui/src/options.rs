@@ -139,7 +139,7 @@ pub struct CommonFlags {
     #[arg(long, global = true, help_heading = COMMON, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
-    /// Verbs: act in this kubeconfig context: its kiss server and namespace from [contexts.NAME] in the config file, its token from the context user's exec plugin (kubectl oidc-login get-token ...). Without it, verbs use the token directory as the Go client did.
+    /// Act in this kubeconfig context: its kiss server and namespace from [contexts.NAME] (or [issuers."URL"]) in the config file, its token from the context user's exec plugin (kubectl oidc-login get-token ...), run once before the app or the verb starts. Without it, the token directory is used as the Go client did.
     #[arg(long, global = true, help_heading = COMMON, value_name = "NAME")]
     pub context: Option<String>,
 }

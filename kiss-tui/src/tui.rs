@@ -21,7 +21,6 @@ use tokio::sync::mpsc;
 use crate::app::{Action, App, AppConfig, Effect};
 use crate::client::Client;
 use crate::clipboard::Clipboard;
-use crate::settings::Settings;
 use crate::tokens::TokenScan;
 use crate::view;
 
@@ -47,15 +46,35 @@ impl Stopped {
     }
 }
 
+pub use crate::settings::Settings;
+
+/// The app started in a kubeconfig context: its name and the token its
+/// exec plugin gave. Not Debug: the token is never printed.
+pub struct ContextStart {
+    /// The context.
+    pub context: String,
+    /// The token.
+    pub token: String,
+}
+
 /// Runs the full-screen app until the user quits.
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    run_in(settings, None).await
+}
+
+/// Runs the app, in a kubeconfig context when `start` says so.
+pub async fn run_in(settings: Settings, start: Option<ContextStart>) -> anyhow::Result<()> {
     let mut term = terminal::Terminal::enter(settings.mouse)?;
-    let result = event_loop(&mut term, settings).await;
+    let result = event_loop(&mut term, settings, start).await;
     drop(term);
     result
 }
 
-async fn event_loop(term: &mut terminal::Terminal, settings: Settings) -> anyhow::Result<()> {
+async fn event_loop(
+    term: &mut terminal::Terminal,
+    settings: Settings,
+    start: Option<ContextStart>,
+) -> anyhow::Result<()> {
     let size = term.inner().size()?;
     let (mut app, effects) = App::new(AppConfig {
         server: settings.server_addr.clone(),
@@ -66,6 +85,7 @@ async fn event_loop(term: &mut terminal::Terminal, settings: Settings) -> anyhow
         reveal_for: settings.reveal_for,
         clear_clipboard_after: settings.clear_clipboard_after,
         refresh: settings.refresh,
+        context: start.map(|s| (s.context, crate::app::action::Sensitive(s.token))),
         recent_namespaces: crate::recent::default_path()
             .filter(|_| settings.remember_namespaces)
             .map(|p| crate::recent::load(&p, &settings.server_addr))

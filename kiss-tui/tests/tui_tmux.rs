@@ -487,6 +487,78 @@ async fn one_key_of_a_json_secret_changes_and_nothing_else() {
     dev.shutdown().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_starts_in_a_kubeconfig_context_after_an_interactive_login() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let Some(tmux) = Tmux::new("the_app_starts_in_a_kubeconfig_context", 100, 30) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let dev = DevServer::start(DevOptions {
+        data_dir: tmp.path().join("data"),
+        token_dir: tmp.path().join("tokens"),
+        addr: "127.0.0.1:0".parse().unwrap(),
+        seed_samples: true,
+    })
+    .await
+    .expect("the dev server starts");
+    let token = dev.mint_token(DEMO_USER, &["team-a", "team-b"], 3600);
+    // The exec plugin: asks on the terminal, as a browser login does
+    // (interactiveMode: Always), logs its run, prints an ExecCredential.
+    let log = tmp.path().join("plugin.log");
+    let plugin = tmp.path().join("login.sh");
+    std::fs::write(
+        &plugin,
+        format!(
+            "#!/bin/sh\nprintf 'Press Enter to log in: ' > /dev/tty\nread answer < /dev/tty\necho \"ran $KUBERNETES_EXEC_INFO\" >> {log}\nprintf '{{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{{\"token\":\"{token}\"}}}}'\n",
+            log = shell_quote(log.to_str().unwrap()),
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&plugin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let kubeconfig = tmp.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: dev\nclusters:\n- name: dev\n  cluster:\n    server: https://127.0.0.1:6443\ncontexts:\n- name: dev\n  context:\n    cluster: dev\n    user: dev-user\nusers:\n- name: dev-user\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: {plugin}\n      interactiveMode: Always\n",
+            plugin = plugin.display()
+        ),
+    )
+    .unwrap();
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(home.join(".config/kiss")).unwrap();
+    std::fs::write(
+        home.join(".config/kiss/config.toml"),
+        format!(
+            "[contexts.dev]\nserver_addr = \"{}\"\nsecure = false\n",
+            dev.addr
+        ),
+    )
+    .unwrap();
+    tmux.respawn(&format!(
+        "env -u KISS_CONFIG HOME={home} XDG_CONFIG_HOME={home}/.config KUBECONFIG={kubeconfig} {bin} --context dev",
+        home = shell_quote(home.to_str().unwrap()),
+        kubeconfig = shell_quote(kubeconfig.to_str().unwrap()),
+        bin = kiss_tui(),
+    ));
+    // The plugin has the terminal before the app takes the screen.
+    tmux.wait_for("Press Enter to log in:");
+    tmux.keys(&["Enter"]);
+    // Then the app, on the namespaces of the plugin's token, in the context.
+    let screen = tmux.wait_for("Namespaces of demo@kiss.dev");
+    assert!(screen.contains("ctx dev"), "{screen}");
+    assert!(screen.contains("team-b"), "{screen}");
+    tmux.type_text("team-a");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("database-url");
+    let runs = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(runs.lines().count(), 1, "the plugin ran once: {runs}");
+    assert!(runs.contains("\"interactive\":true"), "{runs}");
+    tmux.keys(&["q"]);
+    assert_eq!(tmux.wait_exit(), 0);
+    dev.shutdown().await;
+}
+
 #[test]
 fn a_closed_terminal_ends_the_demo_and_removes_its_directory() {
     use std::os::unix::fs::PermissionsExt as _;

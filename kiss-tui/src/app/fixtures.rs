@@ -188,6 +188,7 @@ impl Driver {
             clear_clipboard_after: Some(Duration::from_secs(30)),
             refresh: None,
             recent_namespaces: Vec::new(),
+            context: None,
         });
         let mut d = Driver {
             app,

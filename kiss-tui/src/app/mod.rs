@@ -47,7 +47,7 @@ use std::time::{Duration, SystemTime};
 
 use crossterm::event::{KeyEvent, KeyEventKind};
 
-pub use action::{Action, Call, CallError, Effect, ErrorKind, Reply, RequestId};
+pub use action::{Action, Call, CallError, Effect, ErrorKind, Reply, RequestId, Sensitive};
 pub use state::State;
 
 use keymap::{Command, GlobalCmd, Key, KeyContext};
@@ -81,6 +81,9 @@ pub struct AppConfig {
     pub refresh: Option<Duration>,
     /// The namespaces used last on this server, the most recent first.
     pub recent_namespaces: Vec<String>,
+    /// Started in a kubeconfig context: its name and its plugin's token,
+    /// used instead of the token files.
+    pub context: Option<(String, Sensitive)>,
 }
 
 /// The app: its state and the logic that changes it.
@@ -128,8 +131,13 @@ impl App {
             tokens_scanned_at: None,
             command: None,
             recent_namespaces: config.recent_namespaces,
+            context: config.context.as_ref().map(|(c, _)| c.clone()),
         };
-        (App { state }, vec![Effect::ScanTokens])
+        let app = App { state };
+        if let Some((context, token)) = config.context {
+            return app.start_in_context(&context, token);
+        }
+        (app, vec![Effect::ScanTokens])
     }
 
     /// Applies one action and returns what the runtime must do next.

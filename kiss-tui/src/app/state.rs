@@ -91,6 +91,8 @@ pub struct State {
     pub command: Option<CommandLine>,
     /// The namespaces used last on this server, the most recent first.
     pub recent_namespaces: Vec<String>,
+    /// The kubeconfig context the app runs in, if it was started in one.
+    pub context: Option<String>,
 }
 
 /// A copied secret value the app will clear from the clipboard.

@@ -28,6 +28,7 @@ fn new_app(namespace: Option<&str>) -> App {
         clear_clipboard_after: Some(Duration::from_secs(30)),
         refresh: None,
         recent_namespaces: Vec::new(),
+        context: None,
     });
     assert!(matches!(effects[..], [Effect::ScanTokens]));
     app

@@ -280,3 +280,27 @@ fn problem_text(problem: &TokenDirProblem, dir: Option<&std::path::Path>) -> Str
         TokenDirProblem::Unreadable(e) => format!("{dir} cannot be read: {e}."),
     }
 }
+
+impl App {
+    /// Starts in a kubeconfig context: its exec plugin's token is used
+    /// instead of the token files, and the flow goes on from the
+    /// connection as after picking a token.
+    pub(super) fn start_in_context(
+        mut self,
+        context: &str,
+        token: Sensitive,
+    ) -> (App, Vec<Effect>) {
+        let info = crate::tokens::TokenInfo::from_jwt(token.expose()).ok();
+        self.state.session = Some(Session {
+            path: PathBuf::from(format!("the exec plugin of kubeconfig context '{context}'")),
+            identifier: info.as_ref().and_then(|i| i.identifier.clone()),
+            expires_at: info.as_ref().and_then(|i| i.expires_at),
+            identity: None,
+        });
+        let effects = vec![Effect::Connect {
+            id: self.expect(Purpose::Connect),
+            token,
+        }];
+        (self, effects)
+    }
+}

@@ -162,3 +162,17 @@ async fn run_verb(
     }
     verbs::run(&client, &namespace, verb).await
 }
+
+/// For the app's `--context NAME`: the context's settings and its token
+/// from the exec plugin, run before the app takes the screen (so a plugin
+/// that logs in through the terminal has it), as for a verb.
+pub fn app_context(
+    name: &str,
+    flags: &CommonFlags,
+    file: &ConfigFile,
+) -> Result<(Settings, String), String> {
+    let config_path = crate::config::path(flags.config.as_deref());
+    context::prepare(name, flags, file, config_path.as_deref())
+        .map(|(settings, chosen)| (settings, chosen.token))
+        .map_err(|e| e.to_string())
+}

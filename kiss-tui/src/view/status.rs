@@ -44,6 +44,14 @@ pub fn status_bar(f: &mut Frame, area: Rect, s: &State) {
     let wide = area.width >= 80;
     let sep = || Span::styled(" │ ", theme::muted());
     let mut spans = vec![Span::styled(" kiss ", theme::badge()), Span::raw(" ")];
+    // The kubeconfig context first: it decides the server and the token.
+    if let Some(ctx) = &s.context {
+        if wide {
+            spans.push(Span::styled("ctx ", theme::muted()));
+        }
+        spans.push(Span::styled(ctx.clone(), theme::title()));
+        spans.push(sep());
+    }
     if wide || s.namespace.is_none() {
         spans.push(Span::raw(s.server.clone()));
     }
