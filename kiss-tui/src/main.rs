@@ -47,7 +47,20 @@ async fn main() -> ExitCode {
         None => {
             // A context's token comes from its exec plugin, run before the
             // app takes the screen so a login on the terminal works.
-            let start = match &opts.common.context {
+            // Without --context, the kubeconfig's current context when the
+            // config file says which kiss server serves it (and no token
+            // flag asks for the Go client's way).
+            let token_flags = opts.common.token_path.is_some()
+                || opts.common.token_dir.is_some()
+                || opts.common.interactive == Some(true);
+            let context = opts.common.context.clone().or_else(|| {
+                (!opts.demo && !token_flags)
+                    .then(kiss_tui::kubeconfig::load)
+                    .and_then(Result::ok)
+                    .and_then(|k| k.current_context().map(str::to_owned))
+                    .filter(|c| file.contexts.contains_key(c))
+            });
+            let start = match &context {
                 Some(name) if !opts.demo => match cli::app_context(name, &opts.common, &file) {
                     Ok((context_settings, token)) => {
                         settings = tui::Settings {
@@ -73,7 +86,12 @@ async fn main() -> ExitCode {
             let result = if opts.demo {
                 demo::run(settings).await
             } else {
-                tui::run_in(settings, start).await
+                let kube = kiss_tui::kubeconfig::load().ok().map(|k| tui::Kube {
+                    flags: opts.common.clone(),
+                    file: file.clone(),
+                    contexts: k.contexts().into_iter().map(|c| c.name).collect(),
+                });
+                tui::run_in(settings, start, kube).await
             };
             match result {
                 Ok(()) => ExitCode::SUCCESS,

@@ -57,15 +57,31 @@ pub struct ContextStart {
     pub token: String,
 }
 
-/// Runs the full-screen app until the user quits.
-pub async fn run(settings: Settings) -> anyhow::Result<()> {
-    run_in(settings, None).await
+/// What switching kubeconfig contexts inside the app needs: the flags and
+/// the config file, resolved again for each context, and its contexts.
+pub struct Kube {
+    /// The command line's common flags.
+    pub flags: crate::options::CommonFlags,
+    /// The config file.
+    pub file: crate::config::ConfigFile,
+    /// The kubeconfig's context names.
+    pub contexts: Vec<String>,
 }
 
-/// Runs the app, in a kubeconfig context when `start` says so.
-pub async fn run_in(settings: Settings, start: Option<ContextStart>) -> anyhow::Result<()> {
+/// Runs the full-screen app until the user quits.
+pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    run_in(settings, None, None).await
+}
+
+/// Runs the app, in a kubeconfig context when `start` says so; with
+/// `kube`, `:ctx` switches contexts.
+pub async fn run_in(
+    settings: Settings,
+    start: Option<ContextStart>,
+    kube: Option<Kube>,
+) -> anyhow::Result<()> {
     let mut term = terminal::Terminal::enter(settings.mouse)?;
-    let result = event_loop(&mut term, settings, start).await;
+    let result = event_loop(&mut term, settings, start, kube).await;
     drop(term);
     result
 }
@@ -74,6 +90,7 @@ async fn event_loop(
     term: &mut terminal::Terminal,
     settings: Settings,
     start: Option<ContextStart>,
+    kube: Option<Kube>,
 ) -> anyhow::Result<()> {
     let size = term.inner().size()?;
     let (mut app, effects) = App::new(AppConfig {
@@ -86,6 +103,10 @@ async fn event_loop(
         clear_clipboard_after: settings.clear_clipboard_after,
         refresh: settings.refresh,
         context: start.map(|s| (s.context, crate::app::action::Sensitive(s.token))),
+        contexts: kube
+            .as_ref()
+            .map(|k| k.contexts.clone())
+            .unwrap_or_default(),
         recent_namespaces: crate::recent::default_path()
             .filter(|_| settings.remember_namespaces)
             .map(|p| crate::recent::load(&p, &settings.server_addr))
@@ -144,6 +165,15 @@ async fn event_loop(
         // The one way out: the app asks for it, like for everything else.
         let quit = effects.iter().any(|e| matches!(e, Effect::Quit));
         for e in effects {
+            if let Effect::SwitchContext { context } = e {
+                // The plugin may read the keyboard (a login): the event
+                // stream goes for the while, as for the editor.
+                drop(events);
+                let result = switch_context(term, kube.as_ref(), &context, &mut runner).await;
+                events = EventStream::new();
+                let _ = runner.tx.send(Action::ContextReady(Box::new(result)));
+                continue;
+            }
             if let Effect::EditExternally { text } = e {
                 // The editor reads the keyboard: the event stream must not
                 // be reading it too, so it goes for the while.
@@ -295,7 +325,7 @@ impl Runner {
                 });
             }
             // Run by the event loop, which owns the event stream.
-            Effect::EditExternally { .. } | Effect::Quit => {}
+            Effect::EditExternally { .. } | Effect::SwitchContext { .. } | Effect::Quit => {}
         }
     }
 }
@@ -306,4 +336,48 @@ pub fn scan_tokens(settings: &Settings) -> TokenScan {
         settings.token_path.as_deref(),
         settings.token_dir.as_deref(),
     )
+}
+
+/// Runs `context`'s exec plugin (handing it the terminal if it needs one)
+/// and points the runner at the context's server.
+async fn switch_context(
+    term: &mut terminal::Terminal,
+    kube: Option<&Kube>,
+    context: &str,
+    runner: &mut Runner,
+) -> Result<crate::app::contexts::ContextReady, String> {
+    let Some(kube) = kube else {
+        return Err("no kubeconfig was read at start".into());
+    };
+    let needs_terminal = crate::kubeconfig::load()
+        .ok()
+        .and_then(|k| {
+            let info = k.context(Some(context)).ok()?;
+            let plugin = k.exec_plugin(&info).ok()?;
+            crate::kubeconfig::exec::needs_terminal(&plugin, true).ok()
+        })
+        .unwrap_or(false);
+    if needs_terminal {
+        term.suspend();
+    }
+    let (name, flags, file) = (context.to_owned(), kube.flags.clone(), kube.file.clone());
+    let result = tokio::task::spawn_blocking(move || crate::cli::app_context(&name, &flags, &file))
+        .await
+        .map_err(|e| format!("the plugin could not be waited for ({e})"))
+        .and_then(|r| r);
+    if needs_terminal {
+        term.resume()
+            .map_err(|e| format!("the terminal could not be taken back ({e})"))?;
+    }
+    let (settings, token) = result?;
+    runner.settings.server_addr = settings.server_addr.clone();
+    runner.settings.secure = settings.secure;
+    runner.settings.ca_file = settings.ca_file.clone();
+    runner.client = None;
+    Ok(crate::app::contexts::ContextReady {
+        context: context.to_owned(),
+        token: crate::app::action::Sensitive(token),
+        namespace: settings.namespace,
+        server: settings.server_addr,
+    })
 }

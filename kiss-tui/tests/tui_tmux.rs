@@ -559,6 +559,126 @@ async fn the_app_starts_in_a_kubeconfig_context_after_an_interactive_login() {
     dev.shutdown().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn switching_kubeconfig_contexts_switches_servers_and_keeps_namespaces_apart() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let Some(tmux) = Tmux::new("switching_kubeconfig_contexts", 100, 30) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let start = |name: &str, seed: bool| {
+        let (data, tokens) = (
+            tmp.path().join(format!("{name}-data")),
+            tmp.path().join(format!("{name}-tokens")),
+        );
+        async move {
+            DevServer::start(DevOptions {
+                data_dir: data,
+                token_dir: tokens,
+                addr: "127.0.0.1:0".parse().unwrap(),
+                seed_samples: seed,
+            })
+            .await
+            .expect("a dev server starts")
+        }
+    };
+    let a = start("a", true).await;
+    let b = start("b", false).await;
+    let mut contexts = String::new();
+    let mut users = String::new();
+    for (ctx, server, granted) in [
+        ("a", &a, &["team-a", "team-b"][..]),
+        ("b", &b, &["prod-payments"][..]),
+    ] {
+        let token = server.mint_token(DEMO_USER, granted, 3600);
+        let plugin = tmp.path().join(format!("plugin-{ctx}.sh"));
+        std::fs::write(
+            &plugin,
+            format!(
+                "#!/bin/sh\necho ran >> {log}\nprintf '{{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{{\"token\":\"{token}\"}}}}'\n",
+                log = shell_quote(tmp.path().join(format!("plugin-{ctx}.log")).to_str().unwrap()),
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&plugin, std::fs::Permissions::from_mode(0o755)).unwrap();
+        contexts.push_str(&format!(
+            "- name: {ctx}\n  context:\n    cluster: c\n    user: u-{ctx}\n"
+        ));
+        users.push_str(&format!(
+            "- name: u-{ctx}\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: {}\n      interactiveMode: Never\n",
+            plugin.display()
+        ));
+    }
+    let kubeconfig = tmp.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!("apiVersion: v1\nkind: Config\ncurrent-context: a\nclusters:\n- name: c\n  cluster:\n    server: https://127.0.0.1:6443\ncontexts:\n{contexts}users:\n{users}"),
+    )
+    .unwrap();
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(home.join(".config/kiss")).unwrap();
+    std::fs::write(
+        home.join(".config/kiss/config.toml"),
+        format!(
+            "[contexts.a]\nserver_addr = \"{}\"\nsecure = false\n[contexts.b]\nserver_addr = \"{}\"\nsecure = false\n",
+            a.addr, b.addr
+        ),
+    )
+    .unwrap();
+    // No --context: the kubeconfig's current context, as kubectl would.
+    tmux.respawn(&format!(
+        "env -u KISS_CONFIG HOME={home} XDG_CONFIG_HOME={home}/.config KUBECONFIG={kubeconfig} {bin}",
+        home = shell_quote(home.to_str().unwrap()),
+        kubeconfig = shell_quote(kubeconfig.to_str().unwrap()),
+        bin = kiss_tui(),
+    ));
+    let screen = tmux.wait_for("Namespaces of demo@kiss.dev");
+    assert!(
+        screen.contains("ctx a") && screen.contains("team-b"),
+        "{screen}"
+    );
+    tmux.type_text("team-a");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("database-url");
+    // C: the command line, ready for a context.
+    tmux.keys(&["C"]);
+    tmux.wait_for(":ctx ");
+    tmux.type_text("b");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("prod-payments");
+    assert!(screen.contains("ctx b"), "{screen}");
+    assert!(
+        !screen.contains("team-a"),
+        "b's token grants only its own: {screen}"
+    );
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("No secrets in prod-payments yet");
+    // Back to a: its server, in the namespace last used there.
+    tmux.keys(&[":"]);
+    tmux.type_text("ctx a");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("database-url");
+    assert!(
+        screen.contains("ctx a") && screen.contains("team-a"),
+        "{screen}"
+    );
+    let runs = |ctx: &str| {
+        std::fs::read_to_string(tmp.path().join(format!("plugin-{ctx}.log")))
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    assert_eq!(
+        (runs("a"), runs("b")),
+        (2, 1),
+        "each context's own plugin, once per switch"
+    );
+    tmux.keys(&["q"]);
+    assert_eq!(tmux.wait_exit(), 0);
+    a.shutdown().await;
+    b.shutdown().await;
+}
+
 #[test]
 fn a_closed_terminal_ends_the_demo_and_removes_its_directory() {
     use std::os::unix::fs::PermissionsExt as _;

@@ -76,6 +76,8 @@ pub enum Action {
     },
     /// The mouse: the wheel, or a click.
     Mouse(super::mouse::MouseInput),
+    /// A context switch is ready, or why not ([`Effect::SwitchContext`]).
+    ContextReady(Box<Result<super::contexts::ContextReady, String>>),
     /// The user's editor exited ([`Effect::EditExternally`]).
     EditedExternally {
         /// The text it left, or why there is none.
@@ -462,6 +464,13 @@ pub enum Effect {
     EditExternally {
         /// The text to start from.
         text: Sensitive,
+    },
+    /// Switch to a kubeconfig context: run its exec plugin (with the
+    /// terminal if it needs one), point the client at its server, and send
+    /// [`Action::ContextReady`].
+    SwitchContext {
+        /// The context.
+        context: String,
     },
     /// Keep these as the namespaces used last on this server (the state
     /// directory's recent-namespaces file).

@@ -12,7 +12,7 @@ use super::state::{Dialog, Screen};
 use super::{App, Effect};
 
 /// The commands, as completed and listed in errors.
-pub const COMMANDS: &[&str] = &["ns", "token", "search", "deleted", "help", "q"];
+pub const COMMANDS: &[&str] = &["ns", "ctx", "token", "search", "deleted", "help", "q"];
 
 /// The command line while it is open.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -39,7 +39,7 @@ pub fn keys() -> Vec<Binding<CommandCmd>> {
     let mut rows = vec![
         text(
             "type",
-            "ns NAME, token, search NAME, deleted, help, q",
+            "ns NAME, ctx NAME, token, search NAME, deleted, help, q",
             true,
         ),
         bind(
@@ -143,6 +143,7 @@ impl App {
 
     fn complete(&mut self) {
         let candidates = self.namespace_candidates();
+        let contexts = self.state.contexts.clone();
         let Some(c) = &mut self.state.command else {
             return;
         };
@@ -150,6 +151,9 @@ impl App {
         let (head, word, pool): (String, &str, Vec<String>) = match typed.split_once(' ') {
             Some((verb, rest)) if matches!(verb, "ns" | "namespace") => {
                 (format!("{verb} "), rest.trim_start(), candidates)
+            }
+            Some((verb, rest)) if matches!(verb, "ctx" | "context") => {
+                (format!("{verb} "), rest.trim_start(), contexts)
             }
             Some(_) => return,
             None => (
@@ -163,7 +167,7 @@ impl App {
             0 => c.choices.clear(),
             1 => {
                 // A whole command gets its space, ready for its argument.
-                let space = if head.is_empty() && matches[0] == "ns" {
+                let space = if head.is_empty() && matches!(matches[0].as_str(), "ns" | "ctx") {
                     " "
                 } else {
                     ""
@@ -191,6 +195,18 @@ impl App {
                 self.quit()
             }
             "token" | "tokens" | "t" => self.open_token_picker(),
+            "ctx" | "context" if arg.is_empty() => {
+                self.error(format!(
+                    "Name the context: :ctx NAME (Tab completes){}.",
+                    if self.state.contexts.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; the contexts are {}", self.state.contexts.join(", "))
+                    }
+                ));
+                Vec::new()
+            }
+            "ctx" | "context" => self.switch_context(arg),
             "search" | "find" if self.state.unsaved_text() => {
                 self.error(
                     "The form holds unsaved text: save it (Ctrl-S) or discard it (Esc) first.",
@@ -248,7 +264,7 @@ impl App {
             }
             other => {
                 self.error(format!(
-                    "Unknown command ':{other}'. The commands are :ns NAME, :token, :search NAME, :deleted, :help and :q."
+                    "Unknown command ':{other}'. The commands are :ns NAME, :ctx NAME, :token, :search NAME, :deleted, :help and :q."
                 ));
                 Vec::new()
             }

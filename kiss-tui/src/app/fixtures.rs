@@ -189,6 +189,7 @@ impl Driver {
             refresh: None,
             recent_namespaces: Vec::new(),
             context: None,
+            contexts: Vec::new(),
         });
         let mut d = Driver {
             app,

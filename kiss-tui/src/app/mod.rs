@@ -17,6 +17,7 @@ mod advice;
 mod bind;
 pub mod command;
 mod conflict;
+pub mod contexts;
 mod copy;
 mod delete;
 mod deleted;
@@ -84,6 +85,8 @@ pub struct AppConfig {
     /// Started in a kubeconfig context: its name and its plugin's token,
     /// used instead of the token files.
     pub context: Option<(String, Sensitive)>,
+    /// The kubeconfig's contexts, for `:ctx`.
+    pub contexts: Vec<String>,
 }
 
 /// The app: its state and the logic that changes it.
@@ -132,6 +135,8 @@ impl App {
             command: None,
             recent_namespaces: config.recent_namespaces,
             context: config.context.as_ref().map(|(c, _)| c.clone()),
+            contexts: config.contexts.clone(),
+            last_namespace: Default::default(),
         };
         let app = App { state };
         if let Some((context, token)) = config.context {
@@ -184,6 +189,7 @@ impl App {
                 Vec::new()
             }
             Action::DetailsDue { name } => self.on_details_due(name),
+            Action::ContextReady(result) => self.on_context_ready(*result),
             Action::EditedExternally { result } => {
                 self.on_edited_externally(result);
                 Vec::new()

@@ -154,6 +154,8 @@ pub enum SecretsCmd {
     EditExternally,
     /// Search every granted namespace.
     Search,
+    /// Switch kubeconfig context: the command line, ready for `ctx NAME`.
+    SwitchContext,
     /// Open the value view with the value read.
     ViewRevealed,
 }
@@ -220,6 +222,13 @@ pub fn keys() -> Vec<Binding<SecretsCmd>> {
         )
         .brief("namespace"),
         bind("T", "switch token", true, &[ch('T')], S::SwitchToken).brief("token"),
+        bind(
+            "C",
+            "switch kubeconfig context (:ctx NAME)",
+            false,
+            &[ch('C')],
+            S::SwitchContext,
+        ),
         bind("D", "recently deleted", true, &[ch('D')], S::Deleted).brief("deleted"),
         bind(
             "F",
@@ -267,6 +276,13 @@ impl App {
             }
             S::Quit => self.quit(),
             S::Search => self.open_search(),
+            S::SwitchContext => {
+                let mut line = super::command::CommandLine::default();
+                line.input.set("ctx ");
+                line.choices = self.state.contexts.clone();
+                self.state.command = Some(line);
+                Vec::new()
+            }
             S::Escape | S::SwitchNamespace => {
                 self.leave_namespace();
                 Vec::new()

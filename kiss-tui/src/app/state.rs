@@ -93,6 +93,10 @@ pub struct State {
     pub recent_namespaces: Vec<String>,
     /// The kubeconfig context the app runs in, if it was started in one.
     pub context: Option<String>,
+    /// The kubeconfig's contexts, for `:ctx` and its completion.
+    pub contexts: Vec<String>,
+    /// The namespace last used in each context.
+    pub last_namespace: super::contexts::LastNamespaces,
 }
 
 /// A copied secret value the app will clear from the clipboard.

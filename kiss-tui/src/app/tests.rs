@@ -29,6 +29,7 @@ fn new_app(namespace: Option<&str>) -> App {
         refresh: None,
         recent_namespaces: Vec::new(),
         context: None,
+        contexts: Vec::new(),
     });
     assert!(matches!(effects[..], [Effect::ScanTokens]));
     app
@@ -3322,4 +3323,51 @@ fn colon_search_opens_the_search_with_the_name_typed() {
         panic!("{:?}", app.state.dialog)
     };
     assert_eq!(&*d.query, "db-pass");
+}
+
+#[test]
+fn colon_ctx_switches_only_to_a_known_context_and_keeps_unsaved_text() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    app.state.contexts = vec!["prod".into(), "staging".into()];
+    app.state.context = Some("staging".into());
+    // C opens the command line on `ctx `, the contexts listed.
+    app.update(key('C'));
+    assert_eq!(
+        app.state.command.as_ref().unwrap().input.to_string(),
+        "ctx "
+    );
+    type_str(&mut app, "pr");
+    app.update(code(KeyCode::Tab));
+    assert_eq!(
+        app.state.command.as_ref().unwrap().input.to_string(),
+        "ctx prod"
+    );
+    match &app.update(code(KeyCode::Enter))[..] {
+        [Effect::SwitchContext { context }] => assert_eq!(context, "prod"),
+        other => panic!("{other:?}"),
+    }
+    app.update(key(':'));
+    type_str(&mut app, "ctx nope");
+    assert!(app.update(code(KeyCode::Enter)).is_empty());
+    assert!(
+        flash(&app).contains("the contexts are prod, staging"),
+        "{}",
+        flash(&app)
+    );
+    // Ready: the old namespace is remembered, the new one starts over.
+    app.update(Action::ContextReady(Box::new(Ok(
+        super::contexts::ContextReady {
+            context: "prod".into(),
+            token: Sensitive("jwt-of-prod".into()),
+            namespace: None,
+            server: "kiss.prod:443".into(),
+        },
+    ))));
+    assert_eq!(app.state.context.as_deref(), Some("prod"));
+    assert_eq!(app.state.server, "kiss.prod:443");
+    assert_eq!(app.state.namespace, None);
+    assert_eq!(
+        app.state.last_namespace.get("staging").map(String::as_str),
+        Some("team-a")
+    );
 }
