@@ -592,10 +592,17 @@ async fn switching_kubeconfig_contexts_switches_servers_and_keeps_namespaces_apa
     ] {
         let token = server.mint_token(DEMO_USER, granted, 3600);
         let plugin = tmp.path().join(format!("plugin-{ctx}.sh"));
+        // b logs in on the terminal (interactiveMode: Always), so the app
+        // must hand the screen over mid-session and take it back.
+        let login = if ctx == "b" {
+            "printf 'Log in to b, then Enter: ' > /dev/tty\nread answer < /dev/tty\n"
+        } else {
+            ""
+        };
         std::fs::write(
             &plugin,
             format!(
-                "#!/bin/sh\necho ran >> {log}\nprintf '{{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{{\"token\":\"{token}\"}}}}'\n",
+                "#!/bin/sh\n{login}echo ran >> {log}\nprintf '{{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{{\"token\":\"{token}\"}}}}'\n",
                 log = shell_quote(tmp.path().join(format!("plugin-{ctx}.log")).to_str().unwrap()),
             ),
         )
@@ -605,8 +612,9 @@ async fn switching_kubeconfig_contexts_switches_servers_and_keeps_namespaces_apa
             "- name: {ctx}\n  context:\n    cluster: c\n    user: u-{ctx}\n"
         ));
         users.push_str(&format!(
-            "- name: u-{ctx}\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: {}\n      interactiveMode: Never\n",
-            plugin.display()
+            "- name: u-{ctx}\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: {}\n      interactiveMode: {}\n",
+            plugin.display(),
+            if ctx == "b" { "Always" } else { "Never" }
         ));
     }
     let kubeconfig = tmp.path().join("kubeconfig");
@@ -645,7 +653,16 @@ async fn switching_kubeconfig_contexts_switches_servers_and_keeps_namespaces_apa
     tmux.wait_for(":ctx ");
     tmux.type_text("b");
     tmux.keys(&["Enter"]);
+    // The screen is the plugin's while it asks.
+    tmux.wait_for("Log in to b, then Enter:");
+    assert_eq!(
+        tmux.display("#{alternate_on}"),
+        "0",
+        "the app's screen is suspended"
+    );
+    tmux.keys(&["Enter"]);
     let screen = tmux.wait_for("prod-payments");
+    assert_eq!(tmux.display("#{alternate_on}"), "1", "and taken back");
     assert!(screen.contains("ctx b"), "{screen}");
     assert!(
         !screen.contains("team-a"),

@@ -137,6 +137,8 @@ impl App {
             context: config.context.as_ref().map(|(c, _)| c.clone()),
             contexts: config.contexts.clone(),
             last_namespace: Default::default(),
+            context_renewing: false,
+            context_renewed_at: None,
         };
         let app = App { state };
         if let Some((context, token)) = config.context {
@@ -171,6 +173,7 @@ impl App {
                 }
                 let mut effects = self.expire(now);
                 effects.extend(self.refresh_due(now));
+                effects.extend(self.context_token_due(now));
                 effects
             }
             Action::TokensScanned(scan) => {

@@ -38,9 +38,11 @@ impl App {
                     .as_ref()
                     .map(|s| format::expiry(s.expires_at, self.state.now))
                     .unwrap_or_default();
-                self.info(format!(
-                    "Took up the token kubelogin refreshed in its file; it {when}."
-                ));
+                let from = match &self.state.context {
+                    Some(c) => format!("a fresh token from the plugin of context '{c}'"),
+                    None => "the token kubelogin refreshed in its file".to_owned(),
+                };
+                self.info(format!("Took up {from} ({when})."));
                 Vec::new()
             }
             (Purpose::WhoAmI, Reply::WhoAmI(identity)) => {
@@ -292,6 +294,22 @@ impl App {
     }
 
     fn on_failure(&mut self, purpose: Purpose, e: CallError) -> Vec<Effect> {
+        let refused = e.kind == ErrorKind::Unauthenticated;
+        // In a context, a refused token is first renewed by its plugin
+        // (once; a fresh token refused too is told as usual).
+        let mut renew = Vec::new();
+        if refused && self.state.context.is_some() && !self.state.context_renewing {
+            renew = self.renew_context_token();
+        }
+        if !renew.is_empty() {
+            let mut effects = self.on_failure_told(purpose, e);
+            effects.extend(renew);
+            return effects;
+        }
+        self.on_failure_told(purpose, e)
+    }
+
+    fn on_failure_told(&mut self, purpose: Purpose, e: CallError) -> Vec<Effect> {
         let refused = e.kind == ErrorKind::Unauthenticated;
         if refused && self.state.screen != Screen::Tokens {
             self.state.auth_problem = Some(e.message.clone());

@@ -97,6 +97,10 @@ pub struct State {
     pub contexts: Vec<String>,
     /// The namespace last used in each context.
     pub last_namespace: super::contexts::LastNamespaces,
+    /// The context's plugin is asked for a fresh token.
+    pub context_renewing: bool,
+    /// When it was last asked.
+    pub context_renewed_at: Option<SystemTime>,
 }
 
 /// A copied secret value the app will clear from the clipboard.

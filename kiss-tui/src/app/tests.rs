@@ -3371,3 +3371,60 @@ fn colon_ctx_switches_only_to_a_known_context_and_keeps_unsaved_text() {
         Some("team-a")
     );
 }
+
+#[test]
+fn a_context_token_is_renewed_by_its_plugin_before_it_expires_and_when_refused() {
+    let mut app = in_team_a(vec![row("a", 1)]);
+    app.state.context = Some("prod".into());
+    app.state.contexts = vec!["prod".into()];
+    // The token expires in an hour: nothing yet.
+    assert!(
+        !app.update(Action::Tick(now() + Duration::from_secs(60)))
+            .iter()
+            .any(|e| matches!(e, Effect::SwitchContext { .. }))
+    );
+    // A minute before it expires, the plugin is asked, once.
+    let effects = app.update(Action::Tick(now() + Duration::from_secs(3540)));
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::SwitchContext { context } if context == "prod"))
+    );
+    assert!(
+        !app.update(Action::Tick(now() + Duration::from_secs(3541)))
+            .iter()
+            .any(|e| matches!(e, Effect::SwitchContext { .. }))
+    );
+    // The fresh token is taken up where the user is.
+    let (id, token) = the_connect(&app.update(Action::ContextReady(Box::new(Ok(
+        super::contexts::ContextReady {
+            context: "prod".into(),
+            token: Sensitive("jwt-of-ann".into()),
+            namespace: None,
+            server: "kiss.prod:443".into(),
+        },
+    )))));
+    assert_eq!(token, "jwt-of-ann");
+    stays(&app.update(ok(id, Reply::Connected)));
+    assert_eq!(app.state.namespace.as_deref(), Some("team-a"));
+    assert_eq!(app.state.screen, Screen::Secrets);
+    assert!(
+        flash(&app).contains("fresh token from the plugin of context 'prod'"),
+        "{}",
+        flash(&app)
+    );
+    // A refusal a minute later asks the plugin again.
+    app.state.now = now() + Duration::from_secs(3700);
+    let (id, _) = the_call(&app.update(key('r')));
+    let effects = app.update(fail(
+        id,
+        ErrorKind::Unauthenticated,
+        "The token has expired.",
+    ));
+    assert!(
+        effects
+            .iter()
+            .any(|e| matches!(e, Effect::SwitchContext { .. })),
+        "{effects:?}"
+    );
+}
