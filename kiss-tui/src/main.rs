@@ -19,7 +19,7 @@ async fn main() -> ExitCode {
         // Prints help/version (exit 0) or the usage error (exit 2).
         Err(e) => e.exit(),
     };
-    let file = match config::load(opts.common.config.as_deref()) {
+    let mut file = match config::load(opts.common.config.as_deref()) {
         Ok(file) => file,
         Err(e) => {
             eprintln!("kiss-tui: {e}");
@@ -60,6 +60,30 @@ async fn main() -> ExitCode {
                     .and_then(|k| k.current_context().map(str::to_owned))
                     .filter(|c| file.contexts.contains_key(c))
             });
+            // A context nobody said a kiss server for: ask once, on the
+            // terminal, and keep the answer in the config file.
+            if let Some(name) = &context
+                && !opts.demo
+                && !file.contexts.contains_key(name)
+                && file.issuers.is_empty()
+                && opts.common.server_addr.is_none()
+                && let Some(path) = config::path(opts.common.config.as_deref())
+            {
+                match cli::first_run::ask_server(name, &path) {
+                    Ok(true) => match config::load(Some(&path)) {
+                        Ok(f) => file = f,
+                        Err(e) => {
+                            report(&e.to_string());
+                            return ExitCode::from(2);
+                        }
+                    },
+                    Ok(false) => {}
+                    Err(e) => {
+                        report(&e);
+                        return ExitCode::from(2);
+                    }
+                }
+            }
             let start = match &context {
                 Some(name) if !opts.demo => match cli::app_context(name, &opts.common, &file) {
                     Ok((context_settings, token)) => {

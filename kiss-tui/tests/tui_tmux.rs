@@ -696,6 +696,68 @@ async fn switching_kubeconfig_contexts_switches_servers_and_keeps_namespaces_apa
     b.shutdown().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_context_without_a_server_asks_once_and_keeps_the_answer() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let Some(tmux) = Tmux::new("a_context_without_a_server_asks_once", 100, 30) else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let dev = DevServer::start(DevOptions {
+        data_dir: tmp.path().join("data"),
+        token_dir: tmp.path().join("tokens"),
+        addr: "127.0.0.1:0".parse().unwrap(),
+        seed_samples: true,
+    })
+    .await
+    .expect("the dev server starts");
+    let token = dev.mint_token(DEMO_USER, &["team-a"], 3600);
+    let plugin = tmp.path().join("plugin.sh");
+    std::fs::write(
+        &plugin,
+        format!("#!/bin/sh\nprintf '{{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\",\"status\":{{\"token\":\"{token}\"}}}}'\n"),
+    )
+    .unwrap();
+    std::fs::set_permissions(&plugin, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let kubeconfig = tmp.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\ncurrent-context: dev\nclusters:\n- name: dev\n  cluster:\n    server: https://127.0.0.1:6443\ncontexts:\n- name: dev\n  context:\n    cluster: dev\n    user: u\nusers:\n- name: u\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: {}\n      interactiveMode: Never\n",
+            plugin.display()
+        ),
+    )
+    .unwrap();
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    tmux.respawn(&format!(
+        "env -u KISS_CONFIG HOME={home} XDG_CONFIG_HOME={home}/.config KUBECONFIG={kubeconfig} {bin} --context dev",
+        home = shell_quote(home.to_str().unwrap()),
+        kubeconfig = shell_quote(kubeconfig.to_str().unwrap()),
+        bin = kiss_tui(),
+    ));
+    tmux.wait_for("kiss server for 'dev' (host:port");
+    tmux.type_text(&dev.addr.to_string());
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("Does it use TLS? [Y/n]");
+    tmux.type_text("n");
+    tmux.keys(&["Enter"]);
+    let screen = tmux.wait_for("Namespaces of demo@kiss.dev");
+    assert!(screen.contains("ctx dev"), "{screen}");
+    tmux.keys(&["Enter"]);
+    tmux.wait_for("database-url");
+    let saved = std::fs::read_to_string(home.join(".config/kiss/config.toml")).unwrap();
+    assert!(saved.contains("[contexts.dev]"), "{saved}");
+    assert!(
+        saved.contains(&format!("server_addr = \"{}\"", dev.addr)),
+        "{saved}"
+    );
+    assert!(saved.contains("secure = false"), "{saved}");
+    tmux.keys(&["q"]);
+    assert_eq!(tmux.wait_exit(), 0);
+    dev.shutdown().await;
+}
+
 #[test]
 fn a_closed_terminal_ends_the_demo_and_removes_its_directory() {
     use std::os::unix::fs::PermissionsExt as _;

@@ -16,6 +16,7 @@
 mod advice;
 mod context;
 mod export;
+pub mod first_run;
 mod import;
 mod input;
 mod keys;
