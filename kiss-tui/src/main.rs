@@ -84,26 +84,30 @@ async fn main() -> ExitCode {
                     }
                 }
             }
+            // One cache of context tokens for the app's whole run.
+            let tokens = std::sync::Arc::new(cli::app_token_cache());
             let start = match &context {
-                Some(name) if !opts.demo => match cli::app_context(name, &opts.common, &file) {
-                    Ok((context_settings, token)) => {
-                        settings = tui::Settings {
-                            server_addr: context_settings.server_addr,
-                            secure: context_settings.secure,
-                            ca_file: context_settings.ca_file,
-                            namespace: context_settings.namespace,
-                            ..settings
-                        };
-                        Some(tui::ContextStart {
-                            context: name.clone(),
-                            token,
-                        })
+                Some(name) if !opts.demo => {
+                    match cli::app_context(name, &opts.common, &file, &tokens) {
+                        Ok((context_settings, token)) => {
+                            settings = tui::Settings {
+                                server_addr: context_settings.server_addr,
+                                secure: context_settings.secure,
+                                ca_file: context_settings.ca_file,
+                                namespace: context_settings.namespace,
+                                ..settings
+                            };
+                            Some(tui::ContextStart {
+                                context: name.clone(),
+                                token,
+                            })
+                        }
+                        Err(e) => {
+                            report(&e);
+                            return ExitCode::from(1);
+                        }
                     }
-                    Err(e) => {
-                        report(&e);
-                        return ExitCode::from(1);
-                    }
-                },
+                }
                 _ => None,
             };
             // The app owns the terminal, so nothing is logged to stderr here.
@@ -114,6 +118,7 @@ async fn main() -> ExitCode {
                     flags: opts.common.clone(),
                     file: file.clone(),
                     contexts: k.contexts().into_iter().map(|c| c.name).collect(),
+                    tokens: tokens.clone(),
                 });
                 tui::run_in(settings, start, kube).await
             };

@@ -66,6 +66,9 @@ pub struct Kube {
     pub file: crate::config::ConfigFile,
     /// The kubeconfig's context names.
     pub contexts: Vec<String>,
+    /// Context tokens, reused until they expire.
+    pub tokens:
+        std::sync::Arc<crate::kubeconfig::CredentialCache<crate::kubeconfig::ProcessRunner>>,
 }
 
 /// Runs the full-screen app until the user quits.
@@ -165,7 +168,10 @@ async fn event_loop(
         // The one way out: the app asks for it, like for everything else.
         let quit = effects.iter().any(|e| matches!(e, Effect::Quit));
         for e in effects {
-            if let Effect::SwitchContext { context } = e {
+            if let Effect::SwitchContext { context, renew } = e {
+                if renew && let Some(k) = &kube {
+                    k.tokens.invalidate(&context);
+                }
                 // The plugin may read the keyboard (a login): the event
                 // stream goes for the while, as for the editor.
                 drop(events);
@@ -361,10 +367,12 @@ async fn switch_context(
         term.suspend();
     }
     let (name, flags, file) = (context.to_owned(), kube.flags.clone(), kube.file.clone());
-    let result = tokio::task::spawn_blocking(move || crate::cli::app_context(&name, &flags, &file))
-        .await
-        .map_err(|e| format!("the plugin could not be waited for ({e})"))
-        .and_then(|r| r);
+    let tokens = kube.tokens.clone();
+    let result =
+        tokio::task::spawn_blocking(move || crate::cli::app_context(&name, &flags, &file, &tokens))
+            .await
+            .map_err(|e| format!("the plugin could not be waited for ({e})"))
+            .and_then(|r| r);
     if needs_terminal {
         term.resume()
             .map_err(|e| format!("the terminal could not be taken back ({e})"))?;

@@ -471,6 +471,9 @@ pub enum Effect {
     SwitchContext {
         /// The context.
         context: String,
+        /// The context's token expired or was refused: run the plugin
+        /// even if a token is cached.
+        renew: bool,
     },
     /// Keep these as the namespaces used last on this server (the state
     /// directory's recent-namespaces file).

@@ -45,6 +45,7 @@ impl App {
         }
         vec![Effect::SwitchContext {
             context: name.to_owned(),
+            renew: false,
         }]
     }
 
@@ -136,7 +137,10 @@ impl App {
         }
         self.state.context_renewing = true;
         self.state.context_renewed_at = Some(now);
-        vec![Effect::SwitchContext { context }]
+        vec![Effect::SwitchContext {
+            context,
+            renew: true,
+        }]
     }
 
     /// On each tick: a context token within a minute of expiring is renewed.

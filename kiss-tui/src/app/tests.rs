@@ -3343,7 +3343,10 @@ fn colon_ctx_switches_only_to_a_known_context_and_keeps_unsaved_text() {
         "ctx prod"
     );
     match &app.update(code(KeyCode::Enter))[..] {
-        [Effect::SwitchContext { context }] => assert_eq!(context, "prod"),
+        [Effect::SwitchContext { context, renew }] => {
+            assert_eq!(context, "prod");
+            assert!(!renew);
+        }
         other => panic!("{other:?}"),
     }
     app.update(key(':'));
@@ -3386,9 +3389,9 @@ fn a_context_token_is_renewed_by_its_plugin_before_it_expires_and_when_refused()
     // A minute before it expires, the plugin is asked, once.
     let effects = app.update(Action::Tick(now() + Duration::from_secs(3540)));
     assert!(
-        effects
-            .iter()
-            .any(|e| matches!(e, Effect::SwitchContext { context } if context == "prod"))
+        effects.iter().any(
+            |e| matches!(e, Effect::SwitchContext { context, renew: true } if context == "prod")
+        )
     );
     assert!(
         !app.update(Action::Tick(now() + Duration::from_secs(3541)))

@@ -26,6 +26,29 @@ pub fn prepare(
     file: &ConfigFile,
     config_path: Option<&Path>,
 ) -> Result<(Settings, Chosen), CliError> {
+    let cache = CredentialCache::new(ProcessRunner {
+        timeout: Some(PLUGIN_TIMEOUT),
+    });
+    prepare_cached(name, flags, file, config_path, &cache)
+}
+
+/// A process-long cache of context tokens, as the app keeps one: a token
+/// is reused until it expires.
+pub fn app_cache() -> CredentialCache<ProcessRunner> {
+    CredentialCache::new(ProcessRunner {
+        timeout: Some(PLUGIN_TIMEOUT),
+    })
+}
+
+/// [`prepare`] with tokens from `cache`, which runs the plugin only when
+/// it holds no fresh token for the context.
+pub fn prepare_cached(
+    name: &str,
+    flags: &CommonFlags,
+    file: &ConfigFile,
+    config_path: Option<&Path>,
+    cache: &CredentialCache<ProcessRunner>,
+) -> Result<(Settings, Chosen), CliError> {
     if flags.interactive == Some(true) {
         return Err(CliError::Usage(
             "give either --context or --interactive: a context's token comes from its exec plugin, --interactive chooses a token file".into(),
@@ -48,9 +71,6 @@ pub fn prepare(
         let plugin = kube
             .exec_plugin(&context)
             .map_err(|e| CliError::Failed(e.to_string()))?;
-        let cache = CredentialCache::new(ProcessRunner {
-            timeout: Some(PLUGIN_TIMEOUT),
-        });
         let terminal = std::io::stdin().is_terminal();
         let credential = cache
             .token(name, &plugin, terminal)

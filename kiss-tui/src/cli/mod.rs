@@ -171,9 +171,15 @@ pub fn app_context(
     name: &str,
     flags: &CommonFlags,
     file: &ConfigFile,
+    cache: &crate::kubeconfig::CredentialCache<crate::kubeconfig::ProcessRunner>,
 ) -> Result<(Settings, String), String> {
     let config_path = crate::config::path(flags.config.as_deref());
-    context::prepare(name, flags, file, config_path.as_deref())
+    context::prepare_cached(name, flags, file, config_path.as_deref(), cache)
         .map(|(settings, chosen)| (settings, chosen.token))
         .map_err(|e| e.to_string())
+}
+
+/// The app's cache of context tokens (see [`app_context`]).
+pub fn app_token_cache() -> crate::kubeconfig::CredentialCache<crate::kubeconfig::ProcessRunner> {
+    context::app_cache()
 }
