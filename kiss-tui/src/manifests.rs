@@ -14,25 +14,8 @@
 /// Secret of the same name, under the key `value`.
 pub fn external_secret(namespace: &str, name: &str, aws_name: &str) -> String {
     format!(
-        r#"apiVersion: external-secrets.io/v1
-kind: ExternalSecret
-metadata:
-  name: {name}
-  namespace: {namespace}
-spec:
-  refreshInterval: 1h
-  secretStoreRef:
-    # EDIT: the (Cluster)SecretStore that reads AWS Secrets Manager.
-    kind: ClusterSecretStore
-    name: replace-with-your-secret-store
-  target:
-    name: {name}
-    creationPolicy: Owner
-  data:
-    - secretKey: value
-      remoteRef:
-        key: "{aws_name}"
-"#
+        "{}  data:\n    - secretKey: value\n      remoteRef:\n        key: \"{aws_name}\"\n",
+        external_secret_head(namespace, name)
     )
 }
 
@@ -80,6 +63,28 @@ spec:
     )
 }
 
+/// An `external-secrets.io/v1` ExternalSecret up to its `data`: the
+/// store to edit, and the Kubernetes Secret it makes, named as the secret.
+fn external_secret_head(namespace: &str, name: &str) -> String {
+    format!(
+        r#"apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata:
+  name: {name}
+  namespace: {namespace}
+spec:
+  refreshInterval: 1h
+  secretStoreRef:
+    # EDIT: the (Cluster)SecretStore that reads AWS Secrets Manager.
+    kind: ClusterSecretStore
+    name: replace-with-your-secret-store
+  target:
+    name: {name}
+    creationPolicy: Owner
+"#
+    )
+}
+
 /// `text` as a YAML double-quoted scalar.
 fn quoted(text: &str) -> String {
     serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_owned())
@@ -119,23 +124,9 @@ pub fn external_secret_keys(namespace: &str, name: &str, aws_name: &str, keys: &
         ));
     }
     format!(
-        r#"apiVersion: external-secrets.io/v1
-kind: ExternalSecret
-metadata:
-  name: {name}
-  namespace: {namespace}
-spec:
-  refreshInterval: 1h
-  secretStoreRef:
-    # EDIT: the (Cluster)SecretStore that reads AWS Secrets Manager.
-    kind: ClusterSecretStore
-    name: replace-with-your-secret-store
-  target:
-    name: {name}
-    creationPolicy: Owner
-  data:
-{skipped}{data}"#,
-        skipped = skipped_comment(&skipped, "    "),
+        "{}  data:\n{}{data}",
+        external_secret_head(namespace, name),
+        skipped_comment(&skipped, "    "),
     )
 }
 
@@ -143,26 +134,9 @@ spec:
 /// Kubernetes Secret at once (`dataFrom.extract`): keys added later follow.
 pub fn external_secret_extract(namespace: &str, name: &str, aws_name: &str) -> String {
     format!(
-        r#"apiVersion: external-secrets.io/v1
-kind: ExternalSecret
-metadata:
-  name: {name}
-  namespace: {namespace}
-spec:
-  refreshInterval: 1h
-  secretStoreRef:
-    # EDIT: the (Cluster)SecretStore that reads AWS Secrets Manager.
-    kind: ClusterSecretStore
-    name: replace-with-your-secret-store
-  target:
-    name: {name}
-    creationPolicy: Owner
-  # Every key of the JSON secret becomes a key of the Kubernetes Secret.
-  dataFrom:
-    - extract:
-        key: {aws}
-"#,
-        aws = quoted(aws_name),
+        "{}  # Every key of the JSON secret becomes a key of the Kubernetes Secret.\n  dataFrom:\n    - extract:\n        key: {}\n",
+        external_secret_head(namespace, name),
+        quoted(aws_name),
     )
 }
 

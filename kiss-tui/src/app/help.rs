@@ -4,9 +4,10 @@
 use crossterm::event::{KeyCode, KeyEvent};
 
 use super::App;
-use super::keymap::{self, Binding, HELP_SECTIONS, KeyContext, bind, ch, ctrl, key, text};
+use super::keymap::{self, Binding, HELP_SECTIONS, KeyContext, bind, ch, key, text};
 use super::layout;
 use super::line;
+use super::nav::scroll_keys;
 
 /// What a key does over the help.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,60 +108,13 @@ pub fn help_lines(here: KeyContext, query: &str) -> Vec<HelpLine> {
 
 /// The help overlay's keys.
 pub fn keys() -> Vec<Binding<HelpCmd>> {
-    vec![
-        Binding {
-            label: "↑/↓ j/k".into(),
-            what: "scroll",
-            footer: true,
-            short: None,
-            brief: None,
-            pinned: false,
-            keys: vec![
-                (key(KeyCode::Up), HelpCmd::Scroll(-1)),
-                (key(KeyCode::Down), HelpCmd::Scroll(1)),
-                (ch('k'), HelpCmd::Scroll(-1)),
-                (ch('j'), HelpCmd::Scroll(1)),
-            ],
-        },
-        Binding {
-            label: "PgUp/PgDn Space".into(),
-            what: "scroll a page",
-            footer: false,
-            short: None,
-            brief: None,
-            pinned: false,
-            keys: vec![
-                (key(KeyCode::PageUp), HelpCmd::Halves(-2)),
-                (key(KeyCode::PageDown), HelpCmd::Halves(2)),
-                (ch(' '), HelpCmd::Halves(2)),
-            ],
-        },
-        Binding {
-            label: "Ctrl-U/Ctrl-D".into(),
-            what: "scroll half a page",
-            footer: false,
-            short: None,
-            brief: None,
-            pinned: false,
-            keys: vec![
-                (ctrl('u'), HelpCmd::Halves(-1)),
-                (ctrl('d'), HelpCmd::Halves(1)),
-            ],
-        },
-        Binding {
-            label: "g/G Home/End".into(),
-            what: "top/bottom",
-            footer: false,
-            short: None,
-            brief: None,
-            pinned: false,
-            keys: vec![
-                (ch('g'), HelpCmd::Top),
-                (key(KeyCode::Home), HelpCmd::Top),
-                (ch('G'), HelpCmd::Bottom),
-                (key(KeyCode::End), HelpCmd::Bottom),
-            ],
-        },
+    let mut rows = scroll_keys(
+        HelpCmd::Scroll,
+        HelpCmd::Halves,
+        HelpCmd::Top,
+        HelpCmd::Bottom,
+    );
+    rows.extend([
         bind("/", "search the keys", true, &[ch('/')], HelpCmd::Search).brief("search"),
         bind(
             "?/F1/Esc/q",
@@ -171,7 +125,8 @@ pub fn keys() -> Vec<Binding<HelpCmd>> {
         )
         .short("?/Esc/q")
         .pinned(),
-    ]
+    ]);
+    rows
 }
 
 /// The sections of the help, in order: the one of `here` first, as the

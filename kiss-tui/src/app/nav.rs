@@ -29,6 +29,68 @@ pub enum Move {
     Bottom,
 }
 
+/// The rows of the scroll keys of a pager (the help, the value view): a
+/// line with the arrows and j/k, a page with PgUp/PgDn/Space, half a page
+/// with Ctrl-U/D, the ends with g/G Home/End. `scroll` and `halves` take a
+/// signed count (negative: up).
+pub fn scroll_keys<C: Copy>(
+    scroll: fn(i8) -> C,
+    halves: fn(i8) -> C,
+    top: C,
+    bottom: C,
+) -> Vec<Binding<C>> {
+    use crossterm::event::KeyCode::{Down, End, Home, PageDown, PageUp, Up};
+    let row = |label: &str, what, footer, keys: Vec<(Key, C)>| Binding {
+        label: label.to_owned(),
+        what,
+        footer,
+        short: None,
+        brief: None,
+        pinned: false,
+        keys,
+    };
+    vec![
+        row(
+            "↑/↓ j/k",
+            "scroll",
+            true,
+            vec![
+                (key(Up), scroll(-1)),
+                (key(Down), scroll(1)),
+                (ch('k'), scroll(-1)),
+                (ch('j'), scroll(1)),
+            ],
+        ),
+        row(
+            "PgUp/PgDn Space",
+            "scroll a page",
+            false,
+            vec![
+                (key(PageUp), halves(-2)),
+                (key(PageDown), halves(2)),
+                (ch(' '), halves(2)),
+            ],
+        ),
+        row(
+            "Ctrl-U/Ctrl-D",
+            "scroll half a page",
+            false,
+            vec![(ctrl('u'), halves(-1)), (ctrl('d'), halves(1))],
+        ),
+        row(
+            "g/G Home/End",
+            "top/bottom",
+            false,
+            vec![
+                (ch('g'), top),
+                (key(Home), top),
+                (ch('G'), bottom),
+                (key(End), bottom),
+            ],
+        ),
+    ]
+}
+
 /// The rows of the move keys, for a screen's table: arrows, paging keys and
 /// Emacs' Ctrl-P/N everywhere, and with `vim` (where letters are not typed
 /// text) j/k/g/G and less's Ctrl-U/D/B/F. Each key sends its direction,

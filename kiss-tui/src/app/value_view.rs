@@ -7,7 +7,8 @@
 use crossterm::event::KeyCode;
 
 use super::key_table::KeyTable;
-use super::keymap::{Binding, bind, ch, ctrl, key};
+use super::keymap::{Binding, bind, ch, key};
+use super::nav::scroll_keys;
 use super::secrets::SecretsCmd;
 use super::state::Dialog;
 use super::{App, Effect, layout};
@@ -49,58 +50,10 @@ pub enum ValueCmd {
 /// The value view's keys.
 pub fn keys() -> Vec<Binding<ValueCmd>> {
     use ValueCmd as V;
-    vec![
-        bind("v", "reveal/hide value", true, &[ch('v')], V::Reveal).brief("reveal"),
-        Binding {
-            label: "↑/↓ j/k".into(),
-            what: "scroll",
-            footer: true,
-            short: None,
-            brief: None,
-            pinned: false,
-            keys: vec![
-                (key(KeyCode::Up), V::Scroll(-1)),
-                (key(KeyCode::Down), V::Scroll(1)),
-                (ch('k'), V::Scroll(-1)),
-                (ch('j'), V::Scroll(1)),
-            ],
-        },
-        Binding {
-            label: "PgUp/PgDn Space".into(),
-            what: "scroll a page",
-            footer: false,
-            short: None,
-            brief: None,
-            pinned: false,
-            keys: vec![
-                (key(KeyCode::PageUp), V::Halves(-2)),
-                (key(KeyCode::PageDown), V::Halves(2)),
-                (ch(' '), V::Halves(2)),
-            ],
-        },
-        Binding {
-            label: "Ctrl-U/Ctrl-D".into(),
-            what: "scroll half a page",
-            footer: false,
-            short: None,
-            brief: None,
-            pinned: false,
-            keys: vec![(ctrl('u'), V::Halves(-1)), (ctrl('d'), V::Halves(1))],
-        },
-        Binding {
-            label: "g/G Home/End".into(),
-            what: "top/bottom",
-            footer: false,
-            short: None,
-            brief: None,
-            pinned: false,
-            keys: vec![
-                (ch('g'), V::Top),
-                (key(KeyCode::Home), V::Top),
-                (ch('G'), V::Bottom),
-                (key(KeyCode::End), V::Bottom),
-            ],
-        },
+    let mut rows =
+        vec![bind("v", "reveal/hide value", true, &[ch('v')], V::Reveal).brief("reveal")];
+    rows.extend(scroll_keys(V::Scroll, V::Halves, V::Top, V::Bottom));
+    rows.extend([
         bind("e", "edit value", true, &[ch('e')], V::Edit).brief("edit"),
         bind("y", "copy…", true, &[ch('y')], V::Copy),
         bind(
@@ -121,7 +74,8 @@ pub fn keys() -> Vec<Binding<ValueCmd>> {
         .short("Esc")
         .brief("back")
         .pinned(),
-    ]
+    ]);
+    rows
 }
 
 /// `line` with every control character written visibly: C0 controls and
