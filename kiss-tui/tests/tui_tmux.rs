@@ -19,6 +19,28 @@ fn kiss_tui() -> String {
     shell_quote(bin.to_str().expect("a UTF-8 path"))
 }
 
+/// A dev-mode kiss-server in `dir` (with the sample secrets if `seed`),
+/// and a client of our own, to check what the server holds.
+async fn dev_server(dir: &std::path::Path, seed: bool) -> (DevServer, Client) {
+    let dev = DevServer::start(DevOptions {
+        data_dir: dir.join("data"),
+        token_dir: dir.join("tokens"),
+        addr: "127.0.0.1:0".parse().unwrap(),
+        seed_samples: seed,
+    })
+    .await
+    .expect("the dev server starts");
+    let settings = Settings {
+        server_addr: dev.addr.to_string(),
+        secure: false,
+        ..Settings::default()
+    };
+    let check = Client::connect(&settings, dev.mint_token(DEMO_USER, &["team-a"], 3600))
+        .await
+        .unwrap();
+    (dev, check)
+}
+
 /// Polls the server until `check` holds.
 async fn eventually<F, Fut>(what: &str, mut check: F)
 where
@@ -38,14 +60,7 @@ async fn the_whole_flow_in_tmux() {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
-    let dev = DevServer::start(DevOptions {
-        data_dir: tmp.path().join("data"),
-        token_dir: tmp.path().join("tokens"),
-        addr: "127.0.0.1:0".parse().unwrap(),
-        seed_samples: true,
-    })
-    .await
-    .expect("the dev server starts");
+    let (dev, _) = dev_server(tmp.path(), true).await;
 
     // A client of our own, to check what the server holds.
     let settings = Settings {
@@ -331,22 +346,7 @@ async fn an_external_editor_changes_a_value_saved_with_the_version_check() {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
-    let dev = DevServer::start(DevOptions {
-        data_dir: tmp.path().join("data"),
-        token_dir: tmp.path().join("tokens"),
-        addr: "127.0.0.1:0".parse().unwrap(),
-        seed_samples: true,
-    })
-    .await
-    .expect("the dev server starts");
-    let settings = Settings {
-        server_addr: dev.addr.to_string(),
-        secure: false,
-        ..Settings::default()
-    };
-    let check = Client::connect(&settings, dev.mint_token(DEMO_USER, &["team-a"], 3600))
-        .await
-        .unwrap();
+    let (dev, check) = dev_server(tmp.path(), true).await;
     // The "editor": records the file it was given and what the file held,
     // then writes the new value, with the final newline editors add.
     let log = tmp.path().join("editor.log");
@@ -423,22 +423,7 @@ async fn one_key_of_a_json_secret_changes_and_nothing_else() {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
-    let dev = DevServer::start(DevOptions {
-        data_dir: tmp.path().join("data"),
-        token_dir: tmp.path().join("tokens"),
-        addr: "127.0.0.1:0".parse().unwrap(),
-        seed_samples: false,
-    })
-    .await
-    .expect("the dev server starts");
-    let settings = Settings {
-        server_addr: dev.addr.to_string(),
-        secure: false,
-        ..Settings::default()
-    };
-    let check = Client::connect(&settings, dev.mint_token(DEMO_USER, &["team-a"], 3600))
-        .await
-        .unwrap();
+    let (dev, check) = dev_server(tmp.path(), false).await;
     // As the AWS console writes it: one line, keys in its order.
     let original = r#"{"username":"app","password":"old-pass","port":5432,"host":"db.internal"}"#;
     check.create("team-a", "db", original).await.unwrap();
@@ -494,14 +479,7 @@ async fn the_app_starts_in_a_kubeconfig_context_after_an_interactive_login() {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
-    let dev = DevServer::start(DevOptions {
-        data_dir: tmp.path().join("data"),
-        token_dir: tmp.path().join("tokens"),
-        addr: "127.0.0.1:0".parse().unwrap(),
-        seed_samples: true,
-    })
-    .await
-    .expect("the dev server starts");
+    let (dev, _) = dev_server(tmp.path(), true).await;
     let token = dev.mint_token(DEMO_USER, &["team-a", "team-b"], 3600);
     // The exec plugin: asks on the terminal, as a browser login does
     // (interactiveMode: Always), logs its run, prints an ExecCredential.
@@ -703,14 +681,7 @@ async fn a_context_without_a_server_asks_once_and_keeps_the_answer() {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
-    let dev = DevServer::start(DevOptions {
-        data_dir: tmp.path().join("data"),
-        token_dir: tmp.path().join("tokens"),
-        addr: "127.0.0.1:0".parse().unwrap(),
-        seed_samples: true,
-    })
-    .await
-    .expect("the dev server starts");
+    let (dev, _) = dev_server(tmp.path(), true).await;
     let token = dev.mint_token(DEMO_USER, &["team-a"], 3600);
     let plugin = tmp.path().join("plugin.sh");
     std::fs::write(
