@@ -86,10 +86,7 @@ fn draw_keys(
     use ratatui::layout::{Constraint, Layout};
     use ratatui::widgets::{Row, Table, TableState};
     let t = &view.keys;
-    let mut block = widgets::block(
-        format!(" {} · {} keys · read-only ", view.name, object.len()),
-        true,
-    );
+    let mut block = widgets::block(format!(" {} · {} keys ", view.name, object.len()), true);
     if let Some(when) = widgets::hides_in(s.secrets.revealed_until, s.now) {
         block = block.title_bottom(Line::styled(format!(" {when} "), theme::warn()));
     }
