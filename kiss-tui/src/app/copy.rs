@@ -247,6 +247,10 @@ impl App {
                 manifests::external_secret_keys(&ns, &d.name, &d.aws_name, &keys)
             }
             CopyItem::ExternalSecretExtract => {
+                // Where the value is known, say so if it has no keys.
+                if d.value.is_some() {
+                    keys()?;
+                }
                 manifests::external_secret_extract(&ns, &d.name, &d.aws_name)
             }
             CopyItem::SecretProviderClassKeys => {
@@ -271,7 +275,15 @@ fn copy_effect(name: &str, item: CopyItem, text: Sensitive) -> Effect {
     let what = match item {
         CopyItem::Value => format!("the value of '{name}'"),
         CopyItem::AwsName => format!("the AWS name of '{name}'"),
-        other => format!("an {} for '{name}'", other.label()),
+        other => {
+            let label = other.label();
+            let article = if label.starts_with(['A', 'E', 'I', 'O', 'U']) {
+                "an"
+            } else {
+                "a"
+            };
+            format!("{article} {label} for '{name}'")
+        }
     };
     Effect::Copy { what, text }
 }

@@ -275,7 +275,7 @@ pub fn keys(focus: Option<EditorFocus>) -> Vec<Binding<EditorCmd>> {
         rows.push(
             bind(
                 "Ctrl-T",
-                "value as text / as KEY=value lines saved as a JSON object",
+                "new secret: text, or KEY=value lines saved as JSON",
                 true,
                 &[ctrl('t')],
                 E::Kind,

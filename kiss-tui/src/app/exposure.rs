@@ -61,10 +61,16 @@ impl App {
     /// clipboard when its time is up.
     pub(super) fn expire(&mut self, now: SystemTime) -> Vec<Effect> {
         let due = |until: Option<SystemTime>| until.is_some_and(|t| t <= now);
+        // A key being edited keeps its value shown until the edit ends.
+        let editing = matches!(&self.state.dialog,
+            Some(super::state::Dialog::View(v)) if v.keys.edit.is_some() || v.keys.confirm_remove.is_some() || v.keys.saving);
         let secrets = &mut self.state.secrets;
-        if secrets.revealed.is_some() && due(secrets.revealed_until) {
+        if !editing && secrets.revealed.is_some() && due(secrets.revealed_until) {
             secrets.revealed = None;
             secrets.revealed_until = None;
+            if let Some(super::state::Dialog::View(v)) = &mut self.state.dialog {
+                v.keys.shown.clear();
+            }
         }
         let history = &mut self.state.history;
         if history.revealed && due(history.revealed_until) {

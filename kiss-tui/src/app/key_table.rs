@@ -47,6 +47,20 @@ pub struct KeyEdit {
     pub on_value: bool,
     /// Why the last save did not happen; the text stays.
     pub error: Option<String>,
+    /// The value was typed into.
+    pub value_changed: bool,
+    /// Esc was pressed once on typed text: a second one discards it.
+    pub confirm_cancel: bool,
+}
+
+impl KeyEdit {
+    /// Whether anything was typed that is not saved.
+    pub fn is_dirty(&self) -> bool {
+        match &self.original {
+            Some(k) => *k != *self.key || self.value_changed,
+            None => !self.key.trim().is_empty() || !self.value.is_empty(),
+        }
+    }
 }
 
 /// What a key does in the key table.
@@ -251,7 +265,11 @@ impl App {
                 };
                 match cmd {
                     KeyTableCmd::Reveal => {
-                        if !table.shown.remove(&k) {
+                        // The selected key's value only: showing one masks
+                        // the others again.
+                        let was = table.shown.contains(&k);
+                        table.shown.clear();
+                        if !was {
                             table.shown.insert(k);
                         }
                     }
@@ -296,6 +314,10 @@ impl App {
             };
             if field.input(event) {
                 edit.error = None;
+                edit.confirm_cancel = false;
+                if edit.on_value {
+                    edit.value_changed = true;
+                }
             }
         }
     }
@@ -313,7 +335,18 @@ impl App {
                 Vec::new()
             }
             KeyEditCmd::Cancel => {
-                table.edit = None;
+                if edit.is_dirty() && !edit.confirm_cancel {
+                    edit.confirm_cancel = true;
+                    edit.error =
+                        Some("Esc again throws the typed key away; Enter saves it.".into());
+                } else {
+                    table.edit = None;
+                }
+                Vec::new()
+            }
+            // Enter on the name goes on to the value, as in the forms.
+            KeyEditCmd::Save if !edit.on_value => {
+                edit.on_value = true;
                 Vec::new()
             }
             KeyEditCmd::Save => self.save_key_edit(),
@@ -370,7 +403,7 @@ impl App {
         }
         object.set(&new_key, value);
         let what = match &edit.original {
-            Some(old) if *old != new_key => format!("renamed key '{old}' to '{new_key}'"),
+            Some(old) if *old != new_key => format!("key '{old}' as '{new_key}'"),
             Some(_) => format!("the new value of key '{new_key}'"),
             None => format!("the new key '{new_key}'"),
         };

@@ -355,7 +355,7 @@ fn global() -> Vec<Binding<GlobalCmd>> {
         bind("Ctrl-C", "quit", false, &[ctrl('c')], GlobalCmd::Quit),
         bind(
             ":",
-            "command line: :ns NAME, :token, :deleted, :help, :q",
+            "commands: :ns, :ctx, :search, :token, :deleted, :q",
             false,
             &[ch(':')],
             GlobalCmd::Command,

@@ -160,7 +160,7 @@ pub fn bind(area: Rect) -> Rect {
 
 /// The help overlay.
 pub fn help(body: Rect) -> Rect {
-    centered(body, 66, 40)
+    centered(body, 96, 40)
 }
 
 /// Lines the message needs to be read whole (at most 5).

@@ -35,7 +35,12 @@ pub fn keys() -> Vec<Binding<QuitCmd>> {
 impl State {
     /// Whether quitting now would lose text the user typed.
     pub fn unsaved_text(&self) -> bool {
-        matches!(&self.dialog, Some(Dialog::Editor(e)) if e.is_dirty())
+        match &self.dialog {
+            Some(Dialog::Editor(e)) => e.is_dirty(),
+            Some(Dialog::View(v)) => v.keys.edit.as_ref().is_some_and(|e| e.is_dirty()),
+            Some(Dialog::Bind(b)) => !b.input.trim().is_empty(),
+            _ => false,
+        }
     }
 }
 

@@ -276,6 +276,12 @@ impl App {
             }
             S::Quit => self.quit(),
             S::Search => self.open_search(),
+            S::SwitchContext if self.state.contexts.is_empty() => {
+                self.error(
+                    "Your kubeconfig has no contexts ($KUBECONFIG or ~/.kube/config): kiss-tui uses the token files instead.",
+                );
+                Vec::new()
+            }
             S::SwitchContext => {
                 let mut line = super::command::CommandLine::default();
                 line.input.set("ctx ");
@@ -340,6 +346,9 @@ impl App {
     pub(super) fn toggle_reveal(&mut self, name: String) -> Vec<Effect> {
         if self.state.secrets.is_revealed(&name) {
             self.state.secrets.revealed = None;
+            if let Some(Dialog::View(v)) = &mut self.state.dialog {
+                v.keys.shown.clear();
+            }
             return Vec::new();
         }
         let namespace = self.ns();

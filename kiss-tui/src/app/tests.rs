@@ -3012,13 +3012,17 @@ fn adding_renaming_and_removing_keys_each_make_one_update() {
     app.update(key('a'));
     type_str(&mut app, "user");
     no_call(&app.update(code(KeyCode::Enter)));
+    no_call(&app.update(code(KeyCode::Enter)));
     assert!(screen_text(&app).contains("there is already a key 'user'"));
+    app.update(code(KeyCode::Esc));
     app.update(code(KeyCode::Esc));
     // Rename: the name field of the edit.
     app.update(key('e'));
     app.update(code(KeyCode::Tab));
     app.update(ctrl('u'));
     type_str(&mut app, "username");
+    // Enter on the name goes to the value; there, Enter saves.
+    no_call(&app.update(code(KeyCode::Enter)));
     let (id, sent, version) = sent_value(&app.update(code(KeyCode::Enter)));
     assert_eq!(version, "v2");
     assert_eq!(
@@ -3429,5 +3433,71 @@ fn a_context_token_is_renewed_by_its_plugin_before_it_expires_and_when_refused()
             .iter()
             .any(|e| matches!(e, Effect::SwitchContext { .. })),
         "{effects:?}"
+    );
+}
+
+#[test]
+fn quitting_asks_first_with_text_in_a_key_edit_or_the_bind_input() {
+    let mut app = viewing_json(r#"{"user":"app"}"#, "v1");
+    app.update(key('a'));
+    type_str(&mut app, "newkey");
+    app.update(code(KeyCode::Tab));
+    type_str(&mut app, "important value");
+    assert!(app.update(ctrl('c')).is_empty(), "Ctrl-C asks first");
+    assert!(app.state.quit_confirm);
+    app.update(key('n'));
+    // Esc asks once too; Enter on the name goes to the value, not a save.
+    app.update(code(KeyCode::Esc));
+    assert!(screen_text(&app).contains("Esc again throws the typed key away"));
+    assert_eq!(app.state.key_context(), keymap::KeyContext::KeyEdit);
+    app.update(code(KeyCode::Esc));
+    assert_eq!(app.state.key_context(), keymap::KeyContext::ValueKeys);
+    app.update(key('a'));
+    type_str(&mut app, "host");
+    no_call(&app.update(code(KeyCode::Enter)));
+    assert!(
+        matches!(&app.state.dialog, Some(Dialog::View(v)) if v.keys.edit.as_ref().is_some_and(|e| e.on_value))
+    );
+
+    let mut app = in_team_a(vec![row("a", 1)]);
+    app.update(key('b'));
+    type_str(&mut app, "my-service-account");
+    assert!(app.update(ctrl('c')).is_empty(), "Ctrl-C asks first");
+    assert!(app.state.quit_confirm);
+}
+
+#[test]
+fn the_reveal_timer_waits_while_a_key_is_edited_and_v_shows_one_key_only() {
+    let mut app = viewing_json(r#"{"user":"app","pass":"x"}"#, "v1");
+    app.update(code(KeyCode::Down));
+    app.update(key('v'));
+    app.update(code(KeyCode::Up));
+    app.update(key('v'));
+    let Some(Dialog::View(v)) = &app.state.dialog else {
+        panic!()
+    };
+    assert_eq!(
+        v.keys.shown.iter().collect::<Vec<_>>(),
+        ["user"],
+        "the selected key only"
+    );
+    app.update(key('a'));
+    type_str(&mut app, "k2");
+    app.update(Action::Tick(now() + Duration::from_secs(120)));
+    assert!(
+        app.state.secrets.is_revealed("db"),
+        "not hidden under an open edit"
+    );
+    assert_eq!(app.state.key_context(), keymap::KeyContext::KeyEdit);
+    app.update(code(KeyCode::Esc));
+    app.update(code(KeyCode::Esc));
+    app.update(Action::Tick(now() + Duration::from_secs(121)));
+    assert!(!app.state.secrets.is_revealed("db"));
+    let Some(Dialog::View(v)) = &app.state.dialog else {
+        panic!()
+    };
+    assert!(
+        v.keys.shown.is_empty(),
+        "read again, every key starts masked"
     );
 }

@@ -188,7 +188,7 @@ impl App {
                         self.error(if read {
                             format!("'{name}' is not a JSON object: it has no keys.")
                         } else {
-                            "The value is not read yet: v reads it, then t shows a JSON object's keys."
+                            "The value is hidden: v reads it, then t shows a JSON object's keys."
                                 .to_owned()
                         });
                     }

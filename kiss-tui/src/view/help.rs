@@ -13,7 +13,7 @@ use crate::app::state::State;
 
 /// Every line of the help, unscrolled; the keys of `here` first, narrowed
 /// to what matches `query`.
-pub fn lines(here: KeyContext, query: &str) -> Vec<Line<'static>> {
+pub fn lines(here: KeyContext, query: &str, width: usize) -> Vec<Line<'static>> {
     help::help_lines(here, query)
         .into_iter()
         .map(|l| match l {
@@ -26,11 +26,16 @@ pub fn lines(here: KeyContext, query: &str) -> Vec<Line<'static>> {
                 },
                 theme::header(),
             ),
-            HelpLine::Key { keys, what } => Line::from(vec![
-                // A long key list still keeps a space before its words.
-                Span::styled(format!("  {keys:<15} "), theme::key()),
-                Span::raw(what),
-            ]),
+            HelpLine::Key { keys, what } => {
+                // A long key list still keeps a space before its words;
+                // words that do not fit end in "…", never silently.
+                let head = format!("  {keys:<15} ");
+                let room = width.saturating_sub(head.chars().count());
+                Line::from(vec![
+                    Span::styled(head, theme::key()),
+                    Span::raw(widgets::ellipsize(what, room)),
+                ])
+            }
         })
         .collect()
 }
@@ -39,7 +44,7 @@ pub fn draw(f: &mut Frame, body: Rect, s: &State, scroll: u16) {
     let area = layout::help(body);
     let here = s.context_below_help();
     let query: &str = &s.help_query;
-    let mut all = lines(here, query);
+    let mut all = lines(here, query, usize::from(area.width.saturating_sub(2)));
     let searching = s.help_searching || !query.is_empty();
     if all.is_empty() {
         all.push(Line::styled(
