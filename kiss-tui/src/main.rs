@@ -45,6 +45,16 @@ async fn main() -> ExitCode {
             cli::run(verb, &opts.common, &file, settings).await
         }
         None => {
+            if opts.demo && opts.common.context.is_some() {
+                report(
+                    "--demo runs against its own demo server; it cannot be combined with --context",
+                );
+                return ExitCode::from(2);
+            }
+            // Read once: for the current context and for `:ctx` in the app.
+            let kube_file = (!opts.demo)
+                .then(kiss_tui::kubeconfig::load)
+                .and_then(Result::ok);
             // A context's token comes from its exec plugin, run before the
             // app takes the screen so a login on the terminal works.
             // Without --context, the kubeconfig's current context when the
@@ -54,16 +64,15 @@ async fn main() -> ExitCode {
                 || opts.common.token_dir.is_some()
                 || opts.common.interactive == Some(true);
             let context = opts.common.context.clone().or_else(|| {
-                (!opts.demo && !token_flags)
-                    .then(kiss_tui::kubeconfig::load)
-                    .and_then(Result::ok)
+                kube_file
+                    .as_ref()
+                    .filter(|_| !token_flags)
                     .and_then(|k| k.current_context().map(str::to_owned))
                     .filter(|c| file.contexts.contains_key(c))
             });
             // A context nobody said a kiss server for: ask once, on the
             // terminal, and keep the answer in the config file.
             if let Some(name) = &context
-                && !opts.demo
                 && !file.contexts.contains_key(name)
                 && file.issuers.is_empty()
                 && opts.common.server_addr.is_none()
@@ -87,34 +96,32 @@ async fn main() -> ExitCode {
             // One cache of context tokens for the app's whole run.
             let tokens = std::sync::Arc::new(cli::app_token_cache());
             let start = match &context {
-                Some(name) if !opts.demo => {
-                    match cli::app_context(name, &opts.common, &file, &tokens) {
-                        Ok((context_settings, token)) => {
-                            settings = tui::Settings {
-                                server_addr: context_settings.server_addr,
-                                secure: context_settings.secure,
-                                ca_file: context_settings.ca_file,
-                                namespace: context_settings.namespace,
-                                ..settings
-                            };
-                            Some(tui::ContextStart {
-                                context: name.clone(),
-                                token,
-                            })
-                        }
-                        Err(e) => {
-                            report(&e);
-                            return ExitCode::from(1);
-                        }
+                Some(name) => match cli::app_context(name, &opts.common, &file, &tokens) {
+                    Ok((context_settings, token)) => {
+                        settings = tui::Settings {
+                            server_addr: context_settings.server_addr,
+                            secure: context_settings.secure,
+                            ca_file: context_settings.ca_file,
+                            namespace: context_settings.namespace,
+                            ..settings
+                        };
+                        Some(tui::ContextStart {
+                            context: name.clone(),
+                            token,
+                        })
                     }
-                }
+                    Err(e) => {
+                        report(&e);
+                        return ExitCode::from(1);
+                    }
+                },
                 _ => None,
             };
             // The app owns the terminal, so nothing is logged to stderr here.
             let result = if opts.demo {
                 demo::run(settings).await
             } else {
-                let kube = kiss_tui::kubeconfig::load().ok().map(|k| tui::Kube {
+                let kube = kube_file.map(|k| tui::Kube {
                     flags: opts.common.clone(),
                     file: file.clone(),
                     contexts: k.contexts().into_iter().map(|c| c.name).collect(),

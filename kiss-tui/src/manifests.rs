@@ -44,6 +44,12 @@ spec:
 /// provider, mounting the secret as the file `<name>`. The pod's service
 /// account must be bound to the secret (`b` in kiss-tui, or `kiss-tui bind`).
 pub fn secret_provider_class(namespace: &str, name: &str, aws_name: &str) -> String {
+    secret_provider_class_with(namespace, name, aws_name, "")
+}
+
+/// A SecretProviderClass mounting the secret as the file `<name>`, with
+/// `more` (further lines of its one object) after its alias.
+fn secret_provider_class_with(namespace: &str, name: &str, aws_name: &str, more: &str) -> String {
     format!(
         r#"apiVersion: secrets-store.csi.x-k8s.io/v1
 kind: SecretProviderClass
@@ -56,10 +62,11 @@ spec:
     # region: eu-west-1      # if the secret is not in the cluster's region
     # The pod's ServiceAccount must be bound to this secret (kiss bind).
     objects: |
-      - objectName: "{aws_name}"
+      - objectName: {aws}
         objectType: "secretsmanager"
         objectAlias: "{name}"
-"#
+{more}"#,
+        aws = quoted(aws_name),
     )
 }
 
@@ -171,24 +178,9 @@ pub fn secret_provider_class_keys(
             quoted(k)
         ));
     }
-    format!(
-        r#"apiVersion: secrets-store.csi.x-k8s.io/v1
-kind: SecretProviderClass
-metadata:
-  name: {name}
-  namespace: {namespace}
-spec:
-  provider: aws
-  parameters:
-    # region: eu-west-1      # if the secret is not in the cluster's region
-    # The pod's ServiceAccount must be bound to this secret (kiss bind).
-    objects: |
-      - objectName: {aws}
-        objectType: "secretsmanager"
-        objectAlias: "{name}"
-        jmesPath:
-{skipped}{paths}"#,
-        aws = quoted(aws_name),
-        skipped = skipped_comment(&skipped, "          "),
-    )
+    let more = format!(
+        "        jmesPath:\n{}{paths}",
+        skipped_comment(&skipped, "          ")
+    );
+    secret_provider_class_with(namespace, name, aws_name, &more)
 }

@@ -387,8 +387,7 @@ impl App {
                     return refuse(edit, format!("Not saved: {e}."));
                 }
             }
-            Some(old) if before.as_ref() == Some(&value) => {
-                let _ = old;
+            Some(_) if before.as_ref() == Some(&value) => {
                 return refuse(edit, "Nothing changed, so nothing was saved.".into());
             }
             None if object.get(&new_key).is_some() => {

@@ -156,19 +156,17 @@ impl App {
         } else {
             (KeyCode::Up, index + 1)
         };
-        if let Some(nav) = self.nav_of_screen() {
-            nav.selected = next_to;
-        }
+        self.nav_of_screen().selected = next_to;
         self.on_key(press(code))
     }
 
-    fn nav_of_screen(&mut self) -> Option<&mut super::nav::ListNav> {
-        Some(match self.state.screen {
+    fn nav_of_screen(&mut self) -> &mut super::nav::ListNav {
+        match self.state.screen {
             Screen::Tokens => &mut self.state.tokens.nav,
             Screen::Namespaces => &mut self.state.namespaces.nav,
             Screen::Secrets => &mut self.state.secrets.nav,
             Screen::History => &mut self.state.history.nav,
             Screen::Deleted => &mut self.state.deleted.nav,
-        })
+        }
     }
 }
